@@ -1,0 +1,276 @@
+"""The `headstrt` command: database, import, credits, demo data and a look at the engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from core.amounts import credits_to_milli, format_credits
+from core.availability import free_slots
+from core.clock import SystemClock
+from core.credit_service import balance, grant
+from core.credits import Source
+from core.discovery import SearchFilters, SearchQuery
+from core.discovery_service import search_experts
+from core.errors import DomainError
+from core.expert_import import parse_experts_csv
+from core.import_service import import_experts
+from storage.db import database_url, make_engine
+from storage.migrate import current, upgrade
+from storage.uow import SqlUnitOfWork
+
+
+def _uow() -> SqlUnitOfWork:
+    return SqlUnitOfWork(make_engine(), SystemClock())
+
+
+def when(at: datetime, tz: str) -> str:
+    """A time in a person's zone, always with the zone's name."""
+    local = at.astimezone(ZoneInfo(tz))
+    return f"{local:%a %d %b %Y %H:%M} {tz}"
+
+
+# ---------------------------------------------------------------- db
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    engine = make_engine()
+    if args.action == "upgrade":
+        upgrade(engine)
+        print(f"database at revision {current(engine)} ({_safe_url()})")
+    else:
+        print(current(engine) or "empty: run `headstrt db upgrade`")
+    return 0
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url()).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------- experts
+
+
+def cmd_experts_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    parsed = parse_experts_csv(text)
+    errors = list(parsed.errors)
+    if not errors:
+        uow = _uow()
+        with uow:
+            outcome = import_experts(uow, parsed.records)
+            errors = list(outcome.errors)
+            if not errors:
+                uow.commit()
+                print(f"imported {len(parsed.records)} experts: {outcome.created} new, {outcome.updated} updated")
+                return 0
+    print(f"{path}: nothing imported, {len(errors)} problem(s):", file=sys.stderr)
+    for error in errors:
+        print(f"  {error}", file=sys.stderr)
+    return 1
+
+
+def cmd_experts_search(args: argparse.Namespace) -> int:
+    filters = SearchFilters(
+        pro_bono=True if args.pro_bono else (False if args.paid else None),
+        max_multiplier=args.max_multiplier,
+        language=args.language,
+        min_rating=args.min_rating,
+        free_within_days=args.free_within,
+    )
+    uow = _uow()
+    with uow:
+        matches = search_experts(uow.experts, uow.clock, SearchQuery(" ".join(args.query), filters, args.limit))
+        for match in matches:
+            e = match.expert
+            price = "pro-bono" if e.is_pro_bono else f"{e.rate_multiplier}x credits"
+            nxt = when(match.hit.next_free, args.tz) if match.hit.next_free else "no free slot soon"
+            rating = f"{e.rating.average}*" if e.rating.count else "new"
+            print(f"@{e.handle:<12} {e.name:<22} {price:<14} {rating:<5} next: {nxt}")
+            print(f"    {e.headline}  [{', '.join(e.topics)}]")
+    if not matches:
+        print("no experts match; try fewer words or filters")
+    return 0
+
+
+def cmd_experts_slots(args: argparse.Namespace) -> int:
+    uow = _uow()
+    with uow:
+        expert = uow.experts.by_handle(args.handle)
+        if expert is None or expert.id is None:
+            print(f"no expert @{args.handle}", file=sys.stderr)
+            return 1
+        now = uow.clock.now()
+        end = now + timedelta(days=args.days)
+        schedule = uow.experts.schedule(expert.id)
+        busy = uow.experts.busy(expert.id, now, end + timedelta(days=1))
+        minutes = 15 if expert.is_pro_bono else args.minutes
+        slots = free_slots(schedule, busy, timedelta(minutes=minutes), now, end=end)
+        tz = args.tz or expert.timezone
+        print(f"@{expert.handle}: {len(slots)} free {minutes}-minute slots in the next {args.days} days")
+        for slot in slots[: args.limit]:
+            print(f"  {when(slot, tz)}   (expert: {when(slot, expert.timezone)})")
+    return 0
+
+
+# ---------------------------------------------------------------- credits
+
+
+def cmd_credits_grant(args: argparse.Namespace) -> int:
+    try:
+        amount = credits_to_milli(args.amount)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if amount <= 0:
+        print("grant a positive amount", file=sys.stderr)
+        return 1
+    uow = _uow()
+    with uow:
+        person_id = company_id = None
+        if args.person:
+            person = uow.people.by_handle(args.person)
+            if person is None:
+                print(f"no person @{args.person}", file=sys.stderr)
+                return 1
+            person_id = person.id
+        else:
+            company = uow.people.company_by_name(args.company)
+            if company is None:
+                print(f"no company {args.company!r}", file=sys.stderr)
+                return 1
+            company_id = company.id
+        source = Source(args.source)
+        if source is Source.INDIVIDUAL and person_id is None:
+            print("individual credits are granted to a person (--person)", file=sys.stderr)
+            return 1
+        key = args.key or uuid.uuid4().hex
+        applied = grant(uow, key=key, amount_milli=amount, source=source, person_id=person_id,
+                        company_id=company_id, note=args.note or "")
+        uow.commit()
+    target = f"@{args.person}" if args.person else args.company
+    print(f"granted {format_credits(amount)} {source} credits to {target}" if applied
+          else f"grant {key!r} was already applied: nothing changed")
+    return 0
+
+
+def cmd_credits_show(args: argparse.Namespace) -> int:
+    uow = _uow()
+    with uow:
+        person = uow.people.by_handle(args.handle)
+        if person is None or person.id is None:
+            print(f"no person @{args.handle}", file=sys.stderr)
+            return 1
+        bal = balance(uow, person.id)
+    print(f"@{person.handle}: {format_credits(bal.available)} credits available, {format_credits(bal.held)} held")
+    for wallet in bal.wallets:
+        print(f"  {wallet.label}: {format_credits(wallet.available)} available, {format_credits(wallet.held)} held")
+    if bal.history:
+        print("recent movements:")
+        for at, kind, amount, label, note in bal.history:
+            print(f"  {when(at, person.timezone)}  {kind:<8} {format_credits(amount):>6}  {label}  {note}")
+    return 0
+
+
+# ---------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import load_demo
+
+    summary = load_demo(_uow())
+    print(f"demo data ready: {summary.experts_created} experts added, {summary.experts_updated} refreshed, "
+          f"{summary.people} people (founders @ana and @ben, individual @chen, staff @sam)")
+    return 0
+
+
+def cmd_tour(args: argparse.Namespace) -> int:
+    from bot.tour import run_tour
+
+    return run_tour(_uow(), print)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="headstrt", description="Headstrt booking assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=cmd_db)
+
+    experts = sub.add_parser("experts", help="import, search and inspect experts").add_subparsers(dest="action", required=True)
+    imp = experts.add_parser("import", help="import or update experts from a CSV file (all rows or none)")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_experts_import)
+    search = experts.add_parser("search", help="search experts by intent")
+    search.add_argument("query", nargs="*")
+    kind = search.add_mutually_exclusive_group()
+    kind.add_argument("--pro-bono", action="store_true")
+    kind.add_argument("--paid", action="store_true")
+    search.add_argument("--max-multiplier", type=_decimal)
+    search.add_argument("--language")
+    search.add_argument("--min-rating", type=_decimal)
+    search.add_argument("--free-within", type=int, metavar="DAYS")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--tz", default="UTC", help="show times in this IANA timezone")
+    search.set_defaults(func=cmd_experts_search)
+    slots = experts.add_parser("slots", help="an expert's free slots")
+    slots.add_argument("handle")
+    slots.add_argument("--minutes", type=int, default=30)
+    slots.add_argument("--days", type=int, default=7)
+    slots.add_argument("--limit", type=int, default=20)
+    slots.add_argument("--tz", help="show times in this IANA timezone (default: the expert's)")
+    slots.set_defaults(func=cmd_experts_slots)
+
+    credits = sub.add_parser("credits", help="grant credits and show balances").add_subparsers(dest="action", required=True)
+    g = credits.add_parser("grant", help="add credits to a person's or a company's wallet")
+    owner = g.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--person", metavar="HANDLE")
+    owner.add_argument("--company", metavar="NAME")
+    g.add_argument("--source", choices=[s.value for s in Source], default=Source.PROGRAMME.value)
+    g.add_argument("--key", help="idempotency key: the same key is applied once (default: a new one)")
+    g.add_argument("--note")
+    g.add_argument("amount", help="credits, e.g. 5 or 0.5")
+    g.set_defaults(func=cmd_credits_grant)
+    show = credits.add_parser("show", help="balance and where it came from")
+    show.add_argument("handle")
+    show.set_defaults(func=cmd_credits_show)
+
+    sub.add_parser("demo", help="load demo data (safe to repeat)").set_defaults(func=cmd_demo)
+    sub.add_parser("tour", help="walk through a booking on the demo data (changes nothing)").set_defaults(func=cmd_tour)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        print(f"error: {exc.detail or exc.reason}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,612 @@
+"""The booking engine's use cases: plain functions over a unit of work and a clock.
+
+Each function checks who may act, asks the pure rules, writes through the
+unit of work and records events; the caller commits. Nothing here knows
+which chat or database is on the other side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from core.availability import check_slot
+from core.clock import Clock
+from core.credits import Movement, net_portions, plan_hold, plan_return
+from core.errors import InsufficientCredits, InvalidTransition, NotAllowed, NotFound, PolicyViolation, SlotUnavailable
+from core.events import Event
+from core.experts import Expert
+from core.lifecycle import (
+    OPEN_BOOKING_STATUSES,
+    BookingStatus,
+    MeetingStatus,
+    PairingMode,
+    initial_status,
+    move_booking,
+    move_meeting,
+)
+from core.model import Booking, Meeting, Person, Programme, Review
+from core.policy import CancelReason, Consequence, Initiator, NoShowParty, Policy, cancellation, expiry_deadline, no_show, reschedule
+from core.ports import UnitOfWork
+from core.pricing import meeting_credits_milli, session_price
+from core.recurrence import Frequency, check_series, occurrences
+from core.schedule import Busy, SlotProblem
+from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
+
+DEFAULT_POLICY = Policy()
+_BUSY_MARGIN = timedelta(days=1)  # enough around a meeting for buffers and the local day's cap
+
+
+# ---------------------------------------------------------------- look-ups
+
+
+def _person(uow: UnitOfWork, person_id: int) -> Person:
+    person = uow.people.get(person_id)
+    if person is None:
+        raise NotFound(f"no person {person_id}", reason="person_not_found")
+    return person
+
+
+def _expert(uow: UnitOfWork, expert_id: int) -> Expert:
+    expert = uow.experts.get(expert_id)
+    if expert is None:
+        raise NotFound(f"no expert {expert_id}", reason="expert_not_found")
+    return expert
+
+
+def _booking(uow: UnitOfWork, booking_id: int) -> Booking:
+    booking = uow.bookings.get(booking_id, for_update=True)
+    if booking is None:
+        raise NotFound(f"no booking {booking_id}", reason="booking_not_found")
+    return booking
+
+
+def programme_of(uow: UnitOfWork, person: Person) -> Programme | None:
+    if person.company_id is None:
+        return None
+    company = uow.people.company(person.company_id)
+    if company is None or company.programme_id is None:
+        return None
+    return uow.people.programme(company.programme_id)
+
+
+def session_rules_for(uow: UnitOfWork, person: Person) -> SessionRules:
+    programme = programme_of(uow, person)
+    return programme.rules if programme else SessionRules()
+
+
+def visible_expert_ids(uow: UnitOfWork, person: Person) -> frozenset[int] | None:
+    """Admin-assigned programmes show a company only its assigned experts; None means everyone."""
+    programme = programme_of(uow, person)
+    if programme is None or programme.pairing_mode is not PairingMode.ADMIN_ASSIGNED or person.company_id is None:
+        return None
+    return uow.people.assigned_experts(person.company_id)
+
+
+def _actor_role(booking: Booking, expert: Expert, actor: Person) -> Initiator:
+    if actor.id == booking.client_id:
+        return Initiator.CLIENT
+    if actor.id == expert.person_id:
+        return Initiator.EXPERT
+    if actor.is_staff:
+        return Initiator.STAFF
+    raise NotAllowed("only the client, the expert or staff can change this booking", reason="not_a_party")
+
+
+# ---------------------------------------------------------------- requesting
+
+
+@dataclass(frozen=True, slots=True)
+class Affordability:
+    cheapest_milli: int
+    available_milli: int
+
+    @property
+    def ok(self) -> bool:
+        return self.available_milli >= self.cheapest_milli
+
+
+def affordability(uow: UnitOfWork, client_id: int, expert_id: int) -> Affordability:
+    """Can the client pay for the smallest session with this expert? Asked before any details."""
+    client = _person(uow, client_id)
+    expert = _expert(uow, expert_id)
+    cheapest = min(lengths_for(expert, session_rules_for(uow, client)))
+    need = session_price(expert, [cheapest]).credits_milli
+    have = sum(w.available for w in uow.credits.wallets_for(client_id))
+    return Affordability(need, have)
+
+
+def _check_times(
+    uow: UnitOfWork, expert_id: int, meetings: Sequence[MeetingRequest], now: datetime,
+    *, except_meetings: frozenset[int] = frozenset(),
+) -> None:
+    schedule = uow.experts.schedule(expert_id)
+    ordered = sorted(meetings, key=lambda m: m.start)
+    busy = uow.experts.busy(
+        expert_id, ordered[0].start - _BUSY_MARGIN, ordered[-1].end + _BUSY_MARGIN, except_meetings=except_meetings
+    )
+    for meeting in ordered:
+        problem = check_slot(schedule, busy, meeting.start, timedelta(minutes=meeting.minutes), now)
+        if problem is not None:
+            raise SlotUnavailable(
+                f"{meeting.start.isoformat()} is not bookable: {problem}", reason=problem.value, start=meeting.start
+            )
+        busy.append(Busy(meeting.start, meeting.end))
+
+
+def request_booking(
+    uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, meetings: Sequence[MeetingRequest],
+    details: SessionDetails, policy: Policy = DEFAULT_POLICY, series_id: int | None = None,
+) -> Booking:
+    """Hold the slots and the credits, and put the request in front of the expert (or staff)."""
+    now = clock.now()
+    client = _person(uow, client_id)
+    uow.experts.lock(expert_id)
+    expert = _expert(uow, expert_id)
+    if expert.person_id == client_id:
+        raise NotAllowed("experts cannot book themselves", reason="self_booking")
+    programme = programme_of(uow, client)
+    rules = programme.rules if programme else SessionRules()
+    visible = visible_expert_ids(uow, client)
+    if visible is not None and expert_id not in visible:
+        raise NotAllowed("your programme assigns your mentors; this one is not assigned to you", reason="not_assigned")
+    validate_meetings(expert, meetings, rules)
+    details = validate_details(details)
+    _check_times(uow, expert_id, meetings, now)
+
+    price = session_price(expert, [m.minutes for m in meetings])
+    portions = plan_hold(uow.credits.wallets_for(client_id), price.credits_milli)
+    mode = programme.pairing_mode if programme else PairingMode.SELF_SELECT
+    schedule = uow.experts.schedule(expert_id)
+    ordered = sorted(meetings, key=lambda m: m.start)
+    booking = uow.bookings.add(
+        Booking(
+            id=None,
+            client_id=client_id,
+            expert_id=expert_id,
+            status=initial_status(mode),
+            details=details,
+            meetings=[
+                Meeting(None, m.start, m.end, meeting_credits_milli(m.minutes, expert.rate_multiplier) if not expert.is_pro_bono else 0)
+                for m in ordered
+            ],
+            price_milli=price.credits_milli,
+            money_minor=price.money.minor if price.money else None,
+            currency=price.money.currency if price.money else None,
+            created_at=now,
+            expires_at=expiry_deadline(
+                policy, requested_at=now, first_meeting_start=ordered[0].start, min_notice=schedule.rules.min_notice
+            ),
+            programme_id=programme.id if programme else None,
+            series_id=series_id,
+        )
+    )
+    assert booking.id is not None
+    if portions:
+        uow.credits.apply(f"hold:{booking.id}", Movement.HOLD, portions, booking_id=booking.id)
+    name = "booking_triage" if booking.status is BookingStatus.AWAITING_TRIAGE else "booking_requested"
+    uow.events.append(Event(name, booking.id, recipients=(client_id,) if name == "booking_triage" else (expert.person_id or 0, client_id)))
+    return booking
+
+
+# ---------------------------------------------------------------- the expert's answer
+
+
+def _release_hold(uow: UnitOfWork, booking: Booking) -> None:
+    assert booking.id is not None
+    portions = uow.credits.portions(booking.id, Movement.HOLD)
+    if portions:
+        uow.credits.apply(f"release:{booking.id}", Movement.RELEASE, portions, booking_id=booking.id)
+    for meeting in booking.meetings:
+        if meeting.status is MeetingStatus.HELD:
+            meeting.status = move_meeting(meeting.status, MeetingStatus.RELEASED)
+
+
+def _spend_hold(uow: UnitOfWork, booking: Booking) -> None:
+    assert booking.id is not None
+    portions = uow.credits.portions(booking.id, Movement.HOLD)
+    if portions:
+        uow.credits.apply(f"spend:{booking.id}", Movement.SPEND, portions, booking_id=booking.id)
+    for meeting in booking.meetings:
+        meeting.status = move_meeting(meeting.status, MeetingStatus.CONFIRMED)
+
+
+def _lapse_if_due(uow: UnitOfWork, booking: Booking, now: datetime) -> None:
+    if booking.status in OPEN_BOOKING_STATUSES and now >= booking.expires_at:
+        raise InvalidTransition("this request has expired", reason="expired")
+
+
+def accept(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -> Booking:
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    expert = _expert(uow, booking.expert_id)
+    if actor_id != expert.person_id:
+        raise NotAllowed("only the expert can accept this request", reason="not_the_expert")
+    if booking.proposed_by_expert:
+        raise InvalidTransition("you suggested other times; the client answers now", reason="awaiting_client")
+    _lapse_if_due(uow, booking, now)
+    booking.status = move_booking(booking.status, BookingStatus.ACCEPTED)
+    _spend_hold(uow, booking)
+    booking.decided_at = now
+    uow.bookings.save(booking)
+    uow.events.append(Event("booking_accepted", booking.id, recipients=(booking.client_id, actor_id)))
+    return booking
+
+
+def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, reason: str = "") -> Booking:
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    expert = _expert(uow, booking.expert_id)
+    actor = _person(uow, actor_id)
+    is_staff_triage = actor.is_staff and booking.status is BookingStatus.AWAITING_TRIAGE
+    if actor_id != expert.person_id and not is_staff_triage:
+        raise NotAllowed("only the expert can decline this request", reason="not_the_expert")
+    booking.status = move_booking(booking.status, BookingStatus.DECLINED)
+    _release_hold(uow, booking)
+    booking.decided_at = now
+    booking.decline_reason = reason.strip()[:500]
+    uow.bookings.save(booking)
+    uow.events.append(Event("booking_declined", booking.id, recipients=(booking.client_id,)))
+    return booking
+
+
+def withdraw(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -> Booking:
+    booking = _booking(uow, booking_id)
+    if actor_id != booking.client_id:
+        raise NotAllowed("only the client can withdraw a request", reason="not_the_client")
+    booking.status = move_booking(booking.status, BookingStatus.WITHDRAWN)
+    _release_hold(uow, booking)
+    booking.decided_at = clock.now()
+    uow.bookings.save(booking)
+    expert = _expert(uow, booking.expert_id)
+    uow.events.append(Event("booking_withdrawn", booking.id, recipients=(expert.person_id or 0,)))
+    return booking
+
+
+def expire(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> bool:
+    """Lapse one unanswered request if its time has come; False if it was answered meanwhile."""
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    if booking.status not in OPEN_BOOKING_STATUSES or now < booking.expires_at:
+        return False
+    booking.status = move_booking(booking.status, BookingStatus.EXPIRED)
+    _release_hold(uow, booking)
+    booking.decided_at = now
+    uow.bookings.save(booking)
+    expert = _expert(uow, booking.expert_id)
+    uow.events.append(Event("booking_expired", booking.id, recipients=(booking.client_id, expert.person_id or 0)))
+    return True
+
+
+def propose_times(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime]
+) -> Booking:
+    """The expert suggests other times (one per meeting); the hold moves there while the client decides."""
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    expert = _expert(uow, booking.expert_id)
+    if actor_id != expert.person_id:
+        raise NotAllowed("only the expert can suggest another time", reason="not_the_expert")
+    if booking.status is not BookingStatus.REQUESTED:
+        raise InvalidTransition(f"a {booking.status} booking cannot be moved", reason=f"booking_{booking.status}")
+    _lapse_if_due(uow, booking, now)
+    if len(starts) != len(booking.meetings):
+        raise PolicyViolation("suggest one time for each meeting", reason="one_time_per_meeting")
+    uow.experts.lock(booking.expert_id)
+    moved = [MeetingRequest(s, m.minutes) for s, m in zip(sorted(starts), booking.meetings)]
+    validate_meetings(expert, moved, SessionRules(allowed_lengths=tuple(sorted({m.minutes for m in booking.meetings}))))
+    _check_times(uow, booking.expert_id, moved, now, except_meetings=frozenset(m.id for m in booking.meetings if m.id))
+    for meeting, new in zip(booking.meetings, moved):
+        meeting.start, meeting.end = new.start, new.end
+    booking.proposed_by_expert = True
+    schedule = uow.experts.schedule(booking.expert_id)
+    booking.expires_at = expiry_deadline(
+        DEFAULT_POLICY, requested_at=now, first_meeting_start=booking.first_start, min_notice=schedule.rules.min_notice
+    )
+    uow.bookings.save(booking)
+    uow.events.append(Event("times_proposed", booking.id, recipients=(booking.client_id,)))
+    return booking
+
+
+def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, agree: bool) -> Booking:
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    if actor_id != booking.client_id:
+        raise NotAllowed("only the client can answer the suggested time", reason="not_the_client")
+    if not booking.proposed_by_expert:
+        raise InvalidTransition("there is no suggested time to answer", reason="no_proposal")
+    _lapse_if_due(uow, booking, now)
+    expert = _expert(uow, booking.expert_id)
+    if agree:
+        booking.status = move_booking(booking.status, BookingStatus.ACCEPTED)
+        _spend_hold(uow, booking)
+        name = "booking_accepted"
+    else:
+        booking.status = move_booking(booking.status, BookingStatus.WITHDRAWN)
+        _release_hold(uow, booking)
+        name = "proposal_declined"
+    booking.proposed_by_expert = False
+    booking.decided_at = now
+    uow.bookings.save(booking)
+    uow.events.append(Event(name, booking.id, recipients=(booking.client_id, expert.person_id or 0)))
+    return booking
+
+
+# ---------------------------------------------------------------- triage
+
+
+def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int) -> Booking:
+    staff = _person(uow, staff_id)
+    if not staff.is_staff:
+        raise NotAllowed("only programme staff can triage", reason="not_staff")
+    booking = _booking(uow, booking_id)
+    _lapse_if_due(uow, booking, clock.now())
+    booking.status = move_booking(booking.status, BookingStatus.REQUESTED)
+    uow.bookings.save(booking)
+    expert = _expert(uow, booking.expert_id)
+    uow.events.append(Event("booking_requested", booking.id, recipients=(expert.person_id or 0, booking.client_id)))
+    return booking
+
+
+def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int) -> Booking:
+    """Staff send the request to another expert at the same times: a new request, the old one closed."""
+    staff = _person(uow, staff_id)
+    if not staff.is_staff:
+        raise NotAllowed("only programme staff can triage", reason="not_staff")
+    old = _booking(uow, booking_id)
+    if old.status is not BookingStatus.AWAITING_TRIAGE:
+        raise InvalidTransition(f"a {old.status} booking is not in triage", reason=f"booking_{old.status}")
+    old.status = move_booking(old.status, BookingStatus.DECLINED)
+    _release_hold(uow, old)
+    old.decline_reason = "reassigned by staff"
+    old.decided_at = clock.now()
+    uow.bookings.save(old)
+    new = request_booking(
+        uow, clock, client_id=old.client_id, expert_id=expert_id,
+        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details,
+    )
+    if new.status is BookingStatus.AWAITING_TRIAGE:  # staff already looked: straight to the expert
+        new.status = move_booking(new.status, BookingStatus.REQUESTED)
+        uow.bookings.save(new)
+    uow.events[:] = [e for e in uow.events if e.booking_id != new.id]
+    expert = _expert(uow, expert_id)
+    uow.events.append(Event("booking_requested", new.id, recipients=(expert.person_id or 0, new.client_id)))
+    return new
+
+
+# ---------------------------------------------------------------- after acceptance
+
+
+def _refund(uow: UnitOfWork, booking: Booking, meeting: Meeting, amount: int) -> None:
+    assert booking.id is not None and meeting.id is not None
+    if amount <= 0:
+        return
+    taken = uow.credits.portions(booking.id, Movement.SPEND) + uow.credits.portions(booking.id, Movement.CHARGE)
+    still = net_portions(taken, uow.credits.portions(booking.id, Movement.REFUND))
+    amount = min(amount, sum(p.amount for p in still))
+    if amount:
+        uow.credits.apply(
+            f"refund:meeting:{meeting.id}", Movement.REFUND, plan_return(still, amount), booking_id=booking.id
+        )
+
+
+def _settle_booking(booking: Booking) -> None:
+    """An accepted booking ends when none of its meetings is still ahead."""
+    if booking.status is not BookingStatus.ACCEPTED or any(m.active for m in booking.meetings):
+        return
+    happened = any(m.status is not MeetingStatus.CANCELLED for m in booking.meetings)
+    booking.status = move_booking(booking.status, BookingStatus.COMPLETED if happened else BookingStatus.CANCELLED)
+
+
+def _confirmed_meeting(booking: Booking, meeting_id: int) -> Meeting:
+    try:
+        meeting = booking.meeting(meeting_id)
+    except KeyError:
+        raise NotFound(f"no meeting {meeting_id} in booking {booking.id}", reason="meeting_not_found") from None
+    if booking.status is not BookingStatus.ACCEPTED or meeting.status is not MeetingStatus.CONFIRMED:
+        raise InvalidTransition(f"a {meeting.status} meeting cannot be changed", reason=f"meeting_{meeting.status}")
+    return meeting
+
+
+def cancellation_preview(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int,
+    reason: CancelReason = CancelReason.PERSONAL, policy: Policy = DEFAULT_POLICY,
+) -> Consequence:
+    booking = _booking(uow, booking_id)
+    meeting = _confirmed_meeting(booking, meeting_id)
+    by = _actor_role(booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
+    return cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
+
+
+def cancel_meeting(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int,
+    reason: CancelReason = CancelReason.PERSONAL, policy: Policy = DEFAULT_POLICY,
+) -> Consequence:
+    booking = _booking(uow, booking_id)
+    meeting = _confirmed_meeting(booking, meeting_id)
+    expert = _expert(uow, booking.expert_id)
+    by = _actor_role(booking, expert, _person(uow, actor_id))
+    outcome = cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
+    if not outcome.allowed:
+        raise PolicyViolation("this meeting has already started", reason=outcome.code)
+    meeting.status = move_meeting(meeting.status, MeetingStatus.CANCELLED)
+    meeting.ics_sequence += 1
+    _refund(uow, booking, meeting, outcome.refund_milli)
+    _settle_booking(booking)
+    uow.bookings.save(booking)
+    uow.events.append(
+        Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
+              data=(("by", by.value), ("refund_milli", str(outcome.refund_milli))))
+    )
+    return outcome
+
+
+def reschedule_preview(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int, policy: Policy = DEFAULT_POLICY
+) -> Consequence:
+    booking = _booking(uow, booking_id)
+    meeting = _confirmed_meeting(booking, meeting_id)
+    by = _actor_role(booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
+    return reschedule(policy, meeting_start=meeting.start, price_milli=meeting.price_milli,
+                      reschedules_so_far=meeting.reschedule_count, now=clock.now(), by=by)
+
+
+def reschedule_meeting(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int, new_start: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> Consequence:
+    """Move a confirmed meeting. A late move by the client forfeits its credits: the meeting is paid again."""
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    meeting = _confirmed_meeting(booking, meeting_id)
+    expert = _expert(uow, booking.expert_id)
+    by = _actor_role(booking, expert, _person(uow, actor_id))
+    outcome = reschedule(policy, meeting_start=meeting.start, price_milli=meeting.price_milli,
+                         reschedules_so_far=meeting.reschedule_count, now=now, by=by)
+    if not outcome.allowed:
+        raise PolicyViolation(f"this meeting cannot be moved: {outcome.code}", reason=outcome.code)
+    uow.experts.lock(booking.expert_id)
+    _check_times(uow, booking.expert_id, [MeetingRequest(new_start, meeting.minutes)], now,
+                 except_meetings=frozenset({meeting_id}))
+    if outcome.code == "late_forfeit" and meeting.price_milli:
+        portions = plan_hold(uow.credits.wallets_for(booking.client_id), meeting.price_milli)
+        uow.credits.apply(
+            f"charge:meeting:{meeting_id}:{meeting.reschedule_count + 1}", Movement.CHARGE, portions, booking_id=booking.id
+        )
+    duration = meeting.end - meeting.start
+    meeting.start, meeting.end = new_start, new_start + duration
+    meeting.reschedule_count += 1
+    meeting.ics_sequence += 1
+    uow.bookings.save(booking)
+    uow.events.append(
+        Event("meeting_rescheduled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
+              data=(("by", by.value), ("code", outcome.code)))
+    )
+    return outcome
+
+
+def complete_ended(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> list[int]:
+    """Mark meetings that have ended as completed; returns their ids (feedback prompts follow)."""
+    now = clock.now()
+    booking = _booking(uow, booking_id)
+    if booking.status is not BookingStatus.ACCEPTED:
+        return []
+    done: list[int] = []
+    for meeting in booking.meetings:
+        if meeting.status is MeetingStatus.CONFIRMED and meeting.end <= now:
+            meeting.status = move_meeting(meeting.status, MeetingStatus.COMPLETED)
+            done.append(meeting.id or 0)
+    if done:
+        _settle_booking(booking)
+        uow.bookings.save(booking)
+        if booking.status is BookingStatus.COMPLETED:
+            uow.experts.add_completed_session(booking.expert_id)
+        expert = _expert(uow, booking.expert_id)
+        for meeting_id in done:
+            uow.events.append(Event("meeting_completed", booking.id, meeting_id,
+                                    recipients=(booking.client_id, expert.person_id or 0)))
+    return done
+
+
+def report_no_show(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, reporter_id: int, policy: Policy = DEFAULT_POLICY
+) -> Consequence:
+    """The client reports the expert missing (full refund) or the expert reports the client (credits spent)."""
+    booking = _booking(uow, booking_id)
+    expert = _expert(uow, booking.expert_id)
+    try:
+        meeting = booking.meeting(meeting_id)
+    except KeyError:
+        raise NotFound(f"no meeting {meeting_id}", reason="meeting_not_found") from None
+    if reporter_id == booking.client_id:
+        absent = NoShowParty.EXPERT
+    elif reporter_id == expert.person_id:
+        absent = NoShowParty.CLIENT
+    else:
+        raise NotAllowed("only the client or the expert can report a no-show", reason="not_a_party")
+    outcome = no_show(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), absent=absent)
+    target = MeetingStatus.NO_SHOW_EXPERT if absent is NoShowParty.EXPERT else MeetingStatus.NO_SHOW_CLIENT
+    meeting.status = move_meeting(meeting.status, target)
+    _refund(uow, booking, meeting, outcome.refund_milli)
+    _settle_booking(booking)
+    uow.bookings.save(booking)
+    uow.events.append(Event("no_show_reported", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
+                            data=(("absent", absent.value),)))
+    return outcome
+
+
+def leave_review(
+    uow: UnitOfWork, *, booking_id: int, author_id: int, stars: int, text: str = "", private_note: str = ""
+) -> Review:
+    booking = _booking(uow, booking_id)
+    expert = _expert(uow, booking.expert_id)
+    if author_id not in (booking.client_id, expert.person_id):
+        raise NotAllowed("only the client or the expert can review this session", reason="not_a_party")
+    if not any(m.status in (MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT) for m in booking.meetings):
+        raise InvalidTransition("a session can be reviewed once a meeting has taken place", reason="not_yet_held")
+    review = Review(booking_id, author_id, stars, text.strip()[:2000], private_note.strip()[:2000])
+    if not uow.bookings.add_review(review):
+        raise InvalidTransition("you have already reviewed this session", reason="already_reviewed")
+    if author_id == booking.client_id:
+        uow.experts.add_rating(booking.expert_id, stars)
+    return review
+
+
+# ---------------------------------------------------------------- recurring series
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesResult:
+    series_id: int
+    bookings: tuple[Booking, ...]
+    conflicts: tuple[tuple[datetime, SlotProblem], ...]
+
+
+def request_series(
+    uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, first_start: datetime, minutes: int,
+    frequency: Frequency, details: SessionDetails, count: int | None = None, until: date | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> SeriesResult:
+    """One request per occurrence (credits per occurrence); occurrences that do not fit are reported."""
+    now = clock.now()
+    expert = _expert(uow, expert_id)
+    uow.experts.lock(expert_id)
+    schedule = uow.experts.schedule(expert_id)
+    starts = occurrences(first_start, schedule.timezone, frequency, count=count, until=until)
+    busy = uow.experts.busy(expert_id, starts[0] - _BUSY_MARGIN, starts[-1] + timedelta(minutes=minutes) + _BUSY_MARGIN)
+    checks = check_series(schedule, busy, starts, timedelta(minutes=minutes), now)
+    fitting = [c.start for c in checks if c.problem is None]
+    conflicts = tuple((c.start, c.problem) for c in checks if c.problem is not None)
+    if not fitting:
+        raise SlotUnavailable("none of the series' times is free", reason="series_no_fit")
+    need = session_price(expert, [minutes]).credits_milli * len(fitting)
+    have = sum(w.available for w in uow.credits.wallets_for(client_id))
+    if need > have:
+        raise InsufficientCredits(f"the series needs {need}, has {have}", needed=need, available=have)
+    series_id = uow.bookings.next_series_id()
+    bookings = tuple(
+        request_booking(uow, clock, client_id=client_id, expert_id=expert_id, meetings=[MeetingRequest(s, minutes)],
+                        details=details, policy=policy, series_id=series_id)
+        for s in fitting
+    )
+    return SeriesResult(series_id, bookings, conflicts)
+
+
+def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: int, policy: Policy = DEFAULT_POLICY) -> list[Consequence]:
+    """Withdraw what is still a request, cancel what is confirmed and ahead; the policy applies per meeting."""
+    now = clock.now()
+    results: list[Consequence] = []
+    bookings = uow.bookings.in_series(series_id)
+    if not bookings:
+        raise NotFound(f"no series {series_id}", reason="series_not_found")
+    for booking in bookings:
+        assert booking.id is not None
+        if booking.status in OPEN_BOOKING_STATUSES and actor_id == booking.client_id:
+            withdraw(uow, clock, booking_id=booking.id, actor_id=actor_id)
+        elif booking.status is BookingStatus.ACCEPTED:
+            for meeting in booking.meetings:
+                if meeting.status is MeetingStatus.CONFIRMED and meeting.start > now and meeting.id is not None:
+                    results.append(cancel_meeting(uow, clock, booking_id=booking.id, meeting_id=meeting.id,
+                                                  actor_id=actor_id, policy=policy))
+    return results

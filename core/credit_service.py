@@ -1,0 +1,63 @@
+"""Granting credits and reading a balance with where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.credits import Movement, Portion, Source, Wallet
+from core.errors import InsufficientCredits, NotAllowed, NotFound
+from core.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    wallets: tuple[Wallet, ...]
+    history: tuple[tuple[datetime, Movement, int, str, str], ...]  # when, what, millicredits, wallet label, note
+
+    @property
+    def available(self) -> int:
+        return sum(w.available for w in self.wallets)
+
+    @property
+    def held(self) -> int:
+        return sum(w.held for w in self.wallets)
+
+
+def grant(
+    uow: UnitOfWork, *, key: str, amount_milli: int, source: Source, person_id: int | None = None,
+    company_id: int | None = None, actor_id: int | None = None, note: str = "",
+) -> bool:
+    """Add credits to a person's or a company's wallet, once per key (a retried grant is a no-op)."""
+    if amount_milli <= 0:
+        raise ValueError("grant a positive amount")
+    if actor_id is not None:
+        actor = uow.people.get(actor_id)
+        if actor is None or not actor.is_staff:
+            raise NotAllowed("only staff can grant credits", reason="not_staff")
+    if (person_id is None) == (company_id is None):
+        raise ValueError("grant to a person or to a company")
+    if source is Source.INDIVIDUAL and person_id is None:
+        raise ValueError("individual credits belong to a person")
+    wallet = uow.credits.wallet(source=source, person_id=person_id, company_id=company_id)
+    if wallet is None:
+        raise NotFound("no such wallet", reason="wallet_not_found")
+    return uow.credits.apply(f"grant:{key}", Movement.GRANT, [Portion(wallet.id, amount_milli)], note=note)
+
+
+def revoke(
+    uow: UnitOfWork, *, key: str, amount_milli: int, source: Source, person_id: int | None = None,
+    company_id: int | None = None, note: str = "",
+) -> bool:
+    """Take back unused credits; never more than are available (held credits stay held)."""
+    wallet = uow.credits.wallet(source=source, person_id=person_id, company_id=company_id, create=False)
+    if wallet is None or wallet.available < amount_milli:
+        have = wallet.available if wallet else 0
+        raise InsufficientCredits(f"only {have} available to revoke", needed=amount_milli, available=have)
+    return uow.credits.apply(f"revoke:{key}", Movement.REVOKE, [Portion(wallet.id, amount_milli)], note=note)
+
+
+def balance(uow: UnitOfWork, person_id: int) -> Balance:
+    if uow.people.get(person_id) is None:
+        raise NotFound(f"no person {person_id}", reason="person_not_found")
+    return Balance(tuple(uow.credits.wallets_for(person_id)), tuple(uow.credits.history(person_id)))

@@ -1,0 +1,142 @@
+"""Wallets and the credit ledger. Each movement is applied once, under its key;
+wallet rows never go below zero (CHECK), whatever runs at the same time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, desc, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.credits import Movement, Portion, Source, Wallet
+from core.errors import InsufficientCredits
+from storage.models import (
+    CompanyRow,
+    CreditMovementRow,
+    LedgerEntryRow,
+    PersonRow,
+    ProgrammeRow,
+    WalletRow,
+)
+
+# (available, held) change per unit moved
+_DELTAS: dict[Movement, tuple[int, int]] = {
+    Movement.GRANT: (1, 0),
+    Movement.HOLD: (-1, 1),
+    Movement.RELEASE: (1, -1),
+    Movement.SPEND: (0, -1),
+    Movement.CHARGE: (-1, 0),
+    Movement.REFUND: (1, 0),
+    Movement.REVOKE: (-1, 0),
+}
+
+
+class SqlCredits:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def _owner_filter(self, person_id: int):  # type: ignore[no-untyped-def]
+        company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
+        return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
+
+    def wallets_for(self, person_id: int) -> list[Wallet]:
+        rows = self.session.execute(
+            select(WalletRow, CompanyRow.name, ProgrammeRow.name)
+            .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
+            .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
+            .where(self._owner_filter(person_id))
+            .order_by(WalletRow.id)
+        ).all()
+        return [_wallet(w, company, programme) for w, company, programme in rows]
+
+    def wallet(
+        self, *, source: Source, person_id: int | None = None, company_id: int | None = None, create: bool = True
+    ) -> Wallet | None:
+        owner = WalletRow.person_id == person_id if person_id is not None else WalletRow.company_id == company_id
+        query = select(WalletRow).where(WalletRow.source == source.value, owner)
+        row = self.session.scalar(query)
+        if row is None and create:
+            values = {"source": source.value, "person_id": person_id, "company_id": company_id, "available": 0, "held": 0}
+            self.session.execute(self._insert(WalletRow).values(**values).on_conflict_do_nothing())
+            row = self.session.scalar(query)
+        return _wallet(row, None, None) if row is not None else None
+
+    def _insert(self, table: type):  # type: ignore[no-untyped-def]
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+    def apply(
+        self, key: str, kind: Movement, portions: Sequence[Portion], *, booking_id: int | None = None, note: str = ""
+    ) -> bool:
+        total = sum(p.amount for p in portions)
+        if any(p.amount <= 0 for p in portions):
+            raise ValueError("every portion of a movement is positive")
+        self.session.flush()
+        movement_id = self.session.scalar(
+            self._insert(CreditMovementRow)
+            .values(key=key, kind=kind.value, booking_id=booking_id, amount=total, note=note[:300],
+                    created_at=self.clock.now())
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(CreditMovementRow.id)
+        )
+        if movement_id is None:
+            return False  # applied before: a retry, a double press, a second scheduler
+        da, dh = _DELTAS[kind]
+        for portion in portions:
+            changed = self.session.execute(
+                update(WalletRow)
+                .where(WalletRow.id == portion.wallet_id,
+                       WalletRow.available + da * portion.amount >= 0,
+                       WalletRow.held + dh * portion.amount >= 0)
+                .values(available=WalletRow.available + da * portion.amount, held=WalletRow.held + dh * portion.amount)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if changed != 1:
+                raise InsufficientCredits(
+                    f"wallet {portion.wallet_id} cannot give {portion.amount} for {kind}", wallet_id=portion.wallet_id
+                )
+            self.session.add(LedgerEntryRow(
+                movement_id=movement_id, wallet_id=portion.wallet_id, amount=portion.amount,
+                available_delta=da * portion.amount, held_delta=dh * portion.amount,
+            ))
+        self.session.flush()
+        self.session.expire_all()  # wallet rows changed under the ORM's feet
+        return True
+
+    def portions(self, booking_id: int, kind: Movement) -> list[Portion]:
+        rows = self.session.execute(
+            select(LedgerEntryRow.wallet_id, LedgerEntryRow.amount)
+            .join(CreditMovementRow, CreditMovementRow.id == LedgerEntryRow.movement_id)
+            .where(CreditMovementRow.booking_id == booking_id, CreditMovementRow.kind == kind.value)
+            .order_by(LedgerEntryRow.id)
+        ).all()
+        return [Portion(w, a) for w, a in rows]
+
+    def history(self, person_id: int, limit: int = 20) -> list[tuple[datetime, Movement, int, str, str]]:
+        rows = self.session.execute(
+            select(CreditMovementRow.created_at, CreditMovementRow.kind, LedgerEntryRow.amount, WalletRow,
+                   CompanyRow.name, ProgrammeRow.name, CreditMovementRow.note)
+            .join(LedgerEntryRow, LedgerEntryRow.movement_id == CreditMovementRow.id)
+            .join(WalletRow, WalletRow.id == LedgerEntryRow.wallet_id)
+            .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
+            .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
+            .where(self._owner_filter(person_id))
+            .order_by(desc(LedgerEntryRow.id))
+            .limit(limit)
+        ).all()
+        return [(at, Movement(kind), amount, _wallet(w, c, p).label, note) for at, kind, amount, w, c, p, note in rows]
+
+
+def _wallet(row: WalletRow, company: str | None, programme: str | None) -> Wallet:
+    source = Source(row.source)
+    if source is Source.PROGRAMME:
+        label = f"Programme allocation ({programme})" if programme else "Programme allocation"
+    elif source is Source.COMPANY:
+        label = f"Company allocation ({company})" if company else "Company allocation"
+    else:
+        label = "Your own credits"
+    return Wallet(row.id, source, row.available, row.held, label)

@@ -1,0 +1,200 @@
+"""Experts: profiles, availability, busy times, and the search index over them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.discovery import SearchHit, SearchQuery, expert_terms
+from core.experts import Expert, ExpertKind
+from core.lifecycle import ACTIVE_MEETING_STATUSES
+from core.schedule import Busy, Schedule
+from storage import mapping
+from storage.models import (
+    AvailabilityExceptionRow,
+    ExpertLanguageRow,
+    ExpertRow,
+    ExpertTermRow,
+    MeetingRow,
+    PersonRow,
+    WeeklyWindowRow,
+)
+
+ACTIVE = [s.value for s in ACTIVE_MEETING_STATUSES]
+
+
+class SqlExperts:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ---- profiles
+
+    def get(self, expert_id: int) -> Expert | None:
+        found = self.session.execute(
+            select(ExpertRow, PersonRow).join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id == expert_id)
+        ).first()
+        return mapping.expert(found[0], found[1]) if found else None
+
+    def get_many(self, expert_ids: Iterable[int]) -> dict[int, Expert]:
+        ids = list(expert_ids)
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(ExpertRow, PersonRow).join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id.in_(ids))
+        )
+        return {e.id: mapping.expert(e, p) for e, p in rows}
+
+    def by_person(self, person_id: int) -> Expert | None:
+        row = self.session.scalar(select(ExpertRow.id).where(ExpertRow.person_id == person_id))
+        return self.get(row) if row is not None else None
+
+    def by_handle(self, handle: str) -> Expert | None:
+        row = self.session.scalar(
+            select(ExpertRow.id).join(PersonRow, PersonRow.id == ExpertRow.person_id)
+            .where(PersonRow.handle == handle.lower().lstrip("@"))
+        )
+        return self.get(row) if row is not None else None
+
+    def put(self, expert: Expert, schedule: Schedule) -> Expert:
+        """Create or update an expert's profile, availability and search index (by person)."""
+        if expert.person_id is None:
+            raise ValueError("an expert is a person first: set person_id")
+        row = self.session.scalar(select(ExpertRow).where(ExpertRow.person_id == expert.person_id))
+        if row is None:
+            row = ExpertRow(person_id=expert.person_id, rating_sum=0, rating_count=0, session_count=0, active=True)
+            self.session.add(row)
+        mapping.expert_into(row, expert)
+        rules = schedule.rules
+        row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
+        row.horizon_days = rules.horizon.days
+        row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
+        row.daily_cap = rules.daily_cap
+        self.session.flush()
+        expert_id = row.id
+        for table in (WeeklyWindowRow, AvailabilityExceptionRow, ExpertTermRow, ExpertLanguageRow):
+            self.session.execute(delete(table).where(table.expert_id == expert_id))
+        self.session.add_all(
+            WeeklyWindowRow(expert_id=expert_id, weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute)
+            for w in schedule.weekly
+        )
+        self.session.add_all(
+            AvailabilityExceptionRow(expert_id=expert_id, day=x.day, kind=x.kind.value,
+                                     start_minute=x.start_minute, end_minute=x.end_minute)
+            for x in schedule.exceptions
+        )
+        index = expert_terms(expert.topics, expert.headline, expert.bio)
+        self.session.add_all(ExpertTermRow(expert_id=expert_id, term=t[:64], weight=w) for t, w in index.items() if t)
+        self.session.add_all(ExpertLanguageRow(expert_id=expert_id, code=c) for c in dict.fromkeys(expert.languages))
+        self.session.flush()
+        found = self.get(expert_id)
+        assert found is not None
+        return found
+
+    def add_rating(self, expert_id: int, stars: int) -> None:
+        self.session.execute(
+            update(ExpertRow).where(ExpertRow.id == expert_id)
+            .values(rating_sum=ExpertRow.rating_sum + stars, rating_count=ExpertRow.rating_count + 1)
+        )
+
+    def add_completed_session(self, expert_id: int) -> None:
+        self.session.execute(
+            update(ExpertRow).where(ExpertRow.id == expert_id).values(session_count=ExpertRow.session_count + 1)
+        )
+
+    def lock(self, expert_id: int) -> None:
+        """PostgreSQL: a row lock until commit. SQLite: the transaction already holds the writer lock."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(select(ExpertRow.id).where(ExpertRow.id == expert_id).with_for_update())
+
+    # ---- availability
+
+    def schedule(self, expert_id: int) -> Schedule:
+        return self.schedules([expert_id])[expert_id]
+
+    def schedules(self, expert_ids: Iterable[int]) -> dict[int, Schedule]:
+        ids = list(expert_ids)
+        if not ids:
+            return {}
+        experts = self.session.execute(
+            select(ExpertRow, PersonRow.timezone).join(PersonRow, PersonRow.id == ExpertRow.person_id)
+            .where(ExpertRow.id.in_(ids))
+        ).all()
+        windows: dict[int, list[WeeklyWindowRow]] = defaultdict(list)
+        for w in self.session.scalars(select(WeeklyWindowRow).where(WeeklyWindowRow.expert_id.in_(ids))):
+            windows[w.expert_id].append(w)
+        exceptions: dict[int, list[AvailabilityExceptionRow]] = defaultdict(list)
+        for x in self.session.scalars(select(AvailabilityExceptionRow).where(AvailabilityExceptionRow.expert_id.in_(ids))):
+            exceptions[x.expert_id].append(x)
+        return {row.id: mapping.schedule(tz, row, windows[row.id], exceptions[row.id]) for row, tz in experts}
+
+    def busy(
+        self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
+    ) -> list[Busy]:
+        return self.busy_many([expert_id], start, end, except_meetings=except_meetings)[expert_id]
+
+    def busy_many(
+        self, expert_ids: Iterable[int], start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
+    ) -> dict[int, list[Busy]]:
+        ids = list(expert_ids)
+        query = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
+            MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
+            MeetingRow.starts_at < end, MeetingRow.ends_at > start,
+        ).order_by(MeetingRow.starts_at)
+        result: dict[int, list[Busy]] = {i: [] for i in ids}
+        for expert_id, meeting_id, s, e in self.session.execute(query):
+            if meeting_id not in except_meetings:
+                result[expert_id].append(Busy(s, e))
+        return result
+
+    # ---- discovery
+
+    def search(self, query: SearchQuery, terms: Sequence[str], candidates: int) -> list[SearchHit]:
+        """Experts matching the terms and filters, best score first; availability is ranked by the caller."""
+        f = query.filters
+        conditions = [ExpertRow.active.is_(True)]
+        if f.pro_bono is True:
+            conditions.append(ExpertRow.kind == ExpertKind.PRO_BONO.value)
+        elif f.pro_bono is False:
+            conditions.append(ExpertRow.kind == ExpertKind.COMPENSATED.value)
+        if f.max_multiplier is not None:
+            conditions.append(or_(ExpertRow.kind == ExpertKind.PRO_BONO.value, ExpertRow.rate_multiplier <= f.max_multiplier))
+        if f.max_hourly_minor is not None:
+            conditions.append(or_(
+                ExpertRow.kind == ExpertKind.PRO_BONO.value,
+                ExpertRow.hourly_rate_minor.is_(None),
+                ExpertRow.hourly_rate_minor <= f.max_hourly_minor,
+            ))
+        if f.language:
+            conditions.append(exists().where(
+                ExpertLanguageRow.expert_id == ExpertRow.id, ExpertLanguageRow.code == f.language.lower()
+            ))
+        if f.min_rating is not None:
+            tenths = int(f.min_rating * 10)
+            conditions.append(and_(ExpertRow.rating_count > 0, ExpertRow.rating_sum * 10 >= tenths * ExpertRow.rating_count))
+        if f.only_expert_ids is not None:
+            if not f.only_expert_ids:
+                return []
+            conditions.append(ExpertRow.id.in_(sorted(f.only_expert_ids)))
+        if terms:
+            score = func.sum(ExpertTermRow.weight).label("score")
+            stmt = (
+                select(ExpertRow.id, score, ExpertRow.rating_sum, ExpertRow.rating_count)
+                .join(ExpertTermRow, ExpertTermRow.expert_id == ExpertRow.id)
+                .where(ExpertTermRow.term.in_(list(terms)), *conditions)
+                .group_by(ExpertRow.id, ExpertRow.rating_sum, ExpertRow.rating_count)
+                .order_by(score.desc(), ExpertRow.id)
+                .limit(candidates)
+            )
+        else:
+            stmt = (
+                select(ExpertRow.id, ExpertRow.rating_count.label("score"), ExpertRow.rating_sum, ExpertRow.rating_count)
+                .where(*conditions)
+                .order_by(ExpertRow.rating_count.desc(), ExpertRow.id)
+                .limit(candidates)
+            )
+            return [SearchHit(i, 0, rs, rc) for i, _s, rs, rc in self.session.execute(stmt)]
+        return [SearchHit(i, int(s), rs, rc) for i, s, rs, rc in self.session.execute(stmt)]

@@ -1,0 +1,258 @@
+"""Tables. The schema itself is created by the Alembic migrations in storage/migrations;
+a test checks that these models and the migrated schema agree.
+
+Guarantees the database keeps even if application code is wrong:
+- meetings: no two active (held or confirmed) meetings of one expert overlap
+  (PostgreSQL: an exclusion constraint; SQLite: a trigger), see migration 0001;
+- wallets: available and held never below zero (CHECK);
+- credit_movements: one row per idempotency key (UNIQUE), so nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import UTCDateTime
+
+ACTIVE_MEETING_SQL = "status IN ('held', 'confirmed')"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ProgrammeRow(Base):
+    __tablename__ = "programmes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    pairing_mode: Mapped[str] = mapped_column(String(20), default="self_select")
+    allowed_lengths: Mapped[str] = mapped_column(String(60), default="15,30,45,60,75,90")
+    max_meetings: Mapped[int | None] = mapped_column(Integer)
+
+
+class CompanyRow(Base):
+    __tablename__ = "companies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+
+
+class PersonRow(Base):
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    email: Mapped[str | None] = mapped_column(String(254))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+
+
+class ExpertRow(Base):
+    __tablename__ = "experts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pro_bono', 'compensated')", name="ck_experts_kind"),
+        CheckConstraint("rate_multiplier > 0", name="ck_experts_rate_positive"),
+        CheckConstraint("rating_count >= 0 AND rating_sum >= 0", name="ck_experts_rating"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="pro_bono", index=True)
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[str] = mapped_column(Text, default="")  # newline-separated, as typed
+    languages: Mapped[str] = mapped_column(String(100), default="en")  # comma-separated codes
+    rate_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(1))
+    hourly_rate_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    meeting_provider: Mapped[str] = mapped_column(String(16), default="built_in")
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    session_count: Mapped[int] = mapped_column(Integer, default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=12 * 60)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ExpertTermRow(Base):
+    """The search index: one row per expert and term, weighted by the best field it appears in."""
+
+    __tablename__ = "expert_terms"
+    __table_args__ = (Index("ix_expert_terms_term", "term", "expert_id", "weight"),)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    weight: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ExpertLanguageRow(Base):
+    __tablename__ = "expert_languages"
+    __table_args__ = (Index("ix_expert_languages_code", "code", "expert_id"),)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+
+
+class WeeklyWindowRow(Base):
+    __tablename__ = "weekly_windows"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="ck_weekly_weekday"),
+        CheckConstraint("start_minute >= 0 AND start_minute < end_minute AND end_minute <= 1440", name="ck_weekly_range"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+
+class AvailabilityExceptionRow(Base):
+    __tablename__ = "availability_exceptions"
+    __table_args__ = (CheckConstraint("kind IN ('off', 'extra')", name="ck_exception_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))
+    start_minute: Mapped[int | None] = mapped_column(SmallInteger)
+    end_minute: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class CompanyExpertRow(Base):
+    """Admin-assigned pairing: which experts a company may book."""
+
+    __tablename__ = "company_experts"
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
+
+
+class WalletRow(Base):
+    __tablename__ = "wallets"
+    __table_args__ = (
+        CheckConstraint("available >= 0", name="ck_wallets_available_nonneg"),
+        CheckConstraint("held >= 0", name="ck_wallets_held_nonneg"),
+        CheckConstraint("(person_id IS NULL) <> (company_id IS NULL)", name="ck_wallets_one_owner"),
+        CheckConstraint("source IN ('programme', 'company', 'individual')", name="ck_wallets_source"),
+        Index("ux_wallets_person", "source", "person_id", unique=True,
+              sqlite_where=text("person_id IS NOT NULL"), postgresql_where=text("person_id IS NOT NULL")),
+        Index("ux_wallets_company", "source", "company_id", unique=True,
+              sqlite_where=text("company_id IS NOT NULL"), postgresql_where=text("company_id IS NOT NULL")),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    available: Mapped[int] = mapped_column(BigInteger, default=0)
+    held: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CreditMovementRow(Base):
+    __tablename__ = "credit_movements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerEntryRow(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (UniqueConstraint("movement_id", "wallet_id", name="uq_ledger_movement_wallet"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("credit_movements.id"))
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # the movement's share taken from this wallet
+    available_delta: Mapped[int] = mapped_column(BigInteger)
+    held_delta: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeriesRow(Base):
+    __tablename__ = "series"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BookingRow(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_status_expires", "status", "expires_at"),
+        CheckConstraint("price_milli >= 0", name="ck_bookings_price_nonneg"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"), index=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(Text)
+    context: Mapped[str] = mapped_column(Text, default="")
+    intro_note: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[str] = mapped_column(Text, default="")  # newline-separated references
+    price_milli: Mapped[int] = mapped_column(BigInteger)
+    money_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str] = mapped_column(String(500), default="")
+    proposed_by_expert: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class MeetingRow(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ck_meetings_order"),
+        CheckConstraint("price_milli >= 0", name="ck_meetings_price_nonneg"),
+        Index("ix_meetings_expert_start", "expert_id", "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id"))  # copied from the booking for the overlap guard
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    price_milli: Mapped[int] = mapped_column(BigInteger)
+    reschedule_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "author_id", name="uq_reviews_booking_author"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="ck_reviews_stars"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    text: Mapped[str] = mapped_column(Text, default="")
+    private_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
