@@ -31,7 +31,7 @@ from core.policy import CancelReason, Consequence, Initiator, NoShowParty, Polic
 from core.ports import UnitOfWork
 from core.pricing import meeting_credits_milli, session_price
 from core.recurrence import Frequency, check_series, occurrences
-from core.schedule import Busy, SlotProblem
+from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
 
 DEFAULT_POLICY = Policy()
@@ -120,7 +120,8 @@ def affordability(uow: UnitOfWork, client_id: int, expert_id: int) -> Affordabil
 def _check_times(
     uow: UnitOfWork, expert_id: int, meetings: Sequence[MeetingRequest], now: datetime,
     *, except_meetings: frozenset[int] = frozenset(),
-) -> None:
+) -> Schedule:
+    """Raise SlotUnavailable for the first meeting that does not fit; returns the schedule it checked."""
     schedule = uow.experts.schedule(expert_id)
     ordered = sorted(meetings, key=lambda m: m.start)
     busy = uow.experts.busy(
@@ -133,6 +134,7 @@ def _check_times(
                 f"{meeting.start.isoformat()} is not bookable: {problem}", reason=problem.value, start=meeting.start
             )
         busy.append(Busy(meeting.start, meeting.end))
+    return schedule
 
 
 def request_booking(
@@ -142,7 +144,6 @@ def request_booking(
     """Hold the slots and the credits, and put the request in front of the expert (or staff)."""
     now = clock.now()
     client = _person(uow, client_id)
-    uow.experts.lock(expert_id)
     expert = _expert(uow, expert_id)
     if expert.person_id == client_id:
         raise NotAllowed("experts cannot book themselves", reason="self_booking")
@@ -153,12 +154,13 @@ def request_booking(
         raise NotAllowed("your programme assigns your mentors; this one is not assigned to you", reason="not_assigned")
     validate_meetings(expert, meetings, rules)
     details = validate_details(details)
-    _check_times(uow, expert_id, meetings, now)
+    # From here to commit, bookings of this expert queue up: check and insert cannot interleave.
+    uow.experts.lock(expert_id)
+    schedule = _check_times(uow, expert_id, meetings, now)
 
     price = session_price(expert, [m.minutes for m in meetings])
     portions = plan_hold(uow.credits.wallets_for(client_id), price.credits_milli)
     mode = programme.pairing_mode if programme else PairingMode.SELF_SELECT
-    schedule = uow.experts.schedule(expert_id)
     ordered = sorted(meetings, key=lambda m: m.start)
     booking = uow.bookings.add(
         Booking(
@@ -296,11 +298,12 @@ def propose_times(
     uow.experts.lock(booking.expert_id)
     moved = [MeetingRequest(s, m.minutes) for s, m in zip(sorted(starts), booking.meetings)]
     validate_meetings(expert, moved, SessionRules(allowed_lengths=tuple(sorted({m.minutes for m in booking.meetings}))))
-    _check_times(uow, booking.expert_id, moved, now, except_meetings=frozenset(m.id for m in booking.meetings if m.id))
+    schedule = _check_times(
+        uow, booking.expert_id, moved, now, except_meetings=frozenset(m.id for m in booking.meetings if m.id)
+    )
     for meeting, new in zip(booking.meetings, moved):
         meeting.start, meeting.end = new.start, new.end
     booking.proposed_by_expert = True
-    schedule = uow.experts.schedule(booking.expert_id)
     booking.expires_at = expiry_deadline(
         DEFAULT_POLICY, requested_at=now, first_meeting_start=booking.first_start, min_notice=schedule.rules.min_notice
     )

@@ -119,17 +119,26 @@ class SqlExperts:
         ids = list(expert_ids)
         if not ids:
             return {}
+        # Plain column rows, not ORM entities: this runs for every search candidate.
         experts = self.session.execute(
-            select(ExpertRow, PersonRow.timezone).join(PersonRow, PersonRow.id == ExpertRow.person_id)
-            .where(ExpertRow.id.in_(ids))
+            select(ExpertRow.id, ExpertRow.min_notice_minutes, ExpertRow.horizon_days, ExpertRow.buffer_minutes,
+                   ExpertRow.daily_cap, PersonRow.timezone)
+            .join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id.in_(ids))
         ).all()
-        windows: dict[int, list[WeeklyWindowRow]] = defaultdict(list)
-        for w in self.session.scalars(select(WeeklyWindowRow).where(WeeklyWindowRow.expert_id.in_(ids))):
+        windows: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+        for w in self.session.execute(
+            select(WeeklyWindowRow.expert_id, WeeklyWindowRow.weekday, WeeklyWindowRow.start_minute,
+                   WeeklyWindowRow.end_minute).where(WeeklyWindowRow.expert_id.in_(ids))
+        ):
             windows[w.expert_id].append(w)
-        exceptions: dict[int, list[AvailabilityExceptionRow]] = defaultdict(list)
-        for x in self.session.scalars(select(AvailabilityExceptionRow).where(AvailabilityExceptionRow.expert_id.in_(ids))):
+        exceptions: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+        for x in self.session.execute(
+            select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.day, AvailabilityExceptionRow.kind,
+                   AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute)
+            .where(AvailabilityExceptionRow.expert_id.in_(ids))
+        ):
             exceptions[x.expert_id].append(x)
-        return {row.id: mapping.schedule(tz, row, windows[row.id], exceptions[row.id]) for row, tz in experts}
+        return {row.id: mapping.schedule(row.timezone, row, windows[row.id], exceptions[row.id]) for row in experts}
 
     def busy(
         self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
@@ -180,13 +189,18 @@ class SqlExperts:
                 return []
             conditions.append(ExpertRow.id.in_(sorted(f.only_expert_ids)))
         if terms:
-            score = func.sum(ExpertTermRow.weight).label("score")
+            # Score on the index alone (term, expert_id, weight), then filter the scored experts by primary key.
+            scored = (
+                select(ExpertTermRow.expert_id, func.sum(ExpertTermRow.weight).label("score"))
+                .where(ExpertTermRow.term.in_(list(terms)))
+                .group_by(ExpertTermRow.expert_id)
+                .subquery()
+            )
             stmt = (
-                select(ExpertRow.id, score, ExpertRow.rating_sum, ExpertRow.rating_count)
-                .join(ExpertTermRow, ExpertTermRow.expert_id == ExpertRow.id)
-                .where(ExpertTermRow.term.in_(list(terms)), *conditions)
-                .group_by(ExpertRow.id, ExpertRow.rating_sum, ExpertRow.rating_count)
-                .order_by(score.desc(), ExpertRow.id)
+                select(ExpertRow.id, scored.c.score, ExpertRow.rating_sum, ExpertRow.rating_count)
+                .join(scored, scored.c.expert_id == ExpertRow.id)
+                .where(*conditions)
+                .order_by(scored.c.score.desc(), ExpertRow.id)
                 .limit(candidates)
             )
         else:

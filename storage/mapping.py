@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from core.amounts import Money
 from core.experts import Expert, ExpertKind, MeetingLink, MeetingProvider, Rating
@@ -11,16 +14,13 @@ from core.model import Booking, Company, Meeting, Person, Programme
 from core.schedule import BookingRules, DateException, ExceptionKind, Schedule, WeeklyWindow
 from core.sessions import SessionDetails, SessionRules
 from storage.models import (
-    AvailabilityExceptionRow,
     BookingRow,
     CompanyRow,
     ExpertRow,
     MeetingRow,
     PersonRow,
     ProgrammeRow,
-    WeeklyWindowRow,
 )
-from datetime import timedelta
 
 
 def person(row: PersonRow) -> Person:
@@ -71,16 +71,16 @@ def expert_into(row: ExpertRow, e: Expert) -> None:
     row.meeting_url = e.meeting_link.url
 
 
-def rules(row: ExpertRow) -> BookingRules:
+def rules(row: Any) -> BookingRules:
+    """From an ExpertRow or a plain row with the same column names."""
     return BookingRules(
         min_notice=timedelta(minutes=row.min_notice_minutes), horizon=timedelta(days=row.horizon_days),
         buffer=timedelta(minutes=row.buffer_minutes), daily_cap=row.daily_cap,
     )
 
 
-def schedule(
-    timezone: str, row: ExpertRow, windows: list[WeeklyWindowRow], exceptions: list[AvailabilityExceptionRow]
-) -> Schedule:
+def schedule(timezone: str, row: Any, windows: Iterable[Any], exceptions: Iterable[Any]) -> Schedule:
+    """From rows (ORM or plain) carrying the columns of experts, weekly_windows and availability_exceptions."""
     return Schedule(
         timezone=timezone,
         weekly=tuple(sorted(WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in windows)),
