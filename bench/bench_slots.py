@@ -6,10 +6,9 @@ Run standalone: python -m bench.bench_slots
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
+from bench.harness import time_ms
 from core import availability
 from core.availability import check_slot, first_free_slot, free_slots
 from core.recurrence import Frequency, check_series, occurrences
@@ -49,17 +48,6 @@ def _meetings(schedule: Schedule, count: int = 500, seed: int = 7) -> list[Busy]
     return out
 
 
-def _time(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """p50 and p99 in milliseconds."""
-    samples: list[float] = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.99))]
-
-
 def _clear_caches() -> None:
     for name in ("_zone", "_block", "_segments", "_plan"):
         getattr(availability, name).cache_clear()
@@ -71,36 +59,36 @@ def run() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
 
     slots = free_slots(schedule, busy, DURATION, NOW)
-    p50, p99 = _time(lambda: free_slots(schedule, busy, DURATION, NOW), 400)
+    p50, p99 = time_ms(lambda: free_slots(schedule, busy, DURATION, NOW), 1000)
     rows.append(("free slots, 90 days, 500 meetings", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, {len(slots)} slots"))
 
     def cold() -> None:
         _clear_caches()
         free_slots(schedule, busy, DURATION, NOW)
 
-    p50, p99 = _time(cold, 100)
-    rows.append(("free slots, cold tz caches", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"))
+    p50, p99 = time_ms(cold, 100, warmup=0)
+    rows.append(("free slots, cold caches (tz offsets, schedule)", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"))
 
     empty = free_slots(schedule, [], DURATION, NOW)
-    p50, p99 = _time(lambda: free_slots(schedule, [], DURATION, NOW), 400)
+    p50, p99 = time_ms(lambda: free_slots(schedule, [], DURATION, NOW), 400)
     rows.append(("free slots, 90 days, no meetings", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, {len(empty)} slots"))
 
-    p50, p99 = _time(lambda: first_free_slot(schedule, busy, DURATION, NOW), 400)
+    p50, p99 = time_ms(lambda: first_free_slot(schedule, busy, DURATION, NOW), 400)
     rows.append(("first free slot, 500 meetings", f"p50 {p50:.3f} ms, p99 {p99:.3f} ms"))
 
     typed = slots[len(slots) // 2] + timedelta(minutes=10)
-    p50, p99 = _time(lambda: check_slot(schedule, busy, typed, DURATION, NOW), 400)
+    p50, p99 = time_ms(lambda: check_slot(schedule, busy, typed, DURATION, NOW), 400)
     rows.append(("check one typed start, 500 meetings", f"p50 {p50:.3f} ms, p99 {p99:.3f} ms"))
 
     series = occurrences(slots[0], schedule.timezone, Frequency.WEEKLY, count=12)
-    p50, p99 = _time(lambda: check_series(schedule, busy, series, DURATION, NOW), 50)
+    p50, p99 = time_ms(lambda: check_series(schedule, busy, series, DURATION, NOW), 50)
     rows.append(("check a 12-week series, 500 meetings", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"))
     return rows
 
 
 def main() -> None:
     for name, result in run():
-        print(f"{name:40s} {result}")
+        print(f"{name:48s} {result}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ __all__ = [
 DAY = 86_400
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-_SECOND = timedelta(seconds=1)
 _MICROSECOND = timedelta(microseconds=1)
 _US = 1_000_000
 _fromts = datetime.fromtimestamp
@@ -54,8 +53,8 @@ Range = tuple[int, int]  # half-open [start, end), seconds
 # ---------------------------------------------------------------------------
 
 # Offsets are probed once a day and the exact transition second is found by
-# bisection. tzdata (1900-2100) never has two transitions within two days, and
-# never leaves an offset and returns to it within four days, so a daily probe
+# bisection. tzdata (checked for every zone, 1900-2100) never has two transitions within
+# two days, nor leaves an offset and returns to it within four days, so a daily probe
 # cannot miss a change. Results are cached per block of days; tz rules do not
 # change while the process runs.
 _PROBE = DAY
@@ -463,18 +462,24 @@ def free_slots(
     top = hi + dur
     early = _EPOCH + rules.buffer  # start - buffer - epoch == start - early
     late = _EPOCH - rules.buffer  # ceil(end + buffer - epoch) == -floor(late - end)
+    # Meetings entirely outside the computed dates matter neither as busy time nor for the cap;
+    # two comparisons are cheaper than the conversion.
+    skip_before = _to_dt((d0 - 1) * DAY) - rules.buffer
+    skip_after = _to_dt((d1 + 2) * DAY) + rules.buffer
     raw: list[tuple[int, int]] = []
     capped: list[int] = []
     try:
-        for b in busy:
-            x = b.start - early
-            y = late - b.end
-            bs = x.days * DAY + x.seconds
-            be = -(y.days * DAY + y.seconds)
+        for m in busy:
+            if m.start >= skip_after or m.end <= skip_before:
+                continue
+            ds = m.start - early
+            de = late - m.end
+            bs = ds.days * DAY + ds.seconds
+            be = -(de.days * DAY + de.seconds)
             if be > lo and bs < top and bs < be:
                 raw.append((bs, be))
-            if cap is not None and b.counts_toward_cap:
-                capped.append(_floor_s(b.start))
+            if cap is not None and m.counts_toward_cap:
+                capped.append(_floor_s(m.start))
     except TypeError as exc:  # naive minus aware
         raise ValueError(f"busy times must be aware datetimes: {exc}") from None
     raw.sort()
@@ -572,9 +577,28 @@ def first_free_slot(
     start: datetime | None = None,
     step: timedelta = timedelta(minutes=15),
 ) -> datetime | None:
-    """The earliest bookable start, or None when the horizon holds none."""
-    slots = free_slots(schedule, busy, duration, now, start=start, step=step, limit=1)
-    return slots[0] if slots else None
+    """The earliest bookable start, or None when the horizon holds none.
+
+    Looks a week ahead first, then further: most experts have a slot soon, and
+    a short range converts fewer meetings. Narrowing never shifts the grid, so
+    the answer is the same as free_slots(...)[0].
+    """
+    now = ensure_utc(now)
+    rules = schedule.rules
+    busy = busy if isinstance(busy, list) else list(busy)
+    lo = max(now, now + rules.min_notice)
+    if start is not None:
+        lo = max(lo, ensure_utc(start))
+    hi = now + rules.horizon
+    for span in (timedelta(days=8), timedelta(days=56), None):
+        until = hi if span is None else min(hi, lo + span)
+        slots = free_slots(schedule, busy, duration, now, start=lo, end=until, step=step, limit=1)
+        if slots:
+            return slots[0]
+        if until >= hi:
+            return None
+        lo = until
+    return None
 
 
 def check_slot(

@@ -60,15 +60,16 @@ def window(weekday: int, start: str, end: str) -> WeeklyWindow:
     return WeeklyWindow(weekday, hm(sh, sm), hm(eh, em))
 
 
-def schedule(tz: str, *windows: WeeklyWindow, exceptions: tuple[DateException, ...] = (), **rules: object) -> Schedule:
-    base = OPEN_RULES
-    merged = BookingRules(
-        min_notice=rules.get("min_notice", base.min_notice),  # type: ignore[arg-type]
-        horizon=rules.get("horizon", base.horizon),  # type: ignore[arg-type]
-        buffer=rules.get("buffer", base.buffer),  # type: ignore[arg-type]
-        daily_cap=rules.get("daily_cap", base.daily_cap),  # type: ignore[arg-type]
-    )
-    return Schedule(tz, tuple(windows), exceptions, merged)
+def schedule(
+    tz: str,
+    *windows: WeeklyWindow,
+    exceptions: tuple[DateException, ...] = (),
+    min_notice: timedelta = OPEN_RULES.min_notice,
+    horizon: timedelta = OPEN_RULES.horizon,
+    buffer: timedelta = OPEN_RULES.buffer,
+    daily_cap: int | None = None,
+) -> Schedule:
+    return Schedule(tz, tuple(windows), exceptions, BookingRules(min_notice, horizon, buffer, daily_cap))
 
 
 def open_hours(s: Schedule, day: date) -> list[tuple[datetime, datetime]]:
@@ -81,8 +82,18 @@ def total(intervals: list[tuple[datetime, datetime]]) -> timedelta:
     return sum((b - a for a, b in intervals), timedelta(0))
 
 
-def weekdays_9_to_5(tz: str, **rules: object) -> Schedule:
-    return schedule(tz, *(window(d, "09:00", "17:00") for d in range(5)), **rules)
+def weekdays_9_to_5(
+    tz: str,
+    exceptions: tuple[DateException, ...] = (),
+    min_notice: timedelta = OPEN_RULES.min_notice,
+    horizon: timedelta = OPEN_RULES.horizon,
+    buffer: timedelta = OPEN_RULES.buffer,
+    daily_cap: int | None = None,
+) -> Schedule:
+    return schedule(
+        tz, *(window(d, "09:00", "17:00") for d in range(5)), exceptions=exceptions,
+        min_notice=min_notice, horizon=horizon, buffer=buffer, daily_cap=daily_cap,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -119,6 +130,20 @@ def test_first_free_slot() -> None:
     later = at("Europe/Berlin", 2026, 1, 14, 13, 5)
     assert first_free_slot(s, busy, 30 * MIN, now, start=later) == at("Europe/Berlin", 2026, 1, 14, 13, 15)
     assert first_free_slot(schedule("Europe/Berlin"), [], 30 * MIN, now) is None
+
+
+def test_first_free_slot_far_ahead() -> None:
+    # only two dated extra hours, 20 and 40 days out: the search has to go past its first week
+    extra = (
+        DateException(date(2026, 2, 1), ExceptionKind.EXTRA, hm(10), hm(11)),
+        DateException(date(2026, 2, 21), ExceptionKind.EXTRA, hm(10), hm(11)),
+    )
+    s = schedule("Europe/Berlin", exceptions=extra)
+    now = at("Europe/Berlin", 2026, 1, 12, 12)
+    assert first_free_slot(s, iter([]), HOUR, now) == at("Europe/Berlin", 2026, 2, 1, 10)
+    busy = (Busy(at("Europe/Berlin", 2026, 2, 1, 10, 30), at("Europe/Berlin", 2026, 2, 1, 11)),)
+    assert first_free_slot(s, busy, HOUR, now) == at("Europe/Berlin", 2026, 2, 21, 10)
+    assert first_free_slot(s, busy, 2 * HOUR, now) is None
 
 
 # ---------------------------------------------------------------------------
@@ -605,9 +630,9 @@ def expected_slots(s: Schedule, busy: list[Busy], duration: timedelta, now: date
     clip = lo - 30 * DAY
     zone = ZoneInfo(s.timezone)
     per_day: dict[date, int] = {}
-    for b in busy:
-        if b.counts_toward_cap:
-            d = b.start.astimezone(zone).date()
+    for m in busy:
+        if m.counts_toward_cap:
+            d = m.start.astimezone(zone).date()
             per_day[d] = per_day.get(d, 0) + 1
     out: list[datetime] = []
     for a, b in availability_intervals(s, clip, hi + duration + DAY):
