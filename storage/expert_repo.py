@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
@@ -125,19 +125,19 @@ class SqlExperts:
                    ExpertRow.daily_cap, PersonRow.timezone)
             .join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id.in_(ids))
         ).all()
+        # Weekly windows and dated exceptions in one round trip: kind 'weekly' marks a window row.
+        hours = union_all(
+            select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
+                   type_coerce(null(), Date).label("day"), WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute)
+            .where(WeeklyWindowRow.expert_id.in_(ids)),
+            select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.kind, null(),
+                   AvailabilityExceptionRow.day, AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute)
+            .where(AvailabilityExceptionRow.expert_id.in_(ids)),
+        )
         windows: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
-        for w in self.session.execute(
-            select(WeeklyWindowRow.expert_id, WeeklyWindowRow.weekday, WeeklyWindowRow.start_minute,
-                   WeeklyWindowRow.end_minute).where(WeeklyWindowRow.expert_id.in_(ids))
-        ):
-            windows[w.expert_id].append(w)
         exceptions: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
-        for x in self.session.execute(
-            select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.day, AvailabilityExceptionRow.kind,
-                   AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute)
-            .where(AvailabilityExceptionRow.expert_id.in_(ids))
-        ):
-            exceptions[x.expert_id].append(x)
+        for row in self.session.execute(hours):
+            (windows if row.kind == "weekly" else exceptions)[row.expert_id].append(row)
         return {row.id: mapping.schedule(row.timezone, row, windows[row.id], exceptions[row.id]) for row in experts}
 
     def busy(
