@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from core.availability import check_slot
 from core.clock import Clock
 from core.credits import Movement, net_portions, plan_hold, plan_return
-from core.errors import InsufficientCredits, InvalidTransition, NotAllowed, NotFound, PolicyViolation, SlotUnavailable
+from core.errors import InsufficientCredits, InvalidSession, InvalidTransition, NotAllowed, NotFound, PolicyViolation, SlotUnavailable
 from core.events import Event
 from core.experts import Expert
 from core.lifecycle import (
@@ -241,8 +241,10 @@ def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, re
     booking = _booking(uow, booking_id)
     expert = _expert(uow, booking.expert_id)
     actor = _person(uow, actor_id)
-    is_staff_triage = actor.is_staff and booking.status is BookingStatus.AWAITING_TRIAGE
-    if actor_id != expert.person_id and not is_staff_triage:
+    if booking.status is BookingStatus.AWAITING_TRIAGE:
+        if not actor.is_staff:  # the expert has not been shown it yet
+            raise NotAllowed("programme staff look at this request first", reason="not_staff")
+    elif actor_id != expert.person_id:
         raise NotAllowed("only the expert can decline this request", reason="not_the_expert")
     booking.status = move_booking(booking.status, BookingStatus.DECLINED)
     _release_hold(uow, booking)
@@ -282,7 +284,8 @@ def expire(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> bool:
 
 
 def propose_times(
-    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime]
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime],
+    policy: Policy = DEFAULT_POLICY,
 ) -> Booking:
     """The expert suggests other times (one per meeting); the hold moves there while the client decides."""
     now = clock.now()
@@ -305,7 +308,7 @@ def propose_times(
         meeting.start, meeting.end = new.start, new.end
     booking.proposed_by_expert = True
     booking.expires_at = expiry_deadline(
-        DEFAULT_POLICY, requested_at=now, first_meeting_start=booking.first_start, min_notice=schedule.rules.min_notice
+        policy, requested_at=now, first_meeting_start=booking.first_start, min_notice=schedule.rules.min_notice
     )
     uow.bookings.save(booking)
     uow.events.append(Event("times_proposed", booking.id, recipients=(booking.client_id,)))
@@ -394,12 +397,14 @@ def _refund(uow: UnitOfWork, booking: Booking, meeting: Meeting, amount: int) ->
         )
 
 
-def _settle_booking(booking: Booking) -> None:
-    """An accepted booking ends when none of its meetings is still ahead."""
+def _settle_booking(uow: UnitOfWork, booking: Booking) -> None:
+    """An accepted booking ends when none of its meetings is still ahead; a held one counts for the expert."""
     if booking.status is not BookingStatus.ACCEPTED or any(m.active for m in booking.meetings):
         return
     happened = any(m.status is not MeetingStatus.CANCELLED for m in booking.meetings)
     booking.status = move_booking(booking.status, BookingStatus.COMPLETED if happened else BookingStatus.CANCELLED)
+    if happened:
+        uow.experts.add_completed_session(booking.expert_id)
 
 
 def _confirmed_meeting(booking: Booking, meeting_id: int) -> Meeting:
@@ -436,7 +441,7 @@ def cancel_meeting(
     meeting.status = move_meeting(meeting.status, MeetingStatus.CANCELLED)
     meeting.ics_sequence += 1
     _refund(uow, booking, meeting, outcome.refund_milli)
-    _settle_booking(booking)
+    _settle_booking(uow, booking)
     uow.bookings.save(booking)
     uow.events.append(
         Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
@@ -479,7 +484,8 @@ def reschedule_meeting(
         )
     duration = meeting.end - meeting.start
     meeting.start, meeting.end = new_start, new_start + duration
-    meeting.reschedule_count += 1
+    if by is Initiator.CLIENT:  # the limit is the client's; an expert's move never uses it up
+        meeting.reschedule_count += 1
     meeting.ics_sequence += 1
     uow.bookings.save(booking)
     uow.events.append(
@@ -501,10 +507,8 @@ def complete_ended(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> list[in
             meeting.status = move_meeting(meeting.status, MeetingStatus.COMPLETED)
             done.append(meeting.id or 0)
     if done:
-        _settle_booking(booking)
+        _settle_booking(uow, booking)
         uow.bookings.save(booking)
-        if booking.status is BookingStatus.COMPLETED:
-            uow.experts.add_completed_session(booking.expert_id)
         expert = _expert(uow, booking.expert_id)
         for meeting_id in done:
             uow.events.append(Event("meeting_completed", booking.id, meeting_id,
@@ -532,7 +536,7 @@ def report_no_show(
     target = MeetingStatus.NO_SHOW_EXPERT if absent is NoShowParty.EXPERT else MeetingStatus.NO_SHOW_CLIENT
     meeting.status = move_meeting(meeting.status, target)
     _refund(uow, booking, meeting, outcome.refund_milli)
-    _settle_booking(booking)
+    _settle_booking(uow, booking)
     uow.bookings.save(booking)
     uow.events.append(Event("no_show_reported", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
                             data=(("absent", absent.value),)))
@@ -548,6 +552,8 @@ def leave_review(
         raise NotAllowed("only the client or the expert can review this session", reason="not_a_party")
     if not any(m.status in (MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT) for m in booking.meetings):
         raise InvalidTransition("a session can be reviewed once a meeting has taken place", reason="not_yet_held")
+    if not 1 <= stars <= 5:
+        raise InvalidSession("stars are 1 to 5", reason="bad_stars")
     review = Review(booking_id, author_id, stars, text.strip()[:2000], private_note.strip()[:2000])
     if not uow.bookings.add_review(review):
         raise InvalidTransition("you have already reviewed this session", reason="already_reviewed")
@@ -605,8 +611,11 @@ def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: in
         raise NotFound(f"no series {series_id}", reason="series_not_found")
     for booking in bookings:
         assert booking.id is not None
-        if booking.status in OPEN_BOOKING_STATUSES and actor_id == booking.client_id:
-            withdraw(uow, clock, booking_id=booking.id, actor_id=actor_id)
+        if booking.status in OPEN_BOOKING_STATUSES:
+            if actor_id == booking.client_id:
+                withdraw(uow, clock, booking_id=booking.id, actor_id=actor_id)
+            else:
+                decline(uow, clock, booking_id=booking.id, actor_id=actor_id, reason="series cancelled")
         elif booking.status is BookingStatus.ACCEPTED:
             for meeting in booking.meetings:
                 if meeting.status is MeetingStatus.CONFIRMED and meeting.start > now and meeting.id is not None:

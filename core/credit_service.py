@@ -49,11 +49,12 @@ def revoke(
     uow: UnitOfWork, *, key: str, amount_milli: int, source: Source, person_id: int | None = None,
     company_id: int | None = None, note: str = "",
 ) -> bool:
-    """Take back unused credits; never more than are available (held credits stay held)."""
+    """Take back unused credits; never more than are available (held credits stay held).
+
+    A retried revoke (same key) returns False even if the wallet has been spent since."""
     wallet = uow.credits.wallet(source=source, person_id=person_id, company_id=company_id, create=False)
-    if wallet is None or wallet.available < amount_milli:
-        have = wallet.available if wallet else 0
-        raise InsufficientCredits(f"only {have} available to revoke", needed=amount_milli, available=have)
+    if wallet is None:
+        raise InsufficientCredits("no credits to revoke", needed=amount_milli, available=0)
     return uow.credits.apply(f"revoke:{key}", Movement.REVOKE, [Portion(wallet.id, amount_milli)], note=note)
 
 

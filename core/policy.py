@@ -26,6 +26,7 @@ class Policy:
     max_reschedules: int = 2
     forfeit_on_late_reschedule: bool = True  # programme policy: late client reschedules forfeit
     no_show_report_after: timedelta = timedelta(minutes=10)
+    no_show_report_within: timedelta = timedelta(days=7)
     request_expiry: timedelta = timedelta(hours=48)
 
 
@@ -85,6 +86,8 @@ def no_show(policy: Policy, *, meeting_start: datetime, price_milli: int, now: d
             "a no-show can be reported 10 minutes after the start", reason="no_show_too_early",
             available_at=meeting_start + policy.no_show_report_after,
         )
+    if now > meeting_start + policy.no_show_report_within:
+        raise PolicyViolation("a no-show is reported within 7 days of the meeting", reason="no_show_too_late")
     if absent is NoShowParty.EXPERT:
         return Consequence(True, price_milli, "expert_no_show")
     return Consequence(True, 0, "client_no_show")

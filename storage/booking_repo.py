@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from core.clock import Clock
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
-from core.model import Booking, Review
+from core.model import Booking, Meeting, Review
 from storage import mapping
 from storage.models import BookingRow, ExpertRow, MeetingRow, ReviewRow, SeriesRow
 
@@ -58,8 +58,12 @@ class SqlBookings:
         mapping.booking_into(row, booking)
         flag_modified(row, "status")  # always bump the version, even when only meetings changed
         by_id = {m.id: m for m in self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking.id))}
-        for meeting in booking.meetings:
+        # The overlap guard checks every row as it is written, so meetings of one session that move
+        # onto each other's old times (10:00 -> 11:00 while 11:00 -> 12:00) are written one by one,
+        # in an order in which no intermediate state overlaps.
+        for meeting in sorted(booking.meetings, key=lambda m: _write_order(m, by_id[m.id])):
             mapping.meeting_into(by_id[meeting.id], meeting)
+            self.session.flush()
         self.session.flush()
         booking.version = row.version
 
@@ -122,3 +126,14 @@ class SqlBookings:
     def in_series(self, series_id: int) -> list[Booking]:
         ids = self.session.scalars(select(BookingRow.id).where(BookingRow.series_id == series_id).order_by(BookingRow.id))
         return [b for b in (self.get(i, for_update=True) for i in list(ids)) if b is not None]
+
+
+def _write_order(meeting: Meeting, row: MeetingRow) -> tuple[int, float]:
+    """Meetings leaving the slot first, then those moving earlier (earliest first), then later (latest first)."""
+    if not meeting.active:
+        return (0, 0.0)
+    if meeting.start < row.starts_at:
+        return (1, meeting.start.timestamp())
+    if meeting.start > row.starts_at:
+        return (2, -meeting.start.timestamp())
+    return (3, 0.0)

@@ -72,10 +72,18 @@ class SqlCredits:
     def apply(
         self, key: str, kind: Movement, portions: Sequence[Portion], *, booking_id: int | None = None, note: str = ""
     ) -> bool:
-        total = sum(p.amount for p in portions)
         if any(p.amount <= 0 for p in portions):
             raise ValueError("every portion of a movement is positive")
         self.session.flush()
+        # A savepoint: a portion that cannot be applied undoes the whole movement, key included,
+        # even for a caller that catches the error and commits the rest of its work.
+        with self.session.begin_nested():
+            return self._apply(key, kind, portions, booking_id, note)
+
+    def _apply(
+        self, key: str, kind: Movement, portions: Sequence[Portion], booking_id: int | None, note: str
+    ) -> bool:
+        total = sum(p.amount for p in portions)
         movement_id = self.session.scalar(
             self._insert(CreditMovementRow)
             .values(key=key, kind=kind.value, booking_id=booking_id, amount=total, note=note[:300],
@@ -96,8 +104,10 @@ class SqlCredits:
                 .execution_options(synchronize_session=False)
             ).rowcount
             if changed != 1:
+                have = self.session.scalar(select(WalletRow.available).where(WalletRow.id == portion.wallet_id)) or 0
                 raise InsufficientCredits(
-                    f"wallet {portion.wallet_id} cannot give {portion.amount} for {kind}", wallet_id=portion.wallet_id
+                    f"wallet {portion.wallet_id} cannot give {portion.amount} for {kind}",
+                    wallet_id=portion.wallet_id, needed=portion.amount, available=have,
                 )
             self.session.add(LedgerEntryRow(
                 movement_id=movement_id, wallet_id=portion.wallet_id, amount=portion.amount,

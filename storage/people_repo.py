@@ -30,6 +30,9 @@ class SqlPeople:
         row = self.session.scalar(select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id))
         return mapping.person(row) if row else None
 
+    def staff(self) -> list[Person]:
+        return [mapping.person(r) for r in self.session.scalars(select(PersonRow).where(PersonRow.is_staff.is_(True)))]
+
     def add(self, person: Person) -> Person:
         row = PersonRow()
         mapping.person_into(row, person)

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.clock import Clock, SystemClock
 from core.events import Event
 from storage.booking_repo import SqlBookings
+from storage.chat_repo import SqlConversations, SqlInbox, SqlOutbox
 from storage.credit_repo import SqlCredits
 from storage.db import session_factory
 from storage.errors import ConcurrentChange, translate
@@ -24,6 +25,9 @@ class SqlUnitOfWork:
     experts: SqlExperts
     bookings: SqlBookings
     credits: SqlCredits
+    conversations: SqlConversations
+    inbox: SqlInbox
+    outbox: SqlOutbox
     events: list[Event]
     session: Session
 
@@ -39,6 +43,9 @@ class SqlUnitOfWork:
         self.experts = SqlExperts(self.session)
         self.bookings = SqlBookings(self.session, self.clock)
         self.credits = SqlCredits(self.session, self.clock)
+        self.conversations = SqlConversations(self.session, self.clock)
+        self.inbox = SqlInbox(self.session, self.clock)
+        self.outbox = SqlOutbox(self.session, self.clock)
         self.events = []
         return self
 

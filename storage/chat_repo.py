@@ -1,0 +1,149 @@
+"""What the chat layer keeps: conversation state, deliveries already seen, and the outbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from storage.models import ConversationRow, OutboxRow, ProcessedEventRow
+
+
+@dataclass(slots=True)
+class Conversation:
+    platform: str
+    chat_id: str
+    user_id: str
+    person_id: int | None = None
+    flow: str = ""
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    person_id: int | None
+    platform: str
+    chat_id: str
+    payload: str
+
+
+def _insert(session: Session, table: type):  # type: ignore[no-untyped-def]
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+class SqlConversations:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def load(self, platform: str, chat_id: str, user_id: str) -> Conversation:
+        row = self.session.scalar(
+            select(ConversationRow).where(
+                ConversationRow.platform == platform, ConversationRow.chat_id == chat_id,
+                ConversationRow.user_id == user_id,
+            ).execution_options(populate_existing=True)
+        )
+        if row is None:
+            return Conversation(platform, chat_id, user_id)
+        return Conversation(platform, chat_id, user_id, row.person_id, row.flow, row.step, json.loads(row.data),
+                            row.version, row.id)
+
+    def save(self, conversation: Conversation) -> bool:
+        """Write if nobody else did since we loaded it; False means a racing event won."""
+        now = self.clock.now()
+        data = json.dumps(conversation.data, separators=(",", ":"), sort_keys=True)
+        if conversation.id is None:
+            inserted = self.session.scalar(
+                _insert(self.session, ConversationRow).values(
+                    platform=conversation.platform, chat_id=conversation.chat_id, user_id=conversation.user_id,
+                    person_id=conversation.person_id, flow=conversation.flow, step=conversation.step, data=data,
+                    version=1, updated_at=now,
+                ).on_conflict_do_nothing().returning(ConversationRow.id)
+            )
+            if inserted is None:
+                return False
+            conversation.id, conversation.version = inserted, 1
+            return True
+        changed = self.session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation.id, ConversationRow.version == conversation.version)
+            .values(person_id=conversation.person_id, flow=conversation.flow, step=conversation.step, data=data,
+                    version=conversation.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            return False
+        conversation.version += 1
+        return True
+
+    def last_platform(self, person_id: int, platforms: tuple[str, ...]) -> str | None:
+        """Where the person talked to us most recently, among these platforms."""
+        return self.session.scalar(
+            select(ConversationRow.platform)
+            .where(ConversationRow.person_id == person_id, ConversationRow.platform.in_(platforms))
+            .order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc()).limit(1)
+        )
+
+
+class SqlInbox:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def first_time(self, platform: str, event_id: str) -> bool:
+        """Record a delivery; False if this event id was already handled (a retry or a duplicate)."""
+        inserted = self.session.scalar(
+            _insert(self.session, ProcessedEventRow)
+            .values(platform=platform, event_id=event_id[:128], received_at=self.clock.now())
+            .on_conflict_do_nothing().returning(ProcessedEventRow.event_id)
+        )
+        return inserted is not None
+
+
+class SqlOutbox:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str) -> int | None:
+        """Queue once per key; None if that key was queued before."""
+        return self.session.scalar(
+            _insert(self.session, OutboxRow).values(
+                key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
+                created_at=self.clock.now(), attempts=0, last_error="",
+            ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxRow.id)
+        )
+
+    def pending(self, platform: str | None = None, person_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
+        query = select(OutboxRow).where(OutboxRow.sent_at.is_(None))
+        if platform is not None:
+            query = query.where(OutboxRow.platform == platform)
+        if person_id is not None:
+            query = query.where(OutboxRow.person_id == person_id)
+        rows = self.session.scalars(query.order_by(OutboxRow.id).limit(limit))
+        return [OutboxMessage(r.id, r.person_id, r.platform, r.chat_id, r.payload) for r in rows]
+
+    def mark_sent(self, message_id: int, at: datetime | None = None) -> bool:
+        """True only for the first caller: a message is marked sent once."""
+        return self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None))
+            .values(sent_at=at or self.clock.now(), attempts=OutboxRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+
+    def mark_failed(self, message_id: int, error: str) -> None:
+        self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id)
+            .values(attempts=OutboxRow.attempts + 1, last_error=error[:500])
+            .execution_options(synchronize_session=False)
+        )
