@@ -196,6 +196,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.adapters.console.chat import ConsoleChat, run
+    from bot.dispatcher import Dispatcher
+    from bot.flows import all_flows
+    from bot.router import Router
+
+    engine = make_engine()
+    clock = SystemClock()
+    factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
+    with factory() as uow:
+        if uow.people.by_handle(args.as_handle) is None:
+            print(f"no one is called @{args.as_handle}: run `headstrt demo`, or pick another with --as", file=sys.stderr)
+            return 1
+    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]))
+    chat = ConsoleChat(dispatcher, factory, args.as_handle.lstrip("@").lower())
+    run(chat, sys.stdin, print, echo=not sys.stdin.isatty())
+    return 0
+
+
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from bot.catalog import update
+
+    for locale, count in update().items():
+        print(f"{locale}: {count} messages")
+    return 0
+
+
 def cmd_tour(args: argparse.Namespace) -> int:
     from bot.tour import run_tour
 
@@ -259,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_credits_show)
 
     sub.add_parser("demo", help="load demo data (safe to repeat)").set_defaults(func=cmd_demo)
+    console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")
+    console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana)")
+    console.set_defaults(func=cmd_console)
+    i18n = sub.add_parser("i18n", help="translation catalogs")
+    i18n.add_argument("action", choices=["update"])
+    i18n.set_defaults(func=cmd_i18n)
     sub.add_parser("tour", help="walk through a booking on the demo data (changes nothing)").set_defaults(func=cmd_tour)
     return parser
 

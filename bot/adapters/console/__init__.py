@@ -1,0 +1,1 @@
+"""The console chat: the same conversations in a terminal, no tokens needed."""

@@ -1,0 +1,99 @@
+"""A terminal chat over the shared dispatcher. Buttons render as numbered choices; typing the number
+or the label presses them. `/as HANDLE` switches person and shows what is waiting for them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.dispatcher import Dispatcher
+from bot.events import Incoming, Press, Sender, parse_text
+from storage.uow import SqlUnitOfWork
+
+PLATFORM = "console"
+
+
+@dataclass
+class ConsoleChat:
+    dispatcher: Dispatcher
+    uow_factory: Callable[[], SqlUnitOfWork]
+    handle: str
+    _choices: dict[str, tuple[str, str]] = field(default_factory=dict)  # "1" / "accept" -> (payload, message id)
+
+    def sender(self) -> Sender:
+        return Sender(PLATFORM, self.handle, self.handle, display_name=self.handle)
+
+    def type(self, line: str) -> list[str]:
+        """One line typed by the current person; returns what the console prints back."""
+        line = line.strip()
+        if not line:
+            return []
+        if line.startswith("/as"):
+            return self.switch(line[3:].strip())
+        event_id = uuid.uuid4().hex
+        choice = self._choices.get(line.lower())
+        if choice is not None:
+            incoming = Incoming(self.sender(), event_id, press=Press(choice[0], choice[1]))
+        else:
+            incoming = parse_text(self.sender(), event_id, line)
+        self.dispatcher.handle(incoming)
+        return self.pending()
+
+    def press(self, payload: str, message_id: str | None = None) -> list[str]:
+        """A press with a payload of our choosing (tests use this to try crafted payloads)."""
+        self.dispatcher.handle(Incoming(self.sender(), uuid.uuid4().hex, press=Press(payload, message_id)))
+        return self.pending()
+
+    def switch(self, handle: str) -> list[str]:
+        handle = handle.lstrip("@").lower()
+        if not handle:
+            return [f"you are @{self.handle}; /as HANDLE switches person"]
+        with self.uow_factory() as uow:
+            if uow.people.by_handle(handle) is None:
+                return [f"no one is called @{handle}"]
+        self.handle = handle
+        self._choices = {}
+        return [f"-- you are now @{handle} --", *self.pending()]
+
+    def pending(self) -> list[str]:
+        """Print and mark sent everything waiting for the current person in the console."""
+        out: list[str] = []
+        uow = self.uow_factory()
+        with uow:
+            messages = uow.outbox.pending(PLATFORM)
+            mine = [m for m in messages if m.chat_id == self.handle]
+            for message in mine:
+                out.extend(self._render(str(message.id), json.loads(message.payload)))
+                uow.outbox.mark_sent(message.id)
+            uow.commit()
+        return out
+
+    def _render(self, message_id: str, data: dict) -> list[str]:  # type: ignore[type-arg]
+        lines = [("(updated) " if data.get("edit") else "") + data["text"]]
+        buttons = [b for row in data["buttons"] for b in row]
+        if buttons:
+            self._choices = {}
+            labels = []
+            for n, (label, payload) in enumerate(buttons, start=1):
+                self._choices[str(n)] = (payload, message_id)
+                self._choices.setdefault(label.lower(), (payload, message_id))
+                labels.append(f"[{n}] {label}")
+            lines.append("  " + "  ".join(labels))
+        return lines
+
+
+def run(chat: ConsoleChat, lines: Iterable[str], write: Callable[[str], None], *, echo: bool) -> None:
+    """The REPL: reads lines (a terminal or a piped script) until /quit or the end."""
+    write(f"Headstrt console — you are @{chat.handle}. /help for commands, /as HANDLE to switch, /quit to leave.")
+    for out in chat.pending():
+        write(out)
+    for raw in lines:
+        line = raw.rstrip("\n")
+        if echo:
+            write(f"@{chat.handle}> {line}")
+        if line.strip() in ("/quit", "/exit"):
+            break
+        for out in chat.type(line):
+            write(out)

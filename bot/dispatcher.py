@@ -1,0 +1,199 @@
+"""One transaction per incoming event:
+1. drop a delivery already seen, 2. load the conversation, 3. run the flow step,
+4. save state and outbox rows and commit, 5. only then send."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.errors import DomainError
+from core.model import Person
+from bot.events import Incoming, Sender
+from bot.flows.base import Context, Flow, Notice, outdated
+from bot.flows.errors import explain
+from bot.i18n import Translator, normalise_locale
+from bot.notifications import event_notices
+from bot.payloads import decode
+from bot.replies import Reply
+from bot.router import Router
+from storage.chat_repo import Conversation, OutboxMessage
+from storage.errors import ConcurrentChange
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+Transport = Callable[[Sequence[OutboxMessage]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    duplicate: bool
+    messages: tuple[OutboxMessage, ...]
+
+
+class Dispatcher:
+    def __init__(
+        self, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock, flows: Sequence[Flow], router: Router,
+        transport: Transport | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.router = router
+        self.transport = transport
+        self.flows = {f.name: f for f in flows}
+        self.commands = {c: f for f in flows for c in f.commands}
+
+    def handle(self, incoming: Incoming) -> Handled:
+        try:
+            messages = self._handle(incoming, failure=None)
+        except _Duplicate:
+            return Handled(True, ())
+        except (DomainError, ConcurrentChange) as error:  # the change is rolled back; say why, lose nothing
+            messages = self._handle(incoming, failure=error)
+        if self.transport is not None and messages:
+            self.transport(messages)
+        return Handled(False, tuple(messages))
+
+    def _handle(self, incoming: Incoming, failure: DomainError | ConcurrentChange | None) -> list[OutboxMessage]:
+        uow = self.uow_factory()
+        with uow:
+            if not uow.inbox.first_time(incoming.sender.platform, incoming.event_id):
+                raise _Duplicate
+            sender = incoming.sender
+            convo = uow.conversations.load(sender.platform, sender.chat_id, sender.user_id)
+            person, is_new = self._identify(uow, sender)
+            convo.person_id = person.id
+            t = Translator(person.locale, person.timezone)
+            ctx = Context(uow, self.clock, person, sender, convo, t, incoming)
+            if failure is not None:
+                ctx.say(explain(t, failure))
+            else:
+                self._run(ctx, is_new)
+                ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id))
+            if not uow.conversations.save(convo) and failure is None:
+                raise ConcurrentChange("another message changed this conversation first")
+            messages = self._queue(uow, ctx, incoming)
+            uow.commit()
+            return messages
+
+    # ---- routing an event to a flow
+
+    def _run(self, ctx: Context, is_new: bool) -> None:
+        incoming = ctx.incoming
+        if is_new:
+            self.flows["start"].start(ctx, "")
+            return
+        if incoming.kind == "command":
+            self._command(ctx, incoming.command or "", incoming.args)
+        elif incoming.kind == "press":
+            assert incoming.press is not None
+            payload = decode(incoming.press.payload)
+            flow = self.flows.get(payload.flow) if payload else None
+            if payload is None or flow is None:
+                outdated(ctx)
+            else:
+                flow.on_press(ctx, payload.action, payload.args)
+        elif incoming.kind == "file":
+            flow = self.flows.get(ctx.convo.flow)
+            if flow is None:
+                ctx.say(ctx.t("Thanks! Files go with a booking request: start one with /book."))
+            else:
+                flow.on_file(ctx, incoming.file_ref or "")
+        else:
+            text = incoming.text or ""
+            flow = self.flows.get(ctx.convo.flow)
+            if flow is not None:
+                flow.on_text(ctx, text)
+            elif text and "book" in self.flows:
+                self.flows["book"].start(ctx, text)  # plain words outside a flow: what do they need help with?
+            else:
+                self._command(ctx, "help", "")
+
+    def _command(self, ctx: Context, name: str, args: str) -> None:
+        if name == "cancel":
+            was = ctx.convo.flow
+            ctx.finish()
+            ctx.say(ctx.t("Stopped. Nothing was booked or changed.") if was else ctx.t("There was nothing to stop."))
+            return
+        flow = self.commands.get(name)
+        if flow is None:
+            ctx.say(ctx.t("I don't know the command /{name}. Type /help to see what I can do.", name=name))
+            return
+        flow.start(ctx, args)
+
+    # ---- who is this
+
+    def _identify(self, uow: SqlUnitOfWork, sender: Sender) -> tuple[Person, bool]:
+        person = _find(uow, sender)
+        if person is not None:
+            return person, False
+        handle = sender.user_id.lower() if sender.platform == "console" else _free_handle(uow, sender)
+        person = Person(
+            None, handle, (sender.display_name or sender.user_id)[:120],
+            timezone=sender.timezone or "UTC", locale=normalise_locale(sender.language),
+            slack_user_id=sender.user_id if sender.platform == "slack" else None,
+            telegram_user_id=int(sender.user_id) if sender.platform == "telegram" and sender.user_id.isdigit() else None,
+        )
+        return uow.people.add(person), True
+
+    # ---- the outbox
+
+    def _queue(self, uow: SqlUnitOfWork, ctx: Context, incoming: Incoming) -> list[OutboxMessage]:
+        messages: list[OutboxMessage] = []
+        target = incoming.press.message_id if incoming.press else None
+        sender = incoming.sender
+        for i, reply in enumerate(ctx.replies):
+            payload = _payload(reply, target if reply.replace else None)
+            key = f"{sender.platform}:{incoming.event_id}:r{i}"
+            queued = uow.outbox.add(key, ctx.person.id, sender.platform, sender.chat_id, payload)
+            if queued is not None:
+                messages.append(OutboxMessage(queued, ctx.person.id, sender.platform, sender.chat_id, payload))
+        for notice in ctx.notices:
+            messages.extend(self.queue_notice(uow, notice))
+        return messages
+
+    def queue_notice(self, uow: SqlUnitOfWork, notice: Notice) -> list[OutboxMessage]:
+        person = uow.people.get(notice.person_id)
+        if person is None:
+            return []
+        address = self.router.address(person, uow.conversations)
+        if address is None:
+            log.warning("person %s cannot be reached on %s", person.handle, self.router.platforms)
+            return []
+        platform, chat_id = address
+        payload = _payload(notice.reply, None)
+        queued = uow.outbox.add(f"{platform}:{notice.key}", person.id, platform, chat_id, payload)
+        return [] if queued is None else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _payload(reply: Reply, edit: str | None) -> str:
+    data = json.loads(reply.to_json())
+    if edit:
+        data["edit"] = edit
+    return json.dumps(data)
+
+
+def _find(uow: SqlUnitOfWork, sender: Sender) -> Person | None:
+    if sender.platform == "telegram":
+        return uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
+    if sender.platform == "slack":
+        return uow.people.by_slack(sender.user_id)
+    return uow.people.by_handle(sender.user_id)
+
+
+def _free_handle(uow: SqlUnitOfWork, sender: Sender) -> str:
+    base = re.sub(r"[^a-z0-9_]", "", (sender.display_name or "").lower().replace(" ", "_"))[:20] or "user"
+    candidate, n = base, 1
+    while uow.people.by_handle(candidate) is not None:
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate

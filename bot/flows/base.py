@@ -1,0 +1,108 @@
+"""What every flow gets and gives: a context with the person, their conversation, the unit of
+work and a translator; flows answer with replies and never call a platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from core.clock import Clock
+from core.model import Person
+from bot.events import Incoming, Sender
+from bot.i18n import Translator
+from bot.payloads import p
+from bot.replies import Button, Reply, chunk_text
+from storage.chat_repo import Conversation
+from storage.uow import SqlUnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message to a person, wherever they are reachable."""
+
+    person_id: int
+    reply: Reply
+    key: str  # idempotency: the same key is queued once
+
+
+@dataclass
+class Context:
+    uow: SqlUnitOfWork
+    clock: Clock
+    person: Person
+    sender: Sender
+    convo: Conversation
+    t: Translator
+    incoming: Incoming
+    replies: list[Reply] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    # ---- talking
+
+    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, replace: bool = False) -> None:
+        """Long text is split; buttons go on the last piece."""
+        pieces = chunk_text(text)
+        for piece in pieces[:-1]:
+            self.replies.append(Reply(piece))
+        self.replies.append(Reply(pieces[-1], buttons, replace=replace and self.incoming.press is not None))
+
+    def notify(self, person_id: int, reply: Reply, key: str) -> None:
+        self.notices.append(Notice(person_id, reply, key))
+
+    # ---- state
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.convo.data
+
+    def goto(self, flow: str, step: str, **data: Any) -> None:
+        if flow != self.convo.flow:
+            self.convo.data = {}
+        self.convo.flow, self.convo.step = flow, step
+        self.convo.data.update(data)
+
+    def step(self, step: str, **data: Any) -> None:
+        self.convo.step = step
+        self.convo.data.update(data)
+
+    def finish(self) -> None:
+        self.convo.flow, self.convo.step, self.convo.data = "", "", {}
+
+    @property
+    def stamp(self) -> str:
+        """The conversation version these buttons belong to (the one saved with this reply)."""
+        return str(self.convo.version + 1)
+
+    def button(self, label: str, flow: str, action: str, *args: object) -> Button:
+        return Button(label, p(flow, action, *args))
+
+    def step_button(self, label: str, flow: str, action: str, *args: object) -> Button:
+        """A wizard button: valid only while the conversation is still where it was shown."""
+        return Button(label, p(flow, action, self.stamp, *args))
+
+    def is_current(self, stamp: str) -> bool:
+        return stamp == str(self.convo.version)
+
+
+class Flow:
+    """A conversation. Steps are named; everything it needs between events is in ctx.data."""
+
+    name: ClassVar[str] = ""
+    commands: ClassVar[tuple[str, ...]] = ()
+
+    def start(self, ctx: Context, args: str) -> None:
+        raise NotImplementedError
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        ctx.say(ctx.t("I did not understand that here. Use the buttons above, or /cancel to stop."))
+
+    def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
+        outdated(ctx)
+
+    def on_file(self, ctx: Context, ref: str) -> None:
+        ctx.say(ctx.t("I can only take files while you add details to a booking request."))
+
+
+def outdated(ctx: Context) -> None:
+    ctx.say(ctx.t("That button belongs to an earlier message, so I left everything as it is. "
+                  "Please use the latest message, or type /help."))

@@ -1,0 +1,155 @@
+"""First contact: welcome, timezone (detected when the platform tells us, otherwise asked), language;
+and /settings to change them later."""
+
+from __future__ import annotations
+
+from bot.flows.base import Context, Flow, outdated
+from bot.flows.timezones import COMMON, find_timezone
+from bot.i18n import Translator, available_locales
+from bot.replies import rows
+from babel import Locale
+
+NAME = "start"
+
+
+class StartFlow(Flow):
+    name = NAME
+    commands = ("start", "settings")
+
+    def start(self, ctx: Context, args: str) -> None:
+        command = ctx.incoming.command
+        if command == "start" and args:
+            from bot.flows.book import open_deep_link  # a t.me/<bot>?start=... link
+
+            if open_deep_link(ctx, args):
+                return
+        if command == "settings":
+            self._settings(ctx)
+            return
+        t = ctx.t
+        ctx.say(t("Welcome to Headstrt, {name}! I help you book mentorship sessions with experts, and experts "
+                  "answer requests right here.", name=ctx.person.name))
+        if ctx.sender.timezone:
+            ctx.say(t("I will show times in {zone}, your timezone. Change it any time with /settings.",
+                      zone=ctx.person.timezone))
+            self._ask_language_or_finish(ctx)
+        else:
+            self._ask_timezone(ctx)
+
+    def _settings(self, ctx: Context) -> None:
+        t = ctx.t
+        ctx.goto(NAME, "settings")
+        ctx.say(t("Your settings: timezone {zone}, language {language}.", zone=ctx.person.timezone,
+                  language=_language_name(ctx.person.locale, ctx.person.locale)),
+                ((ctx.step_button(t("Change timezone"), NAME, "ask_tz"),
+                  ctx.step_button(t("Change language"), NAME, "ask_lang")),))
+
+    def _ask_timezone(self, ctx: Context) -> None:
+        ctx.goto(NAME, "timezone")
+        buttons = [ctx.step_button(zone, NAME, "tz", zone) for zone in COMMON]
+        ctx.say(ctx.t("Which timezone are you in? Pick one, or type your city or zone (for example “Kolkata” "
+                      "or “America/Chicago”)."), rows(buttons, 2))
+
+    def _ask_language_or_finish(self, ctx: Context) -> None:
+        locales = available_locales()
+        if len(locales) > 1:
+            ctx.goto(NAME, "language")
+            buttons = [ctx.step_button(_language_name(code, code), NAME, "lang", code) for code in locales]
+            ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
+            return
+        self._done(ctx)
+
+    def _done(self, ctx: Context) -> None:
+        ctx.finish()
+        ctx.say(ctx.t("All set. Type what you need help with (for example “pricing for B2B SaaS”) or use /book. "
+                      "/help lists everything I can do."))
+
+    def _set_timezone(self, ctx: Context, zone: str) -> None:
+        ctx.person.timezone = zone
+        ctx.uow.people.save(ctx.person)
+        ctx.t = Translator(ctx.person.locale, zone)
+        ctx.say(ctx.t("Timezone set to {zone}. It is now {now} there.", zone=zone, now=ctx.t.when(ctx.clock.now())))
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        if ctx.convo.step != "timezone":
+            super().on_text(ctx, text)
+            return
+        zone, close = find_timezone(text)
+        if zone is None:
+            if close:
+                buttons = [ctx.step_button(z, NAME, "tz", z) for z in close]
+                ctx.say(ctx.t("I don't know the timezone “{text}”. Did you mean one of these?", text=text),
+                        rows(buttons, 2))
+            else:
+                ctx.say(ctx.t("I don't know the timezone “{text}”. Try a city like “Berlin” or a zone like "
+                              "“Asia/Kolkata”.", text=text))
+            return
+        self._set_timezone(ctx, zone)
+        self._after_timezone(ctx)
+
+    def _after_timezone(self, ctx: Context) -> None:
+        if ctx.data.get("from_settings"):
+            ctx.finish()
+        else:
+            self._ask_language_or_finish(ctx)
+
+    def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
+        if not args or not ctx.is_current(args[0]):
+            outdated(ctx)
+            return
+        if action == "tz" and len(args) == 2:
+            zone, _ = find_timezone(args[1])
+            if zone is None:
+                outdated(ctx)
+                return
+            self._set_timezone(ctx, zone)
+            self._after_timezone(ctx)
+        elif action == "lang" and len(args) == 2 and args[1] in available_locales():
+            ctx.person.locale = args[1]
+            ctx.uow.people.save(ctx.person)
+            ctx.t = Translator(args[1], ctx.person.timezone)
+            ctx.say(ctx.t("Language set to {language}.", language=_language_name(args[1], args[1])))
+            if ctx.data.get("from_settings"):
+                ctx.finish()
+            else:
+                self._done(ctx)
+        elif action == "ask_tz":
+            self._ask_timezone(ctx)
+            ctx.data["from_settings"] = True
+        elif action == "ask_lang":
+            locales = available_locales()
+            ctx.goto(NAME, "language", from_settings=True)
+            buttons = [ctx.step_button(_language_name(code, code), NAME, "lang", code) for code in locales]
+            ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
+        else:
+            outdated(ctx)
+
+
+def _language_name(code: str, in_locale: str) -> str:
+    try:
+        return Locale.parse(code).get_display_name(in_locale) or code
+    except Exception:  # noqa: BLE001 - an odd code just shows as itself
+        return code
+
+
+class HelpFlow(Flow):
+    name = "help"
+    commands = ("help",)
+
+    def start(self, ctx: Context, args: str) -> None:
+        t = ctx.t
+        expert = ctx.uow.experts.by_person(ctx.person.id or 0) is not None
+        lines = [
+            t("Here is what I can do:"),
+            t("/book [topic] — find an expert and request a session (or just type what you need help with)"),
+            t("/sessions — your upcoming, past and cancelled sessions, to cancel, reschedule or review"),
+            t("/credits — your balance and where it came from"),
+            t("/settings — your timezone and language"),
+            t("/cancel — stop what we are doing; nothing is booked until you confirm"),
+        ]
+        if expert:
+            lines.append(t("/requests — requests waiting for your answer"))
+            lines.append(t("/availability — your weekly hours and days off"))
+        if ctx.person.is_staff:
+            lines.append(t("/grant — give credits; /assign — assign an expert to a company; /triage — requests to approve"))
+        ctx.say("\n".join(lines))

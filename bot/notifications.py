@@ -1,0 +1,154 @@
+"""Turn what the engine did (core events) into messages for each person involved, in their
+language and timezone, with the buttons they need to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from core.events import Event
+from core.experts import Expert
+from core.model import Booking, Person
+from bot.flows.base import Notice
+from bot.i18n import Translator
+from bot.links import meeting_url
+from bot.payloads import p
+from bot.replies import Button, Reply
+from bot.words import summary
+from storage.uow import SqlUnitOfWork
+
+
+def event_notices(uow: SqlUnitOfWork, events: Iterable[Event], key_prefix: str) -> list[Notice]:
+    notices: list[Notice] = []
+    for n, event in enumerate(events):
+        if event.booking_id is None:
+            continue
+        booking = uow.bookings.get(event.booking_id)
+        if booking is None:
+            continue
+        expert = uow.experts.get(booking.expert_id)
+        client = uow.people.get(booking.client_id)
+        if expert is None or client is None or expert.person_id is None:
+            continue
+        expert_person = uow.people.get(expert.person_id)
+        assert expert_person is not None
+        for person, reply in _render(uow, event, booking, expert, expert_person, client):
+            assert person.id is not None
+            notices.append(Notice(person.id, reply, f"{key_prefix}:e{n}:{event.name}:{person.id}"))
+    return notices
+
+
+def _t(person: Person) -> Translator:
+    return Translator(person.locale, person.timezone)
+
+
+def request_card(booking: Booking, expert: Expert, expert_person: Person, client: Person) -> Reply:
+    t = _t(expert_person)
+    text = "\n".join([
+        t("New session request from {name}.", name=client.name),
+        summary(t, booking, expert, client, for_expert=True),
+        t("Please answer by {when}; the slots are held for you until then.", when=t.when(booking.expires_at)),
+    ])
+    buttons = ((
+        Button(t("Accept"), p("req", "acc", booking.id)),
+        Button(t("Decline"), p("req", "dec", booking.id)),
+        Button(t("Suggest another time"), p("req", "sug", booking.id)),
+    ),)
+    return Reply(text, buttons)
+
+
+def confirmation(booking: Booking, expert: Expert, person: Person, client: Person, *, for_expert: bool) -> Reply:
+    t = _t(person)
+    assert booking.id is not None
+    text = "\n".join([
+        t("Confirmed: your session is booked."),
+        summary(t, booking, expert, client, for_expert=for_expert),
+        t("Join: {url}", url=meeting_url(expert, booking.id)),
+    ])
+    return Reply(text, ((Button(t("My sessions"), p("ses", "list")),),))
+
+
+def _render(
+    uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person
+) -> list[tuple[Person, Reply]]:
+    tc, te = _t(client), _t(expert_person)
+    name = event.name
+    title = booking.details.title
+    if name == "booking_requested":
+        return [
+            (expert_person, request_card(booking, expert, expert_person, client)),
+            (client, Reply(tc("Your request “{title}” is with {expert}. The slots are held for you; I will tell you "
+                              "as soon as they answer (by {when} at the latest).",
+                              title=title, expert=expert.name, when=tc.when(booking.expires_at)))),
+        ]
+    if name == "booking_triage":
+        staff = uow.people.staff()
+        out: list[tuple[Person, Reply]] = [
+            (client, Reply(tc("Your request “{title}” is with your programme staff first; then it goes to {expert}. "
+                              "The slots are held for you.", title=title, expert=expert.name)))]
+        for member in staff:
+            ts = _t(member)
+            out.append((member, Reply(
+                ts("Triage: {client} asks {expert} for a session.", client=client.name, expert=expert.name) + "\n"
+                + summary(ts, booking, expert, client, for_expert=True),
+                ((Button(ts("Approve"), p("tri", "ok", booking.id)), Button(ts("Reassign"), p("tri", "re", booking.id)),
+                  Button(ts("Decline"), p("tri", "no", booking.id))),),
+            )))
+        return out
+    if name == "booking_accepted":
+        return [
+            (client, confirmation(booking, expert, client, client, for_expert=False)),
+            (expert_person, confirmation(booking, expert, expert_person, client, for_expert=True)),
+        ]
+    if name == "booking_declined":
+        reason = booking.decline_reason
+        text = tc("{expert} could not take “{title}”. Your credits are back.", expert=expert.name, title=title)
+        if reason:
+            text += "\n" + tc("Their note: {reason}", reason=reason)
+        return [(client, Reply(text, ((Button(tc("Find another expert"), p("book", "again")),),)))]
+    if name == "booking_expired":
+        return [
+            (client, Reply(tc("{expert} did not answer “{title}” in time, so the request expired and your credits "
+                              "are back.", expert=expert.name, title=title),
+                           ((Button(tc("Find another expert"), p("book", "again")),),))),
+            (expert_person, Reply(te("The request “{title}” from {client} expired without an answer.",
+                                     title=title, client=client.name))),
+        ]
+    if name == "booking_withdrawn":
+        return [(expert_person, Reply(te("{client} withdrew the request “{title}”.", client=client.name, title=title)))]
+    if name == "times_proposed":
+        lines = [tc("{expert} suggests other times for “{title}”:", expert=expert.name, title=title)]
+        lines += [tc("• {when}, {minutes} min", when=tc.both(m.start, expert.timezone), minutes=m.minutes)
+                  for m in booking.meetings]
+        return [(client, Reply("\n".join(lines), ((
+            Button(tc("Accept these times"), p("req", "pyes", booking.id)),
+            Button(tc("Decline"), p("req", "pno", booking.id)),
+        ),)))]
+    if name == "proposal_declined":
+        return [(expert_person, Reply(te("{client} declined the times you suggested for “{title}”.",
+                                         client=client.name, title=title)))]
+    if name in ("meeting_cancelled", "meeting_rescheduled", "no_show_reported"):
+        data = dict(event.data)
+        meeting = booking.meeting(event.meeting_id) if event.meeting_id else booking.meetings[0]
+        out = []
+        for person, t, other_tz in ((client, tc, expert.timezone), (expert_person, te, client.timezone)):
+            when = t.both(meeting.start, other_tz)
+            if name == "meeting_cancelled":
+                text = t("The meeting of “{title}” on {when} is cancelled.", title=title, when=when)
+                if person is client:
+                    refund = int(data.get("refund_milli", "0"))
+                    text += " " + (t("{credits} credits are back in your balance.", credits=t.credits(refund))
+                                   if refund else t("No credits are refunded for this cancellation."))
+            elif name == "meeting_rescheduled":
+                text = t("The meeting of “{title}” moved to {when}.", title=title, when=when)
+            else:
+                text = t("A no-show was reported for “{title}” on {when}.", title=title, when=when)
+            out.append((person, Reply(text)))
+        return out
+    if name == "meeting_completed":
+        return [
+            (person, Reply(t("How was “{title}”? Tap the stars to rate it.", title=title), (tuple(
+                Button("★" * n, p("rev", "star", booking.id, n)) for n in range(1, 6)
+            ),)))
+            for person, t in ((client, tc), (expert_person, te))
+        ]
+    return []

@@ -1,0 +1,94 @@
+"""What a flow says back, as plain data, checked against the strictest platform's limits here
+so no adapter finds out at send time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+# The strictest of Telegram and Slack, per item.
+MAX_PAYLOAD_BYTES = 64  # Telegram callback_data
+MAX_LABEL_CHARS = 75  # Slack button text
+MAX_BUTTONS = 25  # Slack actions block elements
+MAX_TEXT_CHARS = 3000  # Slack section text (Telegram allows 4096)
+
+
+class ReplyTooLarge(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ReplyTooLarge(f"button payload over {MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
+        if not self.label or len(self.label) > MAX_LABEL_CHARS:
+            raise ReplyTooLarge(f"button label must be 1-{MAX_LABEL_CHARS} characters: {self.label!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Plain text (adapters escape all of it for their markup) and rows of buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    replace: bool = False  # edit the message that was pressed instead of sending a new one
+    file: FileOut | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_TEXT_CHARS:
+            raise ReplyTooLarge(f"reply text over {MAX_TEXT_CHARS} characters; split it with chunk_text()")
+        if sum(len(row) for row in self.buttons) > MAX_BUTTONS:
+            raise ReplyTooLarge(f"more than {MAX_BUTTONS} buttons in one reply")
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "text": self.text,
+            "buttons": [[[b.label, b.payload] for b in row] for row in self.buttons],
+            "replace": self.replace,
+        })
+
+    @classmethod
+    def from_json(cls, raw: str) -> Reply:
+        data = json.loads(raw)
+        return cls(
+            data["text"],
+            tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
+            data.get("replace", False),
+        )
+
+
+def chunk_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
+    """Split long text on line breaks (or hard, for a giant line) into pieces within the limit."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def rows(buttons: list[Button], per_row: int = 3) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row))

@@ -1,0 +1,54 @@
+"""First contact, help, settings and /cancel, in the console."""
+
+from __future__ import annotations
+
+from bot.events import Sender, parse_text
+from tests import factories as f
+
+
+def test_help_and_unknown_commands(uow, chat):
+    with uow() as u:
+        f.person(u, "ana")
+        u.commit()
+    ana = chat("ana")
+    assert "/book" in ana.say("/help") and "/sessions" in ana.text and "/grant" not in ana.text
+    assert "I don't know the command /frobnicate" in ana.say("/frobnicate")
+    assert "nothing to stop" in ana.say("/cancel")
+
+
+def test_a_new_person_is_welcomed_and_asked_for_a_timezone(chat, uow):
+    newbie = chat("newbie")  # the bot has never seen @newbie
+    out = newbie.say("hello")
+    assert "Welcome to Headstrt" in out and "Which timezone are you in?" in out
+    assert "[1] Europe/London" in out
+    out = newbie.say("Asia/Singapore")  # the label of a button presses it
+    assert "Timezone set to Asia/Singapore" in out and "All set" in out
+    with uow() as u:
+        person = u.people.by_handle("newbie")
+        assert person is not None and person.timezone == "Asia/Singapore"
+    assert "Welcome" not in newbie.say("/help")  # welcomed once
+
+
+def test_a_platform_that_knows_the_zone_skips_the_question(dispatcher, uow):
+    sender = Sender("console", "zoe", "zoe", display_name="Zoe", timezone="Australia/Sydney", language="en-AU")
+    handled = dispatcher.handle(parse_text(sender, "first", "hi"))
+    text = "\n".join(m.payload for m in handled.messages)
+    assert "Australia/Sydney" in text and "Which timezone" not in text
+    assert dispatcher.handle(parse_text(sender, "first", "hi")).duplicate  # the same delivery again acts once
+
+
+def test_timezone_by_city_typo_and_button(uow, chat):
+    with uow() as u:
+        f.person(u, "ana")
+        u.commit()
+    ana = chat("ana")
+    assert "Change timezone" in ana.say("/settings")
+    assert "Which timezone" in ana.say("Change timezone")
+    assert "Did you mean" in ana.say("Kolkatta") and "Asia/Kolkata" in ana.text
+    assert "Timezone set to Asia/Kolkata" in ana.say("Asia/Kolkata")
+    with uow() as u:
+        assert u.people.by_handle("ana").timezone == "Asia/Kolkata"
+    ana.say("/settings")
+    ana.say("Change timezone")
+    assert "Timezone set to America/New_York" in ana.say("new york")
+    assert "don't know the timezone" in (ana.say("/settings"), ana.say("Change timezone"), ana.say("Atlantis"))[2]
