@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.amounts import credits_to_milli, format_credits
 from core.availability import free_slots
@@ -28,6 +28,14 @@ from storage.uow import SqlUnitOfWork
 
 def _uow() -> SqlUnitOfWork:
     return SqlUnitOfWork(make_engine(), SystemClock())
+
+
+def _zone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"unknown timezone {text!r}: use an IANA name like Europe/London") from exc
+    return text
 
 
 def when(at: datetime, tz: str) -> str:
@@ -152,7 +160,7 @@ def cmd_credits_grant(args: argparse.Namespace) -> int:
                 print(f"no company {args.company!r}", file=sys.stderr)
                 return 1
             company_id = company.id
-        source = Source(args.source)
+        source = Source(args.source or (Source.INDIVIDUAL if args.person else Source.PROGRAMME))
         if source is Source.INDIVIDUAL and person_id is None:
             print("individual credits are granted to a person (--person)", file=sys.stderr)
             return 1
@@ -261,14 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--min-rating", type=_decimal)
     search.add_argument("--free-within", type=int, metavar="DAYS")
     search.add_argument("--limit", type=int, default=10)
-    search.add_argument("--tz", default="UTC", help="show times in this IANA timezone")
+    search.add_argument("--tz", default="UTC", type=_zone, help="show times in this IANA timezone")
     search.set_defaults(func=cmd_experts_search)
     slots = experts.add_parser("slots", help="an expert's free slots")
     slots.add_argument("handle")
     slots.add_argument("--minutes", type=int, default=30)
     slots.add_argument("--days", type=int, default=7)
     slots.add_argument("--limit", type=int, default=20)
-    slots.add_argument("--tz", help="show times in this IANA timezone (default: the expert's)")
+    slots.add_argument("--tz", type=_zone, help="show times in this IANA timezone (default: the expert's)")
     slots.set_defaults(func=cmd_experts_slots)
 
     credits = sub.add_parser("credits", help="grant credits and show balances").add_subparsers(dest="action", required=True)
@@ -276,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     owner = g.add_mutually_exclusive_group(required=True)
     owner.add_argument("--person", metavar="HANDLE")
     owner.add_argument("--company", metavar="NAME")
-    g.add_argument("--source", choices=[s.value for s in Source], default=Source.PROGRAMME.value)
+    g.add_argument("--source", choices=[s.value for s in Source],
+                   help="which wallet (default: individual for --person, programme for --company)")
     g.add_argument("--key", help="idempotency key: the same key is applied once (default: a new one)")
     g.add_argument("--note")
     g.add_argument("amount", help="credits, e.g. 5 or 0.5")

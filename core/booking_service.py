@@ -159,7 +159,7 @@ def request_booking(
     schedule = _check_times(uow, expert_id, meetings, now)
 
     price = session_price(expert, [m.minutes for m in meetings])
-    portions = plan_hold(uow.credits.wallets_for(client_id), price.credits_milli)
+    portions = plan_hold(uow.credits.wallets_for(client_id, lock=True), price.credits_milli)
     mode = programme.pairing_mode if programme else PairingMode.SELF_SELECT
     ordered = sorted(meetings, key=lambda m: m.start)
     booking = uow.bookings.add(
@@ -403,8 +403,8 @@ def _settle_booking(uow: UnitOfWork, booking: Booking) -> None:
         return
     happened = any(m.status is not MeetingStatus.CANCELLED for m in booking.meetings)
     booking.status = move_booking(booking.status, BookingStatus.COMPLETED if happened else BookingStatus.CANCELLED)
-    if happened:
-        uow.experts.add_completed_session(booking.expert_id)
+    if any(m.status in (MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT) for m in booking.meetings):
+        uow.experts.add_completed_session(booking.expert_id)  # the expert was there
 
 
 def _confirmed_meeting(booking: Booking, meeting_id: int) -> Meeting:
@@ -478,7 +478,7 @@ def reschedule_meeting(
     _check_times(uow, booking.expert_id, [MeetingRequest(new_start, meeting.minutes)], now,
                  except_meetings=frozenset({meeting_id}))
     if outcome.code == "late_forfeit" and meeting.price_milli:
-        portions = plan_hold(uow.credits.wallets_for(booking.client_id), meeting.price_milli)
+        portions = plan_hold(uow.credits.wallets_for(booking.client_id, lock=True), meeting.price_milli)
         uow.credits.apply(
             f"charge:meeting:{meeting_id}:{meeting.reschedule_count + 1}", Movement.CHARGE, portions, booking_id=booking.id
         )
@@ -609,10 +609,17 @@ def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: in
     bookings = uow.bookings.in_series(series_id)
     if not bookings:
         raise NotFound(f"no series {series_id}", reason="series_not_found")
+    role = _actor_role(bookings[0], _expert(uow, bookings[0].expert_id), _person(uow, actor_id))
     for booking in bookings:
         assert booking.id is not None
+        # Each side closes what is theirs to close: the expert never saw requests still in triage,
+        # and staff decline only in triage (after that the request is the expert's to answer).
+        if booking.status is BookingStatus.AWAITING_TRIAGE and role is Initiator.EXPERT:
+            continue
+        if booking.status is BookingStatus.REQUESTED and role is Initiator.STAFF:
+            continue
         if booking.status in OPEN_BOOKING_STATUSES:
-            if actor_id == booking.client_id:
+            if role is Initiator.CLIENT:
                 withdraw(uow, clock, booking_id=booking.id, actor_id=actor_id)
             else:
                 decline(uow, clock, booking_id=booking.id, actor_id=actor_id, reason="series cancelled")

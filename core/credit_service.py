@@ -52,6 +52,8 @@ def revoke(
     """Take back unused credits; never more than are available (held credits stay held).
 
     A retried revoke (same key) returns False even if the wallet has been spent since."""
+    if (person_id is None) == (company_id is None):
+        raise ValueError("revoke from a person or from a company")
     wallet = uow.credits.wallet(source=source, person_id=person_id, company_id=company_id, create=False)
     if wallet is None:
         raise InsufficientCredits("no credits to revoke", needed=amount_milli, available=0)

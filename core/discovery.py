@@ -97,7 +97,8 @@ def query_terms(intent: str) -> tuple[str, ...]:
 class SearchFilters:
     pro_bono: bool | None = None  # True: only pro-bono; False: only paid
     max_multiplier: Decimal | None = None  # paid experts up to this credit multiplier
-    max_hourly_minor: int | None = None  # paid experts up to this money rate (any currency's minor units)
+    max_hourly_minor: int | None = None  # paid experts up to this hourly rate, in `currency`'s minor units
+    currency: str = "USD"  # the currency max_hourly_minor is in: other currencies cannot be compared
     language: str | None = None
     min_rating: Decimal | None = None
     free_within_days: int | None = None  # has a free slot within N days

@@ -189,6 +189,9 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # A plain number is read as a multiplier; this cap catches "120" meant as money.
 MAX_RATE_MULTIPLIER = Decimal(10)
+# The database's column sizes: a longer value is a row error, never a failed import.
+FIELD_LIMITS = {"name": 120, "headline": 200, "email": 254, "meeting_link": 500, "bio": 5000}
+TOPIC_LIMIT = 60
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,200.50 is fine; 150,50 is not
@@ -562,6 +565,11 @@ def _parse_row(row: _Row) -> ExpertRecord | None:
     kind, multiplier, hourly_rate = _parse_terms(row, pro_bono)
     weekly = row.check("availability", parse_weekly)
     meeting_link = row.check("meeting_link", MeetingLink.from_url)
+    for column, limit in FIELD_LIMITS.items():
+        if len(row.get(column)) > limit:
+            row.error(column, f"is {len(row.get(column))} characters long; keep it to {limit}")
+    if any(len(topic) > TOPIC_LIMIT for topic in topics):
+        row.error("topics", f"keep each topic to {TOPIC_LIMIT} characters")
 
     if row.errors or not name or handle is None or timezone is None:
         return None

@@ -87,7 +87,8 @@ def no_show(policy: Policy, *, meeting_start: datetime, price_milli: int, now: d
             available_at=meeting_start + policy.no_show_report_after,
         )
     if now > meeting_start + policy.no_show_report_within:
-        raise PolicyViolation("a no-show is reported within 7 days of the meeting", reason="no_show_too_late")
+        raise PolicyViolation("a no-show is reported within 7 days of the meeting", reason="no_show_too_late",
+                              deadline=meeting_start + policy.no_show_report_within)
     if absent is NoShowParty.EXPERT:
         return Consequence(True, price_milli, "expert_no_show")
     return Consequence(True, 0, "client_no_show")

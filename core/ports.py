@@ -57,7 +57,9 @@ class Bookings(Protocol):
 
 
 class Credits(Protocol):
-    def wallets_for(self, person_id: int) -> list[Wallet]: ...
+    def wallets_for(self, person_id: int, *, lock: bool = False) -> list[Wallet]:
+        """lock: hold the wallets until commit, so co-founders sharing one plan against the same numbers."""
+        ...
     def wallet(self, *, source: Source, person_id: int | None = None, company_id: int | None = None, create: bool = True) -> Wallet | None: ...
     def apply(self, key: str, kind: Movement, portions: Sequence[Portion], *, booking_id: int | None = None, note: str = "") -> bool:
         """Apply a movement once: False (and no change) if `key` was applied before."""

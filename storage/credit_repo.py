@@ -43,13 +43,19 @@ class SqlCredits:
         company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
         return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
 
-    def wallets_for(self, person_id: int) -> list[Wallet]:
+    def wallets_for(self, person_id: int, *, lock: bool = False) -> list[Wallet]:
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            # Rows locked in id order (no deadlocks between co-founders); SQLite's write lock already serialises.
+            self.session.execute(
+                select(WalletRow.id).where(self._owner_filter(person_id)).order_by(WalletRow.id).with_for_update()
+            ).all()
         rows = self.session.execute(
             select(WalletRow, CompanyRow.name, ProgrammeRow.name)
             .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
             .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
             .where(self._owner_filter(person_id))
             .order_by(WalletRow.id)
+            .execution_options(populate_existing=True)
         ).all()
         return [_wallet(w, company, programme) for w, company, programme in rows]
 

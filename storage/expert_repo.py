@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
@@ -174,16 +175,17 @@ class SqlExperts:
         if f.max_hourly_minor is not None:
             conditions.append(or_(
                 ExpertRow.kind == ExpertKind.PRO_BONO.value,
-                ExpertRow.hourly_rate_minor.is_(None),
-                ExpertRow.hourly_rate_minor <= f.max_hourly_minor,
+                ExpertRow.hourly_rate_minor.is_(None),  # priced in credits only
+                and_(ExpertRow.currency == f.currency, ExpertRow.hourly_rate_minor <= f.max_hourly_minor),
             ))
         if f.language:
             conditions.append(exists().where(
                 ExpertLanguageRow.expert_id == ExpertRow.id, ExpertLanguageRow.code == f.language.lower()
             ))
         if f.min_rating is not None:
-            tenths = int(f.min_rating * 10)
-            conditions.append(and_(ExpertRow.rating_count > 0, ExpertRow.rating_sum * 10 >= tenths * ExpertRow.rating_count))
+            # exact: sum / count >= p / q  <=>  sum * q >= p * count (4.25 must not admit 4.2)
+            p, q = Decimal(str(f.min_rating)).as_integer_ratio()
+            conditions.append(and_(ExpertRow.rating_count > 0, ExpertRow.rating_sum * q >= p * ExpertRow.rating_count))
         if f.only_expert_ids is not None:
             if not f.only_expert_ids:
                 return []

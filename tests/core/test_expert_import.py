@@ -668,3 +668,10 @@ class TestWholeFile:
         huge = "x" * 200_000  # beyond the csv module's field size limit
         errors = csv_errors(f'name,handle,timezone,bio\nBo,bo,UTC,ok\nCy,cy,UTC,"{huge}"\n')
         assert errors[0].startswith("line 3, row: this row is not valid CSV")
+
+
+def test_values_longer_than_the_database_allows_are_row_errors():
+    header = "name,handle,timezone,headline,topics\n"
+    result = parse_experts_csv(header + f"{'N' * 121},ok,UTC,{'h' * 201},{'t' * 61}\n")
+    columns = {e.column for e in result.errors}
+    assert {"name", "headline", "topics"} <= columns and not result.ok

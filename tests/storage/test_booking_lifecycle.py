@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from core import booking_service as svc
 from core.availability import free_slots
-from core.credit_service import balance
-from core.credits import Source
+from core.credit_service import balance, revoke
+from core.credits import Movement, Portion, Source
 from core.errors import (
     InsufficientCredits,
     InvalidSession,
@@ -990,6 +990,35 @@ def test_a_meeting_moves_at_most_twice(uow, clock):
     assert money(uow, w.client) == (1000, 0)
 
 
+def test_expert_moves_do_not_use_up_the_clients_two_reschedules(uow, clock):
+    w = world(uow)
+    b = accepted(uow, clock, w)
+    mid = b.meetings[0].id
+    for new_start in (FRI_10, NEXT_MON_10, at(8, 10)):  # the expert moves it three times
+        assert act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
+                   actor_id=w.expert.person_id, new_start=new_start) == Consequence(True, 1000, "expert_initiated")
+    m = load(uow, b.id).meetings[0]
+    assert (m.start, m.reschedule_count, m.ics_sequence) == (at(8, 10), 0, 3)
+    with uow() as u:
+        assert svc.reschedule_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+            Consequence(True, 1000, "free")
+
+    for new_start in (at(9, 10), at(10, 10)):  # the client still has both of theirs
+        assert act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
+                   new_start=new_start) == Consequence(True, 1000, "free")
+    err = fails(uow, PolicyViolation, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
+                actor_id=w.client, new_start=at(11, 10))
+    assert err.reason == "limit_reached"
+    m = load(uow, b.id).meetings[0]
+    assert (m.start, m.reschedule_count, m.ics_sequence) == (at(10, 10), 2, 5)
+    # the expert is never limited
+    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id,
+        new_start=at(11, 10))
+    assert load(uow, b.id).meetings[0].start == at(11, 10)
+    assert money(uow, w.client) == (1000, 0)
+    assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
+
+
 def test_rescheduling_into_a_taken_or_bad_slot_is_refused(uow, clock):
     w = world(uow)
     b = accepted(uow, clock, w)
@@ -1054,6 +1083,45 @@ def test_complete_ended_marks_meetings_and_the_booking_completed(uow, clock):
     with uow() as u:
         assert u.experts.get(w.expert.id).session_count == 1
     assert money(uow, w.client) == (1500, 0)  # completing moves no credits
+
+
+@pytest.mark.parametrize(("ending", "refund"), [("cancelled", 500), ("no_show_expert", 500), ("no_show_client", 0)])
+def test_a_session_counts_once_for_the_expert_however_its_last_meeting_ends(uow, clock, ending, refund):
+    """Meeting 1 took place and meeting 2 was then cancelled (or missed): the session was held
+    and counts once; a session whose every meeting was cancelled is cancelled and never counts."""
+    w = world(uow, credits="4")
+    held = accepted(uow, clock, w, (WED_10, 60), (FRI_10, 30))
+    dropped = accepted(uow, clock, w, (THU_10, 60), (NEXT_MON_10, 30))
+    for m in dropped.meetings:
+        act(uow, svc.cancel_meeting, clock, booking_id=dropped.id, meeting_id=m.id, actor_id=w.expert.person_id)
+    assert load(uow, dropped.id).status is BS.CANCELLED
+    first, second = (m.id for m in held.meetings)
+
+    clock.set(WED_10 + H)
+    assert act(uow, svc.complete_ended, clock, booking_id=held.id) == [first]
+    assert load(uow, held.id).status is BS.ACCEPTED
+    if ending == "cancelled":  # 47 h ahead: a free cancellation
+        outcome = act(uow, svc.cancel_meeting, clock, booking_id=held.id, meeting_id=second, actor_id=w.client)
+        last = MS.CANCELLED
+    else:
+        clock.set(FRI_10 + 15 * MIN)
+        reporter = w.client if ending == "no_show_expert" else w.expert.person_id
+        outcome = act(uow, svc.report_no_show, clock, booking_id=held.id, meeting_id=second, reporter_id=reporter)
+        last = MS(ending)
+    assert outcome.refund_milli == refund
+
+    stored = load(uow, held.id)
+    assert stored.status is BS.COMPLETED
+    assert [m.status for m in stored.meetings] == [MS.COMPLETED, last]
+    assert load(uow, dropped.id).status is BS.CANCELLED
+    with uow() as u:
+        assert u.experts.get(w.expert.id).session_count == 1
+    clock.set(NEXT_MON_10 + H)
+    for b in (held, dropped):
+        assert act(uow, svc.complete_ended, clock, booking_id=b.id) == []
+    with uow() as u:
+        assert u.experts.get(w.expert.id).session_count == 1
+    assert money(uow, w.client) == (4000 - 1500 - 1500 + 1500 + refund, 0)
 
 
 def test_complete_ended_ignores_requests_that_were_never_accepted(uow, clock):
@@ -1123,6 +1191,28 @@ def test_expert_reporting_the_client_absent_refunds_nothing(uow, clock):
     fails(uow, InvalidTransition, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client)
     assert money(uow, w.client) == (1000, 0)
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
+
+
+def test_a_no_show_is_reported_within_7_days_of_the_meeting(uow, clock):
+    w = world(uow)
+    b = accepted(uow, clock, w)
+    mid = b.meetings[0].id
+    clock.set(THU_10 + 2 * H)
+    act(uow, svc.complete_ended, clock, booking_id=b.id)
+    clock.set(THU_10 + timedelta(days=7, seconds=1))
+    for reporter in (w.client, w.expert.person_id):
+        err = fails(uow, PolicyViolation, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid,
+                    reporter_id=reporter)
+        assert err.reason == "no_show_too_late"
+    stored = load(uow, b.id)
+    assert (stored.status, stored.meetings[0].status) == (BS.COMPLETED, MS.COMPLETED)
+    assert money(uow, w.client) == (1000, 0)
+    assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
+
+    clock.set(THU_10 + timedelta(days=7))  # exactly seven days: still in time
+    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client)
+    assert outcome == Consequence(True, 1000, "expert_no_show")
+    assert money(uow, w.client) == (2000, 0)
 
 
 @pytest.mark.parametrize("who", ["stranger", "staff", "other"])
@@ -1260,6 +1350,25 @@ def test_triage_first_waits_for_staff_before_the_expert(uow, clock):
     assert money(uow, client) == (1000, 0)
 
 
+def test_triage_first_the_expert_cannot_decline_before_staff_have_looked(uow, clock):
+    client, _company, staff, ex, _ = programme_client(uow, mode=PairingMode.TRIAGE_FIRST)
+    b = request(uow, clock, client, ex.id, (TUE_10, 60))
+    for not_staff in (ex.person_id, client):
+        err = fails(uow, NotAllowed, svc.decline, clock, booking_id=b.id, actor_id=not_staff, reason="busy")
+        assert err.reason == "not_staff"
+    stored = load(uow, b.id)
+    assert (stored.status, stored.decline_reason) == (BS.AWAITING_TRIAGE, "")
+    assert [m.status for m in stored.meetings] == [MS.HELD]
+    assert money(uow, client) == (1000, 1000)
+    assert movements(uow, b.id) == [("hold", 1000)]
+
+    act(uow, svc.decline, clock, booking_id=b.id, actor_id=staff, reason="not a fit")
+    stored = load(uow, b.id)
+    assert (stored.status, stored.decline_reason) == (BS.DECLINED, "not a fit")
+    assert money(uow, client) == (2000, 0)
+    assert movements(uow, b.id) == [("hold", 1000), ("release", 1000)]
+
+
 def test_staff_decline_a_request_in_triage(uow, clock):
     client, _company, staff, ex, _ = programme_client(uow, mode=PairingMode.TRIAGE_FIRST)
     b = request(uow, clock, client, ex.id, (TUE_10, 60))
@@ -1363,3 +1472,99 @@ def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, cloc
     assert count(uow, CreditMovementRow, CreditMovementRow.kind == "release") == 3
     assert count(uow, CreditMovementRow, CreditMovementRow.kind == "refund") == 1
     assert count(uow, LedgerEntryRow) == 2 + 4 + 1 + 3 + 1  # two grants (ana, bo), holds, spend, releases, refund
+
+
+def test_expert_cancelling_a_series_declines_the_open_requests_and_refunds_the_confirmed(uow, clock):
+    w = world(uow, credits="5")
+    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+                 minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
+    first = result.bookings[0]
+    act(uow, svc.accept, clock, booking_id=first.id, actor_id=w.expert.person_id)
+    assert money(uow, w.client) == (1000, 3000)
+
+    clock.set(TUE_10 - 2 * H)  # late, but an expert's cancellation is always refunded in full
+    outcomes = act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.expert.person_id)
+    assert outcomes == [Consequence(True, 1000, "expert_initiated")]
+    stored = [load(uow, b.id) for b in result.bookings]
+    assert [b.status for b in stored] == [BS.CANCELLED, BS.DECLINED, BS.DECLINED, BS.DECLINED]
+    assert [b.meetings[0].status for b in stored] == [MS.CANCELLED, MS.RELEASED, MS.RELEASED, MS.RELEASED]
+    assert [b.decline_reason for b in stored[1:]] == ["series cancelled"] * 3
+    assert money(uow, w.client) == (5000, 0)
+    assert busy(uow, w.expert.id, MON, at(30, 0)) == []
+    assert act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.expert.person_id) == []
+    assert money(uow, w.client) == (5000, 0)
+    assert count(uow, CreditMovementRow, CreditMovementRow.kind == "release") == 3
+    assert count(uow, CreditMovementRow, CreditMovementRow.kind == "refund") == 1
+
+
+# ---------------------------------------------------------------- revoking and half-applied movements
+
+
+def test_a_retried_revoke_after_the_credits_were_spent_is_a_no_op(uow, clock):
+    w = world(uow, credits="2")
+    with uow() as u:
+        assert revoke(u, key="trim", amount_milli=1000, source=Source.INDIVIDUAL, person_id=w.client) is True
+        u.commit()
+    assert money(uow, w.client) == (1000, 0)
+    accepted(uow, clock, w, (THU_10, 45))  # spends 750 of what is left
+    assert money(uow, w.client) == (250, 0)
+
+    with uow() as u:  # the retry finds 250 where 1000 were: still just "already done"
+        assert revoke(u, key="trim", amount_milli=1000, source=Source.INDIVIDUAL, person_id=w.client) is False
+        u.commit()
+    assert money(uow, w.client) == (250, 0)
+    assert count(uow, CreditMovementRow, CreditMovementRow.kind == "revoke") == 1
+
+    err = fails(uow, InsufficientCredits, revoke, key="more", amount_milli=300, source=Source.INDIVIDUAL,
+                person_id=w.client)
+    assert (err.context["needed"], err.context["available"]) == (300, 250)
+    assert count(uow, CreditMovementRow, CreditMovementRow.key == "revoke:more") == 0
+    assert money(uow, w.client) == (250, 0)
+    # the refused key was not used up
+    with uow() as u:
+        assert revoke(u, key="more", amount_milli=250, source=Source.INDIVIDUAL, person_id=w.client) is True
+        u.commit()
+    assert money(uow, w.client) == (0, 0)
+    # a revoke names exactly one owner; without one it must not pick some wallet of that source
+    with uow() as u:
+        f.credits(u, amount="1", person_id=w.client, key="refill")
+        u.commit()
+    for owner in ({}, {"person_id": w.client, "company_id": 1}):
+        with uow() as u:
+            with pytest.raises(ValueError):
+                revoke(u, key="anyone", amount_milli=100, source=Source.INDIVIDUAL, **owner)
+            u.commit()
+    assert (money(uow, w.client), money(uow, w.other)) == ((1000, 0), (2000, 0))
+
+
+def test_a_movement_that_fails_halfway_leaves_no_trace_even_if_the_caller_commits(uow, clock):
+    with uow() as u:
+        company = u.people.add_company("Acme", None)
+        client = f.person(u, "ana", company_id=company.id)
+        f.credits(u, amount="1", source=Source.COMPANY, company_id=company.id)
+        f.credits(u, amount="0.5", person_id=client.id)
+        u.commit()
+    C, I = Source.COMPANY, Source.INDIVIDUAL
+    with uow() as u:
+        ids = {w.source: w.id for w in u.credits.wallets_for(client.id)}
+    split = [Portion(ids[C], 800), Portion(ids[I], 700)]  # the company's part fits, the second does not
+
+    with uow() as u:
+        assert u.credits.apply("grant:before", Movement.GRANT, [Portion(ids[I], 100)]) is True
+        with pytest.raises(InsufficientCredits) as info:
+            u.credits.apply("hold:split", Movement.HOLD, split)
+        assert (info.value.context["wallet_id"], info.value.context["needed"], info.value.context["available"]) == \
+            (ids[I], 700, 600)
+        u.commit()  # the caller carries on: its other work stays, the failed movement does not
+    assert wallets(uow, client.id) == {C: (1000, 0), I: (600, 0)}
+    assert count(uow, CreditMovementRow, CreditMovementRow.key == "hold:split") == 0
+    assert count(uow, CreditMovementRow, CreditMovementRow.key == "grant:before") == 1
+    assert count(uow, LedgerEntryRow, LedgerEntryRow.wallet_id == ids[C]) == 1  # its grant only
+
+    with uow() as u:  # the key is still free: once the money is there, it applies, once
+        f.credits(u, amount="0.1", person_id=client.id)
+        assert u.credits.apply("hold:split", Movement.HOLD, split) is True
+        assert u.credits.apply("hold:split", Movement.HOLD, split) is False
+        u.commit()
+    assert wallets(uow, client.id) == {C: (200, 800), I: (0, 700)}
+    assert count(uow, LedgerEntryRow, LedgerEntryRow.wallet_id == ids[C]) == 2

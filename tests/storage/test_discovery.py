@@ -54,6 +54,19 @@ def test_rating_and_price_filters(uow, clock):
         assert _handles(u, clock, "pricing", min_rating=Decimal("3")) == ["cheap", "pricey"]  # rating breaks the tie
 
 
+def test_min_rating_is_exact_not_truncated_to_tenths(uow, clock):
+    with uow() as u:
+        quarter = f.expert(u, "quarter", topics=("Pricing",))  # 17 / 4 = 4.25
+        fifth = f.expert(u, "fifth", topics=("Pricing",))  # 21 / 5 = 4.2
+        for stars in (4, 4, 4, 5):
+            u.experts.add_rating(quarter.id, stars)
+        for stars in (4, 4, 4, 4, 5):
+            u.experts.add_rating(fifth.id, stars)
+        assert _handles(u, clock, "pricing", min_rating=Decimal("4.25")) == ["quarter"]
+        assert _handles(u, clock, "pricing", min_rating=Decimal("4.2")) == ["quarter", "fifth"]
+        assert _handles(u, clock, "pricing", min_rating=Decimal("4.26")) == []
+
+
 def test_equal_matches_rank_by_soonest_availability(uow, clock):
     with uow() as u:
         # Same topics, so same score; "soon" is free tomorrow, "later" only on Fridays, "never" has no hours.
