@@ -1,0 +1,43 @@
+"""The console as a user runs it: real processes on one SQLite file, input piped in.
+A conversation started in one process is continued by the next one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(tmp_path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}", "PYTHONPATH": str(ROOT)}
+
+    def headstrt(*args: str, stdin: str = "") -> str:
+        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+                              env=env, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    headstrt("db", "upgrade")
+    headstrt("demo")
+    return headstrt
+
+
+def test_a_second_process_continues_the_conversation(run):
+    first = run("console", "--as", "ana", stdin="/settings\nChange timezone\n")
+    assert "Which timezone are you in?" in first
+    second = run("console", "--as", "ana", stdin="Kolkata\n")  # a new process, same database
+    assert "Timezone set to Asia/Kolkata" in second
+
+
+def test_switching_person_shows_what_waits_for_them(run):
+    out = run("console", "--as", "ana", stdin="/help\n/as sam\n/help\n/as nobody\n/quit\n/help\n")
+    assert "@ana> /help" in out and "-- you are now @sam --" in out
+    assert "/grant" in out  # sam is staff
+    assert "no one is called @nobody" in out
+    assert out.count("Here is what I can do") == 2  # nothing after /quit
