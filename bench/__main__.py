@@ -10,7 +10,7 @@ import platform
 import sys
 import time
 
-SUITES = ("slots", "discovery", "booking")
+SUITES = ("slots", "discovery", "booking", "dispatch")
 
 
 def main(argv: list[str]) -> int:

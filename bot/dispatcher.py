@@ -75,8 +75,11 @@ class Dispatcher:
             else:
                 self._run(ctx, is_new)
                 ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id))
-            if not uow.conversations.save(convo) and failure is None:
-                raise ConcurrentChange("another message changed this conversation first")
+            if failure is None:
+                if not uow.conversations.save(convo):
+                    raise ConcurrentChange("another message changed this conversation first")
+            elif convo.id is None:
+                uow.conversations.save(convo)  # a refusal leaves the state (and its buttons) as they were
             messages = self._queue(uow, ctx, incoming)
             uow.commit()
             return messages

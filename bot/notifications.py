@@ -101,7 +101,11 @@ def _render(
         ]
     if name == "booking_declined":
         reason = booking.decline_reason
-        text = tc("{expert} could not take “{title}”. Your credits are back.", expert=expert.name, title=title)
+        if dict(event.data).get("by") == "staff":
+            text = tc("Your programme staff did not pass “{title}” on to {expert}. Your credits are back.",
+                      expert=expert.name, title=title)
+        else:
+            text = tc("{expert} could not take “{title}”. Your credits are back.", expert=expert.name, title=title)
         if reason:
             text += "\n" + tc("Their note: {reason}", reason=reason)
         return [(client, Reply(text, ((Button(tc("Find another expert"), p("book", "again")),),)))]

@@ -251,7 +251,8 @@ def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, re
     booking.decided_at = now
     booking.decline_reason = reason.strip()[:500]
     uow.bookings.save(booking)
-    uow.events.append(Event("booking_declined", booking.id, recipients=(booking.client_id,)))
+    by = "staff" if actor_id != expert.person_id else "expert"
+    uow.events.append(Event("booking_declined", booking.id, recipients=(booking.client_id,), data=(("by", by),)))
     return booking
 
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from storage.models import ConversationRow, OutboxRow, ProcessedEventRow
+from storage.sql import insert_ignore
 
 
 @dataclass(slots=True)
@@ -37,10 +37,6 @@ class OutboxMessage:
     payload: str
 
 
-def _insert(session: Session, table: type):  # type: ignore[no-untyped-def]
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 class SqlConversations:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
@@ -63,13 +59,11 @@ class SqlConversations:
         now = self.clock.now()
         data = json.dumps(conversation.data, separators=(",", ":"), sort_keys=True)
         if conversation.id is None:
-            inserted = self.session.scalar(
-                _insert(self.session, ConversationRow).values(
-                    platform=conversation.platform, chat_id=conversation.chat_id, user_id=conversation.user_id,
-                    person_id=conversation.person_id, flow=conversation.flow, step=conversation.step, data=data,
-                    version=1, updated_at=now,
-                ).on_conflict_do_nothing().returning(ConversationRow.id)
-            )
+            inserted = insert_ignore(self.session, ConversationRow, dict(
+                platform=conversation.platform, chat_id=conversation.chat_id, user_id=conversation.user_id,
+                person_id=conversation.person_id, flow=conversation.flow, step=conversation.step, data=data,
+                version=1, updated_at=now,
+            ), returning="id")
             if inserted is None:
                 return False
             conversation.id, conversation.version = inserted, 1
@@ -102,11 +96,9 @@ class SqlInbox:
 
     def first_time(self, platform: str, event_id: str) -> bool:
         """Record a delivery; False if this event id was already handled (a retry or a duplicate)."""
-        inserted = self.session.scalar(
-            _insert(self.session, ProcessedEventRow)
-            .values(platform=platform, event_id=event_id[:128], received_at=self.clock.now())
-            .on_conflict_do_nothing().returning(ProcessedEventRow.event_id)
-        )
+        inserted = insert_ignore(self.session, ProcessedEventRow, dict(
+            platform=platform, event_id=event_id[:128], received_at=self.clock.now(),
+        ), returning="event_id")
         return inserted is not None
 
 
@@ -117,12 +109,10 @@ class SqlOutbox:
 
     def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str) -> int | None:
         """Queue once per key; None if that key was queued before."""
-        return self.session.scalar(
-            _insert(self.session, OutboxRow).values(
-                key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
-                created_at=self.clock.now(), attempts=0, last_error="",
-            ).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxRow.id)
-        )
+        return insert_ignore(self.session, OutboxRow, dict(
+            key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
+            created_at=self.clock.now(), attempts=0, last_error="",
+        ), returning="id", conflict=("key",))
 
     def pending(self, platform: str | None = None, person_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
         query = select(OutboxRow).where(OutboxRow.sent_at.is_(None))

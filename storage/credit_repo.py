@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, desc, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.credits import Movement, Portion, Source, Wallet
 from core.errors import InsufficientCredits
+from storage.sql import insert_ignore
 from storage.models import (
     CompanyRow,
     CreditMovementRow,
@@ -67,13 +67,9 @@ class SqlCredits:
         row = self.session.scalar(query)
         if row is None and create:
             values = {"source": source.value, "person_id": person_id, "company_id": company_id, "available": 0, "held": 0}
-            self.session.execute(self._insert(WalletRow).values(**values).on_conflict_do_nothing())
+            insert_ignore(self.session, WalletRow, values, returning="id")
             row = self.session.scalar(query)
         return _wallet(row, None, None) if row is not None else None
-
-    def _insert(self, table: type):  # type: ignore[no-untyped-def]
-        dialect = self.session.get_bind().dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
     def apply(
         self, key: str, kind: Movement, portions: Sequence[Portion], *, booking_id: int | None = None, note: str = ""
@@ -90,13 +86,9 @@ class SqlCredits:
         self, key: str, kind: Movement, portions: Sequence[Portion], booking_id: int | None, note: str
     ) -> bool:
         total = sum(p.amount for p in portions)
-        movement_id = self.session.scalar(
-            self._insert(CreditMovementRow)
-            .values(key=key, kind=kind.value, booking_id=booking_id, amount=total, note=note[:300],
-                    created_at=self.clock.now())
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(CreditMovementRow.id)
-        )
+        movement_id = insert_ignore(self.session, CreditMovementRow, dict(
+            key=key, kind=kind.value, booking_id=booking_id, amount=total, note=note[:300], created_at=self.clock.now(),
+        ), returning="id", conflict=("key",))
         if movement_id is None:
             return False  # applied before: a retry, a double press, a second scheduler
         da, dh = _DELTAS[kind]

@@ -38,14 +38,23 @@ def on_day(slots: Sequence[datetime], tz: str, day: date) -> list[datetime]:
     return [s for s in slots if s.astimezone(zone).date() == day]
 
 
+def first_per_day(slots: Sequence[datetime], tz: str, limit: int = MAX_DAYS) -> dict[date, datetime]:
+    """The first slot of each local day, in one pass (slots are sorted)."""
+    zone = ZoneInfo(tz)
+    firsts: dict[date, datetime] = {}
+    for s in slots:
+        day = s.astimezone(zone).date()
+        if day not in firsts:
+            if len(firsts) == limit:
+                break
+            firsts[day] = s
+    return firsts
+
+
 def day_buttons(ctx: Context, flow: str, action: str, slots: Sequence[datetime]) -> tuple[tuple[Button, ...], ...]:
     """One button per local day that has a free slot (the person's timezone), soonest first."""
-    tz = ctx.person.timezone
-    buttons = []
-    for day in days_of(slots, tz)[:MAX_DAYS]:
-        first = on_day(slots, tz, day)[0]
-        buttons.append(ctx.step_button(ctx.t.day(first), flow, action, day.isoformat()))
-    return rows(buttons, 3)
+    firsts = first_per_day(slots, ctx.person.timezone)
+    return rows([ctx.step_button(ctx.t.day(s), flow, action, d.isoformat()) for d, s in firsts.items()], 3)
 
 
 def slot_buttons(ctx: Context, flow: str, action: str, slots: Sequence[datetime]) -> tuple[tuple[Button, ...], ...]:

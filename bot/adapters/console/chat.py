@@ -30,7 +30,7 @@ class ConsoleChat:
         line = line.strip()
         if not line:
             return []
-        if line.startswith("/as"):
+        if line == "/as" or line.startswith("/as "):
             return self.switch(line[3:].strip())
         event_id = uuid.uuid4().hex
         choice = self._choices.get(line.lower())

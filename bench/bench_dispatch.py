@@ -1,0 +1,117 @@
+"""A full booking conversation through the dispatcher: time per step (target p99 <= 10 ms in-process).
+
+Each round, a different founder books through the console adapter: /book with
+a topic, an expert card, length, count, day, slot, title, outcome, two skips,
+no files, confirm. Steps are timed from the typed line to the replies being
+delivered (dispatcher transaction and console delivery). Run standalone:
+python -m bench.bench_dispatch
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from bench.harness import percentiles, postgres_available, postgres_db, sqlite_db
+from bot.adapters.console.chat import ConsoleChat
+from bot.dispatcher import Dispatcher
+from bot.flows import all_flows
+from bot.router import Router
+from core.amounts import credits_to_milli
+from core.clock import FixedClock
+from core.credit_service import grant
+from core.credits import Source
+from core.experts import Expert, ExpertKind
+from core.model import Person
+from core.schedule import Schedule, WeeklyWindow
+from storage.uow import SqlUnitOfWork
+
+NOW = datetime(2030, 3, 4, 6, 0, tzinfo=UTC)
+ROUNDS = 60
+OTHER_EXPERTS = 200
+
+
+def _world(engine: Engine, rounds: int) -> None:
+    uow = SqlUnitOfWork(engine, FixedClock(NOW))
+    with uow:
+        for i in range(OTHER_EXPERTS + 1):
+            handle = "eve" if i == 0 else f"x{i}"
+            person = uow.people.add(Person(None, handle, "Eve Stone" if i == 0 else f"Expert {i}", timezone="Europe/London"))
+            uow.experts.put(
+                Expert(None, person.id, handle, person.name, "Europe/London", ExpertKind.COMPENSATED,
+                       headline="Seed fundraising for B2B SaaS" if i == 0 else "Operator and advisor",
+                       topics=("Fundraising", "Pricing") if i == 0 else ("Hiring", "Operations")),
+                Schedule("Europe/London", tuple(WeeklyWindow(d, 9 * 60, 17 * 60) for d in range(5))),
+            )
+        for n in range(rounds):
+            founder = uow.people.add(Person(None, f"f{n}", f"Founder {n}", timezone="Asia/Kolkata"))
+            grant(uow, key=f"bench:{n}", amount_milli=credits_to_milli(10), source=Source.INDIVIDUAL, person_id=founder.id)
+        uow.commit()
+
+
+def _press(chat: ConsoleChat, prefix: str) -> list[str]:
+    """Press the first button of the last message whose label starts with `prefix`."""
+    for key, (payload, message_id) in chat._choices.items():  # noqa: SLF001 - the bench drives the console
+        if not key.isdigit() and key.startswith(prefix.lower()):
+            return chat.press(payload, message_id)
+    raise AssertionError(f"no button starting with {prefix!r} among {list(chat._choices)}")  # noqa: SLF001
+
+
+def _conversation(chat: ConsoleChat) -> list[Callable[[], list[str]]]:
+    return [
+        lambda: chat.type("/book fundraising"),
+        lambda: _press(chat, "Book Eve"),
+        lambda: _press(chat, "30 min"),
+        lambda: chat.type("1"),
+        lambda: _press(chat, ""),  # the first day offered
+        lambda: _press(chat, ""),  # its first slot
+        lambda: chat.type("Seed round narrative"),
+        lambda: chat.type("A pitch storyline I can test with five investors"),
+        lambda: chat.type("Skip"),
+        lambda: chat.type("Skip"),
+        lambda: chat.type("Done"),
+        lambda: chat.type("Confirm"),
+    ]
+
+
+def measure(engine: Engine, rounds: int = ROUNDS) -> tuple[float, float, int, int]:
+    _world(engine, rounds)
+    clock = FixedClock(NOW)
+    factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
+    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]))
+    samples: list[float] = []
+    booked = 0
+    for n in range(rounds):
+        chat = ConsoleChat(dispatcher, factory, f"f{n}")
+        steps = _conversation(chat)
+        for step in steps:
+            t0 = time.perf_counter()
+            out = step()
+            samples.append((time.perf_counter() - t0) * 1000)
+        booked += any("Request sent" in line for line in out)
+    p50, p99 = percentiles(samples[len(_conversation(chat)):])  # the first round warms caches (dateparser, tz)
+    return p50, p99, len(samples), booked
+
+
+def run() -> list[tuple[str, str]]:
+    results = []
+    with sqlite_db() as engine:
+        p50, p99, steps, booked = measure(engine)
+        results.append(("SQLite: booking conversation per step", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+                        f"({steps} steps, {booked} bookings)"))
+    if postgres_available():
+        with postgres_db() as engine:
+            p50, p99, steps, booked = measure(engine)
+            results.append(("PostgreSQL: booking conversation per step", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+                            f"({steps} steps, {booked} bookings)"))
+    else:
+        results.append(("PostgreSQL booking conversation", "skipped: no PostgreSQL at BENCH_POSTGRES_URL"))
+    return results
+
+
+if __name__ == "__main__":
+    for name, value in run():
+        print(f"{name}: {value}")

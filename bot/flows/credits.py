@@ -1,0 +1,95 @@
+"""/credits: the balance one command away: available and held, per wallet with where it came from,
+the recent movements, and what to do when nothing is left."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.credit_service import balance
+from core.credits import Movement, Source, Wallet
+from bot.flows.base import Context, Flow
+from bot.i18n import Translator
+from storage.models import CompanyRow, ProgrammeRow, WalletRow
+
+NAME = "credits"
+HISTORY = 10  # movements shown
+
+
+def wallet_names(ctx: Context, wallets: tuple[Wallet, ...]) -> dict[int, tuple[str | None, str | None]]:
+    """wallet id -> (programme name, company name), in one query: labels in the person's language."""
+    if not wallets:
+        return {}
+    found = ctx.uow.session.execute(
+        select(WalletRow.id, ProgrammeRow.name, CompanyRow.name)
+        .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
+        .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
+        .where(WalletRow.id.in_([w.id for w in wallets]))
+    )
+    return {i: (programme, company) for i, programme, company in found}
+
+
+def wallet_label(t: Translator, source: Source, programme: str | None, company: str | None) -> str:
+    if source is Source.PROGRAMME:
+        if programme and company:
+            return t("Programme allocation ({programme}, for {company})", programme=programme, company=company)
+        return t("Programme allocation")
+    if source is Source.COMPANY:
+        return t("Company allocation ({company})", company=company) if company else t("Company allocation")
+    return t("Your own credits")
+
+
+def movement_words(t: Translator, kind: Movement, amount: int) -> str:
+    credits = t.credits(amount)
+    words = {
+        Movement.GRANT: t("+{credits} granted", credits=credits),
+        Movement.HOLD: t("{credits} held for a request", credits=credits),
+        Movement.RELEASE: t("{credits} released (the request closed without a meeting)", credits=credits),
+        Movement.SPEND: t("{credits} spent (a request was accepted)", credits=credits),
+        Movement.CHARGE: t("-{credits} charged (a late reschedule)", credits=credits),
+        Movement.REFUND: t("+{credits} refunded", credits=credits),
+        Movement.REVOKE: t("-{credits} taken back by staff", credits=credits),
+    }
+    return words[kind]
+
+
+def out_of_credits(t: Translator) -> str:
+    return "\n".join([
+        t("You have no credits available right now. Your options:"),
+        t("• ask your programme staff for an allocation"),
+        t("• ask your company for a top-up"),
+        t("• buy credits of your own"),
+        t("• book a pro-bono expert: free 15-minute sessions (/book)"),
+    ])
+
+
+class CreditsFlow(Flow):
+    """Read-only: it never changes the conversation, so it can be asked in the middle of anything."""
+
+    name = NAME
+    commands = ("credits",)
+
+    def start(self, ctx: Context, args: str) -> None:
+        t = ctx.t
+        bal = balance(ctx.uow, ctx.person.id or 0)
+        lines = [t("Your credits: {available} available, {held} held for requests waiting for an answer.",
+                   available=t.credits(bal.available), held=t.credits(bal.held))]
+        names = wallet_names(ctx, bal.wallets)
+        labels: dict[str, str] = {}  # the ledger's own label -> the label in this person's language
+        for w in bal.wallets:
+            label = wallet_label(t, w.source, *names.get(w.id, (None, None)))
+            labels[w.label] = label
+            lines.append(t("• {label}: {available} available, {held} held", label=label,
+                           available=t.credits(w.available), held=t.credits(w.held)))
+        if bal.history:
+            lines.append(t("Recent movements:"))
+            for at, kind, amount, label, note in bal.history[:HISTORY]:
+                line = t("• {when}: {what} ({wallet})", when=t.when(at), what=movement_words(t, kind, amount),
+                         wallet=labels.get(label, label))
+                if note:
+                    line += " " + t("— {note}", note=note)
+                lines.append(line)
+        else:
+            lines.append(t("No movements yet."))
+        if bal.available == 0:
+            lines.append(out_of_credits(t))
+        ctx.say("\n".join(lines))

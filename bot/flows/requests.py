@@ -1,0 +1,584 @@
+"""The expert's side of a request: Accept, Decline (with an optional reason) and Suggest another time
+from the request card; the client's answer to suggested times; and /requests, the expert's queue.
+
+Card buttons are action buttons (`req|acc|<booking>`): every press is checked against the database
+and against who is pressing. The decline and suggest steps are a small wizard that edits the pressed
+card in place, so an answered card never keeps buttons that no longer apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core import booking_service
+from core.availability import check_slot, free_slots, local_day_bounds
+from core.errors import NotAllowed, NotFound, SlotUnavailable
+from core.experts import Expert
+from core.lifecycle import BookingStatus, MeetingStatus
+from core.model import Booking, Person
+from core.schedule import Busy, Schedule
+from bot.flows.base import Context, Flow, outdated
+from bot.flows.pickers import (
+    MAX_DAYS,
+    MAX_SLOTS,
+    day_buttons,
+    days_of,
+    parse_day_arg,
+    parse_slot_arg,
+    slot_arg,
+    slot_buttons,
+    slots_text,
+)
+from bot.notifications import request_card
+from bot.payloads import p
+from bot.replies import Button
+from bot.words import booking_status, meetings_lines
+from storage import mapping
+from storage.models import PersonRow
+
+NAME = "req"
+MAX_REASON = 500
+MAX_PENDING_CARDS = 10
+MAX_UPCOMING = 15
+_SLOT_LIMIT = 1300  # > MAX_DAYS + 1 days of 15-minute starts, so "later dates" is known exactly
+_STEP = timedelta(minutes=15)
+
+
+@dataclass(slots=True)
+class _Request:
+    """A booking with the people around it, loaded once per event (the expert's calendar on first use)."""
+
+    booking: Booking
+    expert: Expert
+    client: Person
+    _calendar: tuple[Schedule, list[Busy]] | None = None
+
+    def calendar(self, ctx: Context) -> tuple[Schedule, list[Busy]]:
+        """The expert's schedule and busy times, except this request's own held meetings."""
+        if self._calendar is None:
+            assert self.expert.id is not None
+            schedule = ctx.uow.experts.schedule(self.expert.id)
+            now = ctx.clock.now()
+            own = frozenset(m.id for m in self.booking.meetings if m.id is not None)
+            busy = ctx.uow.experts.busy(self.expert.id, now - timedelta(days=1),
+                                        now + schedule.rules.horizon + timedelta(days=2), except_meetings=own)
+            self._calendar = (schedule, busy)
+        return self._calendar
+
+    @property
+    def id(self) -> int:
+        assert self.booking.id is not None
+        return self.booking.id
+
+    @property
+    def title(self) -> str:
+        return self.booking.details.title
+
+
+class RequestsFlow(Flow):
+    name = NAME
+    commands = ("requests",)
+
+    # ------------------------------------------------------------------ /requests
+
+    def start(self, ctx: Context, args: str) -> None:
+        """The expert's queue: pending requests as answerable cards, then upcoming sessions."""
+        t = ctx.t
+        ctx.finish()
+        expert = ctx.uow.experts.by_person(ctx.person.id or 0)
+        if expert is None or expert.id is None:
+            ctx.say(t("This is for experts: it lists the session requests sent to you. "
+                      "To find an expert yourself, use /book; your own sessions are in /sessions."))
+            return
+        now = ctx.clock.now()
+        mine = [b for b in ctx.uow.bookings.for_person(ctx.person.id or 0) if b.expert_id == expert.id]
+        pending = sorted((b for b in mine if b.status is BookingStatus.REQUESTED and b.expires_at > now),
+                         key=lambda b: b.expires_at)
+        upcoming = [
+            (m.start, b, m) for b in mine if b.status is BookingStatus.ACCEPTED
+            for m in b.meetings if m.status is MeetingStatus.CONFIRMED and m.start > now
+        ]
+        upcoming.sort(key=lambda x: x[0])
+        clients = _people(ctx, [b.client_id for b in pending[:MAX_PENDING_CARDS]]
+                          + [b.client_id for _, b, _ in upcoming[:MAX_UPCOMING]])
+
+        waiting = [b for b in pending if not b.proposed_by_expert]
+        proposed = [b for b in pending if b.proposed_by_expert]
+        if not waiting:
+            ctx.say(t("No requests are waiting for your answer."))
+        else:
+            ctx.say(t.plural("{n} request is waiting for your answer:", "{n} requests are waiting for your answer:",
+                             len(waiting)))
+            for booking in waiting[:MAX_PENDING_CARDS]:
+                client = clients.get(booking.client_id)
+                if client is None:
+                    continue
+                card = request_card(booking, expert, ctx.person, client)
+                ctx.say(card.text, card.buttons)
+            if len(waiting) > MAX_PENDING_CARDS:
+                ctx.say(t("…and {n} more. Answer these first, then type /requests again.",
+                          n=len(waiting) - MAX_PENDING_CARDS))
+        for booking in proposed[:MAX_PENDING_CARDS]:
+            client = clients.get(booking.client_id)
+            name = client.name if client else "?"
+            ctx.say(t("“{title}” from {client}: you suggested other times; they can answer until {when}.",
+                      title=booking.details.title, client=name, when=t.when(booking.expires_at)))
+
+        if not upcoming:
+            ctx.say(t("No upcoming sessions yet."))
+            return
+        lines = [t("Your upcoming sessions:")]
+        for start, booking, meeting in upcoming[:MAX_UPCOMING]:
+            client = clients.get(booking.client_id)
+            other_tz = client.timezone if client else ctx.person.timezone
+            lines.append(t("• {when}: “{title}” with {client}, {minutes} min", when=t.both(start, other_tz),
+                           title=booking.details.title, client=client.name if client else "?",
+                           minutes=meeting.minutes))
+        if len(upcoming) > MAX_UPCOMING:
+            lines.append(t("…and {n} more.", n=len(upcoming) - MAX_UPCOMING))
+        lines.append(t("To cancel or move one, use /sessions."))
+        ctx.say("\n".join(lines))  # no buttons here: the cards above keep theirs in chats that number them
+
+    # ------------------------------------------------------------------ presses
+
+    def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
+        actions = {
+            "acc": self._accept, "dec": self._ask_reason, "sug": self._start_suggest,
+            "pyes": self._agree, "pno": self._disagree,
+        }
+        if action in actions:
+            booking_id = _int(args[0]) if len(args) == 1 else None
+            if booking_id is None:
+                outdated(ctx)
+                return
+            actions[action](ctx, booking_id)
+            return
+        wizard = {
+            "dnone": self._decline_without_reason, "back": self._back_to_card,
+            "sday": self._pick_day, "sdays": self._show_days, "sslot": self._pick_slot,
+            "ssend": self._send_suggestion, "sredo": self._redo_suggestion,
+        }
+        booking_id = ctx.data.get("booking")
+        if (action not in wizard or not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME
+                or not isinstance(booking_id, int)):
+            outdated(ctx)
+            return
+        wizard[action](ctx, args[1:])
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        if ctx.convo.step != "decline":
+            ctx.say(ctx.t("Please use the buttons above, or /cancel to stop."))
+            return
+        reason = text.strip()
+        if len(reason) > MAX_REASON:
+            ctx.say(ctx.t("Please keep the reason shorter ({limit} characters at most); it is {length} now. "
+                          "Type it again, or press “No reason”.", limit=MAX_REASON, length=len(reason)))
+            return
+        self._decline(ctx, int(ctx.data["booking"]), reason)
+
+    # ------------------------------------------------------------------ accept
+
+    def _accept(self, ctx: Context, booking_id: int) -> None:
+        req = _load(ctx, booking_id)
+        _must_be_expert(ctx, req)
+        t = ctx.t
+        if req.booking.status in (BookingStatus.ACCEPTED, BookingStatus.COMPLETED):
+            ctx.say(t("Already accepted ✓ “{title}” with {client} is confirmed; nothing more to do.",
+                      title=req.title, client=req.client.name), replace=True)
+            return
+        if not _answerable(ctx, req):
+            return
+        booking = booking_service.accept(ctx.uow, ctx.clock, booking_id=booking_id, actor_id=ctx.person.id or 0)
+        _leave_wizard_of(ctx, booking_id)
+        lines = [t("Accepted ✓ “{title}” from {client}. I sent both of you the confirmation.",
+                   title=req.title, client=req.client.name)]
+        lines += meetings_lines(t, booking, req.client.timezone)
+        ctx.say("\n".join(lines), replace=True)
+
+    # ------------------------------------------------------------------ decline
+
+    def _ask_reason(self, ctx: Context, booking_id: int) -> None:
+        req = _load(ctx, booking_id)
+        _must_be_expert(ctx, req)
+        if not _answerable(ctx, req):
+            return
+        t = ctx.t
+        ctx.goto(NAME, "decline", booking=booking_id)
+        ctx.say(t("Declining “{title}” from {client}. Type a short reason they will see, or press “No reason”.",
+                  title=req.title, client=req.client.name),
+                ((ctx.step_button(t("No reason"), NAME, "dnone"), ctx.step_button(t("Keep the request"), NAME, "back")),),
+                replace=True)
+
+    def _decline_without_reason(self, ctx: Context, args: tuple[str, ...]) -> None:
+        if ctx.convo.step != "decline":
+            outdated(ctx)
+            return
+        self._decline(ctx, int(ctx.data["booking"]), "")
+
+    def _decline(self, ctx: Context, booking_id: int, reason: str) -> None:
+        req = _load(ctx, booking_id)
+        _must_be_expert(ctx, req)
+        ctx.finish()
+        if not _answerable(ctx, req):
+            return
+        booking_service.decline(ctx.uow, ctx.clock, booking_id=booking_id, actor_id=ctx.person.id or 0, reason=reason)
+        t = ctx.t
+        text = t("Declined ✓ “{title}” from {client}. I told them, and their credits are back.",
+                 title=req.title, client=req.client.name)
+        if reason:
+            text += "\n" + t("Your note to them: {reason}", reason=reason)
+        ctx.say(text, replace=True)
+
+    def _back_to_card(self, ctx: Context, args: tuple[str, ...]) -> None:
+        """Change of mind: the card comes back with its three answers."""
+        req = _load(ctx, int(ctx.data["booking"]))
+        _must_be_expert(ctx, req)
+        ctx.finish()
+        if not _answerable(ctx, req):
+            return
+        expert_person = ctx.person
+        card = request_card(req.booking, req.expert, expert_person, req.client)
+        ctx.say(card.text, card.buttons, replace=True)
+
+    # ------------------------------------------------------------------ suggest another time
+
+    def _start_suggest(self, ctx: Context, booking_id: int) -> None:
+        req = _load(ctx, booking_id)
+        _must_be_expert(ctx, req)
+        if req.booking.proposed_by_expert and req.booking.status is BookingStatus.REQUESTED:
+            ctx.say(ctx.t("You already suggested other times for “{title}”; {client} answers now.",
+                          title=req.title, client=req.client.name), replace=True)
+            return
+        if not _answerable(ctx, req):
+            return
+        ctx.goto(NAME, "suggest", booking=booking_id, picked=[], since="")
+        self._ask_day(ctx, req)
+
+    def _ask_day(self, ctx: Context, req: _Request) -> None:
+        """Days with a free slot for the next meeting to place, in the expert's own zone."""
+        t = ctx.t
+        picked = _picked(ctx)
+        meeting = req.booking.meetings[len(picked)]
+        since = parse_slot_arg(str(ctx.data.get("since") or ""))
+        slots = _free(ctx, req, meeting.minutes, picked, start=since)
+        ctx.step("suggest")
+        header = _suggest_header(ctx, req, len(picked))
+        nav = [ctx.step_button(t("Back to the request"), NAME, "back")]
+        if picked:
+            nav.insert(0, ctx.step_button(t("Start over"), NAME, "sredo"))
+        if not slots:
+            if since is not None:
+                nav.insert(0, ctx.step_button(t("Earliest dates"), NAME, "sdays", ""))
+                ctx.say(header + "\n" + t("No free {minutes}-minute slot after these dates.", minutes=meeting.minutes),
+                        (tuple(nav),), replace=True)
+                return
+            ctx.say(header + "\n" + t("You have no free {minutes}-minute slot within your booking horizon. "
+                                      "Add extra hours with /availability, or decline the request.",
+                                      minutes=meeting.minutes), (tuple(nav),), replace=True)
+            return
+        tz = ctx.person.timezone
+        days = days_of(slots, tz)
+        more: list[Button] = []
+        if len(days) > MAX_DAYS:
+            later = next(s for s in slots if s.astimezone(ZoneInfo(tz)).date() == days[MAX_DAYS])
+            more.append(ctx.step_button(t("Later dates"), NAME, "sdays", slot_arg(later)))
+        if since is not None:
+            more.append(ctx.step_button(t("Earliest dates"), NAME, "sdays", ""))
+        text = header + "\n" + t("Pick a day (your time, {zone}; {client} is in {client_zone}):", zone=tz,
+                                 client=req.client.name, client_zone=req.client.timezone)
+        ctx.say(text, day_buttons(ctx, NAME, "sday", slots) + ((*more, *nav),), replace=True)
+
+    def _show_days(self, ctx: Context, args: tuple[str, ...]) -> None:
+        if ctx.convo.step not in ("suggest", "suggest_slot") or len(args) != 1:
+            outdated(ctx)
+            return
+        if args[0] and parse_slot_arg(args[0]) is None:
+            outdated(ctx)
+            return
+        req = self._suggest_request(ctx)
+        if req is None:
+            return
+        ctx.data["since"] = args[0]
+        self._ask_day(ctx, req)
+
+    def _pick_day(self, ctx: Context, args: tuple[str, ...]) -> None:
+        """The free starts of one local day (a page at a time), with the client's time beside each."""
+        if ctx.convo.step not in ("suggest", "suggest_slot") or len(args) not in (1, 2):
+            outdated(ctx)
+            return
+        day = parse_day_arg(args[0])
+        after = parse_slot_arg(args[1]) if len(args) == 2 else None
+        if day is None or (len(args) == 2 and after is None):
+            outdated(ctx)
+            return
+        req = self._suggest_request(ctx)
+        if req is None:
+            return
+        t = ctx.t
+        picked = _picked(ctx)
+        meeting = req.booking.meetings[len(picked)]
+        lo, hi = local_day_bounds(ctx.person.timezone, day)
+        start = max(lo, after) if after else lo
+        slots = [s for s in _free(ctx, req, meeting.minutes, picked, start=start, end=hi) if s < hi]
+        header = _suggest_header(ctx, req, len(picked))
+        if not slots:
+            ctx.step("suggest")
+            ctx.say(header + "\n" + t("That day has no free slot any more. Please pick another day."),
+                    ((ctx.step_button(t("Other days"), NAME, "sdays", str(ctx.data.get("since") or "")),),),
+                    replace=True)
+            return
+        ctx.step("suggest_slot")
+        page = slots[:MAX_SLOTS]
+        nav: list[Button] = []
+        if len(slots) > MAX_SLOTS:
+            nav.append(ctx.step_button(t("Later that day"), NAME, "sday", day.isoformat(), slot_arg(slots[MAX_SLOTS])))
+        nav.append(ctx.step_button(t("Other days"), NAME, "sdays", str(ctx.data.get("since") or "")))
+        text = "\n".join([
+            header,
+            t("{day}: pick a start (your time, {zone}). The client's time is after each:",
+              day=t.day(page[0]), zone=ctx.person.timezone),
+            slots_text(ctx, page, req.client.timezone),
+        ])
+        ctx.say(text, slot_buttons(ctx, NAME, "sslot", page) + (tuple(nav),), replace=True)
+
+    def _pick_slot(self, ctx: Context, args: tuple[str, ...]) -> None:
+        if ctx.convo.step != "suggest_slot" or len(args) != 1:
+            outdated(ctx)
+            return
+        at = parse_slot_arg(args[0])
+        if at is None:
+            outdated(ctx)
+            return
+        req = self._suggest_request(ctx)
+        if req is None:
+            return
+        t = ctx.t
+        picked = _picked(ctx)
+        meeting = req.booking.meetings[len(picked)]
+        if not _still_free(ctx, req, meeting.minutes, picked, at):
+            ctx.say(t("That time is no longer free. Please pick another."))
+            self._ask_day(ctx, req)
+            return
+        picked.append(slot_arg(at))
+        ctx.data["picked"] = picked
+        ctx.data["since"] = ""
+        if len(picked) < len(req.booking.meetings):
+            self._ask_day(ctx, req)
+            return
+        ctx.step("suggest_confirm")
+        lines = [t("Suggest these times to {client} for “{title}”?", client=req.client.name, title=req.title)]
+        for start, m in zip(_starts(picked), req.booking.meetings):
+            lines.append(t("• {when}, {minutes} min", when=t.both(start, req.client.timezone), minutes=m.minutes))
+        lines.append(t("The slots are held while {client} decides.", client=req.client.name))
+        ctx.say("\n".join(lines), ((
+            ctx.step_button(t("Send to {client}", client=req.client.name)[:75], NAME, "ssend"),
+            ctx.step_button(t("Start over"), NAME, "sredo"),
+            ctx.step_button(t("Back to the request"), NAME, "back"),
+        ),), replace=True)
+
+    def _redo_suggestion(self, ctx: Context, args: tuple[str, ...]) -> None:
+        if not ctx.convo.step.startswith("suggest"):
+            outdated(ctx)
+            return
+        req = self._suggest_request(ctx)
+        if req is None:
+            return
+        ctx.data["picked"] = []
+        ctx.data["since"] = ""
+        self._ask_day(ctx, req)
+
+    def _send_suggestion(self, ctx: Context, args: tuple[str, ...]) -> None:
+        if ctx.convo.step != "suggest_confirm":
+            outdated(ctx)
+            return
+        req = self._suggest_request(ctx)
+        if req is None:
+            return
+        t = ctx.t
+        starts = _starts(_picked(ctx))
+        try:
+            booking = booking_service.propose_times(ctx.uow, ctx.clock, booking_id=req.id,
+                                                    actor_id=ctx.person.id or 0, starts=starts)
+        except SlotUnavailable:  # raised before anything was written: pick again, nothing is lost
+            ctx.say(t("One of those times was taken meanwhile. Please pick again."))
+            ctx.data["picked"] = []
+            ctx.data["since"] = ""
+            self._ask_day(ctx, req)
+            return
+        ctx.finish()
+        lines = [t("Suggested ✓ I sent these times to {client}; they can accept or decline until {when}:",
+                   client=req.client.name, when=t.when(booking.expires_at))]
+        lines += meetings_lines(t, booking, req.client.timezone)
+        ctx.say("\n".join(lines), replace=True)
+
+    def _suggest_request(self, ctx: Context) -> _Request | None:
+        """The request the wizard is about, re-checked: it may have been answered meanwhile."""
+        req = _load(ctx, int(ctx.data["booking"]))
+        _must_be_expert(ctx, req)
+        if not _answerable(ctx, req):
+            ctx.finish()
+            return None
+        if req.booking.proposed_by_expert:
+            ctx.finish()
+            ctx.say(ctx.t("You already suggested other times for “{title}”; {client} answers now.",
+                          title=req.title, client=req.client.name), replace=True)
+            return None
+        if len(_picked(ctx)) >= len(req.booking.meetings) and ctx.convo.step != "suggest_confirm":
+            ctx.data["picked"] = []
+        return req
+
+    # ------------------------------------------------------------------ the client's answer
+
+    def _agree(self, ctx: Context, booking_id: int) -> None:
+        req = _load(ctx, booking_id)
+        _must_be_client(ctx, req)
+        t = ctx.t
+        if not req.booking.proposed_by_expert and req.booking.status in (BookingStatus.ACCEPTED, BookingStatus.COMPLETED):
+            ctx.say(t("You already accepted these times ✓ “{title}” with {expert} is confirmed.",
+                      title=req.title, expert=req.expert.name), replace=True)
+            return
+        if not req.booking.proposed_by_expert and req.booking.status is BookingStatus.WITHDRAWN:
+            ctx.say(t("You declined these times earlier, so the request is closed.") + " "
+                    + t("Start a new request with /book."), replace=True)
+            return
+        booking = booking_service.answer_proposal(ctx.uow, ctx.clock, booking_id=booking_id,
+                                                  actor_id=ctx.person.id or 0, agree=True)
+        lines = [t("Accepted ✓ “{title}” with {expert} at the new times:", title=req.title, expert=req.expert.name)]
+        lines += meetings_lines(t, booking, req.expert.timezone)
+        ctx.say("\n".join(lines), replace=True)
+
+    def _disagree(self, ctx: Context, booking_id: int) -> None:
+        req = _load(ctx, booking_id)
+        _must_be_client(ctx, req)
+        t = ctx.t
+        again = ((Button(t("Find another expert"), p("book", "again")),),)
+        if not req.booking.proposed_by_expert and req.booking.status is BookingStatus.WITHDRAWN:
+            ctx.say(t("You already declined these times; the request is closed and your credits are back."),
+                    again, replace=True)
+            return
+        if not req.booking.proposed_by_expert and req.booking.status in (BookingStatus.ACCEPTED, BookingStatus.COMPLETED):
+            ctx.say(t("You accepted these times earlier, so the session is confirmed. To cancel it, use /sessions."),
+                    replace=True)
+            return
+        booking_service.answer_proposal(ctx.uow, ctx.clock, booking_id=booking_id, actor_id=ctx.person.id or 0,
+                                        agree=False)
+        ctx.say(t("Declined. The request “{title}” is withdrawn and your credits are back. I told {expert}.",
+                  title=req.title, expert=req.expert.name), again, replace=True)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _int(arg: str) -> int | None:
+    return int(arg) if arg.isdigit() and len(arg) < 19 else None
+
+
+def _load(ctx: Context, booking_id: int) -> _Request:
+    booking = ctx.uow.bookings.get(booking_id)
+    if booking is None:
+        raise NotFound(f"no booking {booking_id}", reason="booking_not_found")
+    expert = ctx.uow.experts.get(booking.expert_id)
+    client = ctx.uow.people.get(booking.client_id)
+    if expert is None or client is None:
+        raise NotFound(f"booking {booking_id} has no expert or client", reason="booking_not_found")
+    return _Request(booking, expert, client)
+
+
+def _must_be_expert(ctx: Context, req: _Request) -> None:
+    """Strangers hear the same refusal the engine gives, before anything about the request's state."""
+    if ctx.person.id != req.expert.person_id:
+        raise NotAllowed("only the expert can answer this request", reason="not_the_expert")
+
+
+def _must_be_client(ctx: Context, req: _Request) -> None:
+    if ctx.person.id != req.booking.client_id:
+        raise NotAllowed("only the client can answer the suggested time", reason="not_the_client")
+
+
+def _answerable(ctx: Context, req: _Request) -> bool:
+    """Still the expert's to answer? Otherwise say why (on the pressed card) and return False."""
+    t = ctx.t
+    booking = req.booking
+    if booking.status is BookingStatus.REQUESTED and ctx.clock.now() >= booking.expires_at:
+        ctx.say(t("This request has expired, so it can no longer be answered. {client}'s credits go back to them.",
+                  client=req.client.name), replace=True)
+        return False
+    if booking.status is not BookingStatus.REQUESTED:
+        ctx.say(t("This request is {status} now, so there is nothing to answer.",
+                  status=booking_status(t, booking.status)), replace=True)
+        return False
+    return True
+
+
+def _leave_wizard_of(ctx: Context, booking_id: int) -> None:
+    """An answer given from the card ends a decline or suggest wizard about the same request."""
+    if ctx.convo.flow == NAME and ctx.data.get("booking") == booking_id:
+        ctx.finish()
+
+
+def _picked(ctx: Context) -> list[str]:
+    value = ctx.data.get("picked")
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _starts(picked: Sequence[str]) -> list[datetime]:
+    return [s for s in (parse_slot_arg(a) for a in picked) if s is not None]
+
+
+def _suggest_header(ctx: Context, req: _Request, index: int) -> str:
+    t = ctx.t
+    total = len(req.booking.meetings)
+    minutes = req.booking.meetings[index].minutes
+    if total == 1:
+        return t("A new time for “{title}” from {client} ({minutes} min).", title=req.title, client=req.client.name,
+                 minutes=minutes)
+    return t("A new time for “{title}” from {client}: meeting {n} of {total} ({minutes} min).", title=req.title,
+             client=req.client.name, n=index + 1, total=total, minutes=minutes)
+
+
+def _busy(ctx: Context, req: _Request, picked: Sequence[str]) -> tuple[Schedule, list[Busy]]:
+    """The request's calendar plus the times already picked for its earlier meetings."""
+    schedule, busy = req.calendar(ctx)
+    extra = [Busy(start, start + timedelta(minutes=m.minutes)) for start, m in zip(_starts(picked), req.booking.meetings)]
+    return schedule, [*busy, *extra]
+
+
+def _after_picked(req: _Request, picked: Sequence[str]) -> datetime | None:
+    """Meetings keep their order (and lengths): the next one starts after the last one picked ends."""
+    starts = _starts(picked)
+    if not starts:
+        return None
+    return starts[-1] + timedelta(minutes=req.booking.meetings[len(starts) - 1].minutes)
+
+
+def _free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], *, start: datetime | None = None,
+          end: datetime | None = None) -> list[datetime]:
+    schedule, busy = _busy(ctx, req, picked)
+    floor = _after_picked(req, picked)
+    if floor is not None:
+        start = max(start, floor) if start else floor
+    return free_slots(schedule, busy, timedelta(minutes=minutes), ctx.clock.now(), start=start, end=end,
+                      step=_STEP, limit=_SLOT_LIMIT)
+
+
+def _still_free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], at: datetime) -> bool:
+    floor = _after_picked(req, picked)
+    if floor is not None and at < floor:
+        return False
+    schedule, busy = _busy(ctx, req, picked)
+    return check_slot(schedule, busy, at, timedelta(minutes=minutes), ctx.clock.now()) is None
+
+
+def _people(ctx: Context, ids: Iterable[int]) -> dict[int, Person]:
+    """Several people in one query (the people repository has no bulk read yet)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = ctx.uow.session.scalars(select(PersonRow).where(PersonRow.id.in_(wanted)))
+    return {row.id: mapping.person(row) for row in rows}
+

@@ -1,0 +1,873 @@
+"""My sessions: upcoming, past and cancelled, as client and as expert, each with what can be done
+now (cancel, reschedule, withdraw, review, report a no-show); and the review after a meeting.
+
+Every change shows its policy consequence before the person confirms, and goes through the
+booking service, which checks again who may do it and whether it is still possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core import booking_service as bs
+from core.availability import check_slot, free_slots, local_day_bounds
+from core.errors import InvalidTransition, NotAllowed, NotFound, SlotUnavailable
+from core.experts import Expert
+from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
+from core.model import Booking, Meeting, Person
+from core.policy import CancelReason, Consequence
+from bot.flows.base import Context, Flow, outdated
+from bot.flows.errors import explain
+from bot.flows.pickers import MAX_DAYS, MAX_SLOTS, day_buttons, on_day, parse_day_arg, parse_slot_arg, slot_buttons, slots_text
+from bot.flows.when import read_time
+from bot.i18n import Translator
+from bot.replies import Button, Reply, rows
+from bot.words import booking_status, meeting_status
+from storage.models import CreditMovementRow, PersonRow, ReviewRow
+
+NAME = "ses"
+REVIEW = "rev"
+SECTIONS = ("up", "past", "gone")
+PAGE = 6  # items per page: 6 x 2 action buttons + navigation stays well under 25 buttons
+POLICY = bs.DEFAULT_POLICY
+TOOK_PLACE = frozenset({MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT})
+REASON_MAX = 300
+REVIEW_MAX = 2000
+_NEARBY = 5  # free slots offered around a typed time that does not fit
+
+
+# ---------------------------------------------------------------- loading one session, checked
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A booking as the person pressing sees it: their side and the other side's name and zone."""
+
+    booking: Booking
+    meeting: Meeting | None
+    expert: Expert
+    client: Person
+    is_client: bool
+
+    @property
+    def other_tz(self) -> str:
+        return self.expert.timezone if self.is_client else self.client.timezone
+
+    @property
+    def other_name(self) -> str:
+        return self.expert.name if self.is_client else self.client.name
+
+    @property
+    def title(self) -> str:
+        return self.booking.details.title
+
+    @property
+    def the_meeting(self) -> Meeting:
+        assert self.meeting is not None
+        return self.meeting
+
+
+def load(ctx: Context, booking_id: int, meeting_id: int | None = None) -> Seen:
+    """The session, or a refusal the dispatcher explains (rolled back, state unchanged)."""
+    booking = ctx.uow.bookings.get(booking_id)
+    if booking is None:
+        raise NotFound(f"no booking {booking_id}", reason="booking_not_found")
+    expert = ctx.uow.experts.get(booking.expert_id)
+    client = ctx.uow.people.get(booking.client_id)
+    if expert is None or client is None:
+        raise NotFound(f"booking {booking_id} has lost a party", reason="booking_not_found")
+    if ctx.person.id == booking.client_id:
+        is_client = True
+    elif ctx.person.id == expert.person_id:
+        is_client = False
+    else:
+        raise NotAllowed("only the client or the expert of this session can do that", reason="not_a_party")
+    meeting = None
+    if meeting_id is not None:
+        try:
+            meeting = booking.meeting(meeting_id)
+        except KeyError:
+            raise NotFound(f"no meeting {meeting_id} in booking {booking_id}", reason="booking_not_found") from None
+    return Seen(booking, meeting, expert, client, is_client)
+
+
+def ints(args: Sequence[str], n: int) -> list[int] | None:
+    """Exactly n small non-negative integers, or None for a crafted or garbled payload."""
+    if len(args) != n or not all(a.isdigit() and len(a) <= 12 for a in args):
+        return None
+    return [int(a) for a in args]
+
+
+def _hours(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 3600)
+
+
+# ---------------------------------------------------------------- the list
+
+
+@dataclass(slots=True)
+class Item:
+    """One line of the list. Its text is formatted only if its page is shown (dates are the slow part)."""
+
+    section: str  # "up", "past", "gone"
+    at: datetime
+    render: Callable[[], list[str]]
+    actions: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)  # (kind, payload args)
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """Who the person is in a booking, and who the other side is."""
+
+    is_client: bool
+    other_tz: str
+    expert_name: str
+    client_name: str
+
+
+def _names(ctx: Context, person_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """id -> (name, timezone) in one query."""
+    if not person_ids:
+        return {}
+    found = ctx.uow.session.execute(
+        select(PersonRow.id, PersonRow.name, PersonRow.timezone).where(PersonRow.id.in_(sorted(person_ids)))
+    )
+    return {i: (n, tz) for i, n, tz in found}
+
+
+def _credits_back(ctx: Context, booking_ids: list[int]) -> dict[str, int]:
+    """Movement key -> amount for releases and refunds of these bookings (one query)."""
+    found = ctx.uow.session.execute(
+        select(CreditMovementRow.key, CreditMovementRow.amount).where(
+            CreditMovementRow.booking_id.in_(booking_ids), CreditMovementRow.kind.in_(["release", "refund"])
+        )
+    )
+    return {key: amount for key, amount in found}
+
+
+def _reviewed(ctx: Context, booking_ids: list[int]) -> set[int]:
+    return set(ctx.uow.session.scalars(
+        select(ReviewRow.booking_id).where(ReviewRow.author_id == ctx.person.id, ReviewRow.booking_id.in_(booking_ids))
+    ))
+
+
+def _open_status(t: Translator, booking: Booking, is_client: bool) -> str:
+    if booking.status is BookingStatus.REQUESTED and booking.proposed_by_expert:
+        return (t("the expert suggested other times: answer in their message") if is_client
+                else t("you suggested other times; the client answers now"))
+    if booking.status is BookingStatus.REQUESTED and not is_client:
+        return t("waiting for your answer (/requests)")
+    return booking_status(t, booking.status)
+
+
+def _head(t: Translator, b: Booking, side: Side, meeting_no: int = 0) -> str:
+    head = (t("“{title}” with {name}", title=b.details.title, name=side.expert_name) if side.is_client
+            else t("“{title}” for {name} (you are the expert)", title=b.details.title, name=side.client_name))
+    if meeting_no:
+        head = t("{head} (meeting {i} of {n})", head=head, i=meeting_no, n=len(b.meetings))
+    return head
+
+
+def _when(t: Translator, m: Meeting, side: Side) -> str:
+    return "   " + t("{when}, {minutes} min", when=t.both(m.start, side.other_tz), minutes=m.minutes)
+
+
+def _open_lines(t: Translator, b: Booking, side: Side) -> list[str]:
+    lines = [t("{head}: request {status}", head=_head(t, b, side), status=_open_status(t, b, side.is_client))]
+    lines += [_when(t, m, side) for m in b.meetings[:3]]
+    if len(b.meetings) > 3:
+        lines.append("   " + t("and {n} more meetings", n=len(b.meetings) - 3))
+    return lines
+
+
+def _closed_lines(t: Translator, b: Booking, side: Side, released: int) -> list[str]:
+    lines = [t("{head}: request {status}", head=_head(t, b, side), status=booking_status(t, b.status)),
+             _when(t, min(b.meetings, key=lambda m: m.start), side)]
+    if side.is_client and released:
+        lines.append("   " + t("{credits} credits came back to your balance.", credits=t.credits(released)))
+    if b.decline_reason and b.status is BookingStatus.DECLINED:
+        lines.append("   " + t("Note: {reason}", reason=b.decline_reason))
+    return lines
+
+
+def _meeting_lines(t: Translator, b: Booking, m: Meeting, no: int, side: Side, now: datetime, refunded: int) -> list[str]:
+    head = _head(t, b, side, no if len(b.meetings) > 1 else 0)
+    if m.status is MeetingStatus.CONFIRMED and m.start > now:
+        status = t("confirmed")
+    elif m.status is MeetingStatus.CONFIRMED:
+        status = t("in progress") if now < m.end else t("ended")
+    else:
+        status = meeting_status(t, m.status)
+    lines = [t("{head}: {status}", head=head, status=status), _when(t, m, side)]
+    if side.is_client and refunded:
+        lines.append("   " + t("{credits} credits refunded.", credits=t.credits(refunded)))
+    elif side.is_client and m.status is MeetingStatus.CANCELLED and m.price_milli:
+        lines.append("   " + t("No refund (cancelled late)."))
+    return lines
+
+
+def build_items(ctx: Context) -> list[Item]:
+    """Every session of the person, as client and as expert, sorted into the three sections."""
+    t = ctx.t
+    me = ctx.person.id
+    now = ctx.clock.now()
+    bookings = ctx.uow.bookings.for_person(me or 0)
+    if not bookings:
+        return []
+    ids = [b.id for b in bookings if b.id is not None]
+    experts = ctx.uow.experts.get_many({b.expert_id for b in bookings})
+    clients = _names(ctx, {b.client_id for b in bookings})
+    back = _credits_back(ctx, ids)
+    reviewed = _reviewed(ctx, ids)
+    items: list[Item] = []
+    for b in bookings:
+        expert = experts.get(b.expert_id)
+        if expert is None:
+            continue
+        client_name, client_tz = clients.get(b.client_id, ("?", "UTC"))
+        is_client = b.client_id == me
+        side = Side(is_client, expert.timezone if is_client else client_tz, expert.name, client_name)
+        if b.status in OPEN_BOOKING_STATUSES:
+            actions: list[tuple[str, tuple[object, ...]]] = [("withdraw", (b.id,))] if is_client else []
+            items.append(Item("up", b.first_start, partial(_open_lines, t, b, side), actions))
+            continue
+        if b.status in (BookingStatus.DECLINED, BookingStatus.EXPIRED, BookingStatus.WITHDRAWN):
+            released = back.get(f"release:{b.id}", 0)
+            items.append(Item("gone", b.first_start, partial(_closed_lines, t, b, side, released)))
+            continue
+        # Accepted, completed or cancelled: one item per meeting.
+        took_place = sorted((m for m in b.meetings if m.status in TOOK_PLACE), key=lambda m: m.start)
+        review_on = took_place[-1].id if took_place and b.id not in reviewed else None
+        for no, m in enumerate(sorted(b.meetings, key=lambda m: m.start), start=1):
+            render = partial(_meeting_lines, t, b, m, no, side, now, back.get(f"refund:meeting:{m.id}", 0))
+            if m.status is MeetingStatus.CONFIRMED and m.start > now:
+                items.append(Item("up", m.start, render, [("cancel", (b.id, m.id)), ("move", (b.id, m.id))]))
+            elif m.status is MeetingStatus.CONFIRMED or m.status in TOOK_PLACE:
+                item = Item("past", m.start, render)
+                if m.id == review_on:
+                    item.actions.append(("review", (b.id,)))
+                if (m.status in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED)
+                        and m.start + POLICY.no_show_report_after <= now <= m.start + POLICY.no_show_report_within):
+                    item.actions.append(("noshow", (b.id, m.id)))
+                items.append(item)
+            elif m.status is MeetingStatus.CANCELLED:
+                items.append(Item("gone", m.start, render))
+    return items
+
+
+def _action_button(ctx: Context, kind: str, n: int, args: tuple[object, ...]) -> Button:
+    t = ctx.t
+    if kind == "cancel":
+        return ctx.button(t("Cancel {n}", n=n), NAME, "cx", *args)
+    if kind == "move":
+        return ctx.button(t("Reschedule {n}", n=n), NAME, "rs", *args)
+    if kind == "withdraw":
+        return ctx.button(t("Withdraw {n}", n=n), NAME, "wd", *args)
+    if kind == "review":
+        return ctx.button(t("Review {n}", n=n), REVIEW, "pick", *args)
+    return ctx.button(t("Report no-show {n}", n=n), NAME, "ns", *args)
+
+
+def _section_title(t: Translator, section: str, count: int) -> str:
+    if section == "up":
+        return t("Upcoming ({n})", n=count)
+    if section == "past":
+        return t("Past ({n})", n=count)
+    return t("Cancelled ({n})", n=count)
+
+
+def show_list(ctx: Context, section: str | None = None, page: int = 0, *, replace: bool = False) -> None:
+    """One section, one page: numbered items, their actions, and buttons to the other sections."""
+    t = ctx.t
+    items = build_items(ctx)
+    if not items:
+        ctx.say(t("You have no sessions yet. Find an expert with /book, or just type what you need help with."),
+                replace=replace)
+        return
+    by = {s: [i for i in items if i.section == s] for s in SECTIONS}
+    by["up"].sort(key=lambda i: i.at)
+    by["past"].sort(key=lambda i: i.at, reverse=True)
+    by["gone"].sort(key=lambda i: i.at, reverse=True)
+    if section not in SECTIONS:
+        section = next((s for s in SECTIONS if by[s]), "up")
+    shown = by[section]
+    pages = max(1, -(-len(shown) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    lines = [t("Your sessions: {section}", section=_section_title(t, section, len(shown)))]
+    if pages > 1:
+        lines[0] += " " + t("(page {page} of {pages})", page=page + 1, pages=pages)
+    if not shown:
+        lines.append({
+            "up": t("Nothing coming up. Book a session with /book."),
+            "past": t("No past sessions yet."),
+            "gone": t("Nothing cancelled."),
+        }[section])
+    buttons: list[tuple[Button, ...]] = []
+    for n, item in enumerate(shown[page * PAGE:(page + 1) * PAGE], start=page * PAGE + 1):
+        text = item.render()
+        lines.append(f"{n}. " + text[0])
+        lines.extend(text[1:])
+        if item.actions:
+            buttons.append(tuple(_action_button(ctx, kind, n, args) for kind, args in item.actions))
+    nav = [ctx.button(_section_title(t, s, len(by[s])), NAME, "list", s, 0) for s in SECTIONS if s != section]
+    if page > 0:
+        nav.append(ctx.button(t("Previous page"), NAME, "list", section, page - 1))
+    if page + 1 < pages:
+        nav.append(ctx.button(t("Next page"), NAME, "list", section, page + 1))
+    buttons.extend(rows(nav, 4))
+    ctx.say("\n".join(lines), tuple(buttons), replace=replace)
+
+
+# ---------------------------------------------------------------- policy in words
+
+
+def cancel_words(t: Translator, c: Consequence, price: int, is_client: bool) -> str:
+    """What cancelling does to the credits, said before the person confirms."""
+    hours = _hours(POLICY.free_change_window)
+    if not c.allowed:
+        return t("This meeting has already started, so it can no longer be cancelled.")
+    if price == 0:
+        return t("Nothing is charged either way (pro-bono session).")
+    if c.code == "free":
+        return t("It is more than {hours} h ahead, so your {credits} credits come back.", hours=hours,
+                 credits=t.credits(c.refund_milli))
+    if c.code == "late_no_refund":
+        return t("It is less than {hours} h ahead, so there is no refund: the {credits} credits stay spent.",
+                 hours=hours, credits=t.credits(price))
+    if is_client:  # staff or technical codes: a refund all the same
+        return t("Your {credits} credits come back.", credits=t.credits(c.refund_milli))
+    return t("The client gets their {credits} credits back in full.", credits=t.credits(c.refund_milli))
+
+
+def move_words(t: Translator, c: Consequence, price: int, count: int) -> str:
+    hours = _hours(POLICY.free_change_window)
+    if c.code == "already_started":
+        return t("This meeting has already started, so it can no longer be moved.")
+    if c.code == "limit_reached":
+        return t("This meeting has been moved {count} times already, which is the limit. You can cancel it instead.",
+                 count=count)
+    if c.code == "expert_initiated":
+        return t("As the expert you can move it for free; the client keeps their credits.")
+    if c.code == "late_forfeit" and price:
+        return t("It is less than {hours} h ahead, so moving it forfeits the {credits} credits already paid: the "
+                 "meeting is charged again ({credits} credits) at the new time.", hours=hours, credits=t.credits(price))
+    if price == 0:
+        return t("Moving it is free (pro-bono session).")
+    return t("It is more than {hours} h ahead, so moving it is free.", hours=hours)
+
+
+# ---------------------------------------------------------------- the flow
+
+
+class SessionsFlow(Flow):
+    """/sessions: the list (no state of its own), and small wizards for each change."""
+
+    name = NAME
+    commands = ("sessions",)
+
+    def start(self, ctx: Context, args: str) -> None:
+        section = {"upcoming": "up", "past": "past", "cancelled": "gone"}.get(args.strip().lower())
+        show_list(ctx, section)
+
+    # ---- presses
+
+    def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
+        handler = {
+            "list": self._list, "cx": self._cancel_start, "rs": self._move_start, "wd": self._withdraw_start,
+            "ns": self._no_show_start,
+        }.get(action)
+        if handler is not None:
+            handler(ctx, args)
+            return
+        # Wizard buttons: valid only on the message that is still current.
+        if not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME:
+            outdated(ctx)
+            return
+        rest = args[1:]
+        step = ctx.convo.step
+        if action == "keep":
+            ctx.finish()
+            ctx.say(ctx.t("Nothing changed."), replace=True)
+        elif action == "cxr" and step == "cx_reason" and rest and rest[0] in ("none", "tech"):
+            self._cancel_confirm(ctx, "", technical=rest[0] == "tech")
+        elif action == "cxok" and step == "cx_confirm":
+            self._cancel_do(ctx)
+        elif action == "rsd" and step in ("rs_day", "rs_slot", "rs_confirm") and rest and parse_day_arg(rest[0]):
+            day = parse_day_arg(rest[0])
+            assert day is not None
+            self._move_slots(ctx, day)
+        elif action == "rss" and step in ("rs_day", "rs_slot", "rs_confirm") and rest:
+            at = parse_slot_arg(rest[0])
+            if at is None:
+                outdated(ctx)
+            else:
+                self._move_confirm(ctx, at, typed="")
+        elif action == "rsback" and step in ("rs_day", "rs_slot", "rs_confirm"):
+            self._move_days(ctx, load(ctx, ctx.data["booking"], ctx.data["meeting"]))
+        elif action == "rsok" and step == "rs_confirm":
+            self._move_do(ctx)
+        elif action == "wdok" and step == "wd_confirm":
+            self._withdraw_do(ctx)
+        elif action == "nsok" and step == "ns_confirm":
+            self._no_show_do(ctx)
+        else:
+            outdated(ctx)
+
+    def _list(self, ctx: Context, args: tuple[str, ...]) -> None:
+        if not args:
+            show_list(ctx)
+            return
+        page = int(args[1]) if len(args) > 1 and args[1].isdigit() and len(args[1]) < 5 else 0
+        show_list(ctx, args[0], page, replace=True)
+
+    # ---- typed text
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        step = ctx.convo.step
+        if step == "cx_reason":
+            reason = text.strip()
+            if len(reason) > REASON_MAX:
+                ctx.say(ctx.t("Please keep the reason under {n} characters, or press a button above.", n=REASON_MAX))
+                return
+            self._cancel_confirm(ctx, reason, technical=False)
+        elif step in ("rs_day", "rs_slot", "rs_confirm"):
+            self._move_typed(ctx, text)
+        else:
+            super().on_text(ctx, text)
+
+    # ---- cancel
+
+    def _cancel_start(self, ctx: Context, args: tuple[str, ...]) -> None:
+        ids = ints(args, 2)
+        if ids is None:
+            outdated(ctx)
+            return
+        seen = load(ctx, ids[0], ids[1])
+        c = bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=ids[0], meeting_id=ids[1], actor_id=ctx.person.id or 0)
+        t = ctx.t
+        head = t("Cancel “{title}” with {name} on {when}?", title=seen.title, name=seen.other_name,
+                 when=t.both(seen.the_meeting.start, seen.other_tz))
+        if not c.allowed:
+            ctx.say(head + "\n" + cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client))
+            return
+        ctx.goto(NAME, "cx_reason", booking=ids[0], meeting=ids[1], reason="", technical=False)
+        ctx.say("\n".join([
+            head,
+            cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client),
+            t("Why are you cancelling? Type a short reason for {name} (optional), or pick:", name=seen.other_name),
+        ]), ((ctx.step_button(t("No reason, continue"), NAME, "cxr", "none"),
+              ctx.step_button(t("Technical problem"), NAME, "cxr", "tech")),
+             (ctx.step_button(t("Keep the meeting"), NAME, "keep"),)))
+
+    def _cancel_confirm(self, ctx: Context, reason: str, *, technical: bool) -> None:
+        t = ctx.t
+        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
+        why = CancelReason.TECHNICAL if technical else CancelReason.PERSONAL
+        c = bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+                                    actor_id=ctx.person.id or 0, reason=why)
+        ctx.step("cx_confirm", reason=reason, technical=technical)
+        lines = [t("Cancel “{title}” with {name} on {when}?", title=seen.title, name=seen.other_name,
+                   when=t.both(seen.the_meeting.start, seen.other_tz))]
+        if technical:
+            lines.append(t("Reason: technical problem."))
+            if seen.is_client and c.refund_milli < seen.the_meeting.price_milli:
+                lines.append(t("Refunds for technical problems are decided by programme staff; I will note it "
+                               "for {name} and you can ask your programme staff.", name=seen.other_name))
+        elif reason:
+            lines.append(t("Reason: {reason}", reason=reason))
+        lines.append(cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm cancellation"), NAME, "cxok"),
+                                    ctx.step_button(t("Keep the meeting"), NAME, "keep")),))
+
+    def _cancel_do(self, ctx: Context) -> None:
+        t = ctx.t
+        booking_id, meeting_id, reason = ctx.data["booking"], ctx.data["meeting"], ctx.data.get("reason", "")
+        technical = bool(ctx.data.get("technical"))
+        seen = load(ctx, booking_id, meeting_id)
+        why = CancelReason.TECHNICAL if technical else CancelReason.PERSONAL
+        outcome = bs.cancel_meeting(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+                                    actor_id=ctx.person.id or 0, reason=why)
+        ctx.finish()
+        price = seen.the_meeting.price_milli
+        if seen.is_client and outcome.refund_milli:
+            text = t("Cancelled. {credits} credits are back: you have {available} available now.",
+                     credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
+        elif seen.is_client and price:
+            text = t("Cancelled. No credits were refunded.")
+        elif not seen.is_client and outcome.refund_milli:
+            text = t("Cancelled. {name} gets their {credits} credits back.", name=seen.other_name,
+                     credits=t.credits(outcome.refund_milli))
+        else:
+            text = t("Cancelled.")
+        ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
+        if reason or technical:
+            _tell_reason(ctx, seen, reason, technical=technical)
+
+    # ---- reschedule
+
+    def _move_start(self, ctx: Context, args: tuple[str, ...]) -> None:
+        ids = ints(args, 2)
+        if ids is None:
+            outdated(ctx)
+            return
+        seen = load(ctx, ids[0], ids[1])
+        meeting = seen.the_meeting
+        c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ids[0], meeting_id=ids[1], actor_id=ctx.person.id or 0)
+        t = ctx.t
+        words = move_words(t, c, meeting.price_milli, meeting.reschedule_count)
+        if not c.allowed:
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if c.code == "limit_reached":
+                buttons = ((ctx.button(t("Cancel the meeting"), NAME, "cx", ids[0], ids[1]),),)
+            ctx.say(t("“{title}” with {name} on {when}:", title=seen.title, name=seen.other_name,
+                      when=t.both(meeting.start, seen.other_tz)) + "\n" + words, buttons)
+            return
+        if c.code == "late_forfeit" and meeting.price_milli and seen.is_client:
+            have = _available(ctx)
+            if have < meeting.price_milli:
+                ctx.say(words + "\n" + t("That needs {needed} credits and you have {available}. You can cancel "
+                                         "instead.", needed=t.credits(meeting.price_milli), available=t.credits(have)),
+                        ((ctx.button(t("Cancel the meeting"), NAME, "cx", ids[0], ids[1]),),))
+                return
+        ctx.goto(NAME, "rs_day", booking=ids[0], meeting=ids[1])
+        ctx.say(t("Reschedule “{title}” with {name}, now on {when}.", title=seen.title, name=seen.other_name,
+                  when=t.both(meeting.start, seen.other_tz)) + "\n" + words)
+        self._move_days(ctx, seen)
+
+    def _free(self, ctx: Context, seen: Seen, start: datetime | None = None, end: datetime | None = None) -> list[datetime]:
+        """The expert's free starts for this meeting's length, the meeting itself not counted as busy."""
+        now = ctx.clock.now()
+        meeting = seen.the_meeting
+        schedule = ctx.uow.experts.schedule(seen.booking.expert_id)
+        lo = start or now
+        hi = end or now + schedule.rules.horizon
+        busy = ctx.uow.experts.busy(seen.booking.expert_id, lo - timedelta(days=1), hi + timedelta(days=1),
+                                    except_meetings=frozenset({meeting.id or 0}))
+        slots = free_slots(schedule, busy, timedelta(minutes=meeting.minutes), now, start=start, end=end)
+        return [s for s in slots if s != meeting.start]
+
+    def _move_days(self, ctx: Context, seen: Seen) -> None:
+        t = ctx.t
+        ctx.step("rs_day")
+        slots = self._free(ctx, seen)
+        keep = (ctx.step_button(t("Keep it as it is"), NAME, "keep"),)
+        if not slots:
+            ctx.say(t("{name} has no other free time in their booking window. Type a time to check one, or keep "
+                      "the meeting as it is.", name=seen.expert.name), (keep,))
+            return
+        ctx.say(t("Pick a new day (times in {zone}), or type a time, for example “Thursday 15:00”.",
+                  zone=ctx.person.timezone), day_buttons(ctx, NAME, "rsd", firsts(slots, ctx.person.timezone)) + (keep,))
+
+    def _move_slots(self, ctx: Context, day: date) -> None:
+        t = ctx.t
+        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
+        start, end = local_day_bounds(ctx.person.timezone, day)
+        slots = on_day(self._free(ctx, seen, start, end), ctx.person.timezone, day)
+        back = (ctx.step_button(t("Another day"), NAME, "rsback"), ctx.step_button(t("Keep it as it is"), NAME, "keep"))
+        ctx.step("rs_slot")
+        if not slots:
+            ctx.say(t("No free time left that day. Pick another day, or type a time."), (back,))
+            return
+        shown = thin(slots, ctx.person.timezone)
+        text = t("Free times on {day}:", day=t.day(slots[0])) + "\n" + slots_text(ctx, shown, seen.other_tz)
+        hidden = [s for s in slots if s not in shown]
+        if hidden:
+            text += "\n" + t("More times are free in between: type one, for example “{example}”.",
+                              example=f"{t.day(hidden[0])} {t.time(hidden[0])}")
+        ctx.say(text, slot_buttons(ctx, NAME, "rss", shown) + (back,))
+
+    def _move_typed(self, ctx: Context, text: str) -> None:
+        t = ctx.t
+        now = ctx.clock.now()
+        typed = read_time(text, ctx.person.timezone, ctx.person.locale, now)
+        if typed.problem == "no_time":
+            ctx.say(t("“{text}” has no time of day. Add one, for example “{text} 15:00”, or pick a day above.", text=text))
+            return
+        if typed.problem == "unreadable" or typed.at is None:
+            ctx.say(t("I could not read “{text}” as a time. Try something like “Thursday 15:00”, or pick a day above.",
+                      text=text))
+            return
+        if typed.problem == "past":
+            ctx.say(t("{when} has already passed. Please pick a time in the future.", when=t.when(typed.at)))
+            return
+        at = typed.at
+        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
+        meeting = seen.the_meeting
+        schedule = ctx.uow.experts.schedule(seen.booking.expert_id)
+        duration = timedelta(minutes=meeting.minutes)
+        busy = ctx.uow.experts.busy(seen.booking.expert_id, at - timedelta(days=1), at + timedelta(days=2),
+                                    except_meetings=frozenset({meeting.id or 0}))
+        problem = check_slot(schedule, busy, at, duration, now)
+        if problem is None and at == meeting.start:
+            ctx.say(t("That is when the meeting already is. Pick another time, or keep it as it is."))
+            return
+        if problem is not None:
+            near = self._free(ctx, seen, at - timedelta(days=2), at + timedelta(days=2))
+            near = sorted(sorted(near, key=lambda s: abs(s - at))[:_NEARBY])
+            lines = [t("{when} does not work:", when=t.both(at, seen.other_tz)),
+                     explain(t, SlotUnavailable("", reason=problem.value))]
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if near:
+                lines.append(t("Free times nearby:"))
+                lines.append(slots_text(ctx, near, seen.other_tz))
+                buttons = slot_buttons(ctx, NAME, "rss", near)
+            ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Another day"), NAME, "rsback"),),))
+            return
+        self._move_confirm(ctx, at, typed=text if typed.vague else "")
+
+    def _move_confirm(self, ctx: Context, at: datetime, *, typed: str) -> None:
+        """Always echo the new time back, with what the move costs, before anything changes."""
+        t = ctx.t
+        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
+        meeting = seen.the_meeting
+        c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+                                  actor_id=ctx.person.id or 0)
+        ctx.step("rs_confirm", at=at.isoformat())
+        lines = []
+        if typed:
+            lines.append(t("I read “{text}” as {when}.", text=typed, when=t.when(at)))
+        lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
+                       old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
+        lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
+        ctx.say("\n".join(lines), (
+            (ctx.step_button(t("Confirm new time"), NAME, "rsok"), ctx.step_button(t("Pick another time"), NAME, "rsback")),
+            (ctx.step_button(t("Keep it as it is"), NAME, "keep"),),
+        ))
+
+    def _move_do(self, ctx: Context) -> None:
+        t = ctx.t
+        booking_id, meeting_id = ctx.data["booking"], ctx.data["meeting"]
+        at = datetime.fromisoformat(ctx.data["at"])
+        seen = load(ctx, booking_id, meeting_id)
+        price = seen.the_meeting.price_milli
+        outcome = bs.reschedule_meeting(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+                                        actor_id=ctx.person.id or 0, new_start=at)
+        ctx.finish()
+        text = t("Moved: “{title}” is now on {when}.", title=seen.title, when=t.both(at, seen.other_tz))
+        if outcome.code == "late_forfeit" and price:
+            text += " " + t("The {credits} credits of the old time are forfeited and {credits} credits were charged "
+                            "for the new one; you have {available} available now.", credits=t.credits(price),
+                            available=t.credits(_available(ctx)))
+        elif seen.is_client:
+            text += " " + t("Nothing was charged.")
+        ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
+
+    # ---- withdraw an open request
+
+    def _withdraw_start(self, ctx: Context, args: tuple[str, ...]) -> None:
+        ids = ints(args, 1)
+        if ids is None:
+            outdated(ctx)
+            return
+        seen = load(ctx, ids[0])
+        if not seen.is_client:
+            raise NotAllowed("only the client can withdraw a request", reason="not_the_client")
+        if seen.booking.status not in OPEN_BOOKING_STATUSES:
+            raise InvalidTransition("not open", reason=f"booking_{seen.booking.status}")
+        t = ctx.t
+        held = seen.booking.price_milli
+        ctx.goto(NAME, "wd_confirm", booking=ids[0])
+        lines = [t("Withdraw your request “{title}” to {name}?", title=seen.title, name=seen.expert.name)]
+        if held:
+            lines.append(t("The {credits} credits held for it come back to you.", credits=t.credits(held)))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Withdraw request"), NAME, "wdok"),
+                                    ctx.step_button(t("Keep it"), NAME, "keep")),))
+
+    def _withdraw_do(self, ctx: Context) -> None:
+        t = ctx.t
+        seen = load(ctx, ctx.data["booking"])
+        bs.withdraw(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], actor_id=ctx.person.id or 0)
+        ctx.finish()
+        text = t("Withdrawn: “{title}”.", title=seen.title)
+        if seen.booking.price_milli:
+            text += " " + t("Your credits are back: you have {available} available now.",
+                            available=t.credits(_available(ctx)))
+        ctx.say(text, replace=True)
+
+    # ---- no-show
+
+    def _no_show_start(self, ctx: Context, args: tuple[str, ...]) -> None:
+        ids = ints(args, 2)
+        if ids is None:
+            outdated(ctx)
+            return
+        seen = load(ctx, ids[0], ids[1])
+        meeting = seen.the_meeting
+        t = ctx.t
+        now = ctx.clock.now()
+        if meeting.status not in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED):
+            raise InvalidTransition("nothing to report", reason=f"meeting_{meeting.status}")
+        opens = meeting.start + POLICY.no_show_report_after
+        if now < opens:
+            ctx.say(t("A no-show can be reported from {minutes} minutes after the start: from {when}.",
+                      minutes=int(POLICY.no_show_report_after.total_seconds() // 60), when=t.when(opens)))
+            return
+        if now > meeting.start + POLICY.no_show_report_within:
+            ctx.say(t("A no-show is reported within {days} days of the meeting; this one is too long ago.",
+                      days=POLICY.no_show_report_within.days))
+            return
+        ctx.goto(NAME, "ns_confirm", booking=ids[0], meeting=ids[1])
+        lines = [t("Report that {name} did not show up for “{title}” on {when}?", name=seen.other_name,
+                   title=seen.title, when=t.both(meeting.start, seen.other_tz))]
+        if seen.is_client and meeting.price_milli:
+            lines.append(t("Your {credits} credits will be refunded in full.", credits=t.credits(meeting.price_milli)))
+        elif meeting.price_milli:
+            lines.append(t("The client's credits stay spent."))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Report no-show"), NAME, "nsok"),
+                                    ctx.step_button(t("Back"), NAME, "keep")),))
+
+    def _no_show_do(self, ctx: Context) -> None:
+        t = ctx.t
+        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
+        outcome = bs.report_no_show(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+                                    reporter_id=ctx.person.id or 0)
+        ctx.finish()
+        text = t("Reported: {name} did not show up for “{title}”.", name=seen.other_name, title=seen.title)
+        if seen.is_client and outcome.refund_milli:
+            text += " " + t("{credits} credits are back: you have {available} available now.",
+                            credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
+        ctx.say(text, replace=True)
+
+
+def firsts(slots: list[datetime], tz: str) -> list[datetime]:
+    """The first free start of each local day, in one pass (the day picker needs no more)."""
+    zone = ZoneInfo(tz)
+    seen: dict[date, datetime] = {}
+    for s in slots:
+        day = s.astimezone(zone).date()
+        if day not in seen:
+            seen[day] = s
+            if len(seen) >= MAX_DAYS:
+                break
+    return list(seen.values())
+
+
+def thin(slots: list[datetime], tz: str) -> list[datetime]:
+    """A day with more free starts than buttons: every half hour, else every hour (typed times reach the rest)."""
+    if len(slots) <= MAX_SLOTS:
+        return slots
+    zone = ZoneInfo(tz)
+    for every in (30, 60):
+        kept = [s for s in slots if s.astimezone(zone).minute % every == 0]
+        if len(kept) <= MAX_SLOTS:
+            return kept
+    return kept[:MAX_SLOTS]
+
+
+def _available(ctx: Context) -> int:
+    return sum(w.available for w in ctx.uow.credits.wallets_for(ctx.person.id or 0))
+
+
+def _tell_reason(ctx: Context, seen: Seen, reason: str, *, technical: bool) -> None:
+    """The other side hears why (the engine's own notice says that it was cancelled)."""
+    other = seen.client if not seen.is_client else ctx.uow.people.get(seen.expert.person_id or 0)
+    if other is None or other.id is None:
+        return
+    t = Translator(other.locale, other.timezone)
+    text = (t("{name} cancelled “{title}” because of a technical problem.", name=ctx.person.name, title=seen.title)
+            if technical else
+            t("{name} cancelled “{title}”. Their reason: {reason}", name=ctx.person.name, title=seen.title, reason=reason))
+    ctx.notify(other.id, Reply(text), key=f"{ctx.incoming.event_id}:cancel-reason:{other.id}")
+
+
+# ---------------------------------------------------------------- reviews
+
+
+def _stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+class ReviewFlow(Flow):
+    """1-5 stars (a tap), a short review (or Skip), a private note for the programme (or Skip)."""
+
+    name = REVIEW
+
+    def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
+        outdated(ctx)
+
+    def _reviewable(self, ctx: Context, booking_id: int) -> Seen | None:
+        """The session if this person may still review it; already reviewed -> a polite answer, None."""
+        seen = load(ctx, booking_id)
+        if not any(m.status in TOOK_PLACE for m in seen.booking.meetings):
+            raise InvalidTransition("a session can be reviewed once a meeting has taken place", reason="not_yet_held")
+        done = ctx.uow.session.scalar(
+            select(ReviewRow.id).where(ReviewRow.booking_id == booking_id, ReviewRow.author_id == ctx.person.id)
+        )
+        if done is not None:
+            ctx.say(ctx.t("You have already reviewed “{title}”. Thank you!", title=seen.title))
+            return None
+        return seen
+
+    def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
+        t = ctx.t
+        if action == "pick":
+            ids = ints(args, 1)
+            if ids is None:
+                outdated(ctx)
+                return
+            seen = self._reviewable(ctx, ids[0])
+            if seen is not None:
+                ctx.say(t("How was “{title}” with {name}? Tap the stars.", title=seen.title, name=seen.other_name),
+                        (tuple(ctx.button("★" * n, REVIEW, "star", ids[0], n) for n in range(1, 6)),))
+            return
+        if action == "star":
+            ids = ints(args, 2)
+            if ids is None or not 1 <= ids[1] <= 5:
+                outdated(ctx)
+                return
+            seen = self._reviewable(ctx, ids[0])
+            if seen is None:
+                return
+            ctx.goto(REVIEW, "text", booking=ids[0], stars=ids[1], text="")
+            ctx.say(t("Thanks: {stars} for “{title}”. Would you add a short review? Type a sentence or two, or "
+                      "press Skip.", stars=_stars(ids[1]), title=seen.title),
+                    ((ctx.step_button(t("Skip"), REVIEW, "skip"),),), replace=True)
+            return
+        if action == "skip" and args and ctx.is_current(args[0]) and ctx.convo.flow == REVIEW:
+            if ctx.convo.step == "text":
+                self._ask_note(ctx)
+                return
+            if ctx.convo.step == "note":
+                self._save(ctx, "")
+                return
+        outdated(ctx)
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        text = text.strip()
+        if ctx.convo.step not in ("text", "note"):
+            super().on_text(ctx, text)
+            return
+        if not text:
+            ctx.say(ctx.t("Type a few words, or press Skip."))
+            return
+        if len(text) > REVIEW_MAX:
+            ctx.say(ctx.t("Please keep it under {n} characters; it is {length} now.", n=REVIEW_MAX, length=len(text)))
+            return
+        if ctx.convo.step == "text":
+            ctx.data["text"] = text
+            self._ask_note(ctx)
+        else:
+            self._save(ctx, text)
+
+    def _ask_note(self, ctx: Context) -> None:
+        ctx.step("note")
+        ctx.say(ctx.t("Anything the programme team should know? This note is private: only programme staff see it. "
+                      "Type it, or press Skip."), ((ctx.step_button(ctx.t("Skip"), REVIEW, "skip"),),))
+
+    def _save(self, ctx: Context, note: str) -> None:
+        t = ctx.t
+        booking_id, stars, text = ctx.data["booking"], ctx.data["stars"], ctx.data.get("text", "")
+        seen = load(ctx, booking_id)
+        bs.leave_review(ctx.uow, booking_id=booking_id, author_id=ctx.person.id or 0, stars=stars, text=text,
+                        private_note=note)
+        ctx.finish()
+        lines = [t("Thank you! Your review of “{title}” is saved ({stars}).", title=seen.title, stars=_stars(stars))]
+        if note:
+            lines.append(t("Your private note goes to the programme team only."))
+        ctx.say("\n".join(lines))

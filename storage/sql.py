@@ -1,0 +1,34 @@
+"""INSERT ... ON CONFLICT DO NOTHING RETURNING, as one cached statement per shape.
+
+SQLAlchemy's dialect-specific insert with on_conflict_do_nothing() has no cache
+key, so it would be compiled again on every call; these run on every chat event.
+The syntax is the same on PostgreSQL and SQLite (3.35+).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+@lru_cache(maxsize=64)
+def _statement(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], returning: str) -> TextClause:
+    target = f"({', '.join(conflict)}) " if conflict else ""
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+        f"ON CONFLICT {target}DO NOTHING RETURNING {returning}"
+    )
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+def insert_ignore(
+    session: Session, model: type[DeclarativeBase], values: dict[str, Any], *, returning: str,
+    conflict: tuple[str, ...] = (),
+) -> Any:
+    """The new row's `returning` column, or None when a conflicting row already exists."""
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = _statement(table, tuple(values), conflict, returning)
+    return session.execute(statement, values).scalar()
