@@ -112,7 +112,9 @@ class SqlCredits:
                 available_delta=da * portion.amount, held_delta=dh * portion.amount,
             ))
         self.session.flush()
-        self.session.expire_all()  # wallet rows changed under the ORM's feet
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, WalletRow):  # changed under the ORM's feet; nothing else was
+                self.session.expire(obj)
         return True
 
     def portions(self, booking_id: int, kind: Movement) -> list[Portion]:
