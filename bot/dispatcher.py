@@ -55,11 +55,14 @@ class Dispatcher:
             return Handled(True, ())
         except (DomainError, ConcurrentChange) as error:  # the change is rolled back; say why, lose nothing
             messages = self._handle(incoming, failure=error)
+        except Exception as error:  # a bug: roll back, log it, and still answer the person
+            log.exception("event %s on %s failed", incoming.event_id, incoming.sender.platform)
+            messages = self._handle(incoming, failure=error)
         if self.transport is not None and messages:
             self.transport(messages)
         return Handled(False, tuple(messages))
 
-    def _handle(self, incoming: Incoming, failure: DomainError | ConcurrentChange | None) -> list[OutboxMessage]:
+    def _handle(self, incoming: Incoming, failure: Exception | None) -> list[OutboxMessage]:
         uow = self.uow_factory()
         with uow:
             if not uow.inbox.first_time(incoming.sender.platform, incoming.event_id):

@@ -52,3 +52,21 @@ def test_timezone_by_city_typo_and_button(uow, chat):
     ana.say("Change timezone")
     assert "Timezone set to America/New_York" in ana.say("new york")
     assert "don't know the timezone" in (ana.say("/settings"), ana.say("Change timezone"), ana.say("Atlantis"))[2]
+
+
+def test_a_bug_in_a_flow_is_rolled_back_and_still_answered(uow, chat, dispatcher, monkeypatch):
+    with uow() as u:
+        f.person(u, "ana")
+        u.commit()
+    help_flow = dispatcher.commands["help"]
+
+    def broken(ctx, args):  # type: ignore[no-untyped-def]
+        ctx.uow.people.save(ctx.person.__class__(**{**{k: getattr(ctx.person, k) for k in ctx.person.__slots__},
+                                                     "timezone": "Asia/Tokyo"}))
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(help_flow, "start", broken)
+    out = chat("ana").say("/help")
+    assert "Something went wrong. Nothing was changed" in out
+    with uow() as u:
+        assert u.people.by_handle("ana").timezone == "Europe/London"  # the half-done change was rolled back
