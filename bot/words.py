@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from babel import Locale
+
 from core.experts import Expert
 from core.lifecycle import BookingStatus, MeetingStatus
 from core.model import Booking, Person
 from bot.i18n import Translator
+
+
+def language_name(code: str, in_locale: str) -> str:
+    """A language code as a word in the reader's language ("de" in English: "German")."""
+    try:
+        return Locale.parse(code).get_display_name(in_locale) or code
+    except Exception:  # noqa: BLE001 - an odd code just shows as itself
+        return code
 
 
 def booking_status(t: Translator, status: BookingStatus | str) -> str:

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
 from core.clock import Clock
+from core.credits import Movement
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
-from core.model import Booking, Meeting, Review
+from core.experts import Expert
+from core.model import Booking, Meeting, Person, Review
 from storage import mapping
-from storage.models import BookingRow, ExpertRow, MeetingRow, ReviewRow, SeriesRow
+from storage.models import BookingRow, CreditMovementRow, ExpertRow, MeetingRow, PersonRow, ReviewRow, SeriesRow
+
+
+@dataclass(frozen=True, slots=True)
+class BookingParties:
+    """A booking with both sides, as a chat card or a press about it needs them."""
+
+    booking: Booking
+    expert: Expert
+    client: Person
 
 
 class SqlBookings:
@@ -49,6 +62,22 @@ class SqlBookings:
             return None
         meetings = list(self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking_id)))
         return mapping.booking(row, meetings)
+
+    def with_parties(self, booking_id: int) -> BookingParties | None:
+        """The booking, its expert and its client (None if any of them is missing), in three queries."""
+        booking = self.get(booking_id)
+        if booking is None:
+            return None
+        expert_person, client = aliased(PersonRow), aliased(PersonRow)
+        found = self.session.execute(
+            select(ExpertRow, expert_person, client)
+            .join(expert_person, expert_person.id == ExpertRow.person_id)
+            .join(client, client.id == booking.client_id)
+            .where(ExpertRow.id == booking.expert_id)
+        ).first()
+        if found is None:
+            return None
+        return BookingParties(booking, mapping.expert(found[0], found[1]), mapping.person(found[2]))
 
     def save(self, booking: Booking) -> None:
         """Write back; the version column makes a lost update raise StaleDataError."""
@@ -89,12 +118,29 @@ class SqlBookings:
             select(BookingRow).where(or_(BookingRow.client_id == person_id, BookingRow.expert_id == expert_id))
             .order_by(BookingRow.id)
         ))
+        return sorted(self._with_meetings(rows), key=lambda b: b.first_start)
+
+    def awaiting_triage(self, limit: int) -> list[Booking]:
+        """The oldest requests waiting for programme staff, with their meetings (two queries)."""
+        rows = list(self.session.scalars(
+            select(BookingRow).where(BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
+            .order_by(BookingRow.created_at, BookingRow.id).limit(limit)
+        ))
+        return self._with_meetings(rows)
+
+    def awaiting_triage_count(self) -> int:
+        return self.session.scalar(
+            select(func.count()).select_from(BookingRow)
+            .where(BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
+        ) or 0
+
+    def _with_meetings(self, rows: Sequence[BookingRow]) -> list[Booking]:
+        """Rows to bookings, their meetings loaded in one query for all of them."""
         meetings: dict[int, list[MeetingRow]] = defaultdict(list)
         if rows:
             for m in self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id.in_([r.id for r in rows]))):
                 meetings[m.booking_id].append(m)
-        bookings = [mapping.booking(r, meetings[r.id]) for r in rows]
-        return sorted(bookings, key=lambda b: b.first_start)
+        return [mapping.booking(r, meetings[r.id]) for r in rows]
 
     def sessions_between(self, client_id: int, expert_id: int) -> int:
         return self.session.scalar(
@@ -104,11 +150,39 @@ class SqlBookings:
             )
         ) or 0
 
-    def add_review(self, review: Review) -> bool:
-        exists = self.session.scalar(
-            select(ReviewRow.id).where(ReviewRow.booking_id == review.booking_id, ReviewRow.author_id == review.author_id)
+    def credits_returned(self, booking_ids: Iterable[int]) -> dict[str, int]:
+        """Movement key -> millicredits, for the releases and refunds of these bookings (one query).
+
+        The keys say what came back: "release:<booking>" for a request that closed without a meeting,
+        "refund:meeting:<meeting>" for a meeting given back by policy.
+        """
+        wanted = sorted(set(booking_ids))
+        if not wanted:
+            return {}
+        found = self.session.execute(
+            select(CreditMovementRow.key, CreditMovementRow.amount).where(
+                CreditMovementRow.booking_id.in_(wanted),
+                CreditMovementRow.kind.in_([Movement.RELEASE.value, Movement.REFUND.value]),
+            )
         )
-        if exists is not None:
+        return {key: amount for key, amount in found}
+
+    def has_review(self, booking_id: int, author_id: int) -> bool:
+        return self.session.scalar(
+            select(ReviewRow.id).where(ReviewRow.booking_id == booking_id, ReviewRow.author_id == author_id)
+        ) is not None
+
+    def reviewed_by(self, author_id: int, booking_ids: Iterable[int]) -> set[int]:
+        """Which of these bookings the person has already reviewed (one query)."""
+        wanted = sorted(set(booking_ids))
+        if not wanted:
+            return set()
+        return set(self.session.scalars(
+            select(ReviewRow.booking_id).where(ReviewRow.author_id == author_id, ReviewRow.booking_id.in_(wanted))
+        ))
+
+    def add_review(self, review: Review) -> bool:
+        if self.has_review(review.booking_id, review.author_id):
             return False
         self.session.add(ReviewRow(
             booking_id=review.booking_id, author_id=review.author_id, stars=review.stars, text=review.text,

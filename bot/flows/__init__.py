@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import importlib
-
 from bot.flows.base import Flow
-
-# module: class names, in the order commands are looked up
-_REGISTRY = (
-    ("bot.flows.start", ("StartFlow", "HelpFlow")),
-    ("bot.flows.book", ("BookFlow",)),
-    ("bot.flows.requests", ("RequestsFlow",)),
-    ("bot.flows.availability", ("AvailabilityFlow",)),
-    ("bot.flows.sessions", ("SessionsFlow", "ReviewFlow")),
-    ("bot.flows.credits", ("CreditsFlow",)),
-    ("bot.flows.staff", ("StaffFlow", "TriageFlow")),
-)
 
 
 def all_flows() -> list[Flow]:
-    flows: list[Flow] = []
-    for module_name, classes in _REGISTRY:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        flows.extend(getattr(module, cls)() for cls in classes)
-    return flows
+    """Every flow, in the order commands are looked up. A flow that cannot be imported is a bug and fails here.
+
+    The imports are inside the function because this package is initialised whenever any bot.flows module is
+    imported: bot.notifications needs bot.flows.base, and the requests flow needs bot.notifications back.
+    """
+    from bot.flows.availability import AvailabilityFlow
+    from bot.flows.book import BookFlow
+    from bot.flows.credits import CreditsFlow
+    from bot.flows.requests import RequestsFlow
+    from bot.flows.sessions import ReviewFlow, SessionsFlow
+    from bot.flows.staff import StaffFlow, TriageFlow
+    from bot.flows.start import HelpFlow, StartFlow
+
+    return [
+        StartFlow(), HelpFlow(),
+        BookFlow(),
+        RequestsFlow(),
+        AvailabilityFlow(),
+        SessionsFlow(), ReviewFlow(),
+        CreditsFlow(),
+        StaffFlow(), TriageFlow(),
+    ]

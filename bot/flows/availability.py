@@ -78,11 +78,10 @@ class AvailabilityFlow(Flow):
         if not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME:
             outdated(ctx)
             return
-        expert = _expert(ctx)
-        if expert is None:
-            ctx.finish()
+        mine = _expert_and_schedule(ctx)
+        if mine is None:
             return
-        schedule = _schedule(ctx, expert)
+        expert, schedule = mine
         rest = args[1:]
         step = ctx.convo.step
         if action in ("week", "off", "extra"):
@@ -130,11 +129,10 @@ class AvailabilityFlow(Flow):
         if step not in ("week", "off", "extra"):
             ctx.say(ctx.t("Please use the buttons above, or /cancel to stop."))
             return
-        expert = _expert(ctx)
-        if expert is None:
-            ctx.finish()
+        mine = _expert_and_schedule(ctx)
+        if mine is None:
             return
-        schedule = _schedule(ctx, expert)
+        expert, schedule = mine
         if step == "week":
             self._read_week(ctx, expert, schedule, text)
         else:
@@ -260,6 +258,15 @@ def _schedule(ctx: Context, expert: Expert) -> Schedule:
     return ctx.uow.experts.schedule(expert.id)
 
 
+def _expert_and_schedule(ctx: Context) -> tuple[Expert, Schedule] | None:
+    """Mid-flow: the person's profile and hours; someone who is no longer an expert is told and leaves the flow."""
+    expert = _expert(ctx)
+    if expert is None:
+        ctx.finish()
+        return None
+    return expert, _schedule(ctx, expert)
+
+
 def _today(ctx: Context, tz: str) -> date:
     return ctx.clock.now().astimezone(ZoneInfo(tz)).date()
 
@@ -326,21 +333,27 @@ def _date_text(t: Translator, day: date) -> str:
 
 
 def _exception_text(t: Translator, x: DateException) -> str:
-    day = _date_text(t, x.day)
+    """A day off or extra hours in a sentence, with the year."""
+    day, hours = _date_text(t, x.day), _exception_hours(x)
     if x.kind is ExceptionKind.EXTRA:
-        return t("Extra hours on {day}, {hours}", day=day, hours=_ranges_text([(x.start_minute or 0, x.end_minute or 0)]))
+        return t("Extra hours on {day}, {hours}", day=day, hours=hours)
     if x.whole_day:
         return t("Day off on {day}", day=day)
-    return t("Time off on {day}, {hours}", day=day, hours=_ranges_text([(x.start_minute or 0, x.end_minute or 0)]))
+    return t("Time off on {day}, {hours}", day=day, hours=hours)
 
 
 def _exception_label(t: Translator, x: DateException) -> str:
-    day = format_date(x.day, "EEE d MMM", locale=t.locale)
+    """The same, short enough for a button."""
+    day, hours = format_date(x.day, "EEE d MMM", locale=t.locale), _exception_hours(x)
     if x.kind is ExceptionKind.EXTRA:
-        return t("{day} {hours} extra", day=day, hours=_ranges_text([(x.start_minute or 0, x.end_minute or 0)]))
+        return t("{day} {hours} extra", day=day, hours=hours)
     if x.whole_day:
         return t("{day}: day off", day=day)
-    return t("{day} {hours} off", day=day, hours=_ranges_text([(x.start_minute or 0, x.end_minute or 0)]))
+    return t("{day} {hours} off", day=day, hours=hours)
+
+
+def _exception_hours(x: DateException) -> str:
+    return _ranges_text([(x.start_minute or 0, x.end_minute or 0)])
 
 
 def _rules_text(t: Translator, schedule: Schedule) -> str:

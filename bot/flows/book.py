@@ -11,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from babel import Locale
 
 from core.availability import check_slot, first_free_slot, free_slots, local_day_bounds
 from core.booking_service import affordability, request_booking, session_rules_for, visible_expert_ids
@@ -36,19 +33,22 @@ from core.sessions import (
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.errors import explain, out_of_credits_options
 from bot.flows.pickers import (
-    MAX_DAYS,
-    MAX_SLOTS,
+    between_hint,
     day_buttons,
-    days_of,
+    later_days_start,
+    local_day,
+    nearest,
     on_day,
     parse_day_arg,
     parse_slot_arg,
     slot_arg,
     slot_buttons,
     slots_text,
+    thin,
 )
 from bot.flows.when import read_time
 from bot.replies import Button, rows
+from bot.words import language_name
 
 NAME = "book"
 PAGE = 5  # expert cards per message
@@ -431,7 +431,7 @@ def _describe_filters(ctx: Context, f: dict[str, Any]) -> str:
     if f.get("week"):
         parts.append(t("free this week"))
     if f.get("lang"):
-        parts.append(t("speaks {language}", language=_language_name(str(f["lang"]), ctx.t.locale)))
+        parts.append(t("speaks {language}", language=language_name(str(f["lang"]), ctx.t.locale)))
     return ", ".join(parts)
 
 
@@ -457,7 +457,7 @@ def _filter_buttons(ctx: Context, f: dict[str, Any], matches: list[Match]) -> li
                 counts[code] = counts.get(code, 0) + 1
         codes = sorted((c for c in counts if counts[c] < len(matches)), key=lambda c: (-counts[c], c))[:3]
         out.append(tuple(
-            ctx.step_button(t("Speaks {language}", language=_language_name(code, ctx.t.locale))[:75], NAME, "flt",
+            ctx.step_button(t("Speaks {language}", language=language_name(code, ctx.t.locale))[:75], NAME, "flt",
                             "lang", code)
             for code in codes if code.isalnum() and len(code) <= 8
         ))
@@ -488,13 +488,6 @@ def _filter(ctx: Context, args: tuple[str, ...]) -> None:
         return
     ctx.data["f"] = f
     _search(ctx, fallback_all=fallback)
-
-
-def _language_name(code: str, in_locale: str) -> str:
-    try:
-        return Locale.parse(code).get_display_name(in_locale) or code
-    except Exception:  # noqa: BLE001 - an odd code just shows as itself
-        return code
 
 
 def _card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | None = None) -> str:
@@ -706,14 +699,13 @@ def _ask_day(ctx: Context, expert: Expert, lead: list[str] | None = None, start_
         ctx.say("\n".join(lines), ((ctx.button(t("Find another expert"), NAME, "again"),),))
         return
     if start_from is not None:
-        zone = ZoneInfo(tz)
-        later = [s for s in slots if s.astimezone(zone).date() >= start_from]
+        later = [s for s in slots if local_day(s, tz) >= start_from]
         slots = later or slots
-    days = days_of(slots, tz)
     buttons = list(day_buttons(ctx, NAME, "day", slots))
     extra = []
-    if len(days) > MAX_DAYS:
-        extra.append(ctx.step_button(t("Later days"), NAME, "days", days[MAX_DAYS].isoformat()))
+    next_days = later_days_start(slots, tz)
+    if next_days is not None:
+        extra.append(ctx.step_button(t("Later days"), NAME, "days", local_day(next_days, tz).isoformat()))
     if start_from is not None:
         extra.append(ctx.step_button(t("Earliest days"), NAME, "back"))
     if not expert.is_pro_bono and not ctx.data.get("slots") and ctx.data.get("title") is None:
@@ -736,18 +728,16 @@ def _ask_slot(ctx: Context, expert: Expert, day: date, lead: list[str] | None = 
         _ask_day(ctx, expert, avail=avail, lead=[*(lead or []), t("There is no free time left on {day} ({zone}). "
                                                                  "Please pick another day.", day=_day(ctx, day), zone=tz)])
         return
-    shown = slots
-    if len(shown) > MAX_SLOTS:  # thin evenly; any other time can still be typed
-        k = -(-len(shown) // MAX_SLOTS)
-        shown = shown[::k]
+    shown = thin(slots, tz)
     ctx.step("slot", day=day.isoformat())
     lines = list(lead or [])
     lines.append(_meeting_label(ctx, expert))
     lines.append(t("Free times on {day}, in your time ({zone}) with {expert}'s for reference:", day=_day(ctx, day),
                    zone=tz, expert=expert.name))
     lines.append(slots_text(ctx, shown, expert.timezone))
-    if len(shown) < len(slots):
-        lines.append(t("More times are free in between: type one, like “{example}”.", example=t.time(slots[1])))
+    hint = between_hint(ctx, slots, shown)
+    if hint:
+        lines.append(hint)
     lines.append(t("Pick a time, or type one in words."))
     buttons = list(slot_buttons(ctx, NAME, "slot", shown))
     buttons.append((ctx.step_button(t("Other day"), NAME, "back"),))
@@ -788,10 +778,10 @@ def _offer_nearest(ctx: Context, expert: Expert, target: datetime, lead: list[st
     if not slots:
         _ask_day(ctx, expert, lead=lead, avail=avail)
         return
-    nearest = sorted(sorted(slots, key=lambda s: abs((s - target).total_seconds()))[:NEAREST])
+    closest = nearest(slots, target, NEAREST)
     lines = [*lead, t("The nearest free times, in your time with {expert}'s for reference:", expert=expert.name),
-             slots_text(ctx, nearest, expert.timezone), t("Pick one, type another time, or choose a day.")]
-    buttons = [ctx.step_button(f"{t.day(s)} {t.time(s)}", NAME, "slot", slot_arg(s)) for s in nearest]
+             slots_text(ctx, closest, expert.timezone), t("Pick one, type another time, or choose a day.")]
+    buttons = [ctx.step_button(f"{t.day(s)} {t.time(s)}", NAME, "slot", slot_arg(s)) for s in closest]
     ctx.step("day")
     ctx.data.pop("typed", None)
     ctx.say("\n".join(lines), (*rows(buttons, 3), (ctx.step_button(t("Other day"), NAME, "back"),)))
@@ -816,8 +806,8 @@ def _typed_time(ctx: Context, expert: Expert, text: str) -> None:
             _keep_time_step(ctx, expert, [t("I could not read “{text}” as a date and time. Please include a time, "
                                             "for example “tomorrow 3pm”, or use the buttons.", text=text)])
             return
-        day = as_day.at.astimezone(ZoneInfo(tz)).date()
-        if day < now.astimezone(ZoneInfo(tz)).date():
+        day = local_day(as_day.at, tz)
+        if day < local_day(now, tz):
             _ask_day(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.", day=_day(ctx, day))])
             return
         _ask_slot(ctx, expert, day, lead=[t("“{text}” is a day without a time. At what time? Pick one of the free "

@@ -3,29 +3,14 @@ the recent movements, and what to do when nothing is left."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from core.credit_service import balance
-from core.credits import Movement, Source, Wallet
+from core.credits import Movement, Source
 from bot.flows.base import Context, Flow
 from bot.i18n import Translator
-from storage.models import CompanyRow, ProgrammeRow, WalletRow
+from storage.people_repo import WalletOwner
 
 NAME = "credits"
 HISTORY = 10  # movements shown
-
-
-def wallet_names(ctx: Context, wallets: tuple[Wallet, ...]) -> dict[int, tuple[str | None, str | None]]:
-    """wallet id -> (programme name, company name), in one query: labels in the person's language."""
-    if not wallets:
-        return {}
-    found = ctx.uow.session.execute(
-        select(WalletRow.id, ProgrammeRow.name, CompanyRow.name)
-        .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
-        .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
-        .where(WalletRow.id.in_([w.id for w in wallets]))
-    )
-    return {i: (programme, company) for i, programme, company in found}
 
 
 def wallet_label(t: Translator, source: Source, programme: str | None, company: str | None) -> str:
@@ -73,10 +58,12 @@ class CreditsFlow(Flow):
         bal = balance(ctx.uow, ctx.person.id or 0)
         lines = [t("Your credits: {available} available, {held} held for requests waiting for an answer.",
                    available=t.credits(bal.available), held=t.credits(bal.held))]
-        names = wallet_names(ctx, bal.wallets)
+        # Whose each wallet is, in one query: the labels are said again in this person's language.
+        names = ctx.uow.people.wallet_owners(w.id for w in bal.wallets)
         labels: dict[str, str] = {}  # the ledger's own label -> the label in this person's language
         for w in bal.wallets:
-            label = wallet_label(t, w.source, *names.get(w.id, (None, None)))
+            owner = names.get(w.id, WalletOwner(None, None))
+            label = wallet_label(t, w.source, owner.programme, owner.company)
             labels[w.label] = label
             lines.append(t("• {label}: {available} available, {held} held", label=label,
                            available=t.credits(w.available), held=t.credits(w.held)))

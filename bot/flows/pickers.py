@@ -2,6 +2,9 @@
 
 Slots are shown in the person's timezone with the other side's for reference;
 a slot travels in a payload as minutes since the Unix epoch (short, exact).
+A day picker shows MAX_DAYS days (later_days_start says where the next ones begin); a day with more
+free starts than MAX_SLOTS buttons is either paged (slot_page) or thinned (thin, with between_hint
+saying the rest can be typed).
 """
 
 from __future__ import annotations
@@ -28,9 +31,8 @@ def parse_slot_arg(arg: str) -> datetime | None:
     return _EPOCH + timedelta(minutes=int(arg))
 
 
-def days_of(slots: Sequence[datetime], tz: str) -> list[date]:
-    zone = ZoneInfo(tz)
-    return list(dict.fromkeys(s.astimezone(zone).date() for s in slots))
+def local_day(at: datetime, tz: str) -> date:
+    return at.astimezone(ZoneInfo(tz)).date()
 
 
 def on_day(slots: Sequence[datetime], tz: str, day: date) -> list[datetime]:
@@ -49,6 +51,54 @@ def first_per_day(slots: Sequence[datetime], tz: str, limit: int = MAX_DAYS) -> 
                 break
             firsts[day] = s
     return firsts
+
+
+def later_days_start(slots: Sequence[datetime], tz: str, days: int = MAX_DAYS) -> datetime | None:
+    """The first free start of the first local day the day picker leaves out; None when every day fits."""
+    firsts = list(first_per_day(slots, tz, limit=days + 1).values())
+    return firsts[days] if len(firsts) > days else None
+
+
+def slot_page(slots: Sequence[datetime], limit: int = MAX_SLOTS) -> tuple[list[datetime], datetime | None]:
+    """A page of one day's free starts, and the start the next page begins with (None on the last page)."""
+    return list(slots[:limit]), (slots[limit] if len(slots) > limit else None)
+
+
+def thin(slots: Sequence[datetime], tz: str, limit: int = MAX_SLOTS) -> list[datetime]:
+    """A day with more free starts than buttons: those on the half hour, else on the hour, else evenly spread.
+
+    Round times are easier to read; the ones left out can still be typed (see between_hint).
+    """
+    if len(slots) <= limit:
+        return list(slots)
+    zone = ZoneInfo(tz)
+    pool = list(slots)
+    for every in (30, 60):
+        kept = [s for s in pool if s.astimezone(zone).minute % every == 0]
+        if not kept:  # a grid that never meets the mark (windows from :10): spread what there is
+            break
+        pool = kept
+        if len(pool) <= limit:
+            return pool
+    return pool[::-(-len(pool) // limit)]
+
+
+def between_hint(ctx: Context, slots: Sequence[datetime], shown: Sequence[datetime]) -> str:
+    """Under thinned buttons: the other free starts can be typed. Empty when nothing was left out.
+
+    The example names the day as well, because a time typed alone is read as the next such time.
+    """
+    showing = set(shown)
+    hidden = next((s for s in slots if s not in showing), None)
+    if hidden is None:
+        return ""
+    return ctx.t("More times are free in between: type one, for example “{example}”.",
+                 example=f"{ctx.t.day(hidden)} {ctx.t.time(hidden)}")
+
+
+def nearest(slots: Sequence[datetime], target: datetime, n: int) -> list[datetime]:
+    """The n free starts closest to a time that did not work, in time order."""
+    return sorted(sorted(slots, key=lambda s: abs(s - target))[:n])
 
 
 def day_buttons(ctx: Context, flow: str, action: str, slots: Sequence[datetime]) -> tuple[tuple[Button, ...], ...]:

@@ -8,38 +8,32 @@ card in place, so an answered card never keeps buttons that no longer apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from core import booking_service
 from core.availability import check_slot, free_slots, local_day_bounds
 from core.errors import NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
 from core.lifecycle import BookingStatus, MeetingStatus
-from core.model import Booking, Person
+from core.model import Booking, Meeting, Person
 from core.schedule import Busy, Schedule
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.pickers import (
-    MAX_DAYS,
-    MAX_SLOTS,
     day_buttons,
-    days_of,
+    later_days_start,
     parse_day_arg,
     parse_slot_arg,
     slot_arg,
     slot_buttons,
+    slot_page,
     slots_text,
 )
 from bot.notifications import request_card
 from bot.payloads import p
 from bot.replies import Button
 from bot.words import booking_status, meetings_lines
-from storage import mapping
-from storage.models import PersonRow
 
 NAME = "req"
 MAX_REASON = 500
@@ -104,8 +98,8 @@ class RequestsFlow(Flow):
             for m in b.meetings if m.status is MeetingStatus.CONFIRMED and m.start > now
         ]
         upcoming.sort(key=lambda x: x[0])
-        clients = _people(ctx, [b.client_id for b in pending[:MAX_PENDING_CARDS]]
-                          + [b.client_id for _, b, _ in upcoming[:MAX_UPCOMING]])
+        clients = ctx.uow.people.get_many([b.client_id for b in pending[:MAX_PENDING_CARDS]]
+                                          + [b.client_id for _, b, _ in upcoming[:MAX_UPCOMING]])
 
         waiting = [b for b in pending if not b.proposed_by_expert]
         proposed = [b for b in pending if b.proposed_by_expert]
@@ -282,10 +276,9 @@ class RequestsFlow(Flow):
                                       minutes=meeting.minutes), (tuple(nav),), replace=True)
             return
         tz = ctx.person.timezone
-        days = days_of(slots, tz)
         more: list[Button] = []
-        if len(days) > MAX_DAYS:
-            later = next(s for s in slots if s.astimezone(ZoneInfo(tz)).date() == days[MAX_DAYS])
+        later = later_days_start(slots, tz)
+        if later is not None:
             more.append(ctx.step_button(t("Later dates"), NAME, "sdays", slot_arg(later)))
         if since is not None:
             more.append(ctx.step_button(t("Earliest dates"), NAME, "sdays", ""))
@@ -308,20 +301,14 @@ class RequestsFlow(Flow):
 
     def _pick_day(self, ctx: Context, args: tuple[str, ...]) -> None:
         """The free starts of one local day (a page at a time), with the client's time beside each."""
-        if ctx.convo.step not in ("suggest", "suggest_slot") or len(args) not in (1, 2):
-            outdated(ctx)
-            return
-        day = parse_day_arg(args[0])
+        day = parse_day_arg(args[0]) if args else None
         after = parse_slot_arg(args[1]) if len(args) == 2 else None
-        if day is None or (len(args) == 2 and after is None):
-            outdated(ctx)
+        placing = self._placing(ctx, ctx.convo.step in ("suggest", "suggest_slot") and day is not None
+                                and (len(args) == 1 or (len(args) == 2 and after is not None)))
+        if placing is None or day is None:
             return
-        req = self._suggest_request(ctx)
-        if req is None:
-            return
+        req, picked, meeting = placing
         t = ctx.t
-        picked = _picked(ctx)
-        meeting = req.booking.meetings[len(picked)]
         lo, hi = local_day_bounds(ctx.person.timezone, day)
         start = max(lo, after) if after else lo
         slots = [s for s in _free(ctx, req, meeting.minutes, picked, start=start, end=hi) if s < hi]
@@ -333,10 +320,10 @@ class RequestsFlow(Flow):
                     replace=True)
             return
         ctx.step("suggest_slot")
-        page = slots[:MAX_SLOTS]
+        page, later = slot_page(slots)
         nav: list[Button] = []
-        if len(slots) > MAX_SLOTS:
-            nav.append(ctx.step_button(t("Later that day"), NAME, "sday", day.isoformat(), slot_arg(slots[MAX_SLOTS])))
+        if later is not None:
+            nav.append(ctx.step_button(t("Later that day"), NAME, "sday", day.isoformat(), slot_arg(later)))
         nav.append(ctx.step_button(t("Other days"), NAME, "sdays", str(ctx.data.get("since") or "")))
         text = "\n".join([
             header,
@@ -347,19 +334,12 @@ class RequestsFlow(Flow):
         ctx.say(text, slot_buttons(ctx, NAME, "sslot", page) + (tuple(nav),), replace=True)
 
     def _pick_slot(self, ctx: Context, args: tuple[str, ...]) -> None:
-        if ctx.convo.step != "suggest_slot" or len(args) != 1:
-            outdated(ctx)
+        at = parse_slot_arg(args[0]) if len(args) == 1 else None
+        placing = self._placing(ctx, ctx.convo.step == "suggest_slot" and at is not None)
+        if placing is None or at is None:
             return
-        at = parse_slot_arg(args[0])
-        if at is None:
-            outdated(ctx)
-            return
-        req = self._suggest_request(ctx)
-        if req is None:
-            return
+        req, picked, meeting = placing
         t = ctx.t
-        picked = _picked(ctx)
-        meeting = req.booking.meetings[len(picked)]
         if not _still_free(ctx, req, meeting.minutes, picked, at):
             ctx.say(t("That time is no longer free. Please pick another."))
             self._ask_day(ctx, req)
@@ -432,6 +412,18 @@ class RequestsFlow(Flow):
             ctx.data["picked"] = []
         return req
 
+    def _placing(self, ctx: Context, press_ok: bool) -> tuple[_Request, list[str], Meeting] | None:
+        """For a day or slot press: the request re-checked, the starts picked so far and the meeting to place
+        next; None once the person has been told why not (an outdated press, or a request answered meanwhile)."""
+        if not press_ok:
+            outdated(ctx)
+            return None
+        req = self._suggest_request(ctx)
+        if req is None:
+            return None
+        picked = _picked(ctx)
+        return req, picked, req.booking.meetings[len(picked)]
+
     # ------------------------------------------------------------------ the client's answer
 
     def _agree(self, ctx: Context, booking_id: int) -> None:
@@ -479,14 +471,10 @@ def _int(arg: str) -> int | None:
 
 
 def _load(ctx: Context, booking_id: int) -> _Request:
-    booking = ctx.uow.bookings.get(booking_id)
-    if booking is None:
-        raise NotFound(f"no booking {booking_id}", reason="booking_not_found")
-    expert = ctx.uow.experts.get(booking.expert_id)
-    client = ctx.uow.people.get(booking.client_id)
-    if expert is None or client is None:
-        raise NotFound(f"booking {booking_id} has no expert or client", reason="booking_not_found")
-    return _Request(booking, expert, client)
+    found = ctx.uow.bookings.with_parties(booking_id)
+    if found is None:
+        raise NotFound(f"no booking {booking_id} with both its parties", reason="booking_not_found")
+    return _Request(found.booking, found.expert, found.client)
 
 
 def _must_be_expert(ctx: Context, req: _Request) -> None:
@@ -572,13 +560,3 @@ def _still_free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str]
         return False
     schedule, busy = _busy(ctx, req, picked)
     return check_slot(schedule, busy, at, timedelta(minutes=minutes), ctx.clock.now()) is None
-
-
-def _people(ctx: Context, ids: Iterable[int]) -> dict[int, Person]:
-    """Several people in one query (the people repository has no bulk read yet)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = ctx.uow.session.scalars(select(PersonRow).where(PersonRow.id.in_(wanted)))
-    return {row.id: mapping.person(row) for row in rows}
-

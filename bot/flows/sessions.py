@@ -11,9 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from core import booking_service as bs
 from core.availability import check_slot, free_slots, local_day_bounds
@@ -24,12 +21,21 @@ from core.model import Booking, Meeting, Person
 from core.policy import CancelReason, Consequence
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.errors import explain
-from bot.flows.pickers import MAX_DAYS, MAX_SLOTS, day_buttons, on_day, parse_day_arg, parse_slot_arg, slot_buttons, slots_text
+from bot.flows.pickers import (
+    between_hint,
+    day_buttons,
+    nearest,
+    on_day,
+    parse_day_arg,
+    parse_slot_arg,
+    slot_buttons,
+    slots_text,
+    thin,
+)
 from bot.flows.when import read_time
 from bot.i18n import Translator
 from bot.replies import Button, Reply, rows
 from bot.words import booking_status, meeting_status
-from storage.models import CreditMovementRow, PersonRow, ReviewRow
 
 NAME = "ses"
 REVIEW = "rev"
@@ -75,13 +81,10 @@ class Seen:
 
 def load(ctx: Context, booking_id: int, meeting_id: int | None = None) -> Seen:
     """The session, or a refusal the dispatcher explains (rolled back, state unchanged)."""
-    booking = ctx.uow.bookings.get(booking_id)
-    if booking is None:
-        raise NotFound(f"no booking {booking_id}", reason="booking_not_found")
-    expert = ctx.uow.experts.get(booking.expert_id)
-    client = ctx.uow.people.get(booking.client_id)
-    if expert is None or client is None:
-        raise NotFound(f"booking {booking_id} has lost a party", reason="booking_not_found")
+    found = ctx.uow.bookings.with_parties(booking_id)
+    if found is None:
+        raise NotFound(f"no booking {booking_id} with both its parties", reason="booking_not_found")
+    booking, expert, client = found.booking, found.expert, found.client
     if ctx.person.id == booking.client_id:
         is_client = True
     elif ctx.person.id == expert.person_id:
@@ -102,6 +105,15 @@ def ints(args: Sequence[str], n: int) -> list[int] | None:
     if len(args) != n or not all(a.isdigit() and len(a) <= 12 for a in args):
         return None
     return [int(a) for a in args]
+
+
+def _pressed_meeting(ctx: Context, args: Sequence[str]) -> tuple[int, int, Seen] | None:
+    """The (booking, meeting) a list button names, loaded and checked; a garbled payload is an outdated press."""
+    ids = ints(args, 2)
+    if ids is None:
+        outdated(ctx)
+        return None
+    return ids[0], ids[1], load(ctx, ids[0], ids[1])
 
 
 def _hours(delta: timedelta) -> int:
@@ -129,32 +141,6 @@ class Side:
     other_tz: str
     expert_name: str
     client_name: str
-
-
-def _names(ctx: Context, person_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """id -> (name, timezone) in one query."""
-    if not person_ids:
-        return {}
-    found = ctx.uow.session.execute(
-        select(PersonRow.id, PersonRow.name, PersonRow.timezone).where(PersonRow.id.in_(sorted(person_ids)))
-    )
-    return {i: (n, tz) for i, n, tz in found}
-
-
-def _credits_back(ctx: Context, booking_ids: list[int]) -> dict[str, int]:
-    """Movement key -> amount for releases and refunds of these bookings (one query)."""
-    found = ctx.uow.session.execute(
-        select(CreditMovementRow.key, CreditMovementRow.amount).where(
-            CreditMovementRow.booking_id.in_(booking_ids), CreditMovementRow.kind.in_(["release", "refund"])
-        )
-    )
-    return {key: amount for key, amount in found}
-
-
-def _reviewed(ctx: Context, booking_ids: list[int]) -> set[int]:
-    return set(ctx.uow.session.scalars(
-        select(ReviewRow.booking_id).where(ReviewRow.author_id == ctx.person.id, ReviewRow.booking_id.in_(booking_ids))
-    ))
 
 
 def _open_status(t: Translator, booking: Booking, is_client: bool) -> str:
@@ -222,17 +208,18 @@ def build_items(ctx: Context) -> list[Item]:
         return []
     ids = [b.id for b in bookings if b.id is not None]
     experts = ctx.uow.experts.get_many({b.expert_id for b in bookings})
-    clients = _names(ctx, {b.client_id for b in bookings})
-    back = _credits_back(ctx, ids)
-    reviewed = _reviewed(ctx, ids)
+    clients = ctx.uow.people.get_many(b.client_id for b in bookings)
+    back = ctx.uow.bookings.credits_returned(ids)
+    reviewed = ctx.uow.bookings.reviewed_by(me or 0, ids)
     items: list[Item] = []
     for b in bookings:
         expert = experts.get(b.expert_id)
         if expert is None:
             continue
-        client_name, client_tz = clients.get(b.client_id, ("?", "UTC"))
+        client = clients.get(b.client_id)
         is_client = b.client_id == me
-        side = Side(is_client, expert.timezone if is_client else client_tz, expert.name, client_name)
+        side = Side(is_client, expert.timezone if is_client else (client.timezone if client else "UTC"), expert.name,
+                    client.name if client else "?")
         if b.status in OPEN_BOOKING_STATUSES:
             actions: list[tuple[str, tuple[object, ...]]] = [("withdraw", (b.id,))] if is_client else []
             items.append(Item("up", b.first_start, partial(_open_lines, t, b, side), actions))
@@ -444,19 +431,19 @@ class SessionsFlow(Flow):
     # ---- cancel
 
     def _cancel_start(self, ctx: Context, args: tuple[str, ...]) -> None:
-        ids = ints(args, 2)
-        if ids is None:
-            outdated(ctx)
+        pressed = _pressed_meeting(ctx, args)
+        if pressed is None:
             return
-        seen = load(ctx, ids[0], ids[1])
-        c = bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=ids[0], meeting_id=ids[1], actor_id=ctx.person.id or 0)
+        booking_id, meeting_id, seen = pressed
+        c = bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+                                    actor_id=ctx.person.id or 0)
         t = ctx.t
         head = t("Cancel “{title}” with {name} on {when}?", title=seen.title, name=seen.other_name,
                  when=t.both(seen.the_meeting.start, seen.other_tz))
         if not c.allowed:
             ctx.say(head + "\n" + cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client))
             return
-        ctx.goto(NAME, "cx_reason", booking=ids[0], meeting=ids[1], reason="", technical=False)
+        ctx.goto(NAME, "cx_reason", booking=booking_id, meeting=meeting_id, reason="", technical=False)
         ctx.say("\n".join([
             head,
             cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client),
@@ -512,19 +499,19 @@ class SessionsFlow(Flow):
     # ---- reschedule
 
     def _move_start(self, ctx: Context, args: tuple[str, ...]) -> None:
-        ids = ints(args, 2)
-        if ids is None:
-            outdated(ctx)
+        pressed = _pressed_meeting(ctx, args)
+        if pressed is None:
             return
-        seen = load(ctx, ids[0], ids[1])
+        booking_id, meeting_id, seen = pressed
         meeting = seen.the_meeting
-        c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ids[0], meeting_id=ids[1], actor_id=ctx.person.id or 0)
+        c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+                                  actor_id=ctx.person.id or 0)
         t = ctx.t
         words = move_words(t, c, meeting.price_milli, meeting.reschedule_count)
         if not c.allowed:
             buttons: tuple[tuple[Button, ...], ...] = ()
             if c.code == "limit_reached":
-                buttons = ((ctx.button(t("Cancel the meeting"), NAME, "cx", ids[0], ids[1]),),)
+                buttons = ((ctx.button(t("Cancel the meeting"), NAME, "cx", booking_id, meeting_id),),)
             ctx.say(t("“{title}” with {name} on {when}:", title=seen.title, name=seen.other_name,
                       when=t.both(meeting.start, seen.other_tz)) + "\n" + words, buttons)
             return
@@ -533,9 +520,9 @@ class SessionsFlow(Flow):
             if have < meeting.price_milli:
                 ctx.say(words + "\n" + t("That needs {needed} credits and you have {available}. You can cancel "
                                          "instead.", needed=t.credits(meeting.price_milli), available=t.credits(have)),
-                        ((ctx.button(t("Cancel the meeting"), NAME, "cx", ids[0], ids[1]),),))
+                        ((ctx.button(t("Cancel the meeting"), NAME, "cx", booking_id, meeting_id),),))
                 return
-        ctx.goto(NAME, "rs_day", booking=ids[0], meeting=ids[1])
+        ctx.goto(NAME, "rs_day", booking=booking_id, meeting=meeting_id)
         ctx.say(t("Reschedule “{title}” with {name}, now on {when}.", title=seen.title, name=seen.other_name,
                   when=t.both(meeting.start, seen.other_tz)) + "\n" + words)
         self._move_days(ctx, seen)
@@ -562,7 +549,7 @@ class SessionsFlow(Flow):
                       "the meeting as it is.", name=seen.expert.name), (keep,))
             return
         ctx.say(t("Pick a new day (times in {zone}), or type a time, for example “Thursday 15:00”.",
-                  zone=ctx.person.timezone), day_buttons(ctx, NAME, "rsd", firsts(slots, ctx.person.timezone)) + (keep,))
+                  zone=ctx.person.timezone), day_buttons(ctx, NAME, "rsd", slots) + (keep,))
 
     def _move_slots(self, ctx: Context, day: date) -> None:
         t = ctx.t
@@ -576,10 +563,9 @@ class SessionsFlow(Flow):
             return
         shown = thin(slots, ctx.person.timezone)
         text = t("Free times on {day}:", day=t.day(slots[0])) + "\n" + slots_text(ctx, shown, seen.other_tz)
-        hidden = [s for s in slots if s not in shown]
-        if hidden:
-            text += "\n" + t("More times are free in between: type one, for example “{example}”.",
-                              example=f"{t.day(hidden[0])} {t.time(hidden[0])}")
+        hint = between_hint(ctx, slots, shown)
+        if hint:
+            text += "\n" + hint
         ctx.say(text, slot_buttons(ctx, NAME, "rss", shown) + (back,))
 
     def _move_typed(self, ctx: Context, text: str) -> None:
@@ -609,7 +595,7 @@ class SessionsFlow(Flow):
             return
         if problem is not None:
             near = self._free(ctx, seen, at - timedelta(days=2), at + timedelta(days=2))
-            near = sorted(sorted(near, key=lambda s: abs(s - at))[:_NEARBY])
+            near = nearest(near, at, _NEARBY)
             lines = [t("{when} does not work:", when=t.both(at, seen.other_tz)),
                      explain(t, SlotUnavailable("", reason=problem.value))]
             buttons: tuple[tuple[Button, ...], ...] = ()
@@ -693,11 +679,10 @@ class SessionsFlow(Flow):
     # ---- no-show
 
     def _no_show_start(self, ctx: Context, args: tuple[str, ...]) -> None:
-        ids = ints(args, 2)
-        if ids is None:
-            outdated(ctx)
+        pressed = _pressed_meeting(ctx, args)
+        if pressed is None:
             return
-        seen = load(ctx, ids[0], ids[1])
+        booking_id, meeting_id, seen = pressed
         meeting = seen.the_meeting
         t = ctx.t
         now = ctx.clock.now()
@@ -712,7 +697,7 @@ class SessionsFlow(Flow):
             ctx.say(t("A no-show is reported within {days} days of the meeting; this one is too long ago.",
                       days=POLICY.no_show_report_within.days))
             return
-        ctx.goto(NAME, "ns_confirm", booking=ids[0], meeting=ids[1])
+        ctx.goto(NAME, "ns_confirm", booking=booking_id, meeting=meeting_id)
         lines = [t("Report that {name} did not show up for “{title}” on {when}?", name=seen.other_name,
                    title=seen.title, when=t.both(meeting.start, seen.other_tz))]
         if seen.is_client and meeting.price_milli:
@@ -733,31 +718,6 @@ class SessionsFlow(Flow):
             text += " " + t("{credits} credits are back: you have {available} available now.",
                             credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
         ctx.say(text, replace=True)
-
-
-def firsts(slots: list[datetime], tz: str) -> list[datetime]:
-    """The first free start of each local day, in one pass (the day picker needs no more)."""
-    zone = ZoneInfo(tz)
-    seen: dict[date, datetime] = {}
-    for s in slots:
-        day = s.astimezone(zone).date()
-        if day not in seen:
-            seen[day] = s
-            if len(seen) >= MAX_DAYS:
-                break
-    return list(seen.values())
-
-
-def thin(slots: list[datetime], tz: str) -> list[datetime]:
-    """A day with more free starts than buttons: every half hour, else every hour (typed times reach the rest)."""
-    if len(slots) <= MAX_SLOTS:
-        return slots
-    zone = ZoneInfo(tz)
-    for every in (30, 60):
-        kept = [s for s in slots if s.astimezone(zone).minute % every == 0]
-        if len(kept) <= MAX_SLOTS:
-            return kept
-    return kept[:MAX_SLOTS]
 
 
 def _available(ctx: Context) -> int:
@@ -796,10 +756,7 @@ class ReviewFlow(Flow):
         seen = load(ctx, booking_id)
         if not any(m.status in TOOK_PLACE for m in seen.booking.meetings):
             raise InvalidTransition("a session can be reviewed once a meeting has taken place", reason="not_yet_held")
-        done = ctx.uow.session.scalar(
-            select(ReviewRow.id).where(ReviewRow.booking_id == booking_id, ReviewRow.author_id == ctx.person.id)
-        )
-        if done is not None:
+        if ctx.uow.bookings.has_review(booking_id, ctx.person.id or 0):
             ctx.say(ctx.t("You have already reviewed “{title}”. Thank you!", title=seen.title))
             return None
         return seen

@@ -7,10 +7,7 @@ mid-conversation gets the refusal on their next message.
 
 from __future__ import annotations
 
-import difflib
 from datetime import timedelta
-
-from sqlalchemy import func, or_, select
 
 from core import booking_service as bs
 from core.amounts import credits_to_milli
@@ -21,12 +18,11 @@ from core.discovery import SearchQuery, query_terms
 from core.errors import InvalidTransition, NotAllowed, NotFound
 from core.experts import Expert
 from core.lifecycle import BookingStatus
-from core.model import Booking, Company, Person
+from core.model import Booking, Company
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.replies import Button, Reply, rows
-from storage import mapping
-from storage.models import BookingRow, CompanyRow, ExpertRow, MeetingRow, PersonRow
+from storage.people_repo import ExpertRef
 
 NAME = "staff"
 TRIAGE = "tri"
@@ -41,76 +37,6 @@ REASON_MAX = 500
 
 def refuse(ctx: Context) -> None:
     ctx.say(ctx.t("Only programme staff can do that. If you think you should have access, ask your programme team."))
-
-
-def _pieces(needle: str) -> list[str]:
-    """Substrings to pre-select candidates in SQL before ranking them by similarity in Python."""
-    needle = needle.lower()
-    if len(needle) <= 3:
-        return [needle] if needle else []
-    return list(dict.fromkeys([needle[:3], needle[-3:], needle[len(needle) // 2 - 1: len(needle) // 2 + 2]]))
-
-
-def _close(needle: str, candidates: dict[str, object], n: int = 5) -> list[object]:
-    keys = {k.lower(): v for k, v in candidates.items()}
-    found = difflib.get_close_matches(needle.lower(), list(keys), n=n, cutoff=0.5)
-    subs = [k for k in keys if needle.lower() in k and k not in found]
-    out: list[object] = []
-    for k in [*found, *subs]:
-        if not any(keys[k] is o for o in out):  # a person found by handle and by name counts once
-            out.append(keys[k])
-    return out[:n]
-
-
-def close_people(ctx: Context, needle: str) -> list[Person]:
-    pieces = _pieces(needle.lstrip("@"))
-    if not pieces:
-        return []
-    conds = [func.lower(c).contains(p, autoescape=True) for p in pieces for c in (PersonRow.handle, PersonRow.name)]
-    found = [mapping.person(r) for r in ctx.uow.session.scalars(select(PersonRow).where(or_(*conds)).limit(200))]
-    candidates: dict[str, object] = {}
-    for person in found:
-        candidates.setdefault(person.handle, person)
-        candidates.setdefault(person.name, person)
-    return [p for p in _close(needle.lstrip("@"), candidates) if isinstance(p, Person)]
-
-
-def find_company(ctx: Context, name: str) -> Company | None:
-    row = ctx.uow.session.scalar(select(CompanyRow).where(func.lower(CompanyRow.name) == name.strip().lower()))
-    return mapping.company(row) if row else None
-
-
-def close_companies(ctx: Context, needle: str) -> list[Company]:
-    pieces = _pieces(needle.strip())
-    if not pieces:
-        return []
-    conds = [func.lower(CompanyRow.name).contains(p, autoescape=True) for p in pieces]
-    found = [mapping.company(r) for r in ctx.uow.session.scalars(select(CompanyRow).where(or_(*conds)).limit(200))]
-    return [c for c in _close(needle.strip(), {c.name: c for c in found}) if isinstance(c, Company)]
-
-
-def close_experts(ctx: Context, needle: str) -> list[tuple[int, str, str]]:
-    """(expert id, handle, name) of experts whose handle or name is close to what was typed."""
-    pieces = _pieces(needle.lstrip("@"))
-    if not pieces:
-        return []
-    conds = [func.lower(c).contains(p, autoescape=True) for p in pieces for c in (PersonRow.handle, PersonRow.name)]
-    found = ctx.uow.session.execute(
-        select(ExpertRow.id, PersonRow.handle, PersonRow.name).join(PersonRow, PersonRow.id == ExpertRow.person_id)
-        .where(or_(*conds)).limit(200)
-    ).all()
-    candidates: dict[str, object] = {}
-    for expert_id, handle, name in found:
-        candidates.setdefault(handle, (expert_id, handle, name))
-        candidates.setdefault(name, (expert_id, handle, name))
-    return [x for x in _close(needle.lstrip("@"), candidates) if isinstance(x, tuple)]  # type: ignore[misc]
-
-
-def members(ctx: Context, company_id: int) -> list[Person]:
-    """People of a company (founders share its credits)."""
-    return [mapping.person(r) for r in ctx.uow.session.scalars(
-        select(PersonRow).where(PersonRow.company_id == company_id).order_by(PersonRow.id)
-    )]
 
 
 def source_words(t: Translator, source: Source) -> str:
@@ -247,7 +173,7 @@ class StaffFlow(Flow):
         if not needle:
             ctx.say(t("Type a person's @handle or a company's name."))
             return
-        company = None if needle.startswith("@") else find_company(ctx, needle)
+        company = None if needle.startswith("@") else ctx.uow.people.company_by_name(needle, any_case=True)
         if company is not None:
             self._pick_target(ctx, "c", company.id)
             return
@@ -255,8 +181,8 @@ class StaffFlow(Flow):
         if person is not None and person.id is not None:
             self._pick_target(ctx, "p", person.id)
             return
-        people = close_people(ctx, needle)
-        companies = [] if needle.startswith("@") else close_companies(ctx, needle)
+        people = ctx.uow.people.find(needle)
+        companies = [] if needle.startswith("@") else ctx.uow.people.companies_like(needle)
         buttons = [ctx.step_button(f"@{p.handle} ({p.name})"[:75], NAME, "who", "p", p.id) for p in people]
         buttons += [ctx.step_button(c.name[:75], NAME, "who", "c", c.id) for c in companies]
         if buttons:
@@ -294,7 +220,7 @@ class StaffFlow(Flow):
         lines = [t("Grant {credits} credits ({source}) to {name}?", credits=t.credits(milli),
                    source=source_words(t, source), name=ctx.data["label"])]
         if ctx.data["kind"] == "c":
-            count = len(members(ctx, ctx.data["target"]))
+            count = len(ctx.uow.people.members(ctx.data["target"]))
             lines.append(t("Its {n} members share them and will be told.", n=count) if count
                          else t("The company has no members yet; the credits wait for them."))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm grant"), NAME, "ok"),
@@ -319,7 +245,7 @@ class StaffFlow(Flow):
             told = [person] if person is not None else []
             company_name = ""
         else:
-            told = members(ctx, target)
+            told = ctx.uow.people.members(target)
             company = ctx.uow.people.company(target)
             company_name = company.name if company else label
         for member in told:
@@ -345,11 +271,11 @@ class StaffFlow(Flow):
 
     def _assign_company_typed(self, ctx: Context, text: str) -> None:
         t = ctx.t
-        company = find_company(ctx, text)
+        company = ctx.uow.people.company_by_name(text, any_case=True)
         if company is not None:
             self._ask_expert(ctx, company)
             return
-        close = close_companies(ctx, text)
+        close = ctx.uow.people.companies_like(text)
         if close:
             ctx.say(t("There is no company called “{text}”. Did you mean one of these? Or type it again.", text=text.strip()),
                     rows([ctx.step_button(c.name[:75], NAME, "co", c.id) for c in close], 2) + self._stop_row(ctx))
@@ -368,10 +294,10 @@ class StaffFlow(Flow):
         if expert is not None:
             self._assign(ctx, expert)
             return
-        close = close_experts(ctx, text.strip())
+        close = ctx.uow.people.experts_like(text)
         if close:
             ctx.say(t("No expert has the handle “{text}”. Did you mean one of these? Or type it again.", text=text.strip()),
-                    rows([ctx.step_button(f"@{h} ({n})"[:75], NAME, "ex", i) for i, h, n in close], 2)
+                    rows([_expert_button(ctx, e, NAME, "ex") for e in close], 2)
                     + self._stop_row(ctx))
         else:
             ctx.say(t("No expert has the handle “{text}”. Please type it again.", text=text.strip()), self._stop_row(ctx))
@@ -394,6 +320,11 @@ class StaffFlow(Flow):
         ctx.say(text)
 
 
+def _expert_button(ctx: Context, expert: ExpertRef, flow: str, action: str) -> Button:
+    """A suggested expert: pressing it picks them in the current step."""
+    return ctx.step_button(f"@{expert.handle} ({expert.name})"[:75], flow, action, expert.expert_id)
+
+
 def _source_button(t: Translator, source: Source) -> str:
     if source is Source.PROGRAMME:
         return t("Programme")
@@ -405,35 +336,15 @@ def _source_button(t: Translator, source: Source) -> str:
 # ---------------------------------------------------------------- the triage queue
 
 
-def _awaiting(ctx: Context) -> tuple[list[Booking], int]:
-    """The oldest requests waiting for staff, with their meetings, in three queries."""
-    waiting = BookingRow.status == BookingStatus.AWAITING_TRIAGE.value
-    total = ctx.uow.session.scalar(select(func.count()).select_from(BookingRow).where(waiting)) or 0
-    found = list(ctx.uow.session.scalars(
-        select(BookingRow).where(waiting).order_by(BookingRow.created_at, BookingRow.id).limit(TRIAGE_PAGE)
-    ))
-    if not found:
-        return [], total
-    meetings: dict[int, list[MeetingRow]] = {r.id: [] for r in found}
-    for m in ctx.uow.session.scalars(select(MeetingRow).where(MeetingRow.booking_id.in_(list(meetings)))):
-        meetings[m.booking_id].append(m)
-    return [mapping.booking(r, meetings[r.id]) for r in found], total
-
-
-def _people(ctx: Context, ids: set[int]) -> dict[int, Person]:
-    if not ids:
-        return {}
-    return {r.id: mapping.person(r) for r in ctx.uow.session.scalars(select(PersonRow).where(PersonRow.id.in_(sorted(ids))))}
-
-
 def show_triage(ctx: Context) -> None:
     t = ctx.t
-    bookings, total = _awaiting(ctx)
+    bookings = ctx.uow.bookings.awaiting_triage(TRIAGE_PAGE)
     if not bookings:
         ctx.say(t("Nothing is waiting for triage."))
         return
+    total = ctx.uow.bookings.awaiting_triage_count()
     experts = ctx.uow.experts.get_many({b.expert_id for b in bookings})
-    clients = _people(ctx, {b.client_id for b in bookings})
+    clients = ctx.uow.people.get_many(b.client_id for b in bookings)
     lines = [t("Requests waiting for triage ({total}):", total=total)]
     if total > len(bookings):
         lines[0] += " " + t("the oldest {n} first.", n=len(bookings))
@@ -524,8 +435,8 @@ class TriageFlow(Flow):
             if expert is not None:
                 self._reassign(ctx, expert)
                 return
-            close = close_experts(ctx, text.strip())
-            buttons = rows([ctx.step_button(f"@{h} ({n})"[:75], TRIAGE, "to", i) for i, h, n in close], 2)
+            close = ctx.uow.people.experts_like(text)
+            buttons = rows([_expert_button(ctx, e, TRIAGE, "to") for e in close], 2)
             ctx.say(ctx.t("No expert has the handle “{text}”.", text=text.strip()) + " "
                     + (ctx.t("Did you mean one of these? Or type it again.") if close else ctx.t("Please type it again.")),
                     buttons + ((ctx.step_button(ctx.t("Keep it"), TRIAGE, "keep"),),))
@@ -580,9 +491,7 @@ class TriageFlow(Flow):
 
 def still_waiting(ctx: Context) -> str:
     """After one decision, how many are left (a press from the /triage list replaces the whole list)."""
-    left = ctx.uow.session.scalar(
-        select(func.count()).select_from(BookingRow).where(BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
-    ) or 0
+    left = ctx.uow.bookings.awaiting_triage_count()
     return " " + ctx.t.plural("{n} more request is waiting: /triage", "{n} more requests are waiting: /triage", left) if left else ""
 
 

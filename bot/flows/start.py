@@ -7,7 +7,7 @@ from bot.flows.base import Context, Flow, outdated
 from bot.flows.timezones import COMMON, find_timezone
 from bot.i18n import Translator, available_locales
 from bot.replies import rows
-from babel import Locale
+from bot.words import language_name as _language_name
 
 NAME = "start"
 
@@ -123,13 +123,6 @@ class StartFlow(Flow):
             ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
         else:
             outdated(ctx)
-
-
-def _language_name(code: str, in_locale: str) -> str:
-    try:
-        return Locale.parse(code).get_display_name(in_locale) or code
-    except Exception:  # noqa: BLE001 - an odd code just shows as itself
-        return code
 
 
 class HelpFlow(Flow):
