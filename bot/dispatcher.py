@@ -15,6 +15,7 @@ from core.errors import DomainError
 from core.model import Person
 from bot.events import Incoming, Sender
 from bot.flows.base import Context, Flow, Notice, outdated
+from bot.flows.start import StartFlow
 from bot.flows.errors import explain
 from bot.i18n import Translator, normalise_locale
 from bot.notifications import event_notices
@@ -92,7 +93,9 @@ class Dispatcher:
     def _run(self, ctx: Context, is_new: bool) -> None:
         incoming = ctx.incoming
         if is_new:
-            self.flows["start"].start(ctx, "")
+            start = self.flows["start"]
+            assert isinstance(start, StartFlow)
+            start.welcome(ctx, then=incoming.args if incoming.command == "start" else "")
             return
         if incoming.kind == "command":
             self._command(ctx, incoming.command or "", incoming.args)

@@ -18,23 +18,26 @@ class StartFlow(Flow):
 
     def start(self, ctx: Context, args: str) -> None:
         command = ctx.incoming.command
-        if command == "start" and args:
-            from bot.flows.book import open_deep_link  # a t.me/<bot>?start=... link
-
-            if open_deep_link(ctx, args):
-                return
+        if command == "start" and args and _open_link(ctx, args):  # a t.me/<bot>?start=... link
+            return
         if command == "settings":
             self._settings(ctx)
             return
+        self.welcome(ctx)
+
+    def welcome(self, ctx: Context, then: str = "") -> None:
+        """First contact. `then` is a deep link to open once the person is set up."""
         t = ctx.t
         ctx.say(t("Welcome to Headstrt, {name}! I help you book mentorship sessions with experts, and experts "
                   "answer requests right here.", name=ctx.person.name))
         if ctx.sender.timezone:
             ctx.say(t("I will show times in {zone}, your timezone. Change it any time with /settings.",
                       zone=ctx.person.timezone))
+            ctx.goto(NAME, "welcome", then=then)
             self._ask_language_or_finish(ctx)
         else:
             self._ask_timezone(ctx)
+            ctx.data["then"] = then
 
     def _settings(self, ctx: Context) -> None:
         t = ctx.t
@@ -60,7 +63,10 @@ class StartFlow(Flow):
         self._done(ctx)
 
     def _done(self, ctx: Context) -> None:
+        then = str(ctx.data.get("then") or "")
         ctx.finish()
+        if then and _open_link(ctx, then):
+            return
         ctx.say(ctx.t("All set. Type what you need help with (for example “pricing for B2B SaaS”) or use /book. "
                       "/help lists everything I can do."))
 
@@ -123,6 +129,12 @@ class StartFlow(Flow):
             ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
         else:
             outdated(ctx)
+
+
+def _open_link(ctx: Context, args: str) -> bool:
+    from bot.flows.book import open_deep_link  # imported late: book imports this module's neighbours
+
+    return open_deep_link(ctx, args)
 
 
 class HelpFlow(Flow):

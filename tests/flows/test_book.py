@@ -509,3 +509,12 @@ def test_money_is_shown_for_an_expert_with_an_hourly_rate_and_later_days_page(uo
     ana.say("Confirm")
     [booking] = bookings_of(uow, w.ana)
     assert booking.price_milli == 750 and booking.money_minor == 6000 and booking.currency == "USD"
+
+
+def test_a_deep_link_from_someone_new_welcomes_them_then_opens_the_card(uow, chat):
+    world(uow)
+    newbie = chat("newbie")  # never seen before: the link survives the timezone question
+    out = newbie.say("/start e_eve")
+    assert "Welcome to Headstrt" in out and "Which timezone are you in?" in out and "Book Eve" not in out
+    out = newbie.say("Asia/Kolkata")
+    assert "Timezone set to Asia/Kolkata" in out and "[1] Book Eve" in out and "All set" not in out
