@@ -75,7 +75,7 @@ class AvailabilityFlow(Flow):
     # ------------------------------------------------------------------ presses
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME:
+        if not ctx.pressed_current(NAME, args):
             outdated(ctx)
             return
         mine = _expert_and_schedule(ctx)

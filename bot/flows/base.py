@@ -83,6 +83,10 @@ class Context:
     def is_current(self, stamp: str) -> bool:
         return stamp == str(self.convo.version)
 
+    def pressed_current(self, flow: str, args: tuple[str, ...]) -> bool:
+        """A wizard press made on the message this conversation is still at, in this flow."""
+        return bool(args) and self.is_current(args[0]) and self.convo.flow == flow
+
 
 class Flow:
     """A conversation. Steps are named; everything it needs between events is in ctx.data."""

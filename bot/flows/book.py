@@ -222,7 +222,7 @@ class BookFlow(Flow):
             _summary_action(ctx, action, args[0])
             return
         # Wizard buttons: valid only on the latest message.
-        if not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME:
+        if not ctx.pressed_current(NAME, args):
             _stale(ctx)
             return
         rest = args[1:]

@@ -158,7 +158,7 @@ class RequestsFlow(Flow):
             "ssend": self._send_suggestion, "sredo": self._redo_suggestion,
         }
         booking_id = ctx.data.get("booking")
-        if (action not in wizard or not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME
+        if (action not in wizard or not ctx.pressed_current(NAME, args)
                 or not isinstance(booking_id, int)):
             outdated(ctx)
             return

@@ -373,7 +373,7 @@ class SessionsFlow(Flow):
             handler(ctx, args)
             return
         # Wizard buttons: valid only on the message that is still current.
-        if not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME:
+        if not ctx.pressed_current(NAME, args):
             outdated(ctx)
             return
         rest = args[1:]
@@ -786,7 +786,7 @@ class ReviewFlow(Flow):
                       "press Skip.", stars=_stars(ids[1]), title=seen.title),
                     ((ctx.step_button(t("Skip"), REVIEW, "skip"),),), replace=True)
             return
-        if action == "skip" and args and ctx.is_current(args[0]) and ctx.convo.flow == REVIEW:
+        if action == "skip" and ctx.pressed_current(REVIEW, args):
             if ctx.convo.step == "text":
                 self._ask_note(ctx)
                 return

@@ -126,7 +126,7 @@ class StaffFlow(Flow):
     # ---- presses
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if not args or not ctx.is_current(args[0]) or ctx.convo.flow != NAME:
+        if not ctx.pressed_current(NAME, args):
             outdated(ctx)
             return
         if not ctx.person.is_staff:
@@ -411,7 +411,7 @@ class TriageFlow(Flow):
                         ((ctx.step_button(t("Decline without a reason"), TRIAGE, "nook"),
                           ctx.step_button(t("Keep it"), TRIAGE, "keep")),), replace=True)
             return
-        if not args or not ctx.is_current(args[0]) or ctx.convo.flow != TRIAGE:
+        if not ctx.pressed_current(TRIAGE, args):
             outdated(ctx)
             return
         rest = args[1:]

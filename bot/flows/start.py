@@ -100,7 +100,7 @@ class StartFlow(Flow):
             self._ask_language_or_finish(ctx)
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if not args or not ctx.is_current(args[0]):
+        if not ctx.pressed_current(NAME, args):
             outdated(ctx)
             return
         if action == "tz" and len(args) == 2:
