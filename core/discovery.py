@@ -68,8 +68,8 @@ def terms(text: str) -> list[str]:
     for phrase in re.findall(r"[^\W_]+(?:-[^\W_]+)+", folded):
         out.append(phrase)
     for word in _WORD.findall(folded):
-        if word in _STOPWORDS:
-            continue
+        if word in _STOPWORDS or (len(word) < 3 and word not in _ALIASES):
+            continue  # "go", "to", "of": noise that would match half the experts; "ai", "ux" are kept
         out.append(stem(word))
     return out
 

@@ -251,3 +251,8 @@ def test_terms_meet_across_word_forms():
     assert index["fundrais"] == 6  # the best field wins
     assert query_terms("the and for") == ()
     assert query_terms("Crédito") == query_terms("credito")
+
+
+def test_short_words_are_noise_but_known_acronyms_count():
+    assert query_terms("go-to-market") == ("go-to-market", "market")
+    assert query_terms("AI for UX") == ("ai", "ux")
