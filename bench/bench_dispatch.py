@@ -53,18 +53,17 @@ def _world(engine: Engine, rounds: int) -> None:
 
 
 def _press(chat: ConsoleChat, prefix: str) -> list[str]:
-    """Press the first button of the last message whose label starts with `prefix`."""
-    for key, (payload, message_id) in chat._choices.items():  # noqa: SLF001 - the bench drives the console
-        if not key.isdigit() and key.startswith(prefix.lower()):
-            return chat.press(payload, message_id)
-    raise AssertionError(f"no button starting with {prefix!r} among {list(chat._choices)}")  # noqa: SLF001
+    """Press the button labelled `label` (or the first button just shown)."""
+    if not prefix:
+        return chat.press(*chat.button("1"))
+    return chat.press(*chat.button(prefix))
 
 
 def _conversation(chat: ConsoleChat) -> list[Callable[[], list[str]]]:
     return [
         lambda: chat.type("/book fundraising"),
-        lambda: _press(chat, "Book Eve"),
-        lambda: _press(chat, "30 min"),
+        lambda: _press(chat, "Book Eve Stone"),
+        lambda: _press(chat, "30 min · 0.5 credits"),
         lambda: chat.type("1"),
         lambda: _press(chat, ""),  # the first day offered
         lambda: _press(chat, ""),  # its first slot

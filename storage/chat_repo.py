@@ -114,10 +114,14 @@ class SqlOutbox:
             created_at=self.clock.now(), attempts=0, last_error="",
         ), returning="id", conflict=("key",))
 
-    def pending(self, platform: str | None = None, person_id: int | None = None, limit: int = 100) -> list[OutboxMessage]:
+    def pending(
+        self, platform: str | None = None, person_id: int | None = None, limit: int = 100, *, chat_id: str | None = None
+    ) -> list[OutboxMessage]:
         query = select(OutboxRow).where(OutboxRow.sent_at.is_(None))
         if platform is not None:
             query = query.where(OutboxRow.platform == platform)
+        if chat_id is not None:
+            query = query.where(OutboxRow.chat_id == chat_id)
         if person_id is not None:
             query = query.where(OutboxRow.person_id == person_id)
         rows = self.session.scalars(query.order_by(OutboxRow.id).limit(limit))

@@ -380,14 +380,14 @@ def test_a_restart_in_the_middle_of_a_booking_continues(uow, chat, clock):
     ana.say("30 min · 0.5 credits")
     ana.say("1")
     ana.say("Tue 5 Mar")
-    slot_payload = ana.chat._choices["15:00"][0]
+    slot_payload = ana.chat.button("15:00")[0]
     # A new process: a new dispatcher and console over the same database; the old message is still on screen.
     fresh = Transcript(ConsoleChat(Dispatcher(uow, clock, all_flows(), Router(["console"])), uow, "ana"))
     assert "short title" in fresh.press(slot_payload)
     out = to_eve_details(fresh)
     assert "Please check your request to Eve" in out
     fresh2 = Transcript(ConsoleChat(Dispatcher(uow, clock, all_flows(), Router(["console"])), uow, "ana"))
-    confirm = fresh.chat._choices["confirm"][0]
+    confirm = fresh.chat.button("confirm")[0]
     assert "Request sent" in fresh2.press(confirm)
     [booking] = bookings_of(uow, w.ana)
     assert booking.status is BookingStatus.REQUESTED and booking.meetings[0].start == TUE_0930
@@ -403,7 +403,7 @@ def test_a_double_press_of_confirm_books_once(uow, chat):
     ana.say("Tue 5 Mar")
     ana.say("15:00")
     to_eve_details(ana)
-    confirm = ana.chat._choices["confirm"][0]
+    confirm = ana.chat.button("confirm")[0]
     assert "Request sent" in ana.press(confirm)
     assert "already been sent" in ana.press(confirm)
     assert len(bookings_of(uow, w.ana)) == 1 and credits_of(uow, w.ana) == (1500, 500)
@@ -419,7 +419,7 @@ def test_cancel_in_the_middle_leaves_nothing_booked_or_held(uow, chat):
     ana.say("Tue 5 Mar")
     ana.say("15:00")
     to_eve_details(ana)
-    confirm = ana.chat._choices["confirm"][0]
+    confirm = ana.chat.button("confirm")[0]
     assert "Stopped. Nothing was booked" in ana.say("/cancel")
     assert convo(uow, "ana").flow == ""
     assert "earlier message" in ana.press(confirm)  # the summary's Confirm no longer books

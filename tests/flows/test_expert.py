@@ -97,7 +97,7 @@ def test_a_double_press_accepts_once_and_answers_politely(uow, chat, dispatcher,
     booking_id = request(uow, dispatcher, people)
     eve = chat("eve")
     eve.as_("eve")
-    card = eve.chat._choices["accept"]
+    card = eve.chat.button("accept")
     assert "Accepted ✓" in eve.say("Accept")
     out = eve.press(*card)  # the same button again, e.g. a second tap before the edit arrived
     assert "Already accepted ✓ “Seed deck review” with Ana is confirmed" in out and "Confirmed" not in out
@@ -133,7 +133,7 @@ def test_decline_with_a_typed_reason(uow, chat, dispatcher, people):
     eve.as_("eve")
     out = eve.say("Decline")
     assert "Type a short reason they will see, or press “No reason”." in out and "[1] No reason" in out
-    stale = eve.chat._choices["no reason"]
+    stale = eve.chat.button("no reason")
     assert "keep the reason shorter" in eve.say("x" * 501)  # too long: kept in the step
     assert status(uow, booking_id).status is BookingStatus.REQUESTED
     out = eve.say("I am travelling that week, sorry")
@@ -370,7 +370,7 @@ def test_a_day_off_over_a_confirmed_meeting_warns_that_it_stands(uow, chat, disp
 def test_stale_wizard_presses_and_non_experts(uow, chat, people):
     eve = chat("eve")
     eve.say("/availability")
-    old = eve.chat._choices["add a day off"]
+    old = eve.chat.button("add a day off")
     eve.say("Edit weekly hours")
     assert "That button belongs to an earlier message" in eve.press(*old)
     assert "Please use the buttons above" not in eve.say("Mon 09:00-10:00")  # the step survived the stale press

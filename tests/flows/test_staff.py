@@ -100,7 +100,7 @@ def test_grant_to_a_company_tells_its_members(uow, chat):
     # Typed straight after the command, case-insensitively; a crafted press for Individual is refused.
     sam.as_("sam")
     assert "Which kind of credits for Acme Robotics?" in sam.say("/grant acme robotics")
-    stamp = sam.chat._choices["1"][0].split("|")[3]
+    stamp = sam.chat.button("1")[0].split("|")[3]
     assert "earlier message" in sam.press(f"1|staff|src|{stamp}|individual")
 
 

@@ -70,3 +70,14 @@ def test_a_bug_in_a_flow_is_rolled_back_and_still_answered(uow, chat, dispatcher
     assert "Something went wrong. Nothing was changed" in out
     with uow() as u:
         assert u.people.by_handle("ana").timezone == "Europe/London"  # the half-done change was rolled back
+
+
+def test_a_number_typed_after_a_message_without_buttons_is_text(uow, chat):
+    with uow() as u:
+        f.person(u, "ana")
+        u.commit()
+    ana = chat("ana")
+    ana.say("/settings")  # buttons: [1] Change timezone [2] Change language
+    ana.say("Change timezone")  # a question with zone buttons...
+    ana.say("/help")  # ...then a message without buttons
+    assert "belongs to an earlier message" not in ana.say("1")

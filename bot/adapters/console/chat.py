@@ -20,7 +20,10 @@ class ConsoleChat:
     dispatcher: Dispatcher
     uow_factory: Callable[[], SqlUnitOfWork]
     handle: str
-    _choices: dict[str, tuple[str, str]] = field(default_factory=dict)  # "1" / "accept" -> (payload, message id)
+    # What typing presses: a number, a button just printed; a label, a button of the last message that
+    # had buttons, even after messages without (as a tap on that message would in a real chat).
+    _numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def sender(self) -> Sender:
         return Sender(PLATFORM, self.handle, self.handle, display_name=self.handle)
@@ -33,13 +36,20 @@ class ConsoleChat:
         if line == "/as" or line.startswith("/as "):
             return self.switch(line[3:].strip())
         event_id = uuid.uuid4().hex
-        choice = self._choices.get(line.lower())
+        choice = self._numbers.get(line) or self._labels.get(line.lower())
         if choice is not None:
             incoming = Incoming(self.sender(), event_id, press=Press(choice[0], choice[1]))
         else:
             incoming = parse_text(self.sender(), event_id, line)
         self.dispatcher.handle(incoming)
         return self.pending()
+
+    def button(self, typed: str) -> tuple[str, str]:
+        """(payload, message id) of what typing `typed` would press; KeyError if nothing."""
+        choice = self._numbers.get(typed) or self._labels.get(typed.lower())
+        if choice is None:
+            raise KeyError(typed)
+        return choice
 
     def press(self, payload: str, message_id: str | None = None) -> list[str]:
         """A press with a payload of our choosing (tests use this to try crafted payloads)."""
@@ -54,7 +64,7 @@ class ConsoleChat:
             if uow.people.by_handle(handle) is None:
                 return [f"no one is called @{handle}"]
         self.handle = handle
-        self._choices = {}
+        self._numbers, self._labels = {}, {}
         return [f"-- you are now @{handle} --", *self.pending()]
 
     def pending(self) -> list[str]:
@@ -62,8 +72,9 @@ class ConsoleChat:
         out: list[str] = []
         uow = self.uow_factory()
         with uow:
-            messages = uow.outbox.pending(PLATFORM)
-            mine = [m for m in messages if m.chat_id == self.handle]
+            mine = uow.outbox.pending(PLATFORM, chat_id=self.handle)
+            if mine:
+                self._numbers = {}
             for message in mine:
                 out.extend(self._render(str(message.id), json.loads(message.payload)))
                 uow.outbox.mark_sent(message.id)
@@ -74,12 +85,13 @@ class ConsoleChat:
         lines = [("(updated) " if data.get("edit") else "") + data["text"]]
         buttons = [b for row in data["buttons"] for b in row]
         if buttons:
-            self._choices = {}
+            self._numbers, self._labels = {}, {}
             labels = []
             for n, (label, payload) in enumerate(buttons, start=1):
-                self._choices[str(n)] = (payload, message_id)
-                self._choices.setdefault(label.lower(), (payload, message_id))
+                self._numbers[str(n)] = (payload, message_id)
                 labels.append(f"[{n}] {label}")
+            for label, payload in buttons:
+                self._labels.setdefault(label.lower(), (payload, message_id))
             lines.append("  " + "  ".join(labels))
         return lines
 
