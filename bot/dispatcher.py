@@ -70,6 +70,7 @@ class Dispatcher:
                 raise _Duplicate
             sender = incoming.sender
             convo = uow.conversations.load(sender.platform, sender.chat_id, sender.user_id)
+            before = _state(convo)
             person, is_new = self._identify(uow, sender)
             convo.person_id = person.id
             t = Translator(person.locale, person.timezone)
@@ -79,7 +80,7 @@ class Dispatcher:
             else:
                 self._run(ctx, is_new)
                 ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id))
-            if failure is None:
+            if failure is None and not _kept(ctx, before):
                 if not uow.conversations.save(convo):
                     raise ConcurrentChange("another message changed this conversation first")
             elif convo.id is None:
@@ -182,6 +183,19 @@ class Dispatcher:
 
 class _Duplicate(Exception):
     pass
+
+
+def _state(convo: Conversation) -> tuple[object, ...]:
+    return (convo.person_id, convo.flow, convo.step, json.dumps(convo.data, sort_keys=True, default=str))
+
+
+def _kept(ctx: Context, before: tuple[object, ...]) -> bool:
+    """An answer that changed nothing (a typo answered, /credits, /help, an outdated press) keeps the version,
+    so the wizard buttons on screen stay current. Presses that did something are always saved: the version
+    check is what stops two racing presses from both winning."""
+    if ctx.convo.id is None or ctx.shown_wizard_buttons or _state(ctx.convo) != before:
+        return False
+    return ctx.incoming.kind != "press" or ctx.refused
 
 
 def _payload(reply: Reply, edit: str | None) -> str:

@@ -133,8 +133,12 @@ def _render(
     if name in ("meeting_cancelled", "meeting_rescheduled", "no_show_reported"):
         data = dict(event.data)
         meeting = booking.meeting(event.meeting_id) if event.meeting_id else booking.meetings[0]
+        # Whoever did it was answered in their own chat already; the notice is for the other side.
+        acted = data.get("by") or {"expert": "client", "client": "expert"}.get(data.get("absent", ""), "")
         out = []
         for person, t, other_tz in ((client, tc, expert.timezone), (expert_person, te, client.timezone)):
+            if acted == ("client" if person is client else "expert"):
+                continue
             when = t.both(meeting.start, other_tz)
             if name == "meeting_cancelled":
                 text = t("The meeting of “{title}” on {when} is cancelled.", title=title, when=when)

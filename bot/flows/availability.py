@@ -471,6 +471,8 @@ def _parse_date(text: str, tz: str, locale: str, now: datetime) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         pass
+    if text.isdigit():  # "1": dateparser reads a month (21 January); a date needs more than a number
+        return None
     local_now = now.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     settings: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": local_now}
     languages = list(dict.fromkeys([locale.split("_")[0], "en"]))

@@ -36,6 +36,8 @@ class Context:
     incoming: Incoming
     replies: list[Reply] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    shown_wizard_buttons: bool = False  # this answer carries step buttons stamped with the next version
+    refused: bool = False  # a press answered as outdated: it changed nothing
 
     # ---- talking
 
@@ -78,6 +80,7 @@ class Context:
 
     def step_button(self, label: str, flow: str, action: str, *args: object) -> Button:
         """A wizard button: valid only while the conversation is still where it was shown."""
+        self.shown_wizard_buttons = True
         return Button(label, p(flow, action, self.stamp, *args))
 
     def is_current(self, stamp: str) -> bool:
@@ -108,5 +111,6 @@ class Flow:
 
 
 def outdated(ctx: Context) -> None:
+    ctx.refused = True
     ctx.say(ctx.t("That button belongs to an earlier message, so I left everything as it is. "
                   "Please use the latest message, or type /help."))

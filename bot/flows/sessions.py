@@ -8,7 +8,7 @@ booking service, which checks again who may do it and whether it is still possib
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from datetime import date, datetime, timedelta
 
@@ -572,6 +572,9 @@ class SessionsFlow(Flow):
         t = ctx.t
         now = ctx.clock.now()
         typed = read_time(text, ctx.person.timezone, ctx.person.locale, now)
+        if typed.problem == "no_time" and read_time(f"{text} 12:00", ctx.person.timezone, ctx.person.locale,
+                                                     now).problem == "unreadable":
+            typed = replace(typed, problem="unreadable")  # "foo" is not a day either: don't suggest "foo 15:00"
         if typed.problem == "no_time":
             ctx.say(t("“{text}” has no time of day. Add one, for example “{text} 15:00”, or pick a day above.", text=text))
             return

@@ -15,10 +15,11 @@ from core.availability import check_slot
 from core.credit_service import grant
 from core.credits import Source
 from core.discovery import SearchQuery, query_terms
-from core.errors import InvalidTransition, NotAllowed, NotFound
+from core.errors import InvalidSession, InvalidTransition, NotAllowed, NotFound
 from core.experts import Expert
 from core.lifecycle import BookingStatus
 from core.model import Booking, Company
+from core.sessions import MeetingRequest, SessionRules, validate_meetings
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.replies import Button, Reply, rows
@@ -515,4 +516,17 @@ def suggest_experts(ctx: Context, booking: Booking) -> list[Expert]:
         )
     ][:SUGGESTIONS]
     profiles = ctx.uow.experts.get_many(fitting)
-    return [profiles[i] for i in fitting if i in profiles and profiles[i].person_id != booking.client_id]
+    client = ctx.uow.people.get(booking.client_id)
+    rules = bs.session_rules_for(ctx.uow, client) if client is not None else SessionRules()
+    wanted = [MeetingRequest(m.start, m.minutes) for m in booking.meetings]
+    return [profiles[i] for i in fitting if i in profiles and profiles[i].person_id != booking.client_id
+            and _takes(profiles[i], wanted, rules)]
+
+
+def _takes(expert: Expert, meetings: list[MeetingRequest], rules: SessionRules) -> bool:
+    """Whether the request's meetings fit this expert's rules (a pro-bono expert takes one 15-minute meeting)."""
+    try:
+        validate_meetings(expert, meetings, rules)
+    except InvalidSession:
+        return False
+    return True

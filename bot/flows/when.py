@@ -23,6 +23,8 @@ class TypedTime:
 
 
 def read_time(text: str, timezone: str, locale: str, now: datetime) -> TypedTime:
+    if text.strip().isdigit():  # "8": a day, a month or an hour? dateparser guesses a month; we ask instead
+        return TypedTime(None, "unreadable")
     zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone).replace(tzinfo=None)
     lowered = text.lower()
