@@ -119,7 +119,7 @@ class Dispatcher:
             flow = self.flows.get(ctx.convo.flow)
             if flow is not None:
                 flow.on_text(ctx, text)
-            elif text and "book" in self.flows:
+            elif text and _GREETING.fullmatch(text.lower()) is None and "book" in self.flows:
                 self.flows["book"].start(ctx, text)  # plain words outside a flow: what do they need help with?
             else:
                 self._command(ctx, "help", "")
@@ -179,6 +179,10 @@ class Dispatcher:
         payload = _payload(notice.reply, None)
         queued = uow.outbox.add(f"{platform}:{notice.key}", person.id, platform, chat_id, payload)
         return [] if queued is None else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
+
+
+# "hello" is not a search for experts called hello: it gets the list of what the bot can do.
+_GREETING = re.compile(r"\W*(hi|hello|hey|hallo|hola|namaste|good (morning|afternoon|evening)|help|start|menu|thanks?( you)?)\W*")
 
 
 class _Duplicate(Exception):

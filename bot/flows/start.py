@@ -18,12 +18,14 @@ class StartFlow(Flow):
 
     def start(self, ctx: Context, args: str) -> None:
         command = ctx.incoming.command
-        if command == "start" and args and _open_link(ctx, args):  # a t.me/<bot>?start=... link
-            return
         if command == "settings":
             self._settings(ctx)
             return
-        self.welcome(ctx)
+        if args and _open_link(ctx, args):  # a t.me/<bot>?start=... link
+            return
+        if args:
+            ctx.say(ctx.t("That link does not lead to an expert I know; they may have left. Here is what I can do."))
+        HelpFlow().start(ctx, "")  # someone we know already: no second welcome
 
     def welcome(self, ctx: Context, then: str = "") -> None:
         """First contact. `then` is a deep link to open once the person is set up."""
@@ -44,8 +46,10 @@ class StartFlow(Flow):
         ctx.goto(NAME, "settings")
         ctx.say(t("Your settings: timezone {zone}, language {language}.", zone=ctx.person.timezone,
                   language=_language_name(ctx.person.locale, ctx.person.locale)),
-                ((ctx.step_button(t("Change timezone"), NAME, "ask_tz"),
-                  ctx.step_button(t("Change language"), NAME, "ask_lang")),))
+                (tuple(
+                    [ctx.step_button(t("Change timezone"), NAME, "ask_tz")]
+                    + ([ctx.step_button(t("Change language"), NAME, "ask_lang")] if len(available_locales()) > 1 else [])
+                ),))
 
     def _ask_timezone(self, ctx: Context) -> None:
         ctx.goto(NAME, "timezone")

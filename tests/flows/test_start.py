@@ -77,7 +77,18 @@ def test_a_number_typed_after_a_message_without_buttons_is_text(uow, chat):
         f.person(u, "ana")
         u.commit()
     ana = chat("ana")
-    ana.say("/settings")  # buttons: [1] Change timezone [2] Change language
+    ana.say("/settings")  # buttons: [1] Change timezone
     ana.say("Change timezone")  # a question with zone buttons...
     ana.say("/help")  # ...then a message without buttons
     assert "belongs to an earlier message" not in ana.say("1")
+
+
+def test_greetings_get_help_and_start_does_not_welcome_twice(uow, chat):
+    with uow() as u:
+        f.person(u, "ana")
+        u.commit()
+    ana = chat("ana")
+    assert "Here is what I can do" in ana.say("Hello!") and "No expert" not in ana.text
+    out = ana.say("/start")
+    assert "Here is what I can do" in out and "Welcome" not in out and "Which timezone" not in out
+    assert "Change language" not in ana.say("/settings")  # only English so far
