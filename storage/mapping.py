@@ -83,7 +83,8 @@ def schedule(timezone: str, row: Any, windows: Iterable[Any], exceptions: Iterab
     """From rows (ORM or plain) carrying the columns of experts, weekly_windows and availability_exceptions."""
     return Schedule(
         timezone=timezone,
-        weekly=tuple(sorted(WeeklyWindow(w.weekday, w.start_minute, w.end_minute) for w in windows)),
+        # Sorted as plain tuples: comparing dataclasses is slow, and this runs for every search candidate.
+        weekly=tuple(WeeklyWindow(*k) for k in sorted((w.weekday, w.start_minute, w.end_minute) for w in windows)),
         exceptions=tuple(
             sorted(DateException(x.day, ExceptionKind(x.kind), x.start_minute, x.end_minute) for x in exceptions)
         ),
