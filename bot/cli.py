@@ -213,10 +213,6 @@ def cmd_console(args: argparse.Namespace) -> int:
     engine = make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    with factory() as uow:
-        if uow.people.by_handle(args.as_handle) is None:
-            print(f"no one is called @{args.as_handle}: run `headstrt demo`, or pick another with --as", file=sys.stderr)
-            return 1
     dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]))
     chat = ConsoleChat(dispatcher, factory, args.as_handle.lstrip("@").lower())
     run(chat, sys.stdin, print, echo=not sys.stdin.isatty())
@@ -296,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="load demo data (safe to repeat)").set_defaults(func=cmd_demo)
     console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")
-    console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana)")
+    console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana); a new handle meets the bot for the first time")
     console.set_defaults(func=cmd_console)
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["update"])

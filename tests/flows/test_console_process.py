@@ -39,5 +39,10 @@ def test_switching_person_shows_what_waits_for_them(run):
     out = run("console", "--as", "ana", stdin="/help\n/as sam\n/help\n/as nobody\n/quit\n/help\n")
     assert "@ana> /help" in out and "-- you are now @sam --" in out
     assert "/grant" in out  # sam is staff
-    assert "no one is called @nobody" in out
+    assert "someone the bot has not met yet" in out
     assert out.count("Here is what I can do") == 2  # nothing after /quit
+
+
+def test_a_new_handle_meets_the_bot_for_the_first_time(run):
+    out = run("console", "--as", "zara", stdin="hello\nSingapore\n")
+    assert "Welcome to Headstrt" in out and "Timezone set to Asia/Singapore" in out

@@ -60,11 +60,14 @@ class ConsoleChat:
         handle = handle.lstrip("@").lower()
         if not handle:
             return [f"you are @{self.handle}; /as HANDLE switches person"]
+        if not handle.replace("_", "").replace(".", "").replace("-", "").isalnum() or len(handle) > 32:
+            return [f"@{handle} is not a handle: letters, digits, _ . - only"]
         with self.uow_factory() as uow:
-            if uow.people.by_handle(handle) is None:
-                return [f"no one is called @{handle}"]
+            known = uow.people.by_handle(handle) is not None
         self.handle = handle
         self._numbers, self._labels = {}, {}
+        if not known:  # someone new: their first message gets the welcome
+            return [f"-- you are now @{handle}, someone the bot has not met yet: say hello --"]
         return [f"-- you are now @{handle} --", *self.pending()]
 
     def pending(self) -> list[str]:
