@@ -550,8 +550,10 @@ def _free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], *, s
     floor = _after_picked(req, picked)
     if floor is not None:
         start = max(start, floor) if start else floor
-    return free_slots(schedule, busy, timedelta(minutes=minutes), ctx.clock.now(), start=start, end=end,
-                      step=_STEP, limit=_SLOT_LIMIT)
+    slots = free_slots(schedule, busy, timedelta(minutes=minutes), ctx.clock.now(), start=start, end=end,
+                       step=_STEP, limit=_SLOT_LIMIT)
+    asked = req.booking.meetings[len(picked)].start if len(picked) < len(req.booking.meetings) else None
+    return [s for s in slots if s != asked]  # "another time": not the one the client asked for
 
 
 def _still_free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], at: datetime) -> bool:

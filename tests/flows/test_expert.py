@@ -382,3 +382,13 @@ def test_stale_wizard_presses_and_non_experts(uow, chat, people):
     ana = chat("ana")
     assert "This is for experts" in ana.say("/availability")
     assert "earlier message" in ana.press(p("avail", "week", "1"))
+
+
+def test_another_time_is_never_the_time_asked_for(uow, chat, dispatcher, people):
+    request(uow, dispatcher, people)  # Tue 5 Mar 10:00 (Europe/London)
+    eve = chat("eve")
+    eve.as_("eve")
+    eve.say("Suggest another time")
+    out = eve.say("Tue 5 Mar")
+    assert "] 09:45" in out and "] 10:15" in out
+    assert "] 10:00 " not in out and "10:00 (Europe/London)" not in out
