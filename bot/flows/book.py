@@ -13,7 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.availability import check_slot, first_free_slot, free_slots, local_day_bounds
-from core.booking_service import affordability, request_booking, session_rules_for, visible_expert_ids
+from core.booking_service import (
+    affordability,
+    programme_of,
+    request_booking,
+    session_rules_for,
+    visible_expert_ids,
+)
 from core.credit_service import balance
 from core.discovery import SearchFilters, SearchQuery
 from core.discovery_service import Match, search_experts
@@ -109,6 +115,11 @@ def _expert(ctx: Context) -> Expert | None:
     if not isinstance(expert_id, int):
         return None
     return ctx.uow.experts.get(expert_id)
+
+
+def _on_marketplace(ctx: Context) -> bool:
+    """A programme founder pays in programme credits: an expert's money rate would only confuse them."""
+    return programme_of(ctx.uow, ctx.person) is None
 
 
 def _rules(ctx: Context) -> SessionRules:
@@ -507,7 +518,7 @@ def _card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | Non
     else:
         price = session_price(expert, [30])
         text = t("{credits} credits per 30 min", credits=t.credits(price.credits_milli))
-        if price.money is not None:
+        if price.money is not None and _on_marketplace(ctx):
             text += " " + t("({money} per 30 min)", money=t.money(price.money))
         lines.append(text)
     if next_free is not None:
@@ -991,7 +1002,7 @@ def _summary(ctx: Context, expert: Expert, lead: list[str] | None = None) -> Non
                        available=t.credits(available)))
     else:
         text = t("Price: {credits} credits", credits=t.credits(price.credits_milli))
-        if price.money is not None:
+        if price.money is not None and _on_marketplace(ctx):
             text += " " + t("({money})", money=t.money(price.money))
         lines.append(text)
         lines.append(t("Your balance: {available} credits available. The price is held when you confirm and spent "
