@@ -76,7 +76,7 @@ class Dispatcher:
             t = Translator(person.locale, person.timezone)
             ctx = Context(uow, self.clock, person, sender, convo, t, incoming)
             if failure is not None:
-                ctx.say(explain(t, failure))
+                ctx.say(explain(t, failure, person))
             else:
                 self._run(ctx, is_new)
                 ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id))

@@ -572,7 +572,7 @@ def _pick(ctx: Context, expert_id: int) -> None:
         ctx.say(
             t("You have {available} credits, and the shortest session with {expert} costs {needed}.",
               available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
-            + "\n" + out_of_credits_options(t),
+            + "\n" + out_of_credits_options(t, ctx.person),
             ((ctx.step_button(t("Show pro-bono experts"), NAME, "flt", "pball"),),),
         )
         return
@@ -662,7 +662,7 @@ def _choose_count(ctx: Context, expert: Expert, n: int) -> None:
         _ask_count(ctx, expert, lead=[
             t("{n} meetings of {minutes} min cost {needed} credits and you have {available}. Choose fewer or shorter "
               "meetings.", n=n, minutes=minutes, needed=t.credits(price), available=t.credits(available)),
-            out_of_credits_options(t),
+            out_of_credits_options(t, ctx.person),
         ])
         return
     ctx.data.update(n=n, slots=[])
@@ -945,7 +945,7 @@ def _detail(ctx: Context, expert: Expert, step: str, text: str) -> None:
             message = t("Please keep this shorter ({max} characters at most); yours has {count}.", max=error.context.get("limit"),
                         count=len(text))
         else:
-            message = explain(t, error)
+            message = explain(t, error, ctx.person)
             if text and error.reason.endswith("too_long"):
                 message += " " + t("Yours has {count}.", count=len(text))
         _ask_detail(ctx, expert, step, lead=[message])
@@ -1008,7 +1008,7 @@ def _summary(ctx: Context, expert: Expert, lead: list[str] | None = None) -> Non
         lines.append(t("Your balance: {available} credits available. The price is held when you confirm and spent "
                        "only if {expert} accepts.", available=t.credits(available), expert=expert.name))
         if not affordable:
-            lines.append(t("That is more than you have.") + " " + out_of_credits_options(t))
+            lines.append(t("That is more than you have.") + " " + out_of_credits_options(t, ctx.person))
     draft = ctx.stamp
     ctx.step("summary", sum=draft)
     ctx.say("\n".join(lines), _summary_buttons(ctx, draft, can_confirm=affordable))

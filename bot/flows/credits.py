@@ -37,14 +37,12 @@ def movement_words(t: Translator, kind: Movement, amount: int) -> str:
     return words[kind]
 
 
-def out_of_credits(t: Translator) -> str:
-    return "\n".join([
-        t("You have no credits available right now. Your options:"),
-        t("• ask your programme staff for an allocation"),
-        t("• ask your company for a top-up"),
-        t("• buy credits of your own"),
-        t("• book a pro-bono expert: free 15-minute sessions (/book)"),
-    ])
+def out_of_credits(t: Translator, in_programme: bool = True) -> str:
+    lines = [t("You have no credits available right now. Your options:")]
+    if in_programme:  # someone on the marketplace has no programme staff or company to ask
+        lines += [t("• ask your programme staff for an allocation"), t("• ask your company for a top-up")]
+    lines += [t("• buy credits of your own"), t("• book a pro-bono expert: free 15-minute sessions (/book)")]
+    return "\n".join(lines)
 
 
 class CreditsFlow(Flow):
@@ -78,5 +76,5 @@ class CreditsFlow(Flow):
         else:
             lines.append(t("No movements yet."))
         if bal.available == 0:
-            lines.append(out_of_credits(t))
+            lines.append(out_of_credits(t, in_programme=ctx.person.company_id is not None))
         ctx.say("\n".join(lines))

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from core.errors import DomainError, InsufficientCredits
 from bot.i18n import Translator
+from core.model import Person
 from bot.words import booking_status, meeting_status
 
 
-def explain(t: Translator, error: Exception) -> str:
+def explain(t: Translator, error: Exception, person: Person | None = None) -> str:
     reason = getattr(error, "reason", "")
     if isinstance(error, InsufficientCredits):
         needed = error.context.get("needed")
         available = error.context.get("available")
         if isinstance(needed, int) and isinstance(available, int):
             return t("That needs {needed} credits and you have {available}.", needed=t.credits(needed),
-                     available=t.credits(available)) + " " + out_of_credits_options(t)
-        return t("There are not enough credits for that.") + " " + out_of_credits_options(t)
+                     available=t.credits(available)) + " " + out_of_credits_options(t, person)
+        return t("There are not enough credits for that.") + " " + out_of_credits_options(t, person)
     messages = {
         "past": t("That time has already passed. Please pick a time in the future."),
         "too_soon": t("That is too soon: this expert needs more notice. Please pick a later time."),
@@ -69,6 +70,9 @@ def explain(t: Translator, error: Exception) -> str:
     return t("Something went wrong. Nothing was changed; please try again.")
 
 
-def out_of_credits_options(t: Translator) -> str:
+def out_of_credits_options(t: Translator, person: Person | None = None) -> str:
+    """Programme founders can ask staff or their company; someone on the marketplace cannot."""
+    if person is not None and person.company_id is None:
+        return t("You can buy credits, or book a pro-bono expert (free 15-minute sessions).")
     return t("You can ask your programme staff for more, ask your company for a top-up, buy credits, "
              "or book a pro-bono expert (free 15-minute sessions).")

@@ -521,3 +521,16 @@ def test_a_deep_link_from_someone_new_welcomes_them_then_opens_the_card(uow, cha
     assert "Welcome to Headstrt" in out and "Which timezone are you in?" in out and "Book Eve" not in out
     out = newbie.say("Asia/Kolkata")
     assert "Timezone set to Asia/Kolkata" in out and "[1] Book Eve" in out and "All set" not in out
+
+
+def test_out_of_credits_on_the_marketplace_offers_only_what_applies(uow, chat):
+    world(uow)
+    with uow() as u:
+        f.person(u, "chen", tz="Asia/Singapore")  # no company, no programme, no credits
+        u.commit()
+    chen = chat("chen")
+    chen.say("/book fundraising")
+    out = chen.say("Book Eve")
+    assert "You can buy credits, or book a pro-bono expert" in out and "programme staff" not in out
+    out = chen.say("/credits")
+    assert "buy credits of your own" in out and "programme staff" not in out
