@@ -6,6 +6,7 @@ Run standalone: python -m bench.bench_discovery
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -102,8 +103,9 @@ def measure(engine: Engine, runs: int = 60) -> list[tuple[str, str]]:
 
 
 def _describe(filters: SearchFilters) -> str:
-    parts = [f"{k}={v}" for k, v in vars(filters).items() if v is not None] if hasattr(filters, "__dict__") else [
-        f"{name}={getattr(filters, name)}" for name in filters.__slots__ if getattr(filters, name) is not None]  # type: ignore[attr-defined]
+    """The filters that differ from the defaults, e.g. [pro_bono=False, language=en]."""
+    parts = [f"{f.name}={getattr(filters, f.name)}" for f in fields(filters)
+             if getattr(filters, f.name) != f.default]
     return "[" + ", ".join(parts) + "]"
 
 

@@ -214,7 +214,8 @@ def _spend_hold(uow: UnitOfWork, booking: Booking) -> None:
         meeting.status = move_meeting(meeting.status, MeetingStatus.CONFIRMED)
 
 
-def _lapse_if_due(uow: UnitOfWork, booking: Booking, now: datetime) -> None:
+def _refuse_if_lapsed(booking: Booking, now: datetime) -> None:
+    """Past its deadline a request is answered as expired even before the expiry job has run."""
     if booking.status in OPEN_BOOKING_STATUSES and now >= booking.expires_at:
         raise InvalidTransition("this request has expired", reason="expired")
 
@@ -227,7 +228,7 @@ def accept(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -> 
         raise NotAllowed("only the expert can accept this request", reason="not_the_expert")
     if booking.proposed_by_expert:
         raise InvalidTransition("you suggested other times; the client answers now", reason="awaiting_client")
-    _lapse_if_due(uow, booking, now)
+    _refuse_if_lapsed(booking, now)
     booking.status = move_booking(booking.status, BookingStatus.ACCEPTED)
     _spend_hold(uow, booking)
     booking.decided_at = now
@@ -296,7 +297,7 @@ def propose_times(
         raise NotAllowed("only the expert can suggest another time", reason="not_the_expert")
     if booking.status is not BookingStatus.REQUESTED:
         raise InvalidTransition(f"a {booking.status} booking cannot be moved", reason=f"booking_{booking.status}")
-    _lapse_if_due(uow, booking, now)
+    _refuse_if_lapsed(booking, now)
     if len(starts) != len(booking.meetings):
         raise PolicyViolation("suggest one time for each meeting", reason="one_time_per_meeting")
     uow.experts.lock(booking.expert_id)
@@ -323,7 +324,7 @@ def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id:
         raise NotAllowed("only the client can answer the suggested time", reason="not_the_client")
     if not booking.proposed_by_expert:
         raise InvalidTransition("there is no suggested time to answer", reason="no_proposal")
-    _lapse_if_due(uow, booking, now)
+    _refuse_if_lapsed(booking, now)
     expert = _expert(uow, booking.expert_id)
     if agree:
         booking.status = move_booking(booking.status, BookingStatus.ACCEPTED)
@@ -348,7 +349,7 @@ def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: 
     if not staff.is_staff:
         raise NotAllowed("only programme staff can triage", reason="not_staff")
     booking = _booking(uow, booking_id)
-    _lapse_if_due(uow, booking, clock.now())
+    _refuse_if_lapsed(booking, clock.now())
     booking.status = move_booking(booking.status, BookingStatus.REQUESTED)
     uow.bookings.save(booking)
     expert = _expert(uow, booking.expert_id)

@@ -261,7 +261,7 @@ class BookFlow(Flow):
                 if step != "count":
                     _stale(ctx)
                     return
-                _ask_more(ctx, expert)
+                _ask_more(ctx)
                 return
             if not rest[0].isdigit():
                 _stale(ctx)
@@ -334,7 +334,7 @@ def _stale(ctx: Context) -> None:
     elif step == "count":
         _ask_count(ctx, expert)
     elif step == "count_more":
-        _ask_more(ctx, expert)
+        _ask_more(ctx)
     elif step in ("day", "typed"):
         _ask_day(ctx, expert)
     elif step == "slot":
@@ -634,7 +634,7 @@ def _ask_count(ctx: Context, expert: Expert, lead: list[str] | None = None) -> N
     ctx.say("\n".join([*(lead or []), text]), (tuple(buttons), *((tuple(extra),) if extra else ())))
 
 
-def _ask_more(ctx: Context, expert: Expert) -> None:
+def _ask_more(ctx: Context) -> None:
     ctx.step("count_more")
     ctx.say(ctx.t("How many meetings? Type a number up to {max}.", max=_max_meetings(ctx)),
             ((ctx.step_button(ctx.t("Back to 1, 2 or 3"), NAME, "cntback"),),))

@@ -102,6 +102,7 @@ def test_a_double_press_accepts_once_and_answers_politely(uow, chat, dispatcher,
     out = eve.press(*card)  # the same button again, e.g. a second tap before the edit arrived
     assert "Already accepted ✓ “Seed deck review” with Ana is confirmed" in out and "Confirmed" not in out
     assert credits(uow, people["ana"]) == (9000, 0)
+    assert status(uow, booking_id).status == "accepted"
     assert eve.as_("ana").count("Confirmed: your session is booked.") == 1
 
 
