@@ -140,8 +140,11 @@ def _check_times(
 def request_booking(
     uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, meetings: Sequence[MeetingRequest],
     details: SessionDetails, policy: Policy = DEFAULT_POLICY, series_id: int | None = None,
+    triaged: bool = False,
 ) -> Booking:
-    """Hold the slots and the credits, and put the request in front of the expert (or staff)."""
+    """Hold the slots and the credits, and put the request in front of the expert (or staff).
+
+    triaged: staff have already looked at it (a reassignment), so it goes straight to the expert."""
     now = clock.now()
     client = _person(uow, client_id)
     expert = _expert(uow, expert_id)
@@ -167,7 +170,7 @@ def request_booking(
             id=None,
             client_id=client_id,
             expert_id=expert_id,
-            status=initial_status(mode),
+            status=BookingStatus.REQUESTED if triaged else initial_status(mode),
             details=details,
             meetings=[
                 Meeting(None, m.start, m.end, meeting_credits_milli(m.minutes, expert.rate_multiplier) if not expert.is_pro_bono else 0)
@@ -372,14 +375,8 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
     uow.bookings.save(old)
     new = request_booking(
         uow, clock, client_id=old.client_id, expert_id=expert_id,
-        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details,
+        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details, triaged=True,
     )
-    if new.status is BookingStatus.AWAITING_TRIAGE:  # staff already looked: straight to the expert
-        new.status = move_booking(new.status, BookingStatus.REQUESTED)
-        uow.bookings.save(new)
-    uow.events[:] = [e for e in uow.events if e.booking_id != new.id]
-    expert = _expert(uow, expert_id)
-    uow.events.append(Event("booking_requested", new.id, recipients=(expert.person_id or 0, new.client_id)))
     return new
 
 
