@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -117,7 +117,7 @@ class SqlOutbox:
     def pending(
         self, platform: str | None = None, person_id: int | None = None, limit: int = 100, *, chat_id: str | None = None
     ) -> list[OutboxMessage]:
-        query = select(OutboxRow).where(OutboxRow.sent_at.is_(None))
+        query = select(OutboxRow).where(OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
         if platform is not None:
             query = query.where(OutboxRow.platform == platform)
         if chat_id is not None:
@@ -127,17 +127,72 @@ class SqlOutbox:
         rows = self.session.scalars(query.order_by(OutboxRow.id).limit(limit))
         return [OutboxMessage(r.id, r.person_id, r.platform, r.chat_id, r.payload) for r in rows]
 
-    def mark_sent(self, message_id: int, at: datetime | None = None) -> bool:
+    def claim(
+        self, token: str, lease: timedelta, *, platform: str | None = None, ids: list[int] | None = None,
+        limit: int = 100,
+    ) -> list[OutboxMessage]:
+        """Lease due, unsent rows to one sender (`token`): another process skips them until the lease ends,
+        so two senders never send one row. A crashed sender's rows come back when its lease runs out."""
+        now = self.clock.now()
+        due = (OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None),
+               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+        query = select(OutboxRow.id).where(*due)
+        if platform is not None:
+            query = query.where(OutboxRow.platform == platform)
+        if ids is not None:
+            query = query.where(OutboxRow.id.in_(ids))
+        candidates = list(self.session.scalars(query.order_by(OutboxRow.id).limit(limit)))
+        if not candidates:
+            return []
+        self.session.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(candidates), *due)
+            .values(claimed_until=now + lease, claim_token=token)
+            .execution_options(synchronize_session=False)
+        )
+        rows = self.session.execute(
+            select(OutboxRow.id, OutboxRow.person_id, OutboxRow.platform, OutboxRow.chat_id, OutboxRow.payload)
+            .where(OutboxRow.id.in_(candidates), OutboxRow.claim_token == token, OutboxRow.sent_at.is_(None))
+            .order_by(OutboxRow.id)
+        )
+        return [OutboxMessage(*row) for row in rows]
+
+    def mark_sent(self, message_id: int, at: datetime | None = None, *, sent_message_id: str | None = None) -> bool:
         """True only for the first caller: a message is marked sent once."""
         return self.session.execute(
             update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None))
-            .values(sent_at=at or self.clock.now(), attempts=OutboxRow.attempts + 1)
+            .values(sent_at=at or self.clock.now(), attempts=OutboxRow.attempts + 1, claim_token=None,
+                    claimed_until=None, sent_message_id=sent_message_id)
             .execution_options(synchronize_session=False)
         ).rowcount == 1
 
-    def mark_failed(self, message_id: int, error: str) -> None:
+    def mark_failed(self, message_id: int, error: str, *, retry_at: datetime | None = None,
+                    give_up: bool = False) -> None:
+        """Count a failed attempt; retried after `retry_at` (the lease becomes the "not before"), or never."""
+        now = self.clock.now()
         self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id)
-            .values(attempts=OutboxRow.attempts + 1, last_error=error[:500])
+            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None))
+            .values(attempts=OutboxRow.attempts + 1, last_error=error[:500], claim_token=None,
+                    claimed_until=retry_at, gave_up_at=now if give_up else None)
             .execution_options(synchronize_session=False)
+        )
+
+    def release(self, message_ids: list[int], retry_at: datetime | None = None) -> None:
+        """Hand back rows this sender did not get to (without counting an attempt)."""
+        if message_ids:
+            self.session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(message_ids), OutboxRow.sent_at.is_(None))
+                .values(claim_token=None, claimed_until=retry_at)
+                .execution_options(synchronize_session=False)
+            )
+
+    def attempts(self, message_id: int) -> int:
+        return int(self.session.scalar(select(OutboxRow.attempts).where(OutboxRow.id == message_id)) or 0)
+
+    def owner_of(self, platform: str, chat_id: str, sent_message_id: str) -> int | None:
+        """Whom a message on screen was for: in a group, only that person's presses count."""
+        return self.session.scalar(
+            select(OutboxRow.person_id).where(
+                OutboxRow.platform == platform, OutboxRow.chat_id == chat_id,
+                OutboxRow.sent_message_id == sent_message_id,
+            ).order_by(OutboxRow.id.desc()).limit(1)
         )

@@ -288,7 +288,11 @@ class OutboxRow(Base):
     """Messages to send, written in the same transaction as the change that caused them."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_unsent", "sent_at", "id"),
+        Index("ix_outbox_due", "platform", "sent_at", "id"),
+        Index("ix_outbox_sent_message", "platform", "chat_id", "sent_message_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
@@ -299,3 +303,8 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # A sender leases rows before sending (also the "not before" of a retry), so processes never double-send.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    sent_message_id: Mapped[str | None] = mapped_column(String(64))  # the platform's id of what was sent
+    gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a permanent refusal: not retried
