@@ -12,7 +12,7 @@ from bot.flows.base import Notice
 from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.payloads import p
-from bot.replies import Button, Reply
+from bot.replies import Button, FileOut, Reply
 from bot.words import summary
 from storage.uow import SqlUnitOfWork
 
@@ -56,6 +56,12 @@ def request_card(booking: Booking, expert: Expert, expert_person: Person, client
     return Reply(text, buttons)
 
 
+def attachments(booking: Booking) -> list[Reply]:
+    """The files the client sent with the request, each as its own message after the card."""
+    return [Reply("", file=FileOut(ref.partition("#")[2] or "attachment", "application/octet-stream", ref=ref))
+            for ref in booking.details.attachments]
+
+
 def confirmation(booking: Booking, expert: Expert, person: Person, client: Person, *, for_expert: bool) -> Reply:
     t = _t(person)
     assert booking.id is not None
@@ -76,6 +82,7 @@ def _render(
     if name == "booking_requested":
         return [
             (expert_person, request_card(booking, expert, expert_person, client)),
+            *((expert_person, reply) for reply in attachments(booking)),
             (client, Reply(tc("Your request “{title}” is with {expert}. The slots are held for you; I will tell you "
                               "as soon as they answer (by {when} at the latest).",
                               title=title, expert=expert.name, when=tc.when(booking.expires_at)))),

@@ -3,6 +3,7 @@ so no adapter finds out at send time."""
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 
@@ -31,9 +32,26 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class FileOut:
+    """A file to send: its bytes (an .ics we made), or a reference to a file a person sent on a platform
+    ("telegram:<file_id>#<name>"), which that platform can send again without us downloading it."""
+
     name: str
     content_type: str
-    data: bytes
+    data: bytes = b""
+    ref: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"name": self.name, "type": self.content_type}
+        if self.ref:
+            out["ref"] = self.ref
+        else:
+            out["data"] = base64.b64encode(self.data).decode()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> FileOut:
+        raw = base64.b64decode(data["data"]) if "data" in data else b""
+        return cls(data["name"], data.get("type", "application/octet-stream"), raw, data.get("ref", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +70,14 @@ class Reply:
             raise ReplyTooLarge(f"more than {MAX_BUTTONS} buttons in one reply")
 
     def to_json(self) -> str:
-        return json.dumps({
+        data: dict[str, object] = {
             "text": self.text,
             "buttons": [[[b.label, b.payload] for b in row] for row in self.buttons],
             "replace": self.replace,
-        })
+        }
+        if self.file is not None:
+            data["file"] = self.file.to_dict()
+        return json.dumps(data)
 
     @classmethod
     def from_json(cls, raw: str) -> Reply:
@@ -65,6 +86,7 @@ class Reply:
             data["text"],
             tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
             data.get("replace", False),
+            FileOut.from_dict(data["file"]) if data.get("file") else None,
         )
 
 

@@ -38,15 +38,20 @@ class Context:
     notices: list[Notice] = field(default_factory=list)
     shown_wizard_buttons: bool = False  # this answer carries step buttons stamped with the next version
     refused: bool = False  # a press answered as outdated: it changed nothing
+    wizard_press: bool = False  # a press on the wizard's latest message: the answer takes its place
 
     # ---- talking
 
-    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, replace: bool = False) -> None:
-        """Long text is split; buttons go on the last piece."""
+    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, replace: bool | None = None) -> None:
+        """Long text is split; buttons go on the last piece. By default the first answer to a wizard press
+        replaces the pressed message, so a wizard edits itself in place instead of flooding the chat."""
+        if replace is None:
+            replace = self.wizard_press and not self.replies
+        replace = replace and self.incoming.press is not None
         pieces = chunk_text(text)
-        for piece in pieces[:-1]:
-            self.replies.append(Reply(piece))
-        self.replies.append(Reply(pieces[-1], buttons, replace=replace and self.incoming.press is not None))
+        for n, piece in enumerate(pieces):
+            last = n == len(pieces) - 1
+            self.replies.append(Reply(piece, buttons if last else (), replace=replace and n == 0))
 
     def notify(self, person_id: int, reply: Reply, key: str) -> None:
         self.notices.append(Notice(person_id, reply, key))
@@ -88,7 +93,9 @@ class Context:
 
     def pressed_current(self, flow: str, args: tuple[str, ...]) -> bool:
         """A wizard press made on the message this conversation is still at, in this flow."""
-        return bool(args) and self.is_current(args[0]) and self.convo.flow == flow
+        current = bool(args) and self.is_current(args[0]) and self.convo.flow == flow
+        self.wizard_press = self.wizard_press or current
+        return current
 
 
 class Flow:

@@ -85,7 +85,9 @@ class ConsoleChat:
         return out
 
     def _render(self, message_id: str, data: dict) -> list[str]:  # type: ignore[type-arg]
-        lines = [("(updated) " if data.get("edit") else "") + data["text"]]
+        lines = [("(updated) " if data.get("edit") else "") + data["text"]] if data["text"] else []
+        if data.get("file"):
+            lines.append(f"[file: {data['file']['name']}]")
         buttons = [b for row in data["buttons"] for b in row]
         if buttons:
             self._numbers, self._labels = {}, {}
