@@ -141,7 +141,10 @@ class SqlOutbox:
             query = query.where(OutboxRow.platform == platform)
         if ids is not None:
             query = query.where(OutboxRow.id.in_(ids))
-        candidates = list(self.session.scalars(query.order_by(OutboxRow.id).limit(limit)))
+        # PostgreSQL: rows another sender is leasing right now are skipped, not waited for, so concurrent
+        # senders take different rows (SQLite runs one writer at a time and ignores the clause).
+        query = query.order_by(OutboxRow.id).limit(limit).with_for_update(skip_locked=True)
+        candidates = list(self.session.scalars(query))
         if not candidates:
             return []
         self.session.execute(
