@@ -31,9 +31,12 @@ def event_notices(uow: SqlUnitOfWork, events: Iterable[Event], key_prefix: str) 
             continue
         expert_person = uow.people.get(expert.person_id)
         assert expert_person is not None
+        seen: dict[int, int] = {}
         for person, reply in _render(uow, event, booking, expert, expert_person, client):
             assert person.id is not None
-            notices.append(Notice(person.id, reply, f"{key_prefix}:e{n}:{event.name}:{person.id}"))
+            m = seen[person.id] = seen.get(person.id, -1) + 1  # a person's second message needs its own key
+            suffix = f":{m}" if m else ""
+            notices.append(Notice(person.id, reply, f"{key_prefix}:e{n}:{event.name}:{person.id}{suffix}"))
     return notices
 
 

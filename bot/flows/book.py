@@ -217,7 +217,9 @@ class BookFlow(Flow):
             if expert is not None:
                 _summary(ctx, expert, lead=[ctx.t("Attached ({count} so far).", count=len(files))])
         else:
+            # Attaching saves the draft, which makes the step's buttons on screen stale: show them again.
             ctx.say(ctx.t("Attached ({count} so far). It goes with your request.", count=len(files)))
+            _again(ctx)
 
     # ---- pressing
 
@@ -321,6 +323,11 @@ def _stale(ctx: Context) -> None:
     the current step again gives the client fresh ones instead of a dead end.
     """
     outdated(ctx)
+    _again(ctx)
+
+
+def _again(ctx: Context) -> None:
+    """Show the current step again, with buttons stamped for the version this answer saves."""
     if ctx.convo.flow != NAME:
         return
     step = ctx.convo.step
