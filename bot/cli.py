@@ -219,6 +219,71 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chat_dispatcher():  # type: ignore[no-untyped-def]
+    """The dispatcher of a chat process: notices go to every platform this deployment has a token for."""
+    from bot.dispatcher import Dispatcher
+    from bot.flows import all_flows
+    from bot.router import Router
+    from bot.settings import enabled_platforms
+
+    engine = make_engine()
+    clock = SystemClock()
+    factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
+    return Dispatcher(factory, clock, all_flows(), Router(enabled_platforms())), factory
+
+
+def _telegram_runtime(required: bool):  # type: ignore[no-untyped-def]
+    from bot.adapters.telegram.runtime import TelegramRuntime, TelegramSettings
+
+    settings = TelegramSettings.from_env()
+    if settings is None:
+        if required:
+            raise SystemExit("TELEGRAM_BOT_TOKEN is not set: nothing to run")
+        return None
+    dispatcher, factory = _chat_dispatcher()
+    return TelegramRuntime(settings, dispatcher, factory)
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    """Long polling: for a machine that Telegram cannot reach (no public URL), or development."""
+    import asyncio
+    import signal
+
+    from bot.settings import configure_logging
+
+    configure_logging()
+    runtime = _telegram_runtime(required=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.start(polling=True)
+        try:
+            await stop.wait()
+        finally:
+            await runtime.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    """The web process: Telegram's webhook (when TELEGRAM_WEBHOOK_URL is set) and /health, on $PORT."""
+    from aiohttp import web
+
+    from bot.settings import configure_logging, port
+    from bot.web import make_app
+
+    configure_logging()
+    telegram = _telegram_runtime(required=False)
+    if telegram is not None and not telegram.settings.webhook_secret:
+        raise SystemExit("TELEGRAM_WEBHOOK_SECRET must be set for the web process to accept Telegram's webhook")
+    web.run_app(make_app(telegram), host=args.host, port=args.port or port(), print=None)
+    return 0
+
+
 def cmd_i18n(args: argparse.Namespace) -> int:
     from bot.catalog import update
 
@@ -294,6 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")
     console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana); a new handle meets the bot for the first time")
     console.set_defaults(func=cmd_console)
+    sub.add_parser("telegram", help="run the Telegram bot with long polling").set_defaults(func=cmd_telegram)
+    webp = sub.add_parser("web", help="serve Telegram's webhook and /health over HTTP")
+    webp.add_argument("--host", default="0.0.0.0")
+    webp.add_argument("--port", type=int, help="default: $PORT, else 8080")
+    webp.set_defaults(func=cmd_web)
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["update"])
     i18n.set_defaults(func=cmd_i18n)

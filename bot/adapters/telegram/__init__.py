@@ -1,0 +1,1 @@
+"""The Telegram adapter: PTB updates in, outbox payloads out, within Telegram's flood limits."""

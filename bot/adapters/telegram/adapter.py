@@ -1,0 +1,85 @@
+"""Telegram over the shared dispatcher: an update becomes an event, the dispatcher commits its answer to
+the outbox, and the pump sends it. The same handler serves long polling and the webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
+
+from bot.adapters.telegram.parse import to_incoming
+from bot.delivery import OutboxPump
+from bot.dispatcher import Dispatcher, Handled
+from bot.events import Incoming
+from bot.i18n import Translator, normalise_locale
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class TelegramAdapter:
+    def __init__(
+        self, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], pump: OutboxPump, bot_username: str,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.uow_factory = uow_factory
+        self.pump = pump
+        self.bot_username = bot_username
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    async def handle(self, update: Update) -> Handled | None:
+        """Act on one update. Raises only when the event could not be recorded (the database is down),
+        so a webhook can answer 500 and Telegram delivers it again."""
+        incoming = to_incoming(update, self.bot_username)
+        query = update.callback_query
+        if incoming is None:
+            if query is not None:
+                await _answer(query)
+            return None
+        if query is not None and incoming.sender.is_group and not await asyncio.to_thread(self._meant_for, incoming):
+            await _answer(query, _stranger_text(incoming))
+            return None
+        sender = incoming.sender
+        key = (sender.chat_id, sender.user_id)
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:  # one person's events in one chat run in the order they came
+                handled = await asyncio.to_thread(self.dispatcher.handle, incoming)
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+        self.pump.hand_over(handled.messages)
+        if query is not None:
+            await _answer(query)
+        return handled
+
+    def _meant_for(self, incoming: Incoming) -> bool:
+        """In a group, a button counts only from the person its message was for."""
+        assert incoming.press is not None
+        sender = incoming.sender
+        with self.uow_factory() as uow:
+            owner = uow.outbox.owner_of("telegram", sender.chat_id, incoming.press.message_id or "")
+            if owner is None:
+                return True  # not a message we know: the flows treat it as an old one
+            person = uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
+            return person is not None and person.id == owner
+
+
+def _stranger_text(incoming: Incoming) -> str:
+    t = Translator(normalise_locale(incoming.sender.language))
+    return t("This button is for someone else.")
+
+
+async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Every press is answered, so no button keeps spinning; a query too old to answer is no error."""
+    try:
+        await query.answer(text)
+    except BadRequest as error:
+        log.info("callback %s not answered: %s", query.id, error.message)

@@ -1,0 +1,138 @@
+"""The Telegram side of a process: python-telegram-bot's Application (the Bot, its rate limiter, the
+poller), our adapter and the outbox pump, started and stopped together. Long polling and the webhook
+share everything but the way updates arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.limiter import FloodLimiter
+from bot.adapters.telegram.render import command_menu
+from bot.adapters.telegram.sender import TelegramSender
+from bot.delivery import OutboxPump
+from bot.dispatcher import Dispatcher
+from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    token: str
+    api_base_url: str = DEFAULT_API_BASE_URL
+    webhook_url: str = ""
+    webhook_secret: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> TelegramSettings | None:
+        """None when TELEGRAM_BOT_TOKEN is not set: this deployment has no Telegram bot."""
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if not token:
+            return None
+        return cls(
+            token, (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/"),
+            env.get("TELEGRAM_WEBHOOK_URL", "").strip(), env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+        )
+
+
+class TelegramRuntime:
+    def __init__(
+        self, settings: TelegramSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
+        limiter: FloodLimiter | None = None, poll_seconds: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.uow_factory = uow_factory
+        self.limiter = limiter or FloodLimiter()
+        self.application = (
+            Application.builder().token(settings.token)
+            .base_url(f"{settings.api_base_url}/bot").base_file_url(f"{settings.api_base_url}/file/bot")
+            .rate_limiter(self.limiter).concurrent_updates(256)
+            .build()
+        )
+        self.pump = OutboxPump(uow_factory, TelegramSender(self.application.bot), poll_seconds=poll_seconds)
+        self._adapter: TelegramAdapter | None = None
+        self._pump_task: asyncio.Task[None] | None = None
+        self.polling = False
+
+    @property
+    def adapter(self) -> TelegramAdapter:
+        if self._adapter is None:
+            raise RuntimeError("TelegramRuntime.start() first")
+        return self._adapter
+
+    async def start(self, *, polling: bool) -> None:
+        app = self.application
+        await app.initialize()  # getMe: also proves the token
+        self._adapter = TelegramAdapter(self.dispatcher, self.uow_factory, self.pump, app.bot.username)
+        app.add_handler(TypeHandler(Update, self._on_update))
+        await self.set_commands()
+        await app.start()
+        if polling:
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)  # removes any webhook
+            self.polling = True
+        elif self.settings.webhook_url:
+            if not self.settings.webhook_secret:
+                raise RuntimeError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
+            await app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
+                                      allowed_updates=ALLOWED_UPDATES)
+        self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
+        log.info("telegram bot @%s started (%s)", app.bot.username, "polling" if polling else "webhook")
+
+    async def stop(self) -> None:
+        task = self._pump_task
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.pump.drain()
+        app = self.application
+        if self.polling and app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def set_commands(self) -> None:
+        """The command menu in every language we have; Telegram shows the one matching the app's language."""
+        bot = self.application.bot
+        await bot.set_my_commands(command_menu(Translator(DEFAULT_LOCALE)))
+        for locale in available_locales():
+            code = locale.split("_")[0].lower()
+            if len(code) == 2:
+                await bot.set_my_commands(command_menu(Translator(locale)), language_code=code)
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.adapter.handle(update)
+
+    async def webhook(self, secret: str, body: bytes) -> int:
+        """The HTTP status to answer a webhook delivery with: 403 without the right secret; 500 (Telegram
+        retries, and the inbox drops the repeat) when the update could not be recorded."""
+        expected = self.settings.webhook_secret
+        if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
+            return 403
+        try:
+            update = Update.de_json(json.loads(body), self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return 400
+        try:
+            await self.adapter.handle(update)
+        except Exception:  # noqa: BLE001 - answered with 500 so Telegram tries again
+            log.exception("telegram update %s failed", update.update_id)
+            return 500
+        return 200

@@ -1,0 +1,166 @@
+"""Sends what the outbox holds for one platform, exactly as committed, from any number of processes.
+
+Each process leases rows before sending (so two never send the same row), sends one chat's messages in
+order and different chats at once, and marks each row sent as soon as the platform has it. A failure is
+retried with backoff, or given up when the platform says it can never work (a person who blocked the
+bot). The dispatcher hands over what it just queued, for speed; a poll picks up the rest (the scheduler's
+reminders, notices queued by another process, retries, rows of a crashed process whose lease ran out).
+
+The one gap no outbox closes: if a process dies after the platform accepted a message but before the row
+is marked sent, that message goes again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from storage.chat_repo import OutboxMessage
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    after: float | None = None  # seconds the platform asked for; None: our own backoff
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    reason: str
+
+
+class PlatformSender(Protocol):
+    platform: str
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        """Deliver one row; return the platform's id of the message that carries its buttons."""
+
+    def classify(self, error: Exception) -> Retry | GiveUp:
+        """Whether a failure is worth another try."""
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    retried: int = 0
+    gave_up: int = 0
+
+
+class OutboxPump:
+    def __init__(
+        self, uow_factory: Callable[[], SqlUnitOfWork], sender: PlatformSender, *,
+        lease: timedelta = timedelta(minutes=5), batch: int = 200, poll_seconds: float = 1.0,
+        max_attempts: int = 50, max_backoff: float = 300.0,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.sender = sender
+        self.lease = lease
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.token = uuid.uuid4().hex
+        self.stats = DeliveryStats()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[int]] = set()
+
+    # ---- entry points
+
+    def hand_over(self, messages: Iterable[OutboxMessage]) -> None:
+        """Start sending rows just committed by this process (call from the event loop)."""
+        ids = [m.id for m in messages if m.platform == self.sender.platform]
+        if ids:
+            task = asyncio.get_running_loop().create_task(self.deliver(ids))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Poll for due rows until cancelled."""
+        while True:
+            try:
+                while await self.deliver() >= self.batch:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
+                log.exception("outbox poll for %s failed", self.sender.platform)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain(self) -> None:
+        """Wait for the hand-overs in flight (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # ---- sending
+
+    async def deliver(self, ids: list[int] | None = None) -> int:
+        """Lease and send due rows (these ids, or any); returns how many were leased."""
+        claimed = await asyncio.to_thread(self._claim, ids)
+        by_chat: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for message in claimed:
+            by_chat[message.chat_id].append(message)
+        await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
+        return len(claimed)
+
+    async def _send_chat(self, messages: list[OutboxMessage]) -> None:
+        for n, message in enumerate(messages):
+            try:
+                sent_id = await self.sender.send(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - every failure is classified and recorded
+                await asyncio.to_thread(self._failed, message, error, [m.id for m in messages[n + 1:]])
+                return
+            await asyncio.to_thread(self._sent, message.id, sent_id)
+
+    # ---- bookkeeping (blocking: run in a thread)
+
+    def _claim(self, ids: list[int] | None) -> list[OutboxMessage]:
+        with self.uow_factory() as uow:
+            claimed = uow.outbox.claim(self.token, self.lease, platform=self.sender.platform, ids=ids,
+                                       limit=self.batch)
+            uow.commit()
+            return claimed
+
+    def _sent(self, message_id: int, sent_id: str | None) -> None:
+        with self.uow_factory() as uow:
+            uow.outbox.mark_sent(message_id, sent_message_id=sent_id)
+            uow.commit()
+        self.stats.sent += 1
+
+    def _failed(self, message: OutboxMessage, error: Exception, held_back: list[int]) -> None:
+        verdict = self.sender.classify(error)
+        with self.uow_factory() as uow:
+            attempts = uow.outbox.attempts(message.id) + 1
+            now = uow.clock.now()
+            if isinstance(verdict, GiveUp) or attempts >= self.max_attempts:
+                reason = verdict.reason if isinstance(verdict, GiveUp) else f"{attempts} attempts"
+                log.warning("outbox %s to %s:%s given up (%s): %s", message.id, message.platform, message.chat_id,
+                            reason, error)
+                uow.outbox.mark_failed(message.id, f"{reason}: {error}", give_up=True)
+                self.stats.gave_up += 1
+                retry_at = None  # the chat's next messages go on
+            else:
+                delay = verdict.after if verdict.after is not None else min(2.0 ** attempts, self.max_backoff)
+                retry_at = now + timedelta(seconds=delay)
+                log.info("outbox %s to %s:%s retried in %.0f s: %s", message.id, message.platform, message.chat_id,
+                         delay, error)
+                uow.outbox.mark_failed(message.id, str(error) or type(error).__name__, retry_at=retry_at)
+                self.stats.retried += 1
+            uow.outbox.release(held_back, retry_at)  # keep the chat's order: later messages wait for this one
+            uow.commit()

@@ -1,0 +1,32 @@
+"""Process-wide settings read from the environment (every one is listed, with its default, in the README)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+DEFAULT_PORT = 8080
+
+
+def enabled_platforms(env: Mapping[str, str] = os.environ) -> list[str]:
+    """The chats this deployment runs, so notices can reach people wherever they are."""
+    platforms = []
+    if env.get("TELEGRAM_BOT_TOKEN", "").strip():
+        platforms.append("telegram")
+    if env.get("SLACK_BOT_TOKEN", "").strip():
+        platforms.append("slack")
+    return platforms
+
+
+def port(env: Mapping[str, str] = os.environ) -> int:
+    raw = env.get("PORT", "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_PORT
+
+
+def configure_logging(env: Mapping[str, str] = os.environ) -> None:
+    logging.basicConfig(
+        level=env.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call is noise

@@ -1,0 +1,89 @@
+"""The web process as Telegram sees it: a real aiohttp server on 127.0.0.1, registered as the webhook
+with a secret; the fake Bot API POSTs updates to it the way Telegram does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from aiohttp import web
+
+from bot.adapters.telegram.limiter import FloodLimiter
+from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime, TelegramSettings
+from bot.dispatcher import Dispatcher
+from bot.flows import all_flows
+from bot.router import Router
+from bot.web import make_app
+from tests.adapters.telegram.harness import SECRET
+from tests.adapters.telegram.test_telegram_booking import CHEN, people
+from tests.fakes.telegram_server import FakeTelegram
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class WebProcess:
+    """bot.web.make_app served by aiohttp in a background loop, as `headstrt web` serves it."""
+
+    def __init__(self, runtime: TelegramRuntime, port: int) -> None:
+        self.runner = web.AppRunner(make_app(runtime))
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> WebProcess:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(15)
+        return self
+
+    async def _start(self) -> None:
+        await self.runner.setup()  # starts the Telegram runtime: getMe, commands, setWebhook, the pump
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram(private_limit=None) as server:
+        yield server
+
+
+def test_the_web_process_registers_its_webhook_and_answers_what_telegram_posts(uow, clock, fake):
+    people(uow)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    settings = TelegramSettings(fake.token, fake.base_url, url, SECRET)
+    runtime = TelegramRuntime(settings, Dispatcher(uow, clock, all_flows(), Router(["telegram"])), uow,
+                              limiter=FloodLimiter(private_chat=(1000, 1.0)), poll_seconds=0.05)
+    with WebProcess(runtime, port):
+        assert fake.webhook is not None and fake.webhook["url"] == url
+        assert fake.webhook.get("secret_token") == SECRET
+        assert httpx.get(f"http://127.0.0.1:{port}/health").text == "ok"
+
+        update = fake.message(CHEN, "/credits")
+        assert fake.deliver(update) == 200  # POSTed with the secret header, as Telegram does
+        fake.wait_for(lambda f: len(f.sent(CHEN)) == 1)
+        assert "Your credits: 5 available" in fake.last(CHEN).text
+
+        forged = fake.message(CHEN, "/help")
+        body = json.dumps(forged)
+        for headers in ({}, {SECRET_HEADER: "guess"}, {SECRET_HEADER: SECRET + "x"}):
+            answer = httpx.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+            assert answer.status_code == 403
+        assert httpx.post(url, content=b"not json", headers={SECRET_HEADER: SECRET}).status_code == 400
+        assert fake.deliver(update) == 200  # a redelivery is acknowledged and does nothing
+        fake.wait_for(lambda f: len(f.sent(CHEN)) == 1)
+    assert [m.text.startswith("Your credits") for m in fake.sent(CHEN)] == [True]
