@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
+POLLING_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 0.0)  # pauses after each failed attempt (about 15 s in all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,18 @@ class TelegramRuntime:
                 await bot.set_my_commands(command_menu(Translator(locale)), language_code=code)
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.adapter.handle(update)
+        """Polling has no redelivery (the offset has moved on), so an update that could not be recorded
+        (the database briefly away) is tried again here; the inbox makes a retry act once."""
+        for attempt, pause in enumerate(POLLING_RETRIES):
+            try:
+                await self.adapter.handle(update)
+                return
+            except Exception:  # noqa: BLE001 - logged, retried, and finally given up loudly
+                if attempt == len(POLLING_RETRIES) - 1:
+                    log.exception("telegram update %s dropped after %d attempts", update.update_id, attempt + 1)
+                    return
+                log.warning("telegram update %s failed; retrying in %.1f s", update.update_id, pause, exc_info=True)
+                await asyncio.sleep(pause)
 
     async def webhook(self, secret: str, body: bytes) -> int:
         """The HTTP status to answer a webhook delivery with: 403 without the right secret; 500 (Telegram

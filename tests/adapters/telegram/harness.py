@@ -52,10 +52,9 @@ class RunningBot:
         handle = adapter.handle
 
         async def counting(update: Any) -> Any:
-            try:
-                return await handle(update)
-            finally:
-                self.done.add(update.update_id)
+            handled = await handle(update)  # an update that failed is not done: it may be tried again
+            self.done.add(update.update_id)
+            return handled
 
         adapter.handle = counting  # type: ignore[method-assign]
         return self

@@ -164,3 +164,28 @@ def test_in_a_group_only_the_person_a_button_is_for_can_press_it(uow, clock, fak
         with uow() as u:
             assert u.people.by_telegram(STRANGER) is None  # a stranger's press doesn't even sign them up
         assert "How long should each meeting with Eve be?" in chen.tap_data(message_id, data)
+
+
+def test_polling_retries_an_update_the_database_could_not_take(uow, clock, fake):
+    """Polling cannot ask Telegram again, so a failed update is retried in the process (and acts once)."""
+    from sqlalchemy.exc import OperationalError
+
+    people(uow)
+    with RunningBot(fake, uow, clock, polling=True) as bot:
+        dispatcher = bot.runtime.dispatcher
+        real = dispatcher.handle
+        failures = []
+
+        def flaky(incoming):  # type: ignore[no-untyped-def]
+            if not failures:
+                failures.append(incoming.event_id)
+                raise OperationalError("SELECT 1", {}, Exception("database is restarting"))
+            return real(incoming)
+
+        dispatcher.handle = flaky  # type: ignore[method-assign]
+        chen = TgUser(bot, CHEN, "Chen")
+        update = fake.message(CHEN, "/credits")
+        bot.deliver(update)
+        bot.settle(update["update_id"], timeout=15)
+        assert failures and [m.text.startswith("Your credits") for m in fake.sent(CHEN)] == [True]
+        assert chen.screen()
