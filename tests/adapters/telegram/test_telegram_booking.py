@@ -42,11 +42,15 @@ def people(uow) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         return chen.id, eve.id
 
 
-def book_eve(chen: TgUser) -> None:
+def book_eve(chen: TgUser, *, attach: tuple[str, bytes] | None = None) -> None:
+    """The whole booking by taps and typing; `attach` sends a file right after choosing Eve."""
     out = chen.say("/book fundraising")
     assert "Eve — Seed investor" in out and "Book Eve" in chen.labels()
     out = chen.tap("Book Eve")
     assert "How long should each meeting with Eve be?" in out
+    if attach is not None:
+        out = chen.send_file(*attach)
+        assert "Attached (1 so far)" in out and "How long should each meeting with Eve be?" in out
     chen.tap(next(label for label in chen.labels() if label.startswith("30 min")))
     assert "Pick a day" in chen.tap("1")
     chen.tap("Tue 5 Mar")

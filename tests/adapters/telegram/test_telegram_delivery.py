@@ -151,64 +151,27 @@ def test_a_long_answer_is_split_within_4096_characters(uow, clock, fake):
 
 
 def test_files_go_both_ways(uow, clock, fake):
+    """A client's attachment follows the request card to the expert (by file id, no download); a file
+    we make (the .ics of issue 6) goes out as an uploaded document."""
     people(uow)
     with RunningBot(fake, uow, clock, polling=True) as bot:
-        eve = TgUser(bot, EVE, "Eve")
-        eve.say("/help")
+        TgUser(bot, EVE, "Eve").say("/help")
         chen = TgUser(bot, CHEN, "Chen")
-        chen.say("/book fundraising")
-        chen.tap("Book Eve")
-        out = chen.send_file("deck.pdf", b"%PDF-1.4 deck")
-        assert "Attached (1 so far)" in out
+        book_eve(chen, attach=("deck.pdf", b"%PDF-1.4 deck"))
         with uow() as u:
-            convo = u.conversations.load("telegram", str(CHEN), str(CHEN))
-        assert convo.data["files"][0].startswith("telegram:") and convo.data["files"][0].endswith("#deck.pdf")
-        # And a file we make (the .ics of issue 6) goes out as a document.
-        with uow() as u:
-            chen_person = u.people.by_telegram(CHEN)
-            u.outbox.add("ics", chen_person.id, "telegram", str(CHEN),
+            [booking] = u.bookings.for_person(u.people.by_telegram(CHEN).id)
+            assert [a.rsplit("#", 1)[1] for a in booking.details.attachments] == ["deck.pdf"]
+            u.outbox.add("ics", booking.client_id, "telegram", str(CHEN),
                          Reply("Your invite", file=FileOut("session.ics", "text/calendar", b"BEGIN:VCALENDAR")).to_json())
             u.commit()
         bot.runtime.pump.wake()
         bot.settle()
-    documents = [m.document for m in fake.sent(CHEN) if m.document]
-    assert [d["file_name"] for d in documents] == ["session.ics"]
-
-
-def test_the_attachment_reaches_an_expert_on_telegram_with_the_request(uow, clock, fake):
-    people(uow)
-    with RunningBot(fake, uow, clock, polling=True) as bot:
-        eve = TgUser(bot, EVE, "Eve")
-        eve.say("/help")
-        chen = TgUser(bot, CHEN, "Chen")
-        chen.say("/book fundraising")
-        chen.tap("Book Eve")
-        chen.send_file("deck.pdf", b"%PDF-1.4 deck")
-        book_eve_from_length(chen)
     card, document = fake.sent(EVE)[-2:]
-    assert "New session request from Chen" in card.text
+    assert "New session request from Chen" in card.text and "Attachments: 1" in card.text
     assert document.document is not None and document.document["file_name"] == "deck.pdf"
-
-
-def book_eve_from_length(chen: TgUser) -> None:
-    message = chen.fake.sent(CHEN)[-1]
-    labels = [b["text"] for row in (message.reply_markup or {}).get("inline_keyboard", []) for b in row]
-    if not any(label.startswith("30 min") for label in labels):
-        message_id, data = next((m.message_id, b["callback_data"]) for m in reversed(chen.fake.sent(CHEN))
-                                for row in (m.reply_markup or {}).get("inline_keyboard", []) for b in row
-                                if b["text"].startswith("30 min"))
-        chen.tap_data(message_id, data)
-    else:
-        chen.tap(next(label for label in labels if label.startswith("30 min")))
-    chen.tap("1")
-    chen.tap("Tue 5 Mar")
-    chen.tap("15:00")
-    chen.say("Deck review")
-    chen.say("Two fixes for the deck")
-    chen.tap("Skip")
-    chen.tap("Skip")
-    chen.tap("Done")
-    assert "Request sent." in chen.tap("Confirm")
+    assert document.document["file_id"] == booking.details.attachments[0].split(":", 1)[1].split("#")[0]
+    [invite] = [m.document for m in fake.sent(CHEN) if m.document]
+    assert invite["file_name"] == "session.ics"
 
 
 def test_the_command_menu_is_set_and_a_deep_link_opens_an_expert_card(uow, clock, fake):
