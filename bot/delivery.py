@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -71,6 +72,7 @@ class OutboxPump:
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[int]] = set()
+        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
 
     # ---- entry points
 
@@ -80,7 +82,13 @@ class OutboxPump:
         if ids:
             task = asyncio.get_running_loop().create_task(self.deliver(ids))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[int]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox hand-over for %s failed (the poll retries it)", self.sender.platform,
+                      exc_info=task.exception())
 
     def wake(self) -> None:
         self._wake.set()
@@ -118,10 +126,28 @@ class OutboxPump:
         return len(claimed)
 
     async def _send_chat(self, messages: list[OutboxMessage]) -> None:
+        """One chat at a time in this process, so hand-overs and polls never interleave a chat's messages."""
+        chat = messages[0].chat_id
+        lock, users = self._chats.get(chat) or (asyncio.Lock(), 0)
+        self._chats[chat] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._send_in_order(messages)
+        finally:
+            lock, users = self._chats[chat]
+            if users == 1:
+                del self._chats[chat]
+            else:
+                self._chats[chat] = (lock, users - 1)
+
+    async def _send_in_order(self, messages: list[OutboxMessage]) -> None:
         for n, message in enumerate(messages):
+            if not await asyncio.to_thread(self._renew, message.id):
+                continue  # our lease ran out and another sender has it now
             try:
                 sent_id = await self.sender.send(message)
             except asyncio.CancelledError:
+                await asyncio.shield(asyncio.to_thread(self._release, [m.id for m in messages[n:]]))
                 raise
             except Exception as error:  # noqa: BLE001 - every failure is classified and recorded
                 await asyncio.to_thread(self._failed, message, error, [m.id for m in messages[n + 1:]])
@@ -137,11 +163,31 @@ class OutboxPump:
             uow.commit()
             return claimed
 
-    def _sent(self, message_id: int, sent_id: str | None) -> None:
+    def _renew(self, message_id: int) -> bool:
         with self.uow_factory() as uow:
-            uow.outbox.mark_sent(message_id, sent_message_id=sent_id)
+            held = uow.outbox.renew(message_id, self.token, self.lease)
             uow.commit()
+            return held
+
+    def _sent(self, message_id: int, sent_id: str | None) -> None:
+        """The platform has it: recording that must not fail lightly, or the lease ends and it goes again."""
+        for pause in (0.2, 1.0, 5.0, None):
+            try:
+                with self.uow_factory() as uow:
+                    uow.outbox.mark_sent(message_id, sent_message_id=sent_id, token=self.token)
+                    uow.commit()
+                break
+            except Exception:  # noqa: BLE001 - retried, then logged: the row will be sent again
+                if pause is None:
+                    log.exception("outbox %s was sent but could not be marked; it will be sent again", message_id)
+                    return
+                time.sleep(pause)
         self.stats.sent += 1
+
+    def _release(self, message_ids: list[int]) -> None:
+        with self.uow_factory() as uow:
+            uow.outbox.release(message_ids, token=self.token)
+            uow.commit()
 
     def _failed(self, message: OutboxMessage, error: Exception, held_back: list[int]) -> None:
         verdict = self.sender.classify(error)
@@ -152,7 +198,7 @@ class OutboxPump:
                 reason = verdict.reason if isinstance(verdict, GiveUp) else f"{attempts} attempts"
                 log.warning("outbox %s to %s:%s given up (%s): %s", message.id, message.platform, message.chat_id,
                             reason, error)
-                uow.outbox.mark_failed(message.id, f"{reason}: {error}", give_up=True)
+                uow.outbox.mark_failed(message.id, f"{reason}: {error}", give_up=True, token=self.token)
                 self.stats.gave_up += 1
                 retry_at = None  # the chat's next messages go on
             else:
@@ -160,7 +206,8 @@ class OutboxPump:
                 retry_at = now + timedelta(seconds=delay)
                 log.info("outbox %s to %s:%s retried in %.0f s: %s", message.id, message.platform, message.chat_id,
                          delay, error)
-                uow.outbox.mark_failed(message.id, str(error) or type(error).__name__, retry_at=retry_at)
+                uow.outbox.mark_failed(message.id, str(error) or type(error).__name__, retry_at=retry_at,
+                                       token=self.token)
                 self.stats.retried += 1
-            uow.outbox.release(held_back, retry_at)  # keep the chat's order: later messages wait for this one
+            uow.outbox.release(held_back, retry_at, token=self.token)  # later messages wait for this one
             uow.commit()

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
 from storage.models import ConversationRow, OutboxRow, ProcessedEventRow
@@ -136,7 +136,12 @@ class SqlOutbox:
         now = self.clock.now()
         due = (OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None),
                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
-        query = select(OutboxRow.id).where(*due)
+        earlier = aliased(OutboxRow)
+        blocked = exists().where(  # a chat's messages keep their order: none overtakes one still pending
+            earlier.platform == OutboxRow.platform, earlier.chat_id == OutboxRow.chat_id, earlier.id < OutboxRow.id,
+            earlier.sent_at.is_(None), earlier.gave_up_at.is_(None), earlier.claimed_until >= now,
+        )
+        query = select(OutboxRow.id).where(*due, ~blocked)
         if platform is not None:
             query = query.where(OutboxRow.platform == platform)
         if ids is not None:
@@ -159,31 +164,43 @@ class SqlOutbox:
         )
         return [OutboxMessage(*row) for row in rows]
 
-    def mark_sent(self, message_id: int, at: datetime | None = None, *, sent_message_id: str | None = None) -> bool:
+    def renew(self, message_id: int, token: str, lease: timedelta) -> bool:
+        """Extend this sender's lease just before sending; False if the lease was lost (it ran out and
+        another sender took the row), and then this sender must not send it."""
+        now = self.clock.now()
+        return self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.claim_token == token,
+                                    OutboxRow.sent_at.is_(None), OutboxRow.claimed_until > now)
+            .values(claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+
+    def mark_sent(self, message_id: int, at: datetime | None = None, *, sent_message_id: str | None = None,
+                  token: str | None = None) -> bool:
         """True only for the first caller: a message is marked sent once."""
         return self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None))
+            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None), *_holder(token))
             .values(sent_at=at or self.clock.now(), attempts=OutboxRow.attempts + 1, claim_token=None,
                     claimed_until=None, sent_message_id=sent_message_id)
             .execution_options(synchronize_session=False)
         ).rowcount == 1
 
     def mark_failed(self, message_id: int, error: str, *, retry_at: datetime | None = None,
-                    give_up: bool = False) -> None:
+                    give_up: bool = False, token: str | None = None) -> None:
         """Count a failed attempt; retried after `retry_at` (the lease becomes the "not before"), or never."""
         now = self.clock.now()
         self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None))
+            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None), *_holder(token))
             .values(attempts=OutboxRow.attempts + 1, last_error=error[:500], claim_token=None,
                     claimed_until=retry_at, gave_up_at=now if give_up else None)
             .execution_options(synchronize_session=False)
         )
 
-    def release(self, message_ids: list[int], retry_at: datetime | None = None) -> None:
+    def release(self, message_ids: list[int], retry_at: datetime | None = None, *, token: str | None = None) -> None:
         """Hand back rows this sender did not get to (without counting an attempt)."""
         if message_ids:
             self.session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_(message_ids), OutboxRow.sent_at.is_(None))
+                update(OutboxRow).where(OutboxRow.id.in_(message_ids), OutboxRow.sent_at.is_(None), *_holder(token))
                 .values(claim_token=None, claimed_until=retry_at)
                 .execution_options(synchronize_session=False)
             )
@@ -199,3 +216,8 @@ class SqlOutbox:
                 OutboxRow.sent_message_id == sent_message_id,
             ).order_by(OutboxRow.id.desc()).limit(1)
         )
+
+
+def _holder(token: str | None) -> tuple[Any, ...]:
+    """With a token, only the sender that holds the lease may settle the row."""
+    return () if token is None else (OutboxRow.claim_token == token,)

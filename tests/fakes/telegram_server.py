@@ -419,6 +419,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._allowed_updates: list[str] = []
         self._queries: dict[str, dict[str, Any]] = {}
+        self.issued_queries: list[str] = []  # every callback query id a press created, answered or not
         self._faults: dict[str, list[_Fault]] = {}
         self._windows: dict[object, list[float]] = {}
         self._update_ids = itertools.count(100_001)
@@ -571,6 +572,7 @@ class FakeTelegram:
             query = {"id": str(next(self._query_ids)), "from": dict(person), "message": self._msg_dict(msg),
                      "chat_instance": str(abs(chat_id) * 7919 + self.bot_id), "data": data}
             self._queries[query["id"]] = query
+            self.issued_queries.append(query["id"])
             return {"update_id": next(self._update_ids), "callback_query": copy.deepcopy(query)}
 
     def deliver(self, update: dict[str, Any]) -> int | None:

@@ -26,7 +26,8 @@ def claim(uow, token: str, **kw):  # type: ignore[no-untyped-def]
 
 
 def test_two_senders_never_lease_the_same_row(uow, db):
-    queue(uow, 40)
+    for chat in range(40):
+        queue(uow, 1, chat=str(chat))
     got: dict[str, list[int]] = {}
     barrier = Barrier(4)
 
@@ -72,6 +73,24 @@ def test_sent_failed_released_and_given_up(uow, clock):
     assert [m.id for m in claim(uow, "z")] == [c]
     with uow() as u:
         assert [m.id for m in u.outbox.pending("telegram")] == [c]
+
+
+def test_a_chat_keeps_its_order_across_senders_and_retries(uow, clock):
+    first, second = queue(uow, 2)
+    with uow() as u:
+        [row] = u.outbox.claim("a", LEASE, ids=[first])
+        u.commit()
+    assert claim(uow, "b") == []  # the second waits while the first is with sender "a"
+    with uow() as u:
+        assert not u.outbox.mark_sent(first, token="b")  # only the holder settles a row
+        u.outbox.mark_failed(first, "timed out", retry_at=clock.now() + timedelta(seconds=30), token="a")
+        u.commit()
+    assert claim(uow, "b") == []  # ...and while it waits for its retry
+    clock.advance(timedelta(seconds=31))
+    assert [m.id for m in claim(uow, "b")] == [first, second]
+    with uow() as u:
+        assert u.outbox.renew(first, "b", LEASE) and not u.outbox.renew(first, "a", LEASE)
+        u.commit()
 
 
 def test_owner_of_a_sent_message(uow):

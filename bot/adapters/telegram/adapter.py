@@ -67,7 +67,7 @@ class TelegramAdapter:
         with self.uow_factory() as uow:
             owner = uow.outbox.owner_of("telegram", sender.chat_id, incoming.press.message_id or "")
             if owner is None:
-                return True  # not a message we know: the flows treat it as an old one
+                return False  # not a message we know was for them (or not recorded yet): refuse, in a group
             person = uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
             return person is not None and person.id == owner
 

@@ -170,8 +170,8 @@ class FloodLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> Result:
         max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
-        if endpoint not in COUNTED:
-            return await self._retrying(self._pause_only, callback, args, kwargs, max_retries)
+        if endpoint not in COUNTED:  # answers to presses and polling never wait for a pause on messages
+            return await self._retrying(_no_wait, callback, args, kwargs, max_retries)
         key = _chat_key(data.get("chat_id"))
         if key is None:  # an inline message edit: no chat to queue in, only the overall limit
             return await self._retrying(lambda: self._reserve(()), callback, args, kwargs, max_retries)
@@ -206,9 +206,6 @@ class FloodLimiter(BaseRateLimiter[int]):
                     cell.at = self._clock()
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    async def _pause_only(self) -> None:
-        while (wait := self._paused_until - self._clock()) > 0:
-            await self._sleep(max(wait, _MIN_SLEEP))
 
     async def _reserve(self, chat_windows: tuple[_Window, ...]) -> _Cell:
         """Wait until this chat's windows, then the overall one, have room; take a slot in all at once.
@@ -265,6 +262,10 @@ class FloodLimiter(BaseRateLimiter[int]):
         for key in [k for k, c in self._chats.items() if c.users == 0 and all(w.idle(now) for w in c.windows)]:
             del self._chats[key]
         self._sweep_at = max(_SWEEP_AT, 2 * len(self._chats))
+
+
+async def _no_wait() -> None:
+    return None
 
 
 def _chat_key(chat_id: object) -> ChatKey | None:

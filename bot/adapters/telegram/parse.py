@@ -14,17 +14,24 @@ PLATFORM = "telegram"
 REF_PREFIX = "telegram:"
 
 
-def file_ref(file_id: str, name: str) -> str:
+PHOTO = "photo:"  # a photo's file id can only be sent again as a photo ("type of file mismatch" otherwise)
+
+
+def file_ref(file_id: str, name: str, *, photo: bool = False) -> str:
     """Telegram file ids are only usable by this bot on Telegram, so the ref says so and keeps the name."""
-    return f"{REF_PREFIX}{file_id}#{name}"
+    return f"{REF_PREFIX}{PHOTO if photo else ''}{file_id}#{name}"
 
 
 def parse_file_ref(ref: str) -> tuple[str, str] | None:
     """(file_id, name) for a ref made by file_ref (the name may be missing: "file"), else None."""
     if not ref.startswith(REF_PREFIX):
         return None
-    file_id, _, name = ref[len(REF_PREFIX):].partition("#")
+    file_id, _, name = ref[len(REF_PREFIX):].removeprefix(PHOTO).partition("#")
     return (file_id, name or "file") if file_id else None
+
+
+def is_photo_ref(ref: str) -> bool:
+    return ref.startswith(REF_PREFIX + PHOTO)
 
 
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
@@ -113,5 +120,5 @@ def _attachment(message: Message) -> str | None:
         return file_ref(message.document.file_id, message.document.file_name or "file")
     if message.photo:
         largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        return file_ref(largest.file_id, "photo.jpg")
+        return file_ref(largest.file_id, "photo.jpg", photo=True)
     return None

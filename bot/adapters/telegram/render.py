@@ -12,7 +12,7 @@ from typing import Any
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
 from telegram.constants import ParseMode
 
-from bot.adapters.telegram.parse import parse_file_ref
+from bot.adapters.telegram.parse import is_photo_ref, parse_file_ref
 from bot.i18n import Translator
 
 MAX_MESSAGE_UNITS = 4096  # Telegram counts the text after entity parsing, in UTF-16 code units
@@ -24,7 +24,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 class Outgoing:
     """One Bot API call: `await getattr(bot, method)(chat_id=..., **kwargs)`."""
 
-    method: str  # "send_message" | "edit_message_text" | "send_document"
+    method: str  # "send_message" | "edit_message_text" | "send_document" | "send_photo"
     kwargs: dict[str, Any]
 
 
@@ -53,10 +53,11 @@ def plan(payload: dict[str, Any]) -> list[Outgoing]:
         else:
             calls.append(Outgoing("send_message", kwargs))
     if document is not None:
-        kwargs = {"document": document}
+        photo = file is not None and is_photo_ref(str(file.get("ref") or ""))
+        kwargs = {"photo": document} if photo else {"document": document}
         if not pieces and markup is not None:
             kwargs["reply_markup"] = markup
-        calls.append(Outgoing("send_document", kwargs))
+        calls.append(Outgoing("send_photo" if photo else "send_document", kwargs))
     return calls
 
 

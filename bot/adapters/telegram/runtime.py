@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-POLLING_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 0.0)  # pauses after each failed attempt (about 15 s in all)
+# Pauses after each failed attempt: a database failover of up to about 5 minutes loses nothing.
+POLLING_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +97,22 @@ class TelegramRuntime:
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
         log.info("telegram bot @%s started (%s)", app.bot.username, "polling" if polling else "webhook")
 
-    async def stop(self) -> None:
-        task = self._pump_task
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        await self.pump.drain()
+    async def stop(self, drain_seconds: float = 20.0) -> None:
+        """Stop taking updates, finish the ones in hand, then let the pump deliver what they queued
+        (bounded: what is left stays in the outbox for the next process)."""
         app = self.application
         if self.polling and app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        task = self._pump_task
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.pump.drain(), drain_seconds)
+        except TimeoutError:
+            log.warning("stopping with messages still in the outbox; the next process sends them")
         await app.shutdown()
 
     async def set_commands(self) -> None:

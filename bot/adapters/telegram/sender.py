@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram.render import Outgoing, plan
 from bot.delivery import GiveUp, Retry
@@ -50,6 +50,8 @@ class TelegramSender:
             return _id(result, kwargs.get("message_id"))
         if outgoing.method == "send_document":
             return _id(await self.bot.send_document(chat_id=chat_id, **kwargs), None)
+        if outgoing.method == "send_photo":
+            return _id(await self.bot.send_photo(chat_id=chat_id, **kwargs), None)
         return _id(await self.bot.send_message(chat_id=chat_id, **kwargs), None)
 
     def classify(self, error: Exception) -> Retry | GiveUp:
@@ -58,13 +60,15 @@ class TelegramSender:
             return Retry(after.total_seconds() if isinstance(after, timedelta) else float(after))
         if isinstance(error, Forbidden):  # blocked the bot, or never started it: no retry will help
             return GiveUp("forbidden")
+        if isinstance(error, ChatMigrated):  # a group became a supergroup: its old id takes nothing
+            return GiveUp(f"chat moved to {error.new_chat_id}")
         if isinstance(error, InvalidToken):
             return Retry()  # an operator fixes the token; keep the message
         if isinstance(error, BadRequest):
             return GiveUp("refused")  # a malformed message or a chat that is gone: a bug to read in the log
-        if isinstance(error, NetworkError):
+        if isinstance(error, (NetworkError, TelegramError)):
             return Retry()
-        return Retry()
+        return GiveUp("bug")  # not Telegram's answer but our own error (a bad payload): trying again repeats it
 
 
 def _id(result: Message | bool, fallback: object) -> str | None:

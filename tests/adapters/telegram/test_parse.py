@@ -96,7 +96,7 @@ def test_a_document_and_a_photo_become_file_refs():
         {"file_id": "medium", "file_unique_id": "m", "width": 320, "height": 213},
     ]
     photo = _incoming(message=_message(photo=photos))
-    assert photo is not None and photo.file_ref == file_ref("large", "photo.jpg")
+    assert photo is not None and photo.file_ref == file_ref("large", "photo.jpg", photo=True)
     assert parse_file_ref(photo.file_ref) == ("large", "photo.jpg")
     assert parse_file_ref("slack:F1") is None
     assert _incoming(message=_message(GROUP, document=document)) is None  # shared with the group, not us

@@ -108,3 +108,11 @@ def test_command_menu_fits_telegrams_rules():
     for command in commands:
         assert re.fullmatch(r"[a-z0-9_]{1,32}", command.command)
         assert 1 <= len(command.description) <= 256
+
+
+def test_a_photo_a_client_sent_goes_to_the_expert_as_a_photo() -> None:
+    ref = file_ref("AgACphoto", "photo.jpg", photo=True)
+    [call] = plan({"text": "", "buttons": [], "file": {"name": "photo.jpg", "type": "image/jpeg", "ref": ref}})
+    assert call.method == "send_photo" and call.kwargs == {"photo": "AgACphoto"}
+    [call] = plan({"text": "", "buttons": [], "file": {"name": "deck.pdf", "ref": file_ref("BQAC", "deck.pdf")}})
+    assert call.method == "send_document" and call.kwargs == {"document": "BQAC"}

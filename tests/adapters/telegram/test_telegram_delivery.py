@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bot.adapters.telegram.limiter import FloodLimiter
 from bot.replies import FileOut, Reply
@@ -122,18 +123,22 @@ def test_a_person_who_never_started_the_bot_is_given_up_not_retried_forever(uow,
     assert fake.sent(EVE) == []
 
 
-def test_pressing_the_same_button_twice_is_not_an_error(uow, clock, fake):
+def test_an_edit_that_changes_nothing_is_not_an_error(uow, clock, fake):
     people(uow)
     with RunningBot(fake, uow, clock, polling=True) as bot:
         chen = TgUser(bot, CHEN, "Chen")
         chen.say("/book fundraising")
-        message_id, data = chen.button("Book Eve")
-        chen.tap_data(message_id, data)
-        chen.tap_data(message_id, data)  # the same answer again: Telegram says "not modified"
+        chen.tap("Book Eve")
+        edits_before = len([c for c in fake.calls if c.method == "editMessageText"])
+        fake.fail_next("editMessageText", status=400, description="Bad Request: message is not modified: specified "
+                       "new message content and reply markup are exactly the same as a current content and reply "
+                       "markup of the message")
+        chen.tap(next(label for label in chen.labels() if label.startswith("30 min")))
         with uow() as u:
-            assert u.outbox.pending("telegram") == []
-    not_modified = [c for c in fake.calls if c.status == 400]
-    assert all("not modified" in c.description for c in not_modified)
+            assert u.outbox.pending("telegram") == []  # counted as shown, not retried, not given up
+            assert u.session.scalar(text("SELECT count(*) FROM outbox WHERE gave_up_at IS NOT NULL")) == 0
+    edits = [c for c in fake.calls if c.method == "editMessageText"][edits_before:]
+    assert [c.status for c in edits] == [400]
 
 
 def test_a_long_answer_is_split_within_4096_characters(uow, clock, fake):
