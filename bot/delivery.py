@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from storage.chat_repo import OutboxMessage
 from storage.uow import SqlUnitOfWork
@@ -71,8 +71,9 @@ class OutboxPump:
         self.token = uuid.uuid4().hex
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
-        self._tasks: set[asyncio.Task[int]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._in_hand = 0
 
     # ---- entry points
 
@@ -84,21 +85,25 @@ class OutboxPump:
             self._tasks.add(task)
             task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[int]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("outbox hand-over for %s failed (the poll retries it)", self.sender.platform,
+            log.error("outbox delivery for %s failed (the poll retries it)", self.sender.platform,
                       exc_info=task.exception())
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        """Poll for due rows until cancelled."""
+        """Poll for due rows until cancelled. Chats are sent to independently, so one slow chat (a group
+        at 20 a minute) never holds up the others; at most `batch` rows are in hand at a time."""
         while True:
             try:
-                while await self.deliver() >= self.batch:
-                    pass
+                while (room := self.batch - self._in_hand) > 0:
+                    claimed = await asyncio.to_thread(self._claim, None, room)
+                    self._start_chats(claimed)
+                    if len(claimed) < room:
+                        break
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
@@ -110,20 +115,37 @@ class OutboxPump:
             self._wake.clear()
 
     async def drain(self) -> None:
-        """Wait for the hand-overs in flight (tests and shutdown)."""
+        """Wait for the sends in flight (tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # ---- sending
 
     async def deliver(self, ids: list[int] | None = None) -> int:
-        """Lease and send due rows (these ids, or any); returns how many were leased."""
-        claimed = await asyncio.to_thread(self._claim, ids)
+        """Lease and send due rows (these ids, or any), waiting until they are sent; returns how many."""
+        claimed = await asyncio.to_thread(self._claim, ids, self.batch)
+        await asyncio.gather(*self._start_chats(claimed))
+        return len(claimed)
+
+    def _start_chats(self, claimed: list[OutboxMessage]) -> list[asyncio.Task[None]]:
         by_chat: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in claimed:
             by_chat[message.chat_id].append(message)
-        await asyncio.gather(*(self._send_chat(messages) for messages in by_chat.values()))
-        return len(claimed)
+        tasks = []
+        for messages in by_chat.values():
+            self._in_hand += len(messages)
+            task = asyncio.get_running_loop().create_task(self._send_chat(messages))
+            self._tasks.add(task)
+            task.add_done_callback(lambda t, n=len(messages): self._chat_done(t, n))
+            tasks.append(task)
+        return tasks
+
+    def _chat_done(self, task: asyncio.Task[None], count: int) -> None:
+        was_full = self._in_hand >= self.batch
+        self._in_hand -= count
+        self._finished(task)
+        if was_full:
+            self._wake.set()  # room for more: claim again now rather than at the next poll
 
     async def _send_chat(self, messages: list[OutboxMessage]) -> None:
         """One chat at a time in this process, so hand-overs and polls never interleave a chat's messages."""
@@ -156,10 +178,10 @@ class OutboxPump:
 
     # ---- bookkeeping (blocking: run in a thread)
 
-    def _claim(self, ids: list[int] | None) -> list[OutboxMessage]:
+    def _claim(self, ids: list[int] | None, limit: int) -> list[OutboxMessage]:
         with self.uow_factory() as uow:
             claimed = uow.outbox.claim(self.token, self.lease, platform=self.sender.platform, ids=ids,
-                                       limit=self.batch)
+                                       limit=limit)
             uow.commit()
             return claimed
 
