@@ -10,7 +10,7 @@ import platform
 import sys
 import time
 
-SUITES = ("slots", "discovery", "booking", "dispatch")
+SUITES = ("slots", "discovery", "booking", "dispatch", "telegram")
 
 
 def main(argv: list[str]) -> int:

@@ -20,10 +20,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.chat_repo import OutboxMessage
 from storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +77,32 @@ class OutboxPump:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
         self._in_hand = 0
+        self._preclaimed = False
+        self._claimed_at: dict[int, float] = {}  # monotonic time of our claim: a fresh one needs no renewal
+        self._marks: list[tuple[int, str | None]] = []  # sent, to be recorded in the next batch
+        self._marking: asyncio.Task[None] | None = None
 
     # ---- entry points
 
+    def serve(self, dispatcher: Dispatcher) -> None:
+        """Have `dispatcher` lease this platform's rows to this pump as it queues them, so a hand-over
+        needs no claim of its own."""
+        dispatcher.local_senders[self.sender.platform] = (self.token, self.lease)
+        self._preclaimed = True
+
     def hand_over(self, messages: Iterable[OutboxMessage]) -> None:
         """Start sending rows just committed by this process (call from the event loop)."""
-        ids = [m.id for m in messages if m.platform == self.sender.platform]
-        if ids:
-            task = asyncio.get_running_loop().create_task(self.deliver(ids))
-            self._tasks.add(task)
-            task.add_done_callback(self._finished)
+        mine = [m for m in messages if m.platform == self.sender.platform]
+        if not mine:
+            return
+        if self._preclaimed:
+            now = time.monotonic()
+            self._claimed_at.update((m.id, now) for m in mine)
+            self._start_chats(mine)
+            return
+        task = asyncio.get_running_loop().create_task(self.deliver([m.id for m in mine]))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -164,7 +183,9 @@ class OutboxPump:
 
     async def _send_in_order(self, messages: list[OutboxMessage]) -> None:
         for n, message in enumerate(messages):
-            if not await asyncio.to_thread(self._renew, message.id):
+            claimed_at = self._claimed_at.pop(message.id, None)
+            fresh = claimed_at is not None and time.monotonic() - claimed_at < self.lease.total_seconds() / 2
+            if not fresh and not await asyncio.to_thread(self._renew, message.id):
                 continue  # our lease ran out and another sender has it now
             try:
                 sent_id = await self.sender.send(message)
@@ -174,16 +195,34 @@ class OutboxPump:
             except Exception as error:  # noqa: BLE001 - every failure is classified and recorded
                 await asyncio.to_thread(self._failed, message, error, [m.id for m in messages[n + 1:]])
                 return
-            await asyncio.to_thread(self._sent, message.id, sent_id)
+            self._mark_sent(message.id, sent_id)
 
     # ---- bookkeeping (blocking: run in a thread)
+
+    def _mark_sent(self, message_id: int, sent_id: str | None) -> None:
+        """Deliveries are recorded in batches: one transaction for all that finished meanwhile."""
+        self._marks.append((message_id, sent_id))
+        if self._marking is None:
+            self._marking = asyncio.get_running_loop().create_task(self._record_marks())
+            self._tasks.add(self._marking)
+            self._marking.add_done_callback(self._finished)
+
+    async def _record_marks(self) -> None:
+        try:
+            while self._marks:
+                batch, self._marks = self._marks, []
+                await asyncio.to_thread(self._sent, batch)
+        finally:
+            self._marking = None
 
     def _claim(self, ids: list[int] | None, limit: int) -> list[OutboxMessage]:
         with self.uow_factory() as uow:
             claimed = uow.outbox.claim(self.token, self.lease, platform=self.sender.platform, ids=ids,
                                        limit=limit)
             uow.commit()
-            return claimed
+        now = time.monotonic()
+        self._claimed_at.update((m.id, now) for m in claimed)
+        return claimed
 
     def _renew(self, message_id: int) -> bool:
         with self.uow_factory() as uow:
@@ -191,20 +230,21 @@ class OutboxPump:
             uow.commit()
             return held
 
-    def _sent(self, message_id: int, sent_id: str | None) -> None:
-        """The platform has it: recording that must not fail lightly, or the lease ends and it goes again."""
+    def _sent(self, batch: list[tuple[int, str | None]]) -> None:
+        """The platform has them: recording that must not fail lightly, or the lease ends and they go again."""
         for pause in (0.2, 1.0, 5.0, None):
             try:
                 with self.uow_factory() as uow:
-                    uow.outbox.mark_sent(message_id, sent_message_id=sent_id, token=self.token)
+                    uow.outbox.mark_many_sent(batch, self.token)
                     uow.commit()
                 break
-            except Exception:  # noqa: BLE001 - retried, then logged: the row will be sent again
+            except Exception:  # noqa: BLE001 - retried, then logged: those rows will be sent again
                 if pause is None:
-                    log.exception("outbox %s was sent but could not be marked; it will be sent again", message_id)
+                    log.exception("outbox %s were sent but could not be marked; they will be sent again",
+                                  [i for i, _ in batch])
                     return
                 time.sleep(pause)
-        self.stats.sent += 1
+        self.stats.sent += len(batch)
 
     def _release(self, message_ids: list[int]) -> None:
         with self.uow_factory() as uow:

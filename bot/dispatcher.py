@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import DomainError
@@ -48,6 +49,8 @@ class Dispatcher:
         self.transport = transport
         self.flows = {f.name: f for f in flows}
         self.commands = {c: f for f in flows for c in f.commands}
+        # Platforms this process sends itself: their rows are leased to its sender as they are queued.
+        self.local_senders: dict[str, tuple[str, timedelta]] = {}
 
     def handle(self, incoming: Incoming) -> Handled:
         try:
@@ -160,7 +163,8 @@ class Dispatcher:
         for i, reply in enumerate(ctx.replies):
             payload = _payload(reply, target if reply.replace else None)
             key = f"{sender.platform}:{incoming.event_id}:r{i}"
-            queued = uow.outbox.add(key, ctx.person.id, sender.platform, sender.chat_id, payload)
+            queued = uow.outbox.add(key, ctx.person.id, sender.platform, sender.chat_id, payload,
+                                    claim=self.local_senders.get(sender.platform))
             if queued is not None:
                 messages.append(OutboxMessage(queued, ctx.person.id, sender.platform, sender.chat_id, payload))
         for notice in ctx.notices:
@@ -177,7 +181,8 @@ class Dispatcher:
             return []
         platform, chat_id = address
         payload = _payload(notice.reply, None)
-        queued = uow.outbox.add(f"{platform}:{notice.key}", person.id, platform, chat_id, payload)
+        queued = uow.outbox.add(f"{platform}:{notice.key}", person.id, platform, chat_id, payload,
+                                claim=self.local_senders.get(platform))
         return [] if queued is None else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
 
 

@@ -107,12 +107,28 @@ class SqlOutbox:
         self.session = session
         self.clock = clock
 
-    def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str) -> int | None:
-        """Queue once per key; None if that key was queued before."""
+    def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str, *,
+            claim: tuple[str, timedelta] | None = None) -> int | None:
+        """Queue once per key; None if that key was queued before. `claim` leases the row to a sender in
+        this same transaction (the process that queued it sends it, without another round trip)."""
+        now = self.clock.now()
+        token, until = (claim[0], now + claim[1]) if claim else (None, None)
         return insert_ignore(self.session, OutboxRow, dict(
             key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
-            created_at=self.clock.now(), attempts=0, last_error="",
+            created_at=now, attempts=0, last_error="", claim_token=token, claimed_until=until,
         ), returning="id", conflict=("key",))
+
+    def mark_many_sent(self, sent: list[tuple[int, str | None]], token: str) -> None:
+        """Record a burst of deliveries in one transaction."""
+        now = self.clock.now()
+        for message_id, sent_message_id in sent:
+            self.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None), OutboxRow.claim_token == token)
+                .values(sent_at=now, attempts=OutboxRow.attempts + 1, claim_token=None, claimed_until=None,
+                        sent_message_id=sent_message_id)
+                .execution_options(synchronize_session=False)
+            )
 
     def pending(
         self, platform: str | None = None, person_id: int | None = None, limit: int = 100, *, chat_id: str | None = None

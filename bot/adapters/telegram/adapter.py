@@ -42,6 +42,9 @@ class TelegramAdapter:
         if query is not None and incoming.sender.is_group and not await asyncio.to_thread(self._meant_for, incoming):
             await _answer(query, _stranger_text(incoming))
             return None
+        answering = None
+        if query is not None:  # stop the button's spinner at once; the answer itself edits the message
+            answering = asyncio.get_running_loop().create_task(_answer(query))
         sender = incoming.sender
         key = (sender.chat_id, sender.user_id)
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
@@ -56,8 +59,8 @@ class TelegramAdapter:
             else:
                 self._locks[key] = (lock, users - 1)
         self.pump.hand_over(handled.messages)
-        if query is not None:
-            await _answer(query)
+        if answering is not None:
+            await answering
         return handled
 
     def _meant_for(self, incoming: Incoming) -> bool:

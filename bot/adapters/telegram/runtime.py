@@ -65,9 +65,12 @@ class TelegramRuntime:
             Application.builder().token(settings.token)
             .base_url(f"{settings.api_base_url}/bot").base_file_url(f"{settings.api_base_url}/file/bot")
             .rate_limiter(self.limiter).concurrent_updates(256)
+            # httpx walks its whole pool on every request: a modest pool is faster than the default 256.
+            .connection_pool_size(32)
             .build()
         )
         self.pump = OutboxPump(uow_factory, TelegramSender(self.application.bot), poll_seconds=poll_seconds)
+        self.pump.serve(dispatcher)
         self._adapter: TelegramAdapter | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self.polling = False
