@@ -142,7 +142,7 @@ class Dispatcher:
     # ---- who is this
 
     def _identify(self, uow: SqlUnitOfWork, sender: Sender) -> tuple[Person, bool]:
-        person = _find(uow, sender)
+        person = find_person(uow, sender)
         if person is not None:
             return person, False
         handle = sender.user_id.lower() if sender.platform == "console" else _free_handle(uow, sender)
@@ -214,7 +214,8 @@ def _payload(reply: Reply, edit: str | None) -> str:
     return json.dumps(data)
 
 
-def _find(uow: SqlUnitOfWork, sender: Sender) -> Person | None:
+def find_person(uow: SqlUnitOfWork, sender: Sender) -> Person | None:
+    """The person behind a platform account, if we know them."""
     if sender.platform == "telegram":
         return uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
     if sender.platform == "slack":

@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from bot.adapters.telegram.parse import to_incoming
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, Handled
+from bot.serial import SerialDispatch
 from bot.events import Incoming
 from bot.i18n import Translator, normalise_locale
 from storage.uow import SqlUnitOfWork
@@ -28,7 +29,7 @@ class TelegramAdapter:
         self.uow_factory = uow_factory
         self.pump = pump
         self.bot_username = bot_username
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self.dispatch = SerialDispatch(dispatcher, pump)
 
     async def handle(self, update: Update) -> Handled | None:
         """Act on one update. Raises only when the event could not be recorded (the database is down),
@@ -39,40 +40,16 @@ class TelegramAdapter:
             if query is not None:
                 await _answer(query)
             return None
-        if query is not None and incoming.sender.is_group and not await asyncio.to_thread(self._meant_for, incoming):
+        if query is not None and incoming.sender.is_group and not await asyncio.to_thread(self.dispatch.meant_for, incoming):
             await _answer(query, _stranger_text(incoming))
             return None
         answering = None
         if query is not None:  # stop the button's spinner at once; the answer itself edits the message
             answering = asyncio.get_running_loop().create_task(_answer(query))
-        sender = incoming.sender
-        key = (sender.chat_id, sender.user_id)
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:  # one person's events in one chat run in the order they came
-                handled = await asyncio.to_thread(self.dispatcher.handle, incoming)
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-        self.pump.hand_over(handled.messages)
+        handled = await self.dispatch(incoming)
         if answering is not None:
             await answering
         return handled
-
-    def _meant_for(self, incoming: Incoming) -> bool:
-        """In a group, a button counts only from the person its message was for."""
-        assert incoming.press is not None
-        sender = incoming.sender
-        with self.uow_factory() as uow:
-            owner = uow.outbox.owner_of("telegram", sender.chat_id, incoming.press.message_id or "")
-            if owner is None:
-                return False  # not a message we know was for them (or not recorded yet): refuse, in a group
-            person = uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
-            return person is not None and person.id == owner
 
 
 def _stranger_text(incoming: Incoming) -> str:

@@ -1,0 +1,45 @@
+"""Run events through the dispatcher from an async adapter: off the event loop (the dispatcher is plain
+blocking code), one person's events in one chat in the order they came, and what they queued handed to
+this process's outbox pump at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.delivery import OutboxPump
+from bot.dispatcher import Dispatcher, Handled, find_person
+from bot.events import Incoming
+
+
+class SerialDispatch:
+    def __init__(self, dispatcher: Dispatcher, pump: OutboxPump) -> None:
+        self.dispatcher = dispatcher
+        self.pump = pump
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    async def __call__(self, incoming: Incoming) -> Handled:
+        key = (incoming.sender.chat_id, incoming.sender.user_id)
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                handled = await asyncio.to_thread(self.dispatcher.handle, incoming)
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+        self.pump.hand_over(handled.messages)
+        return handled
+
+    def meant_for(self, incoming: Incoming) -> bool:
+        """In a group or channel, a button counts only from the person its message was for; a message we
+        cannot place (not recorded yet, or not ours) is refused rather than guessed."""
+        sender, press = incoming.sender, incoming.press
+        if press is None or not sender.is_group:
+            return True
+        with self.dispatcher.uow_factory() as uow:
+            owner = uow.outbox.owner_of(sender.platform, sender.chat_id, press.message_id or "")
+            person = find_person(uow, sender) if owner is not None else None
+            return person is not None and person.id == owner
