@@ -36,6 +36,9 @@ Transport = Callable[[Sequence[OutboxMessage]], None]
 class Handled:
     duplicate: bool
     messages: tuple[OutboxMessage, ...]
+    form_errors: tuple[tuple[str, str], ...] = ()  # a form's refusals, field by field; nothing was changed
+    flow: str = ""  # where the conversation is now: an adapter may offer a form for the step
+    step: str = ""
 
 
 class Dispatcher:
@@ -54,19 +57,21 @@ class Dispatcher:
 
     def handle(self, incoming: Incoming) -> Handled:
         try:
-            messages = self._handle(incoming, failure=None)
+            messages, after = self._handle(incoming, failure=None)
         except _Duplicate:
             return Handled(True, ())
+        except _FormRefused as refused:
+            return Handled(False, (), refused.errors)
         except (DomainError, ConcurrentChange) as error:  # the change is rolled back; say why, lose nothing
-            messages = self._handle(incoming, failure=error)
+            messages, after = self._handle(incoming, failure=error)
         except Exception as error:  # a bug: roll back, log it, and still answer the person
             log.exception("event %s on %s failed", incoming.event_id, incoming.sender.platform)
-            messages = self._handle(incoming, failure=error)
+            messages, after = self._handle(incoming, failure=error)
         if self.transport is not None and messages:
             self.transport(messages)
-        return Handled(False, tuple(messages))
+        return Handled(False, tuple(messages), (), after.flow, after.step)
 
-    def _handle(self, incoming: Incoming, failure: Exception | None) -> list[OutboxMessage]:
+    def _handle(self, incoming: Incoming, failure: Exception | None) -> tuple[list[OutboxMessage], Conversation]:
         uow = self.uow_factory()
         with uow:
             if not uow.inbox.first_time(incoming.sender.platform, incoming.event_id):
@@ -82,6 +87,8 @@ class Dispatcher:
                 ctx.say(explain(t, failure, person))
             else:
                 self._run(ctx, is_new)
+                if ctx.form_errors:  # refused field by field on the form itself: roll back, say nothing in chat
+                    raise _FormRefused(tuple(ctx.form_errors.items()))
                 ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id))
             if failure is None and not _kept(ctx, before):
                 if not uow.conversations.save(convo):
@@ -90,7 +97,7 @@ class Dispatcher:
                 uow.conversations.save(convo)  # a refusal leaves the state (and its buttons) as they were
             messages = self._queue(uow, ctx, incoming)
             uow.commit()
-            return messages
+            return messages, convo
 
     # ---- routing an event to a flow
 
@@ -101,7 +108,10 @@ class Dispatcher:
             assert isinstance(start, StartFlow)
             start.welcome(ctx, then=incoming.args if incoming.command == "start" else "")
             return
-        if incoming.kind == "command":
+        if incoming.kind == "form":
+            flow = self.flows.get(ctx.convo.flow)
+            (flow or Flow()).on_form(ctx, dict(incoming.form or ()))
+        elif incoming.kind == "command":
             self._command(ctx, incoming.command or "", incoming.args)
         elif incoming.kind == "press":
             assert incoming.press is not None
@@ -192,6 +202,12 @@ _GREETING = re.compile(r"\W*(hi|hello|hey|hallo|hola|namaste|good (morning|after
 
 class _Duplicate(Exception):
     pass
+
+
+class _FormRefused(Exception):
+    def __init__(self, errors: tuple[tuple[str, str], ...]) -> None:
+        super().__init__("form refused")
+        self.errors = errors
 
 
 def _state(convo: Conversation) -> tuple[object, ...]:

@@ -33,9 +33,13 @@ class Incoming:
     args: str = ""
     press: Press | None = None
     file_ref: str | None = None  # an attachment the person sent (platform file id or path)
+    # Several answers at once, from a form the platform showed (a Slack modal): (field, text) pairs.
+    form: tuple[tuple[str, str], ...] | None = None
 
     @property
     def kind(self) -> str:
+        if self.form is not None:
+            return "form"
         if self.press is not None:
             return "press"
         if self.command is not None:

@@ -39,6 +39,7 @@ class Context:
     shown_wizard_buttons: bool = False  # this answer carries step buttons stamped with the next version
     refused: bool = False  # a press answered as outdated: it changed nothing
     wizard_press: bool = False  # a press on the wizard's latest message: the answer takes its place
+    form_errors: dict[str, str] = field(default_factory=dict)  # field -> why, shown next to it on the form
 
     # ---- talking
 
@@ -115,6 +116,10 @@ class Flow:
 
     def on_file(self, ctx: Context, ref: str) -> None:
         ctx.say(ctx.t("I can only take files while you add details to a booking request."))
+
+    def on_form(self, ctx: Context, fields: dict[str, str]) -> None:
+        """A form answered at once (a Slack modal); errors go to ctx.form_errors, shown next to each field."""
+        ctx.form_errors["title"] = ctx.t("This form is out of date: please carry on in the chat.")
 
 
 def outdated(ctx: Context) -> None:

@@ -68,6 +68,8 @@ _MARGIN = timedelta(days=1)  # busy time around the horizon, for buffers and the
 # Steps where a time is being chosen: slot presses and typed times are accepted in all of them.
 _TIME_STEPS = frozenset({"day", "slot", "typed"})
 _DETAIL_STEPS = ("title", "outcome", "intro", "context", "files")
+FORM_STEPS = ("title", "outcome", "intro", "context")  # the steps a details form answers at once
+_FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "context": "context"}
 
 
 # ---------------------------------------------------------------- what one event needs about the expert
@@ -220,6 +222,34 @@ class BookFlow(Flow):
             # Attaching saves the draft, which makes the step's buttons on screen stale: show them again.
             ctx.say(ctx.t("Attached ({count} so far). It goes with your request.", count=len(files)))
             _again(ctx)
+
+    def on_form(self, ctx: Context, fields: dict[str, str]) -> None:
+        """Title, outcome, intro and context at once (Slack's modal): the same rules as typing them one by
+        one, refused field by field, and the chosen times checked again, since they may have gone meanwhile."""
+        t = ctx.t
+        expert = _expert(ctx)
+        if ctx.convo.flow != NAME or ctx.convo.step not in FORM_STEPS or expert is None:
+            super().on_form(ctx, fields)
+            return
+        draft = SessionDetails(fields.get("title", ""), fields.get("outcome", ""),
+                               context=fields.get("context", ""), intro_note=fields.get("intro", ""))
+        try:
+            clean = validate_details(draft)
+        except InvalidSession as error:
+            field = _FORM_FIELD_OF.get(error.reason.split("_", 1)[0], "title")
+            message = explain(t, error, ctx.person)
+            if error.reason in ("intro_note_too_long", "context_too_long"):
+                message = t("Please keep this shorter ({max} characters at most); yours has {count}.",
+                            max=error.context.get("limit"), count=len(fields.get(field, "")))
+            ctx.form_errors[field] = message
+            return
+        gone = _times_gone(ctx, expert)
+        if gone:
+            ctx.form_errors["title"] = t("Sorry, {when} was just taken. Close this form to pick another time.",
+                                         when=t.both(gone, expert.timezone))
+            return
+        ctx.data.update(title=clean.title, outcome=clean.outcome, intro=clean.intro_note, context=clean.context)
+        _ask_detail(ctx, expert, "files", lead=[t("Thanks, the details are in: “{title}”.", title=clean.title)])
 
     # ---- pressing
 
@@ -927,6 +957,19 @@ def _ask_detail(ctx: Context, expert: Expert, step: str, lead: list[str] | None 
                        "you have added everything, or if there is nothing to attach."))
         buttons = ((ctx.step_button(t("Done"), NAME, "done"),),)
     ctx.say("\n".join(lines), buttons)
+
+
+def _times_gone(ctx: Context, expert: Expert) -> datetime | None:
+    """The first chosen time another booking has taken since it was picked, if any."""
+    assert expert.id is not None
+    now = ctx.clock.now()
+    schedule = ctx.uow.experts.schedule(expert.id)
+    busy = ctx.uow.experts.busy(expert.id, now - _MARGIN, now + schedule.rules.horizon + _MARGIN)
+    minutes = timedelta(minutes=int(ctx.data.get("len") or 0))
+    for at in sorted(_picked(ctx)):
+        if check_slot(schedule, busy, at, minutes, now) is not None:
+            return at
+    return None
 
 
 def _next_detail(ctx: Context, expert: Expert, step: str) -> None:
