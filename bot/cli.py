@@ -244,6 +244,54 @@ def _telegram_runtime(required: bool):  # type: ignore[no-untyped-def]
     return TelegramRuntime(settings, dispatcher, factory)
 
 
+def _slack_runtime(required: bool, socket_mode: bool = False):  # type: ignore[no-untyped-def]
+    from bot.adapters.slack.runtime import SlackRuntime, SlackSettings
+
+    settings = SlackSettings.from_env()
+    if settings is None:
+        if required:
+            raise SystemExit("SLACK_BOT_TOKEN is not set: nothing to run")
+        return None
+    if socket_mode and not settings.app_token:
+        raise SystemExit("SLACK_APP_TOKEN (xapp-...) is required for Socket Mode")
+    if not socket_mode and not settings.signing_secret:
+        raise SystemExit("SLACK_SIGNING_SECRET must be set for the web process to accept Slack's requests")
+    dispatcher, factory = _chat_dispatcher()
+    return SlackRuntime(settings, dispatcher, factory, socket_mode=socket_mode)
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    """Socket Mode: Slack over a websocket the app opens, for hosts Slack cannot reach."""
+    import asyncio
+    import signal
+
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.settings import configure_logging
+
+    if not args.socket:
+        raise SystemExit("use `headstrt web` for Slack over HTTP, or `headstrt slack --socket` for Socket Mode")
+    configure_logging()
+    runtime = _slack_runtime(required=True, socket_mode=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        handler = AsyncSocketModeHandler(runtime.app, runtime.settings.app_token)
+        await runtime.start()
+        await handler.connect_async()
+        try:
+            await stop.wait()
+        finally:
+            await handler.close_async()
+            await runtime.stop()
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_telegram(args: argparse.Namespace) -> int:
     """Long polling: for a machine that Telegram cannot reach (no public URL), or development."""
     import asyncio
@@ -270,7 +318,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    """The web process: Telegram's webhook (when TELEGRAM_WEBHOOK_URL is set) and /health, on $PORT."""
+    """The web process: Telegram's webhook, Slack's /slack/events (each when configured) and /health, on $PORT."""
     from aiohttp import web
 
     from bot.settings import configure_logging, port
@@ -280,7 +328,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     telegram = _telegram_runtime(required=False)
     if telegram is not None and not telegram.settings.webhook_secret:
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET must be set for the web process to accept Telegram's webhook")
-    web.run_app(make_app(telegram), host=args.host, port=args.port or port(), print=None)
+    slack = _slack_runtime(required=False)
+    web.run_app(make_app(telegram, slack), host=args.host, port=args.port or port(), print=None)
     return 0
 
 
@@ -360,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana); a new handle meets the bot for the first time")
     console.set_defaults(func=cmd_console)
     sub.add_parser("telegram", help="run the Telegram bot with long polling").set_defaults(func=cmd_telegram)
-    webp = sub.add_parser("web", help="serve Telegram's webhook and /health over HTTP")
+    slackp = sub.add_parser("slack", help="run the Slack app in Socket Mode (HTTP mode is `headstrt web`)")
+    slackp.add_argument("--socket", action="store_true", help="connect with SLACK_APP_TOKEN over Socket Mode")
+    slackp.set_defaults(func=cmd_slack)
+    webp = sub.add_parser("web", help="serve Telegram's webhook, Slack's requests and /health over HTTP")
     webp.add_argument("--host", default="0.0.0.0")
     webp.add_argument("--port", type=int, help="default: $PORT, else 8080")
     webp.set_defaults(func=cmd_web)

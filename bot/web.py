@@ -1,5 +1,5 @@
-"""The web process: one aiohttp server for the platforms that push to us (Telegram's webhook; Slack's
-events come in issue 5) and a health check. Any number of web processes can run: every event is
+"""The web process: one aiohttp server for the platforms that push to us (Telegram's webhook, Slack's
+events, commands and interactions) and a health check. Any number of web processes can run: every event is
 deduplicated in the database and every message leaves through the leased outbox."""
 
 from __future__ import annotations
@@ -8,17 +8,29 @@ import logging
 
 from aiohttp import web
 
+from bot.adapters.slack.runtime import SlackRuntime
 from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime
 
 log = logging.getLogger(__name__)
 
 TELEGRAM = web.AppKey("telegram", TelegramRuntime)
+SLACK = web.AppKey("slack", SlackRuntime)
 MAX_BODY = 1024 * 1024  # an update is a few kB; refuse anything huge before parsing it
 
 
-def make_app(telegram: TelegramRuntime | None) -> web.Application:
+def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/health", _health)
+    if slack is not None:
+        app[SLACK] = slack
+        app.router.add_post("/slack/events", _slack)
+
+        async def slack_lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
+            await slack.start()
+            yield
+            await slack.stop()
+
+        app.cleanup_ctx.append(slack_lifecycle)
     if telegram is not None:
         app[TELEGRAM] = telegram
         app.router.add_post("/telegram/webhook", _telegram_webhook)
@@ -40,3 +52,7 @@ async def _telegram_webhook(request: web.Request) -> web.Response:
     runtime = request.app[TELEGRAM]
     status = await runtime.webhook(request.headers.get(SECRET_HEADER, ""), await request.read())
     return web.Response(status=status)
+
+
+async def _slack(request: web.Request) -> web.Response:
+    return await request.app[SLACK].http(request)

@@ -98,7 +98,7 @@ def _strip_mention(text: str, bot_ids: set[str]) -> str:
     """"<@U0BOT> book pricing" is "book pricing"; a mention of this bot later in the text goes too."""
     text = _LEADING_MENTION.sub("", text, count=1)
     for bot_id in bot_ids:
-        text = re.sub(rf"<@{re.escape(bot_id)}(?:\|[^>]*)?>", " ", text)
+        text = re.sub(rf"<@{re.escape(bot_id)}(?:\|[^>]*)?>[,:]?", " ", text)
     return " ".join(text.split())
 
 

@@ -1,0 +1,263 @@
+"""The Slack side of a process: slack-bolt's AsyncApp (request signatures, acknowledgements, Socket
+Mode), our listeners over the shared dispatcher, the details modal, App Home, and the outbox pump.
+
+Every request is acknowledged first and worked on after, so Slack always gets its answer within 3
+seconds; only the modal's submission waits for the flow, because its inline errors go in the ack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.sessions import OUTCOME_MAX, TEXT_MAX, TITLE_MAX
+from bot.adapters.slack.blocks import escape, messages
+from bot.adapters.slack.parse import PLATFORM, from_action, from_command, from_event
+from bot.adapters.slack.sender import SlackSender
+from bot.delivery import OutboxPump
+from bot.dispatcher import Dispatcher, find_person
+from bot.events import Incoming, Sender
+from bot.flows.book import FORM_STEPS
+from bot.home import home_replies
+from bot.i18n import Translator, normalise_locale
+from bot.serial import SerialDispatch
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DETAILS = "details"  # the modal's callback_id
+# The modal's inputs: block_id and action_id are the form field's name.
+FIELDS = ("title", "outcome", "intro", "context")
+MAX_HOME_BLOCKS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    bot_token: str
+    signing_secret: str = ""
+    app_token: str = ""
+    api_url: str = DEFAULT_API_URL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SlackSettings | None:
+        """None when SLACK_BOT_TOKEN is not set: this deployment has no Slack app."""
+        token = env.get("SLACK_BOT_TOKEN", "").strip()
+        if not token:
+            return None
+        url = (env.get("SLACK_API_URL") or DEFAULT_API_URL).strip()
+        return cls(token, env.get("SLACK_SIGNING_SECRET", "").strip(), env.get("SLACK_APP_TOKEN", "").strip(),
+                   url if url.endswith("/") else url + "/")
+
+
+class SlackRuntime:
+    def __init__(
+        self, settings: SlackSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
+        poll_seconds: float = 1.0, socket_mode: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.uow_factory = uow_factory
+        self.client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+        if not socket_mode and not settings.signing_secret:
+            raise RuntimeError("SLACK_SIGNING_SECRET is required to accept Slack's HTTP requests")
+        self.app = AsyncApp(
+            client=self.client, signing_secret=settings.signing_secret or None,
+            request_verification_enabled=not socket_mode, process_before_response=False,
+        )
+        self.pump = OutboxPump(uow_factory, SlackSender(self.client), poll_seconds=poll_seconds)
+        self.pump.serve(dispatcher)
+        self.dispatch = SerialDispatch(dispatcher, self.pump)
+        self._known: set[str] = set()  # Slack users already introduced (a person exists)
+        self._pump_task: asyncio.Task[None] | None = None
+        self._listen()
+
+    # ---- lifecycle
+
+    async def start(self) -> None:
+        self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
+
+    async def stop(self, drain_seconds: float = 20.0) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            await asyncio.gather(self._pump_task, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.pump.drain(), drain_seconds)
+        except TimeoutError:
+            log.warning("stopping with Slack messages still in the outbox; the next process sends them")
+
+    async def http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: Bolt checks the signature (401 otherwise) and acknowledges."""
+        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+
+    # ---- listeners
+
+    def _listen(self) -> None:
+        app = self.app
+        app.command(re.compile(r"^/.+"))(self._on_command)
+        app.event("message")(self._on_event)
+        app.event("app_mention")(self._on_event)
+        app.event("app_home_opened")(self._on_home)
+        app.action(re.compile(r".*"))(self._on_action)
+        app.view(DETAILS)(self._on_details)
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await self._run(from_command(body), body.get("trigger_id"))
+
+    async def _on_event(self, body: dict[str, Any]) -> None:
+        incoming = from_event(body)
+        if incoming is not None:
+            await self._run(incoming, None)
+
+    async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        incoming = from_action(body)
+        if incoming is None:
+            return
+        if not await asyncio.to_thread(self.dispatch.meant_for, incoming):
+            sender = incoming.sender
+            t = Translator(normalise_locale(sender.language))
+            await self.client.chat_postEphemeral(channel=sender.chat_id, user=sender.user_id,
+                                                 text=escape(t("This button is for someone else.")))
+            return
+        await self._run(incoming, body.get("trigger_id"))
+
+    async def _on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = str(event.get("user") or "")
+        sender = await self._introduce(Sender(PLATFORM, user, user))
+        view = await asyncio.to_thread(self._home_view, sender)
+        if view is not None:
+            await self.client.views_publish(user_id=user, view=view)
+
+    async def _on_details(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view.get("state", {}).get("values", {})
+        fields = tuple((name, str((values.get(name, {}).get(name) or {}).get("value") or "").strip())
+                       for name in FIELDS)
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = str(body.get("user", {}).get("id") or "")
+        sender = await self._introduce(Sender(PLATFORM, user, str(meta.get("chat") or user)))
+        handled = await self.dispatch(Incoming(sender, f"view:{view.get('id')}:{uuid.uuid4().hex}", form=fields))
+        if handled.form_errors:
+            await ack(response_action="errors", errors=dict(handled.form_errors))
+        else:
+            await ack()
+
+    # ---- the work after the ack
+
+    async def _run(self, incoming: Incoming, trigger_id: str | None) -> None:
+        incoming = _with_sender(incoming, await self._introduce(incoming.sender))
+        handled = await self.dispatch(incoming)
+        if trigger_id and handled.flow == "book" and handled.step == FORM_STEPS[0]:
+            await self._open_details(trigger_id, incoming.sender)
+
+    async def _introduce(self, sender: Sender) -> Sender:
+        """Someone new: their name, timezone and language from users.info, so times are right from the start."""
+        if sender.user_id in self._known:
+            return sender
+        known = await asyncio.to_thread(self._exists, sender)
+        if known:
+            self._known.add(sender.user_id)
+            return sender
+        try:
+            user = (await self.client.users_info(user=sender.user_id, include_locale=True))["user"]
+        except SlackApiError as error:
+            log.warning("users.info for %s failed: %s", sender.user_id, error.response.get("error"))
+            return sender
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+        return Sender(PLATFORM, sender.user_id, sender.chat_id, str(name or sender.display_name),
+                      user.get("locale") or sender.language, user.get("tz") or sender.timezone, sender.is_group)
+
+    def _exists(self, sender: Sender) -> bool:
+        with self.uow_factory() as uow:
+            return find_person(uow, sender) is not None
+
+    async def _open_details(self, trigger_id: str, sender: Sender) -> None:
+        """The booking's text questions as one modal; typing them in the chat still works if it fails."""
+        locale, tz = await asyncio.to_thread(self._person_locale, sender)
+        t = Translator(locale, tz)
+        view = details_view(t, sender.chat_id)
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            log.info("details modal not opened (%s); the chat asks instead", error.response.get("error"))
+
+    def _person_locale(self, sender: Sender) -> tuple[str, str]:
+        with self.uow_factory() as uow:
+            person = find_person(uow, sender)
+            return (person.locale, person.timezone) if person else ("en", "UTC")
+
+    def _home_view(self, sender: Sender) -> dict[str, Any] | None:
+        with self.uow_factory() as uow:
+            person = find_person(uow, sender)
+            if person is None:
+                return None
+            replies = home_replies(uow, self.dispatcher.clock, person, sender)
+        blocks: list[dict[str, Any]] = []
+        for n, reply in enumerate(replies):
+            for message in messages(json.loads(reply.to_json())):
+                for block in message.blocks:
+                    blocks.append(_renamed(block, n))
+            blocks.append({"type": "divider", "block_id": f"d{n}"})
+        if len(blocks) > MAX_HOME_BLOCKS:
+            blocks = blocks[:MAX_HOME_BLOCKS]
+        return {"type": "home", "blocks": blocks}
+
+
+def details_view(t: Translator, chat_id: str) -> dict[str, Any]:
+    def field(name: str, label: str, *, optional: bool, multiline: bool, max_length: int, hint: str) -> dict[str, Any]:
+        return {
+            "type": "input", "block_id": name, "optional": optional,
+            "label": {"type": "plain_text", "text": label},
+            "hint": {"type": "plain_text", "text": hint},
+            "element": {"type": "plain_text_input", "action_id": name, "multiline": multiline,
+                        "max_length": max_length},
+        }
+
+    return {
+        "type": "modal", "callback_id": DETAILS, "private_metadata": json.dumps({"chat": chat_id}),
+        "title": {"type": "plain_text", "text": t("Session details")[:24]},
+        "submit": {"type": "plain_text", "text": t("Continue")[:24]},
+        "close": {"type": "plain_text", "text": t("Cancel")[:24]},
+        "blocks": [
+            field("title", t("Title"), optional=False, multiline=False, max_length=TITLE_MAX,
+                  hint=t("For example “Fundraising strategy advice”.")),
+            field("outcome", t("Desired outcome"), optional=False, multiline=True, max_length=OUTCOME_MAX,
+                  hint=t("Something meaningful yet achievable: a clear ask is more likely to be accepted.")),
+            field("intro", t("Intro note (optional)"), optional=True, multiline=True, max_length=TEXT_MAX,
+                  hint=t("Break the ice and greet your mentor.")),
+            field("context", t("Context (optional)"), optional=True, multiline=True, max_length=TEXT_MAX,
+                  hint=t("Your background, where you are now, your questions, anything to read first.")),
+        ],
+    }
+
+
+def _renamed(block: dict[str, Any], n: int) -> dict[str, Any]:
+    """Block and action ids must be unique in a view; each reply numbers its own from 0."""
+    block = dict(block)
+    if "block_id" in block:
+        block["block_id"] = f"r{n}{block['block_id']}"
+    if block.get("type") == "actions":
+        block["elements"] = [{**e, "action_id": f"r{n}{e['action_id']}"} for e in block["elements"]]
+    return block
+
+
+def _with_sender(incoming: Incoming, sender: Sender) -> Incoming:
+    return replace(incoming, sender=sender)
