@@ -83,6 +83,7 @@ class SlackRuntime:
         self.pump.serve(dispatcher)
         self.dispatch = SerialDispatch(dispatcher, self.pump)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
+        self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
         self._pump_task: asyncio.Task[None] | None = None
         self._listen()
 
@@ -92,6 +93,10 @@ class SlackRuntime:
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
     async def stop(self, drain_seconds: float = 20.0) -> None:
+        for _ in range(int(drain_seconds * 20)):  # let acknowledged work finish and queue its messages
+            if not self.busy:
+                break
+            await asyncio.sleep(0.05)
         if self._pump_task is not None:
             self._pump_task.cancel()
             await asyncio.gather(self._pump_task, return_exceptions=True)
@@ -141,10 +146,13 @@ class SlackRuntime:
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
-        sender = await self._introduce(Sender(PLATFORM, user, user))
-        view = await asyncio.to_thread(self._home_view, sender)
-        if view is not None:
-            await self.client.views_publish(user_id=user, view=view)
+        self.busy += 1
+        try:
+            await self._introduce(Sender(PLATFORM, user, user))
+            view = await asyncio.to_thread(self._home_view, Sender(PLATFORM, user, user))
+            await self.client.views_publish(user_id=user, view=view or self._welcome_home())
+        finally:
+            self.busy -= 1
 
     async def _on_details(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
@@ -162,10 +170,14 @@ class SlackRuntime:
     # ---- the work after the ack
 
     async def _run(self, incoming: Incoming, trigger_id: str | None) -> None:
-        incoming = _with_sender(incoming, await self._introduce(incoming.sender))
-        handled = await self.dispatch(incoming)
-        if trigger_id and handled.flow == "book" and handled.step == FORM_STEPS[0]:
-            await self._open_details(trigger_id, incoming.sender)
+        self.busy += 1
+        try:
+            incoming = _with_sender(incoming, await self._introduce(incoming.sender))
+            handled = await self.dispatch(incoming)
+            if trigger_id and handled.flow == "book" and handled.step == FORM_STEPS[0]:
+                await self._open_details(trigger_id, incoming.sender)
+        finally:
+            self.busy -= 1
 
     async def _introduce(self, sender: Sender) -> Sender:
         """Someone new: their name, timezone and language from users.info, so times are right from the start."""
@@ -219,6 +231,14 @@ class SlackRuntime:
         if len(blocks) > MAX_HOME_BLOCKS:
             blocks = blocks[:MAX_HOME_BLOCKS]
         return {"type": "home", "blocks": blocks}
+
+
+    def _welcome_home(self) -> dict[str, Any]:
+        """Someone who has never written to the app: how to start."""
+        t = Translator()
+        text = escape(t("Hello! Send me a message, or use /book, to find an expert and book a mentorship session."))
+        return {"type": "home", "blocks": [{"type": "section", "block_id": "w",
+                                            "text": {"type": "mrkdwn", "text": text}}]}
 
 
 def details_view(t: Translator, chat_id: str) -> dict[str, Any]:
