@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.lifecycle import BookingStatus
+from tests import factories as f
 from tests.adapters.slack.harness import RunningSlack, SlackUser
 from tests.adapters.telegram.harness import RunningBot, TgUser
 from tests.fakes.slack_server import FakeSlack
@@ -213,3 +214,36 @@ def test_acknowledged_within_three_seconds_while_slow_work_goes_on(uow, clock, f
         assert status == 200 and time.monotonic() - started < 1.0
         bot.settle(timeout=15)
         assert "Your credits" in ana.screen()[-1]
+
+
+def test_staff_grant_credits_from_slack_and_the_founder_hears_of_it(uow, clock, fake):
+    w = on_slack(uow)
+    with uow() as u:
+        sam = f.person(u, "sam", staff=True)
+        u.people.save(dataclasses.replace(sam, slack_user_id="U0SAM"))
+        u.commit()
+    with RunningSlack(fake, uow, clock) as bot:
+        sam_chat, ana = SlackUser(bot, "U0SAM", "Sam"), SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
+        assert "Who gets the credits?" in sam_chat.command("/grant")
+        assert "Which kind of credits" in sam_chat.say("@ana")
+        sam_chat.tap("Individual")
+        assert "Grant 1.5 credits" in sam_chat.say("1.5")
+        assert "I told them." in sam_chat.tap("Confirm grant")
+        assert "Sam granted you 1.5 credits" in ana.screen()[-1]
+        assert "Nothing is waiting for triage." in sam_chat.command("/triage")
+    with uow() as u:
+        from core.credit_service import balance
+
+        assert balance(u, w.ana).available == 3500
+
+
+def test_a_rate_limited_post_is_retried_and_sent_once(uow, clock, fake):
+    on_slack(uow)
+    fake.fail_next("chat.postMessage", status=429, retry_after=1)
+    with RunningSlack(fake, uow, clock) as bot:
+        ana = SlackUser(bot, ANA, "Ana")
+        ana.command("/credits")
+        bot.settle(timeout=15)
+        assert len(ana.screen()) == 1 and "Your credits" in ana.screen()[0]
+    posts = [c for c in fake.calls if c.method == "chat.postMessage"]
+    assert [c.status for c in posts] == [429, 200] and posts[1].at - posts[0].at >= 0.9
