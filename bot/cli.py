@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -260,11 +260,28 @@ def _slack_runtime(required: bool, socket_mode: bool = False):  # type: ignore[n
     return SlackRuntime(settings, dispatcher, factory, socket_mode=socket_mode)
 
 
-def cmd_slack(args: argparse.Namespace) -> int:
-    """Socket Mode: Slack over a websocket the app opens, for hosts Slack cannot reach."""
+def _until_signalled(start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[object]]) -> int:
+    """Run a chat process until SIGINT or SIGTERM, then stop it cleanly (what it queued is delivered)."""
     import asyncio
     import signal
 
+    async def main() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await start()
+        try:
+            await stopping.wait()
+        finally:
+            await stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_slack(args: argparse.Namespace) -> int:
+    """Socket Mode: Slack over a websocket the app opens, for hosts Slack cannot reach."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.settings import configure_logging
@@ -273,48 +290,28 @@ def cmd_slack(args: argparse.Namespace) -> int:
         raise SystemExit("use `headstrt web` for Slack over HTTP, or `headstrt slack --socket` for Socket Mode")
     configure_logging()
     runtime = _slack_runtime(required=True, socket_mode=True)
+    handlers: list[AsyncSocketModeHandler] = []
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        handler = AsyncSocketModeHandler(runtime.app, runtime.settings.app_token)
+    async def start() -> None:
+        handlers.append(AsyncSocketModeHandler(runtime.app, runtime.settings.app_token))
         await runtime.start()
-        await handler.connect_async()
-        try:
-            await stop.wait()
-        finally:
-            await handler.close_async()
-            await runtime.stop()
+        await handlers[0].connect_async()
 
-    asyncio.run(main())
-    return 0
+    async def stop() -> None:
+        if handlers:
+            await handlers[0].close_async()
+        await runtime.stop()
+
+    return _until_signalled(start, stop)
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
     """Long polling: for a machine that Telegram cannot reach (no public URL), or development."""
-    import asyncio
-    import signal
-
     from bot.settings import configure_logging
 
     configure_logging()
     runtime = _telegram_runtime(required=True)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await runtime.start(polling=True)
-        try:
-            await stop.wait()
-        finally:
-            await runtime.stop()
-
-    asyncio.run(main())
-    return 0
+    return _until_signalled(lambda: runtime.start(polling=True), runtime.stop)
 
 
 def cmd_web(args: argparse.Namespace) -> int:

@@ -50,3 +50,16 @@ def credits(uow: SqlUnitOfWork, *, amount: str, source: Source = Source.INDIVIDU
 
 def grant_once(uow: SqlUnitOfWork, *, person_id: int | None, key: str, amount: str = "1") -> bool:
     return grant(uow, key=key, amount_milli=credits_to_milli(amount), source=Source.INDIVIDUAL, person_id=person_id)
+
+
+def unsent(uow, platform: str) -> int:  # type: ignore[no-untyped-def]
+    """Outbox rows for a platform still waiting to go out (not sent, not given up)."""
+    from sqlalchemy import func, select
+
+    from storage.models import OutboxRow
+
+    with uow() as u:
+        return int(u.session.scalar(
+            select(func.count()).select_from(OutboxRow)
+            .where(OutboxRow.platform == platform, OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+        ) or 0)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
-from sqlalchemy import func, select
 
 from bot.adapters.slack.runtime import SlackRuntime, SlackSettings
 from bot.dispatcher import Dispatcher
@@ -19,8 +18,8 @@ from bot.flows import all_flows
 from bot.router import Router
 from bot.web import make_app
 from core.clock import Clock
-from storage.models import OutboxRow
 from storage.uow import SqlUnitOfWork
+from tests.factories import unsent
 from tests.fakes.slack_server import FakeSlack, all_text, buttons
 
 T = TypeVar("T")
@@ -83,11 +82,7 @@ class RunningSlack:
         raise AssertionError(f"slack not settled: busy={self.runtime.busy} unsent={self.unsent()}")
 
     def unsent(self) -> int:
-        with self.uow() as u:
-            return int(u.session.scalar(
-                select(func.count()).select_from(OutboxRow)
-                .where(OutboxRow.platform == "slack", OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
-            ) or 0)
+        return unsent(self.uow, "slack")
 
 
 class SlackUser:

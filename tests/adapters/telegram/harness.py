@@ -10,16 +10,14 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-
 from bot.adapters.telegram.limiter import FloodLimiter
 from bot.adapters.telegram.runtime import TelegramRuntime, TelegramSettings
 from bot.dispatcher import Dispatcher
 from bot.flows import all_flows
 from bot.router import Router
 from core.clock import Clock
-from storage.models import OutboxRow
 from storage.uow import SqlUnitOfWork
+from tests.factories import unsent
 from tests.fakes.telegram_server import FakeTelegram
 
 T = TypeVar("T")
@@ -91,11 +89,7 @@ class RunningBot:
         raise AssertionError(f"update {update_id} not settled: done={update_id in self.done} unsent={self.unsent()}")
 
     def unsent(self) -> int:
-        with self.uow() as u:
-            return int(u.session.scalar(
-                select(func.count()).select_from(OutboxRow)
-                .where(OutboxRow.platform == "telegram", OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
-            ) or 0)
+        return unsent(self.uow, "telegram")
 
 
 class TgUser:
