@@ -450,7 +450,7 @@ async def _our_bot(engine: Engine, fake: FakeTelegram, limiter: FloodLimiter, *,
 
 def _booked(fake: FakeTelegram, chat_id: int) -> bool:
     with fake._lock:  # noqa: SLF001 - read-only
-        return any("Request sent." in (m.text or "") for m in fake._messages.get(chat_id, {}).values())  # noqa: SLF001
+        return any("Request sent" in (m.text or "") for m in fake._messages.get(chat_id, {}).values())  # noqa: SLF001
 
 
 # ------------------------------------------------------------------------------------------ echo

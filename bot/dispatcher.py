@@ -89,7 +89,8 @@ class Dispatcher:
                 self._run(ctx, is_new)
                 if ctx.form_errors:  # refused field by field on the form itself: roll back, say nothing in chat
                     raise _FormRefused(tuple(ctx.form_errors.items()))
-                ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id))
+                ctx.notices.extend(event_notices(uow, uow.events, key_prefix=incoming.event_id,
+                                                 actor_id=person.id))
             if failure is None and not _kept(ctx, before):
                 if not uow.conversations.save(convo):
                     raise ConcurrentChange("another message changed this conversation first")

@@ -17,7 +17,10 @@ from bot.words import summary
 from storage.uow import SqlUnitOfWork
 
 
-def event_notices(uow: SqlUnitOfWork, events: Iterable[Event], key_prefix: str) -> list[Notice]:
+def event_notices(
+    uow: SqlUnitOfWork, events: Iterable[Event], key_prefix: str, actor_id: int | None = None,
+) -> list[Notice]:
+    """`actor_id`: who caused the events; the flow has already told them what they did."""
     notices: list[Notice] = []
     for n, event in enumerate(events):
         if event.booking_id is None:
@@ -32,7 +35,7 @@ def event_notices(uow: SqlUnitOfWork, events: Iterable[Event], key_prefix: str) 
         expert_person = uow.people.get(expert.person_id)
         assert expert_person is not None
         seen: dict[int, int] = {}
-        for person, reply in _render(uow, event, booking, expert, expert_person, client):
+        for person, reply in _render(uow, event, booking, expert, expert_person, client, actor_id):
             assert person.id is not None
             m = seen[person.id] = seen.get(person.id, -1) + 1  # a person's second message needs its own key
             suffix = f":{m}" if m else ""
@@ -77,22 +80,26 @@ def confirmation(booking: Booking, expert: Expert, person: Person, client: Perso
 
 
 def _render(
-    uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person
+    uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person,
+    actor_id: int | None = None,
 ) -> list[tuple[Person, Reply]]:
     tc, te = _t(client), _t(expert_person)
     name = event.name
     title = booking.details.title
     if name == "booking_requested":
-        return [
-            (expert_person, request_card(booking, expert, expert_person, client)),
-            *((expert_person, reply) for reply in attachments(booking)),
+        told = [] if actor_id == client.id else [  # a reassignment by staff: the client hears where it went
             (client, Reply(tc("Your request “{title}” is with {expert}. The slots are held for you; I will tell you "
                               "as soon as they answer (by {when} at the latest).",
                               title=title, expert=expert.name, when=tc.when(booking.expires_at)))),
         ]
+        return [
+            (expert_person, request_card(booking, expert, expert_person, client)),
+            *((expert_person, reply) for reply in attachments(booking)),
+            *told,
+        ]
     if name == "booking_triage":
         staff = uow.people.staff()
-        out: list[tuple[Person, Reply]] = [
+        out: list[tuple[Person, Reply]] = [] if actor_id == client.id else [
             (client, Reply(tc("Your request “{title}” is with your programme staff first; then it goes to {expert}. "
                               "The slots are held for you.", title=title, expert=expert.name)))]
         for member in staff:

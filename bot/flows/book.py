@@ -25,6 +25,7 @@ from core.discovery import SearchFilters, SearchQuery
 from core.discovery_service import Match, search_experts
 from core.errors import InvalidSession, NotAllowed, NotFound
 from core.experts import Expert
+from core.lifecycle import BookingStatus
 from core.pricing import session_price
 from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import (
@@ -1095,12 +1096,20 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
                               meetings=_meetings(ctx), details=details)
     ctx.finish()
     ctx.convo.data["sent"] = draft  # a second press of this Confirm is recognised
+    # One message says it all (the engine's "your request is with …" notice is not sent to the one who sent it).
+    if booking.status is BookingStatus.AWAITING_TRIAGE:
+        lines = [t("Request sent. Your programme staff look at it first; then it goes to {expert}.",
+                   expert=expert.name)]
+    else:
+        lines = [t("Request sent to {expert}. I will tell you as soon as they answer (by {when} at the latest).",
+                   expert=expert.name, when=t.when(booking.expires_at))]
     if booking.price_milli:
         left = balance(ctx.uow, _client_id(ctx)).available
-        ctx.say(t("Request sent. {credits} credits are on hold until it is answered; {available} credits are still "
-                  "available.", credits=t.credits(booking.price_milli), available=t.credits(left)))
+        lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
+                       "available.", credits=t.credits(booking.price_milli), available=t.credits(left)))
     else:
-        ctx.say(t("Request sent. The session is free."))
+        lines.append(t("The session is free."))
+    ctx.say("\n".join(lines))
 
 
 def _int(text: str) -> int | None:

@@ -107,8 +107,9 @@ def test_a_founder_books_a_compensated_expert_with_programme_credits(uow, chat):
     assert "[1] Confirm  [2] Change time  [3] Cancel" in out
     assert bookings_of(uow, w.ana) == []  # nothing is held before Confirm
     out = ana.say("Confirm")
-    assert "Request sent. 0.5 credits are on hold" in out and "1.5 credits are still available" in out
-    assert "Your request “Seed round plan” is with Eve" in out  # the dispatcher's confirmation
+    assert "Request sent to Eve. I will tell you as soon as they answer (by Tue 5 Mar 2030" in out
+    assert "0.5 credits are on hold until it is answered; 1.5 credits are still available." in out
+    assert "Your request “Seed round plan” is with Eve" not in out  # one message, not two
     [booking] = bookings_of(uow, w.ana)
     assert booking.status is BookingStatus.REQUESTED and booking.expert_id == w.eve
     assert [(m.start, m.minutes, m.status) for m in booking.meetings] == [(TUE_0930, 30, MeetingStatus.HELD)]
@@ -140,7 +141,8 @@ def test_a_pro_bono_booking_is_one_free_15_minute_meeting(uow, chat):
     ana.say("Skip")
     out = ana.say("Done")
     assert "Price: free (pro-bono)" in out and "15 min" in out and "[1] Confirm" in out
-    assert "Request sent. The session is free." in ana.say("Confirm")
+    out = ana.say("Confirm")
+    assert "Request sent to Pat." in out and "The session is free." in out
     [booking] = bookings_of(uow, w.ana)
     assert booking.expert_id == w.pat and booking.price_milli == 0 and booking.status is BookingStatus.REQUESTED
     assert [m.minutes for m in booking.meetings] == [15]

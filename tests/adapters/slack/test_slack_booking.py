@@ -60,7 +60,7 @@ def book_eve(bot: RunningSlack, ana: SlackUser, *, title: str = "Seed plan") -> 
     assert "the details are in" in "\n".join(ana.screen())
     ana.tap("Done")
     out = ana.tap("Confirm")
-    assert "Request sent." in out
+    assert "Request sent to Eve" in out
 
 
 def test_a_founder_books_on_slack_and_the_expert_accepts_on_slack(uow, clock, fake):

@@ -64,7 +64,7 @@ def book_eve(chen: TgUser, *, attach: tuple[str, bytes] | None = None) -> None:
     out = chen.tap("Done")
     assert "Please check your request to Eve:" in out and "“Seed <b>round</b> & plan”" in out
     out = chen.tap("Confirm")
-    assert "Request sent." in out
+    assert "Request sent to Eve" in out
 
 
 @pytest.mark.parametrize("polling", [True, False], ids=["polling", "webhook"])
@@ -106,7 +106,7 @@ def test_an_expert_on_telegram_accepts_a_request_made_in_another_chat(uow, clock
         for step in ("Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar", "15:00", "Plan", "A plan", "Skip",
                      "Skip", "Done"):
             console.type(step)
-        assert any("Request sent." in line for line in console.type("Confirm"))
+        assert any("Request sent to Eve" in line for line in console.type("Confirm"))
         bot.settle()  # the card reaches Eve through the outbox poll: no Telegram event caused it
         assert "New session request from Chen" in fake.last(EVE).text
         assert "Confirmed" in eve.tap("Accept")
