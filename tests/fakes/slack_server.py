@@ -8,7 +8,9 @@ Slack's error codes: invalid Block Kit (``invalid_blocks`` with ``response_metad
 rate limits (HTTP 429 with ``Retry-After``). A bug that Slack would reject fails the test instead of
 production. It also plays Slack towards the app: it builds signed Events API envelopes, slash commands,
 button presses and modal submissions that reference what the fake really stores, and POSTs them to
-``fake.app_url``. The server runs in its own thread and event loop, so sync tests and tests that run their
+``fake.app_url`` -- or, in Socket Mode, hands the app (authenticated with the app-level token) a websocket
+URL from ``apps.connections.open`` and pushes the same payloads there as envelopes, waiting for the app's
+acks (``socket_send()``). The server runs in its own thread and event loop, so sync tests and tests that run their
 own asyncio loop can both use it; all state sits behind one lock.
 """
 
@@ -143,6 +145,44 @@ class Delivery:
     elapsed: float  # seconds until the app answered
     retry_num: int | None = None
     response: bytes = field(default=b"", repr=False)
+
+
+@dataclass
+class Envelope:
+    """One Socket Mode envelope the fake pushed to the app (see socket_send()), and the app's ack."""
+
+    envelope_id: str
+    type: str  # "events_api" | "slash_commands" | "interactive"
+    payload: dict[str, Any] = field(repr=False)
+    connection: str  # SocketConnection.id it went to
+    retry_attempt: int = 0
+    retry_reason: str = ""
+    accepts_response_payload: bool = False
+    acked: bool = False
+    ack: dict[str, Any] | None = None  # the app's whole ack message: {"envelope_id", "payload"?}
+    elapsed: float = 0.0  # seconds until the ack
+
+
+@dataclass
+class SocketConnection:
+    """One Socket Mode websocket an app opened with a URL from apps.connections.open."""
+
+    id: str
+    ticket: str
+    opened_at: float  # time.monotonic()
+    closed_at: float | None = None
+    hello: dict[str, Any] = field(default_factory=dict)  # the hello message the fake sent first
+    received: list[Any] = field(default_factory=list)  # every message the app sent (parsed JSON, else the raw text)
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass
+class _Socket:
+    record: SocketConnection
+    ws: web.WebSocketResponse
 
 
 @dataclass
@@ -573,8 +613,9 @@ def _flag(value: Any) -> bool:
 
 
 def _api_name(attr: str) -> str:
-    group, _, method = attr[len("_api_"):].partition("_")
-    return f"{group}.{method}"
+    """_api_chat_postMessage -> chat.postMessage, _api_apps_connections_open -> apps.connections.open (Slack's
+    method names are camelCase segments joined by dots, never underscores)."""
+    return attr[len("_api_"):].replace("_", ".")
 
 
 # --------------------------------------------------------------------------------------------- server
@@ -583,11 +624,12 @@ class FakeSlack:
     """The fake Web API plus the workspace's people, channels and Slack's outgoing requests (module doc)."""
 
     def __init__(self, *, bot_token: str = "xoxb-test-token", signing_secret: str = "test-signing-secret",
+                 app_token: str = "xapp-test-token",  # the app-level token (connections:write) for Socket Mode
                  team_id: str = "T0TEST", bot_user_id: str = "U0BOT",
                  rate_limit: tuple[int, float] | None = None,  # per method: at most N calls in any S seconds
                  bot_id: str = "B0BOT", app_id: str = "A0APP", team_name: str = "Fake Workspace",
                  team_domain: str = "fakeworkspace", bot_name: str = "bookingbot") -> None:
-        self.bot_token, self.signing_secret = bot_token, signing_secret
+        self.bot_token, self.signing_secret, self.app_token = bot_token, signing_secret, app_token
         self.team_id, self.team_name, self.team_domain = team_id, team_name, team_domain
         self.bot_user_id, self.bot_id, self.app_id, self.bot_name = bot_user_id, bot_id, app_id, bot_name
         self.rate_limit = rate_limit
@@ -622,6 +664,11 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self.envelopes: list[Envelope] = []  # Socket Mode envelopes pushed to the app, oldest first
+        self._tickets: dict[str, float] = {}  # apps.connections.open tickets not used yet -> issued at
+        self._sockets: dict[str, _Socket] = {}  # Socket Mode connections, open and closed, by id
+        self._socket_turn = itertools.count()
+        self._pending_acks: dict[str, tuple[asyncio.Future[dict[str, Any]], str]] = {}  # envelope id -> (ack, conn)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -662,6 +709,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._on_upload)
         app.router.add_get("/files/{file_id}/{name}", self._on_download)
         app.router.add_post("/hooks/{kind}/{team}/{hook_id}", self._on_response_url)
+        app.router.add_get("/socket/{ticket}", self._on_socket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -676,6 +724,9 @@ class FakeSlack:
             return
 
         async def shutdown() -> None:
+            for sock in list(self._sockets.values()):
+                if not sock.ws.closed:
+                    await sock.ws.close(code=1001, message=b"server shutdown")
             if self._session is not None:
                 await self._session.close()
                 self._session = None
@@ -893,6 +944,11 @@ class FakeSlack:
                 raise AssertionError(f"the app answered a view_submission with non-JSON: {raw[:200]!r}") from None
         if status != 200:
             return status, answer
+        self._apply_submission(user_id, view_id, answer)
+        return status, answer
+
+    def _apply_submission(self, user_id: str, view_id: str, answer: dict[str, Any] | None) -> None:
+        """What Slack does with the app's answer to a view_submission (see submit())."""
         with self._lock:
             action = (answer or {}).get("response_action")
             v = self._views[view_id]
@@ -921,7 +977,6 @@ class FakeSlack:
                     self._open_view(user_id, new, push=True)
             else:
                 raise AssertionError(f"unknown response_action {action!r}")
-        return status, answer
 
     async def _deliver(self, body: bytes, content_type: str | None, retry_num: int | None, retry_reason: str,
                        signed: bool, timestamp: int | None, url: str | None) -> tuple[int, dict[str, str], bytes]:
@@ -949,6 +1004,206 @@ class FakeSlack:
         with self._lock:
             self.deliveries.append(Delivery(body, content_type, status, time.monotonic() - started, retry_num, answer))
         return status, answer_headers, answer
+
+    # -- Slack -> app: Socket Mode ----------------------------------------------------------------------
+
+    def socket_payload(self, body: bytes) -> tuple[str, dict[str, Any]]:
+        """Turn an HTTP body built by dm_event()/event_body()/app_home_opened(), slash(), press(), press_view()
+        or view_submission() into what Slack sends over Socket Mode instead: (envelope type, payload). An
+        Events API envelope becomes "events_api" with the same dict; a slash command's form "slash_commands"
+        with the form fields as a dict of strings; a payload=<json> form "interactive" with the parsed JSON."""
+        raw = body.strip()
+        if raw.startswith(b"{"):
+            payload = json.loads(raw)
+            if payload.get("type") != "event_callback":
+                raise ValueError(f"Slack sends only event_callback envelopes over Socket Mode, not "
+                                 f"{payload.get('type')!r}")
+            return "events_api", payload
+        form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        if set(form) == {"payload"}:
+            return "interactive", json.loads(form["payload"])
+        if "command" in form:
+            return "slash_commands", form
+        raise ValueError(f"not a body Slack would send over Socket Mode: {raw[:100]!r}")
+
+    def socket_send(self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0, retry_attempt: int = 0,
+                    retry_reason: str = "", envelope_id: str | None = None,
+                    accepts_response_payload: bool | None = None) -> dict[str, Any] | None:
+        """Push an envelope ({"envelope_id", "payload", "type", "accepts_response_payload", "retry_attempt",
+        "retry_reason"}) to a connected app (round robin over its connections, like Slack) and wait for its
+        ack ({"envelope_id", "payload"?}); returns the ack's payload, None when it had none. Raises
+        ConnectionError when no app is connected (or the socket closes before the ack) and TimeoutError
+        when the app does not ack within `timeout` seconds (Slack wants it within 3). A retry is a new
+        envelope (new envelope_id) around the same payload with retry_attempt >= 1. Blocking and
+        thread-safe; from code running an event loop that serves the app, use ``await asocket_send(...)``."""
+        assert self._loop is not None, "start() the fake first"
+        coro = self._socket_push(kind, payload, timeout, retry_attempt, retry_reason, envelope_id,
+                                 accepts_response_payload)
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout + 5)
+
+    async def asocket_send(self, kind: str, payload: dict[str, Any], *, timeout: float = 10.0,
+                           retry_attempt: int = 0, retry_reason: str = "", envelope_id: str | None = None,
+                           accepts_response_payload: bool | None = None) -> dict[str, Any] | None:
+        """socket_send() for code running in its own event loop: the push happens on the fake's loop."""
+        assert self._loop is not None, "start() the fake first"
+        coro = self._socket_push(kind, payload, timeout, retry_attempt, retry_reason, envelope_id,
+                                 accepts_response_payload)
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    def socket_submit(self, user_id: str, view_id: str, values: dict[str, Any], *,
+                      timeout: float = 10.0) -> dict[str, Any] | None:
+        """submit() over Socket Mode: the view_submission as an "interactive" envelope, then what Slack does
+        with the ack's payload (close the view, show errors, update, push, clear). Returns the payload."""
+        answer = self.socket_send(*self.socket_payload(self.view_submission(user_id, view_id, values)),
+                                  timeout=timeout)
+        self._apply_submission(user_id, view_id, answer)
+        return answer
+
+    def socket_connected(self) -> bool:
+        """Whether an app holds an open Socket Mode connection (it has been sent its hello)."""
+        with self._lock:
+            return any(s.record.open for s in self._sockets.values())
+
+    def wait_socket(self, timeout: float = 5.0, *, count: int = 1) -> None:
+        """Block until at least `count` Socket Mode connections are open; AssertionError if not in time."""
+        self.wait_for(lambda f: sum(s.record.open for s in f._sockets.values()) >= count, timeout)
+
+    async def wait_socket_async(self, timeout: float = 5.0, *, count: int = 1) -> None:
+        """wait_socket() for code running an event loop."""
+        await self.wait_for_async(lambda f: sum(s.record.open for s in f._sockets.values()) >= count, timeout)
+
+    @property
+    def sockets(self) -> list[SocketConnection]:
+        """Every Socket Mode connection so far, oldest first (snapshots)."""
+        with self._lock:
+            return [copy.deepcopy(s.record) for s in self._sockets.values()]
+
+    def socket_disconnect(self, reason: str = "refresh_requested", *, close_after: float | None = None) -> None:
+        """Send Slack's {"type": "disconnect", "reason": ...} to every open connection (Slack does it before it
+        refreshes a connection, "warning" about 10 s ahead, "link_disabled" when Socket Mode was turned
+        off): the app is expected to open a new one. With close_after, close them that many seconds later."""
+        assert self._loop is not None, "start() the fake first"
+
+        async def send() -> None:
+            with self._lock:
+                open_ = [s for s in self._sockets.values() if s.record.open and not s.ws.closed]
+            message = json.dumps({"type": "disconnect", "reason": reason,
+                                  "debug_info": {"host": "applink-fake-1"}})
+            for sock in open_:
+                try:
+                    await sock.ws.send_str(message)
+                except (ConnectionError, RuntimeError):
+                    pass
+            if close_after is not None:
+                await asyncio.sleep(close_after)
+                for sock in open_:
+                    await sock.ws.close(code=1000, message=b"disconnected")
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(10 + (close_after or 0))
+
+    def socket_drop(self) -> None:
+        """Close every open Socket Mode connection from Slack's side, without warning (a network cut or a
+        server restart); the app is expected to reconnect with a new URL."""
+        assert self._loop is not None, "start() the fake first"
+
+        async def drop() -> None:
+            with self._lock:
+                open_ = [s for s in self._sockets.values() if s.record.open and not s.ws.closed]
+            for sock in open_:
+                await sock.ws.close(code=1001, message=b"dropped")
+
+        asyncio.run_coroutine_threadsafe(drop(), self._loop).result(10)
+
+    async def _socket_push(self, kind: str, payload: dict[str, Any], timeout: float, retry_attempt: int,
+                           retry_reason: str, envelope_id: str | None,
+                           accepts_response_payload: bool | None) -> dict[str, Any] | None:
+        if kind not in ("events_api", "slash_commands", "interactive"):
+            raise ValueError(f"unknown Socket Mode envelope type {kind!r}")
+        if not isinstance(payload, dict):
+            raise TypeError("a Socket Mode payload is a dict")
+        if accepts_response_payload is None:  # as Slack sets it: where the ack's payload is used
+            accepts_response_payload = kind == "slash_commands" or (
+                kind == "interactive" and payload.get("type") in ("view_submission", "block_suggestion"))
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            open_ = [s for s in self._sockets.values() if s.record.open and not s.ws.closed]
+            if not open_:
+                raise ConnectionError("no app is connected over Socket Mode (call apps.connections.open and "
+                                      "connect first; fake.wait_socket() waits for it)")
+            sock = open_[next(self._socket_turn) % len(open_)]
+            eid = envelope_id or str(uuid.uuid4())
+            if eid in self._pending_acks:
+                raise ValueError(f"envelope {eid} is already waiting for its ack")
+            ack: asyncio.Future[dict[str, Any]] = loop.create_future()
+            self._pending_acks[eid] = (ack, sock.record.id)
+            record = Envelope(eid, kind, copy.deepcopy(payload), sock.record.id, retry_attempt, retry_reason,
+                              accepts_response_payload)
+            self.envelopes.append(record)
+        envelope = {"envelope_id": eid, "payload": payload, "type": kind,
+                    "accepts_response_payload": accepts_response_payload}
+        if kind == "events_api":  # only events carry the retry fields
+            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
+        started = time.monotonic()
+        try:
+            try:
+                await sock.ws.send_str(json.dumps(envelope))
+            except (ConnectionError, RuntimeError) as exc:
+                raise ConnectionError(f"the Socket Mode connection {sock.record.id} is gone: {exc}") from exc
+            try:
+                message = await asyncio.wait_for(ack, timeout)
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"the app did not ack {kind} envelope {eid} within {timeout}s") from None
+        finally:
+            with self._lock:
+                self._pending_acks.pop(eid, None)
+        with self._lock:
+            record.acked, record.ack, record.elapsed = True, copy.deepcopy(message), time.monotonic() - started
+        answer = message.get("payload")
+        if answer is not None and not isinstance(answer, dict):
+            raise AssertionError(f"Slack refuses an ack payload that is not a JSON object: {answer!r}")
+        return answer
+
+    async def _on_socket(self, request: web.Request) -> web.StreamResponse:
+        """The websocket URL apps.connections.open handed out (each ticket connects once): hello first, then
+        envelopes pushed by socket_send(); whatever the app sends back is matched to them by envelope_id."""
+        ticket = request.match_info["ticket"]
+        with self._lock:
+            issued = self._tickets.pop(ticket, None)
+        if issued is None:
+            return web.Response(status=401, text="invalid or used ticket", content_type="text/plain")
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        with self._lock:
+            record = SocketConnection(self._new_id(8, "S"), ticket, time.monotonic())
+            record.hello = {"type": "hello",
+                            "num_connections": 1 + sum(s.record.open for s in self._sockets.values()),
+                            "debug_info": {"host": "applink-fake-1", "build_number": 1,
+                                           "approximate_connection_time": 18060},
+                            "connection_info": {"app_id": self.app_id}}
+            self._sockets[record.id] = _Socket(record, ws)
+        try:
+            await ws.send_str(json.dumps(record.hello))
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                try:
+                    data: Any = json.loads(msg.data)
+                except ValueError:
+                    data = msg.data
+                with self._lock:
+                    record.received.append(data)
+                    pending = self._pending_acks.get(data.get("envelope_id")) if isinstance(data, dict) else None
+                if pending is not None and not pending[0].done():
+                    pending[0].set_result(data)
+        finally:
+            with self._lock:
+                record.closed_at = time.monotonic()
+                orphans = [fut for fut, conn in self._pending_acks.values() if conn == record.id]
+            for fut in orphans:
+                if not fut.done():
+                    fut.set_exception(ConnectionError(f"the Socket Mode connection {record.id} closed before "
+                                                      f"the app acked"))
+        return ws
 
     # -- observation ----------------------------------------------------------------------------
 
@@ -1042,6 +1297,10 @@ class FakeSlack:
             lines.append(f"ephemerals: {len(self._ephemerals)}; files: {len(self._files)}; "
                          f"throttled: {len(self.throttled)}; deliveries: "
                          f"{[d.status for d in self.deliveries[-10:]]}")
+            if self._sockets or self.envelopes:
+                lines.append(f"socket mode: {sum(x.record.open for x in self._sockets.values())} open of "
+                             f"{len(self._sockets)} connections; envelopes: "
+                             f"{[(e.type, e.retry_attempt, e.acked) for e in self.envelopes[-10:]]}")
             return "\n".join(lines)
 
     def fail_next(self, method: str, *, error: str | None = None, status: int = 200, retry_after: int | None = None,
@@ -1091,8 +1350,10 @@ class FakeSlack:
                                 messages=[f"the fake Slack does not implement {name}"])
             if not token:
                 raise _ApiError("not_authed")
-            if token != self.bot_token:
-                raise _ApiError("invalid_auth")
+            expected = self.app_token if method in _APP_TOKEN_METHODS else self.bot_token
+            if token != expected:  # a real token of the other kind is refused as such, like Slack does
+                raise _ApiError("not_allowed_token_type" if token in (self.bot_token, self.app_token)
+                                else "invalid_auth")
             with self._lock:
                 faults = self._faults.get(method)
                 fault = faults.pop(0) if faults else None
@@ -1163,7 +1424,7 @@ class FakeSlack:
                         raise _ApiError("invalid_blocks_format" if key == "blocks" else "invalid_arguments",
                                         messages=[f"[ERROR] {key} is not valid JSON [json-pointer:/{key}]"]) from None
             call.params = params
-            return getattr(self, "_api_" + method.replace(".", "_", 1))(params)
+            return getattr(self, "_api_" + method.replace(".", "_"))(params)
 
     def _check_rate(self, method: str, at: float) -> None:
         """Sliding window per method: refuse a call that would make more than N calls within S seconds."""
@@ -1615,6 +1876,12 @@ class FakeSlack:
                 "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
                 "is_enterprise_install": False}
 
+    def _api_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A one-time websocket URL for Socket Mode (authenticated with the app-level token, see _on_api)."""
+        ticket = uuid.uuid4().hex
+        self._tickets[ticket] = time.monotonic()
+        return {"url": f"{self.base_url.replace('http://', 'ws://', 1)}/socket/{ticket}"}
+
     def _api_users_info(self, p: dict[str, Any]) -> dict[str, Any]:
         user_id = p.get("user")
         if user_id == self.bot_user_id:
@@ -1819,3 +2086,4 @@ class FakeSlack:
 
 
 _API_METHODS = frozenset(_api_name(name) for name in dir(FakeSlack) if name.startswith("_api_"))
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # authenticated with the app-level token (xapp-)
