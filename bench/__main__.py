@@ -10,7 +10,7 @@ import platform
 import sys
 import time
 
-SUITES = ("slots", "discovery", "booking", "dispatch", "telegram")
+SUITES = ("slots", "discovery", "booking", "dispatch", "telegram", "slack")
 
 
 def main(argv: list[str]) -> int:

@@ -5,6 +5,7 @@ deduplicated in the database and every message leaves through the leased outbox.
 from __future__ import annotations
 
 import logging
+import sys
 
 from aiohttp import web
 
@@ -15,10 +16,14 @@ log = logging.getLogger(__name__)
 
 TELEGRAM = web.AppKey("telegram", TelegramRuntime)
 SLACK = web.AppKey("slack", SlackRuntime)
-MAX_BODY = 1024 * 1024  # an update is a few kB; refuse anything huge before parsing it
+MAX_BODY = 1024 * 1024
+SWITCH_INTERVAL = 0.001  # an update is a few kB; refuse anything huge before parsing it
 
 
 def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None) -> web.Application:
+    # The event loop shares the interpreter with the dispatcher's worker threads: switching between
+    # threads more often (default 5 ms) keeps acknowledgements prompt while a booking is being written.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/health", _health)
     if slack is not None:

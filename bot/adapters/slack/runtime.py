@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -43,6 +43,10 @@ DETAILS = "details"  # the modal's callback_id
 # The modal's inputs: block_id and action_id are the form field's name.
 FIELDS = ("title", "outcome", "intro", "context")
 MAX_HOME_BLOCKS = 100
+FORM_ANSWER_SECONDS = 2.5  # Slack shows an error if a modal's submission is not answered within 3 s
+# Presses that lead to the booking's text questions: the modal opens at once, while the trigger is fresh
+# (it expires 3 s after the press), and is told if the step turned out otherwise.
+_DETAILS_PRESSES = ("1|book|slot|", "1|book|tyes|")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,9 @@ class SlackRuntime:
     # ---- lifecycle
 
     async def start(self) -> None:
+        # One connection pool for every API call (slack_sdk otherwise opens a session, and a TLS
+        # handshake, per call).
+        self.client.session = ClientSession()
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
     async def stop(self, drain_seconds: float = 20.0) -> None:
@@ -104,6 +111,9 @@ class SlackRuntime:
             await asyncio.wait_for(self.pump.drain(), drain_seconds)
         except TimeoutError:
             log.warning("stopping with Slack messages still in the outbox; the next process sends them")
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     async def http(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt checks the signature (401 otherwise) and acknowledges."""
@@ -161,11 +171,28 @@ class SlackRuntime:
         meta = json.loads(view.get("private_metadata") or "{}")
         user = str(body.get("user", {}).get("id") or "")
         sender = await self._introduce(Sender(PLATFORM, user, str(meta.get("chat") or user)))
-        handled = await self.dispatch(Incoming(sender, f"view:{view.get('id')}:{uuid.uuid4().hex}", form=fields))
+        work = asyncio.ensure_future(
+            self.dispatch(Incoming(sender, f"view:{view.get('id')}:{uuid.uuid4().hex}", form=fields)))
+        try:
+            handled = await asyncio.wait_for(asyncio.shield(work), FORM_ANSWER_SECONDS)
+        except TimeoutError:  # Slack gives up at 3 s: close the form now, and say the outcome in the chat
+            await ack()
+            handled = await work
+            if handled.form_errors:
+                await self._errors_in_chat(sender, dict(handled.form_errors))
+            return
         if handled.form_errors:
             await ack(response_action="errors", errors=dict(handled.form_errors))
         else:
             await ack()
+
+    async def _errors_in_chat(self, sender: Sender, errors: dict[str, str]) -> None:
+        """A form refused after it had to be closed: nothing was saved, so say why where the person is."""
+        locale, tz = await asyncio.to_thread(self._person_locale, sender)
+        t = Translator(locale, tz)
+        lines = [t("I could not take those details:")] + [f"• {message}" for message in errors.values()]
+        lines.append(t("Please type them here, starting with the title."))
+        await self.client.chat_postMessage(channel=sender.chat_id, text=escape("\n".join(lines)))
 
     # ---- the work after the ack
 
@@ -173,9 +200,16 @@ class SlackRuntime:
         self.busy += 1
         try:
             incoming = _with_sender(incoming, await self._introduce(incoming.sender))
+            opening = None
+            press = incoming.press
+            if trigger_id and press is not None and press.payload.startswith(_DETAILS_PRESSES):
+                opening = asyncio.ensure_future(self._open_details(trigger_id, incoming.sender))
             handled = await self.dispatch(incoming)
-            if trigger_id and handled.flow == "book" and handled.step == FORM_STEPS[0]:
-                await self._open_details(trigger_id, incoming.sender)
+            at_details = handled.flow == "book" and handled.step == FORM_STEPS[0]
+            if opening is not None:
+                view_id = await opening
+                if view_id and not at_details:
+                    await self._close_details(view_id, incoming.sender)
         finally:
             self.busy -= 1
 
@@ -201,15 +235,29 @@ class SlackRuntime:
         with self.uow_factory() as uow:
             return find_person(uow, sender) is not None
 
-    async def _open_details(self, trigger_id: str, sender: Sender) -> None:
+    async def _open_details(self, trigger_id: str, sender: Sender) -> str | None:
         """The booking's text questions as one modal; typing them in the chat still works if it fails."""
         locale, tz = await asyncio.to_thread(self._person_locale, sender)
         t = Translator(locale, tz)
-        view = details_view(t, sender.chat_id)
         try:
-            await self.client.views_open(trigger_id=trigger_id, view=view)
+            opened = await self.client.views_open(trigger_id=trigger_id, view=details_view(t, sender.chat_id))
         except SlackApiError as error:
             log.info("details modal not opened (%s); the chat asks instead", error.response.get("error"))
+            return None
+        return str(opened["view"]["id"])
+
+    async def _close_details(self, view_id: str, sender: Sender) -> None:
+        """The press did not lead to the questions (the time was just taken, or more times are to pick)."""
+        locale, tz = await asyncio.to_thread(self._person_locale, sender)
+        t = Translator(locale, tz)
+        text = escape(t("Please carry on in the chat; the details come after the times."))
+        view = {"type": "modal", "title": {"type": "plain_text", "text": t("Session details")[:24]},
+                "close": {"type": "plain_text", "text": t("Close")[:24]},
+                "blocks": [{"type": "section", "block_id": "gone", "text": {"type": "mrkdwn", "text": text}}]}
+        try:
+            await self.client.views_update(view_id=view_id, view=view)
+        except SlackApiError as error:
+            log.info("details modal not updated: %s", error.response.get("error"))
 
     def _person_locale(self, sender: Sender) -> tuple[str, str]:
         with self.uow_factory() as uow:
