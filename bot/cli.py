@@ -314,6 +314,33 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     return _until_signalled(lambda: runtime.start(polling=True), runtime.stop)
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Reminders, expiries and follow-ups; one acts at a time, others stand by."""
+    import asyncio
+    import signal
+
+    from bot.scheduler import Jobs, SchedulerSettings, run
+    from bot.settings import configure_logging
+
+    configure_logging()
+    try:
+        settings = SchedulerSettings.from_env()
+    except ValueError as exc:
+        raise SystemExit(f"REMINDER_OFFSETS: {exc}") from exc
+    dispatcher, _ = _chat_dispatcher()
+    engine = make_engine()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run(engine, Jobs(dispatcher, settings), stop)
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     """The web process: Telegram's webhook, Slack's /slack/events (each when configured) and /health, on $PORT."""
     from aiohttp import web
@@ -409,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     slackp = sub.add_parser("slack", help="run the Slack app in Socket Mode (HTTP mode is `headstrt web`)")
     slackp.add_argument("--socket", action="store_true", help="connect with SLACK_APP_TOKEN over Socket Mode")
     slackp.set_defaults(func=cmd_slack)
+    sub.add_parser("scheduler", help="reminders, expiries and follow-ups (one leads, others stand by)") \
+        .set_defaults(func=cmd_scheduler)
     webp = sub.add_parser("web", help="serve Telegram's webhook, Slack's requests and /health over HTTP")
     webp.add_argument("--host", default="0.0.0.0")
     webp.add_argument("--port", type=int, help="default: $PORT, else 8080")

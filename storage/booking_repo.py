@@ -111,6 +111,17 @@ class SqlBookings:
             ).distinct().limit(limit)
         ))
 
+    def starting_between(self, start: datetime, end: datetime, limit: int = 5000) -> list[tuple[int, int, datetime]]:
+        """(booking id, meeting id, start) of confirmed meetings of accepted bookings starting in [start, end)."""
+        rows = self.session.execute(
+            select(MeetingRow.booking_id, MeetingRow.id, MeetingRow.starts_at)
+            .join(BookingRow, BookingRow.id == MeetingRow.booking_id)
+            .where(BookingRow.status == BookingStatus.ACCEPTED.value, MeetingRow.status == MeetingStatus.CONFIRMED.value,
+                   MeetingRow.starts_at >= start, MeetingRow.starts_at < end)
+            .order_by(MeetingRow.starts_at, MeetingRow.id).limit(limit)
+        )
+        return [(b, m, at) for b, m, at in rows]
+
     def for_person(self, person_id: int) -> list[Booking]:
         """Bookings where the person is the client or the expert, soonest first."""
         expert_id = self.session.scalar(select(ExpertRow.id).where(ExpertRow.person_id == person_id))

@@ -18,13 +18,16 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
     Text,
+    Unicode,
     UniqueConstraint,
     text,
 )
@@ -231,6 +234,7 @@ class MeetingRow(Base):
         CheckConstraint("ends_at > starts_at", name="ck_meetings_order"),
         CheckConstraint("price_milli >= 0", name="ck_meetings_price_nonneg"),
         Index("ix_meetings_expert_start", "expert_id", "starts_at"),
+        Index("ix_meetings_status_start", "status", "starts_at"),  # the scheduler's reminders
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
@@ -308,3 +312,12 @@ class OutboxRow(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_message_id: Mapped[str | None] = mapped_column(String(64))  # the platform's id of what was sent
     gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a permanent refusal: not retried
+
+
+class SchedulerJobRow(Base):
+    """APScheduler 3's SQLAlchemyJobStore table, declared here so migrations own the whole schema."""
+
+    __tablename__ = "apscheduler_jobs"
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,42 @@
+"""The reminder a person gets before a meeting, in their language and timezone; the first one of a
+meeting carries Reschedule and Cancel, the later ones the join link only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from core.experts import Expert
+from core.model import Booking, Meeting, Person
+from bot.i18n import Translator
+from bot.links import meeting_url
+from bot.payloads import p
+from bot.replies import Button, Reply
+
+
+def reminder(booking: Booking, meeting: Meeting, expert: Expert, person: Person, other: Person, *,
+             first: bool, now: datetime) -> Reply:
+    t = Translator(person.locale, person.timezone)
+    assert booking.id is not None and meeting.id is not None
+    is_expert = person.id == expert.person_id
+    other_name = other.name if is_expert else expert.name
+    other_tz = other.timezone if is_expert else expert.timezone
+    lines = [
+        t("Reminder: “{title}” with {name} starts in {left}, at {when}.", title=booking.details.title,
+          name=other_name, left=_left(t, meeting.start - now), when=t.both(meeting.start, other_tz)),
+        t("Join: {url}", url=meeting_url(expert, booking.id)),
+    ]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if first:
+        buttons = ((Button(t("Reschedule"), p("ses", "rs", booking.id, meeting.id)),
+                    Button(t("Cancel"), p("ses", "cx", booking.id, meeting.id))),)
+    return Reply("\n".join(lines), buttons)
+
+
+def _left(t: Translator, left: timedelta) -> str:
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes < 120:
+        return t("{n} minutes", n=minutes)
+    hours = round(minutes / 60)
+    if hours < 48:
+        return t("{n} hours", n=hours)
+    return t("{n} days", n=round(hours / 24))

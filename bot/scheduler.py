@@ -1,0 +1,242 @@
+"""The scheduler process: every tick it lapses unanswered requests, completes ended meetings (feedback and
+no-show prompts follow) and queues the reminders that are due. It only writes to the outbox; the chat
+processes send. Exactly once without any bookkeeping of its own: each item is one transaction with its
+outbox rows, state changes happen once (an expired request is not expired again), and each reminder's
+outbox key names the meeting, the offset and the start, so a tick that runs twice, a crash in the middle
+of a batch, or a restart after downtime sends nothing twice and loses nothing. A reschedule changes the
+start (new keys: the reminders move); a cancellation takes the meeting out of the query.
+
+One scheduler acts at a time: on PostgreSQL the leader holds an advisory lock on its own connection and
+a standby takes over when that connection dies; on SQLite a lock file next to the database does it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
+
+from core import booking_service
+from core.clock import Clock
+from core.reminders import due_reminder, parse_offsets
+from bot.dispatcher import Dispatcher
+from bot.flows.base import Notice
+from bot.notifications import event_notices
+from bot.reminders import reminder
+from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+ADVISORY_KEY = 0x48_53_54_52  # "HSTR": the scheduler's PostgreSQL advisory lock
+DEFAULT_OFFSETS = "24h,1h"
+BATCH = 200  # reminders queued per transaction
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    offsets: tuple[timedelta, ...] = field(default_factory=lambda: parse_offsets(DEFAULT_OFFSETS))
+    tick_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> SchedulerSettings:
+        tick = env.get("SCHEDULER_TICK_SECONDS", "").strip()
+        return cls(parse_offsets(env.get("REMINDER_OFFSETS") or DEFAULT_OFFSETS), float(tick) if tick else 30.0)
+
+
+@dataclass
+class TickReport:
+    expired: int = 0
+    completed: int = 0
+    reminded: int = 0
+
+
+class Jobs:
+    def __init__(self, dispatcher: Dispatcher, settings: SchedulerSettings) -> None:
+        self.dispatcher = dispatcher
+        self.settings = settings
+
+    @property
+    def uow(self) -> Callable[[], SqlUnitOfWork]:
+        return self.dispatcher.uow_factory
+
+    @property
+    def clock(self) -> Clock:
+        return self.dispatcher.clock
+
+    def tick(self) -> TickReport:
+        return TickReport(self.expire_due(), self.complete_ended(), self.remind())
+
+    def expire_due(self) -> int:
+        with self.uow() as uow:
+            due = uow.bookings.due_for_expiry(self.clock.now())
+        done = 0
+        for booking_id in due:
+            with self.uow() as uow:
+                if booking_service.expire(uow, self.clock, booking_id=booking_id):
+                    self._queue(uow, event_notices(uow, uow.events, key_prefix=f"sched:expire:{booking_id}"))
+                    done += 1
+                uow.commit()
+        return done
+
+    def complete_ended(self) -> int:
+        with self.uow() as uow:
+            ended = uow.bookings.ended_unfinished(self.clock.now())
+        done = 0
+        for booking_id in ended:
+            with self.uow() as uow:
+                meetings = booking_service.complete_ended(uow, self.clock, booking_id=booking_id)
+                if meetings:
+                    key = f"sched:done:{booking_id}:{'-'.join(map(str, meetings))}"
+                    self._queue(uow, event_notices(uow, uow.events, key_prefix=key))
+                    done += len(meetings)
+                uow.commit()
+        return done
+
+    def remind(self) -> int:
+        now = self.clock.now()
+        offsets = self.settings.offsets
+        with self.uow() as uow:
+            soon = uow.bookings.starting_between(now, now + max(offsets) + timedelta(minutes=1))
+        due = [(b, m, start, offset) for b, m, start in soon
+               if (offset := due_reminder(start, offsets, now)) is not None]
+        queued = 0
+        for i in range(0, len(due), BATCH):
+            with self.uow() as uow:
+                for booking_id, meeting_id, start, offset in due[i:i + BATCH]:
+                    queued += self._remind(uow, booking_id, meeting_id, start, offset)
+                uow.commit()
+        return queued
+
+    def _remind(self, uow: SqlUnitOfWork, booking_id: int, meeting_id: int, start: Any, offset: timedelta) -> int:
+        booking = uow.bookings.get(booking_id)
+        expert = uow.experts.get(booking.expert_id) if booking else None
+        if booking is None or expert is None or expert.person_id is None:
+            return 0
+        meeting = next((m for m in booking.meetings if m.id == meeting_id), None)
+        client, expert_person = uow.people.get(booking.client_id), uow.people.get(expert.person_id)
+        if meeting is None or client is None or expert_person is None:
+            return 0
+        first = offset == max(self.settings.offsets)
+        stamp = f"{meeting_id}:{int(offset.total_seconds())}:{start:%Y%m%dT%H%M%SZ}"
+        notices = [
+            Notice(person.id or 0, reminder(booking, meeting, expert, person, other, first=first, now=self.clock.now()),
+                   f"remind:{stamp}:{person.id}")
+            for person, other in ((client, expert_person), (expert_person, client))
+        ]
+        return self._queue(uow, notices)
+
+    def _queue(self, uow: SqlUnitOfWork, notices: list[Notice]) -> int:
+        return sum(len(self.dispatcher.queue_notice(uow, notice)) for notice in notices)
+
+
+class Leadership:
+    """Held while this process may act; a second scheduler waits as a standby."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self._file: IO[str] | None = None
+
+    def try_acquire(self) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+            conn.commit()
+            if got:
+                self._conn = conn
+            else:
+                conn.close()
+            return got
+        import fcntl
+
+        database = make_url(str(self.engine.url)).database or "headstrt"
+        handle = Path(f"{database}.scheduler.lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def held(self) -> bool:
+        """Still the leader? On PostgreSQL the lock lives exactly as long as its connection."""
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                self._conn.commit()
+                return True
+            except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
+                return False
+        return self._file is not None
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+_JOBS: Jobs | None = None  # APScheduler stores jobs by reference: the tick finds the process's Jobs here
+
+
+async def tick() -> None:
+    """The stored APScheduler job."""
+    if _JOBS is not None:
+        report = await asyncio.to_thread(_JOBS.tick)
+        if report.expired or report.completed or report.reminded:
+            log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
+                     report.reminded)
+
+
+async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0) -> None:
+    """Wait to lead, then tick with APScheduler (its SQLAlchemy job store in the product's database) until
+    stopped or the lead is lost."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    global _JOBS
+    lead = Leadership(engine)
+    while not lead.try_acquire():
+        log.info("another scheduler leads; standing by")
+        try:
+            await asyncio.wait_for(stop.wait(), standby_seconds)
+            return
+        except TimeoutError:
+            continue
+    _JOBS = jobs
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    # APScheduler runs on the wall clock; the jobs themselves read the product's clock.
+    scheduler.add_job(tick, "interval", seconds=jobs.settings.tick_seconds, id="tick", replace_existing=True,
+                      next_run_time=datetime.now(UTC))
+    scheduler.start()
+    log.info("scheduler leads: ticking every %.0f s", jobs.settings.tick_seconds)
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), standby_seconds)
+            except TimeoutError:
+                if not lead.held():
+                    log.error("scheduler lost its lead; stopping so a standby takes over")
+                    break
+    finally:
+        scheduler.shutdown(wait=False)
+        lead.release()
+        _JOBS = None
