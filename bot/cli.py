@@ -224,12 +224,14 @@ def _chat_dispatcher():  # type: ignore[no-untyped-def]
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
     from bot.router import Router
-    from bot.settings import enabled_platforms
+    from bot.settings import enabled_platforms, smtp_url
 
     engine = make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    return Dispatcher(factory, clock, all_flows(), Router(enabled_platforms())), factory
+    dispatcher = Dispatcher(factory, clock, all_flows(), Router(enabled_platforms()),
+                            email_enabled=smtp_url() is not None)
+    return dispatcher, factory
 
 
 def _telegram_runtime(required: bool):  # type: ignore[no-untyped-def]
@@ -319,6 +321,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
+    from bot.email import email_pump
     from bot.scheduler import Jobs, SchedulerSettings, run
     from bot.settings import configure_logging
 
@@ -330,12 +333,23 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     dispatcher, _ = _chat_dispatcher()
     engine = make_engine()
 
+    try:
+        mail = email_pump(dispatcher.uow_factory)  # email leaves from here: one process, always running
+    except ValueError as exc:
+        raise SystemExit(f"SMTP_URL: {exc}") from exc
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run(engine, Jobs(dispatcher, settings), stop)
+        sending = loop.create_task(mail.run()) if mail is not None else None
+        try:
+            await run(engine, Jobs(dispatcher, settings), stop)
+        finally:
+            if sending is not None:
+                sending.cancel()
+                await asyncio.gather(sending, return_exceptions=True)
 
     asyncio.run(main())
     return 0

@@ -44,9 +44,10 @@ class Handled:
 class Dispatcher:
     def __init__(
         self, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock, flows: Sequence[Flow], router: Router,
-        transport: Transport | None = None,
+        transport: Transport | None = None, *, email_enabled: bool = False,
     ) -> None:
         self.uow_factory = uow_factory
+        self.email_enabled = email_enabled  # SMTP is configured: notices meant for email are queued
         self.clock = clock
         self.router = router
         self.transport = transport
@@ -186,6 +187,8 @@ class Dispatcher:
         person = uow.people.get(notice.person_id)
         if person is None:
             return []
+        if notice.platform == "email":
+            return self._queue_email(uow, person, notice)
         address = self.router.address(person, uow.conversations)
         if address is None:
             log.warning("person %s cannot be reached on %s", person.handle, self.router.platforms)
@@ -196,6 +199,21 @@ class Dispatcher:
                                 claim=self.local_senders.get(platform))
         return [] if queued is None else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
 
+    def _queue_email(self, uow: SqlUnitOfWork, person: Person, notice: Notice) -> list[OutboxMessage]:
+        """Email comes on top of the chat, so without SMTP or an address it is simply left out."""
+        address = (person.email or "").strip()
+        if not self.email_enabled or not address:
+            return []
+        if len(address) > _MAX_CHAT_ID:  # the outbox could not store it: skip the mail, keep the change
+            log.warning("email to %s skipped: address longer than %s characters", person.handle, _MAX_CHAT_ID)
+            return []
+        payload = _payload(notice.reply, None)
+        queued = uow.outbox.add(f"email:{notice.key}", person.id, "email", address, payload,
+                                claim=self.local_senders.get("email"))
+        return [] if queued is None else [OutboxMessage(queued, person.id, "email", address, payload)]
+
+
+_MAX_CHAT_ID = 64  # the outbox's chat_id column
 
 # "hello" is not a search for experts called hello: it gets the list of what the bot can do.
 _GREETING = re.compile(r"\W*(hi|hello|hey|hallo|hola|namaste|good (morning|afternoon|evening)|help|start|menu|thanks?( you)?)\W*")

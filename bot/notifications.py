@@ -1,5 +1,6 @@
 """Turn what the engine did (core events) into messages for each person involved, in their
-language and timezone, with the buttons they need to answer."""
+language and timezone, with the buttons they need to answer. Confirmations and changes carry a
+calendar invite, and go by email as well where that is set up."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Iterable
 
 from core.events import Event
 from core.experts import Expert
-from core.model import Booking, Person
+from core.lifecycle import MeetingStatus
+from core.model import Booking, Meeting, Person
+from bot.calendar import invite
 from bot.flows.base import Notice
 from bot.i18n import Translator
 from bot.links import meeting_url
@@ -35,12 +38,82 @@ def event_notices(
         expert_person = uow.people.get(expert.person_id)
         assert expert_person is not None
         seen: dict[int, int] = {}
-        for person, reply in _render(uow, event, booking, expert, expert_person, client, actor_id):
+        chat = _render(uow, event, booking, expert, expert_person, client, actor_id)
+        invites = _invites(uow, event, booking, expert, expert_person, client)
+        emails = _emails(event, booking, expert, expert_person, client, invites)
+        for platform, person, reply in [*((None, who, r) for who, r in chat + invites),
+                                        *(("email", who, r) for who, r in emails)]:
             assert person.id is not None
             m = seen[person.id] = seen.get(person.id, -1) + 1  # a person's second message needs its own key
             suffix = f":{m}" if m else ""
-            notices.append(Notice(person.id, reply, f"{key_prefix}:e{n}:{event.name}:{person.id}{suffix}"))
+            notices.append(Notice(person.id, reply, f"{key_prefix}:e{n}:{event.name}:{person.id}{suffix}",
+                                  platform=platform))
     return notices
+
+
+# The events that put a meeting in (or take it out of) people's calendars: these carry an invite, and go
+# by email as well to whoever has an address.
+_CALENDAR_EVENTS = ("booking_accepted", "meeting_rescheduled", "meeting_cancelled")
+
+
+def _invites(
+    uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person,
+) -> list[tuple[Person, Reply]]:
+    """An .ics per affected meeting for both sides, the one who made the change too: their calendar needs it
+    as much as the other side's. Empty text: the file follows the message that explains it."""
+    if event.name not in _CALENDAR_EVENTS:
+        return []
+    assert booking.id is not None
+    cancelled = event.name == "meeting_cancelled"
+    url = meeting_url(expert, booking.id)
+    stamp = uow.clock.now()
+    return [
+        (person, Reply("", file=invite(booking, meeting, expert, client, expert_person, url=url, cancelled=cancelled,
+                                       for_expert=person is expert_person, stamp=stamp)))
+        for person in (client, expert_person)
+        for meeting in _affected(event, booking)
+    ]
+
+
+def _affected(event: Event, booking: Booking) -> list[Meeting]:
+    if event.name == "booking_accepted":
+        return [m for m in booking.meetings if m.status is MeetingStatus.CONFIRMED]
+    return [booking.meeting(event.meeting_id) if event.meeting_id else booking.meetings[0]]
+
+
+def _emails(
+    event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person,
+    invites: list[tuple[Person, Reply]],
+) -> list[tuple[Person, Reply]]:
+    """The same news by email, one mail per invite: the first says what happened, any further ones (a booking
+    of several meetings) name their meeting. Sent only where the dispatcher has email and the person an address."""
+    out: list[tuple[Person, Reply]] = []
+    for person in (client, expert_person):
+        if not person.email:
+            continue
+        files = [reply.file for who, reply in invites if who is person and reply.file is not None]
+        t = _t(person)
+        other_tz = expert.timezone if person is client else client.timezone
+        meetings = _affected(event, booking)
+        for i, (file, meeting) in enumerate(zip(files, meetings)):
+            if i == 0:
+                text = _news(event, booking, expert, expert_person, client, person)
+            else:
+                text = t("“{title}”: meeting {n} of {count}, {when}.", title=booking.details.title, n=i + 1,
+                         count=len(meetings), when=t.both(meeting.start, other_tz))
+            out.append((person, Reply(text, file=file)))
+    return out
+
+
+def _news(event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person,
+          person: Person) -> str:
+    """What happened, as the chat says it (without buttons: an email cannot press them)."""
+    if event.name == "booking_accepted":
+        return confirmation(booking, expert, person, client, for_expert=person is expert_person).text
+    meeting = booking.meeting(event.meeting_id) if event.meeting_id else booking.meetings[0]
+    other_tz = expert.timezone if person is client else client.timezone
+    return _meeting_news(_t(person), event.name, dict(event.data), booking, meeting, other_tz,
+                         for_client=person is client)
 
 
 def _t(person: Person) -> Translator:
@@ -156,18 +229,8 @@ def _render(
         for person, t, other_tz in ((client, tc, expert.timezone), (expert_person, te, client.timezone)):
             if acted == ("client" if person is client else "expert"):
                 continue
-            when = t.both(meeting.start, other_tz)
-            if name == "meeting_cancelled":
-                text = t("The meeting of “{title}” on {when} is cancelled.", title=title, when=when)
-                if person is client:
-                    refund = int(data.get("refund_milli", "0"))
-                    text += " " + (t("{credits} credits are back in your balance.", credits=t.credits(refund))
-                                   if refund else t("No credits are refunded for this cancellation."))
-            elif name == "meeting_rescheduled":
-                text = t("The meeting of “{title}” moved to {when}.", title=title, when=when)
-            else:
-                text = t("A no-show was reported for “{title}” on {when}.", title=title, when=when)
-            out.append((person, Reply(text)))
+            out.append((person, Reply(_meeting_news(t, name, data, booking, meeting, other_tz,
+                                                    for_client=person is client))))
         return out
     if name == "meeting_completed":
         return [
@@ -177,3 +240,22 @@ def _render(
             for person, t in ((client, tc), (expert_person, te))
         ]
     return []
+
+
+def _meeting_news(
+    t: Translator, name: str, data: dict[str, str], booking: Booking, meeting: Meeting, other_tz: str, *,
+    for_client: bool,
+) -> str:
+    """A change to one meeting, in the reader's words: the chat notice and the email share it."""
+    title = booking.details.title
+    when = t.both(meeting.start, other_tz)
+    if name == "meeting_cancelled":
+        text = t("The meeting of “{title}” on {when} is cancelled.", title=title, when=when)
+        if for_client:
+            refund = int(data.get("refund_milli", "0"))
+            text += " " + (t("{credits} credits are back in your balance.", credits=t.credits(refund))
+                           if refund else t("No credits are refunded for this cancellation."))
+        return text
+    if name == "meeting_rescheduled":
+        return t("The meeting of “{title}” moved to {when}.", title=title, when=when)
+    return t("A no-show was reported for “{title}” on {when}.", title=title, when=when)

@@ -19,6 +19,19 @@ def enabled_platforms(env: Mapping[str, str] = os.environ) -> list[str]:
     return platforms
 
 
+DEFAULT_SMTP_FROM = "Headstrt <no-reply@headstrt.local>"
+
+
+def smtp_url(env: Mapping[str, str] = os.environ) -> str | None:
+    """Where to send email (confirmations and changes, with the calendar invite); unset: no email at all.
+    smtp://user:pass@host:587?starttls=true, smtps://user:pass@host:465, smtp://127.0.0.1:1025."""
+    return env.get("SMTP_URL", "").strip() or None
+
+
+def smtp_from(env: Mapping[str, str] = os.environ) -> str:
+    return env.get("SMTP_FROM", "").strip() or DEFAULT_SMTP_FROM
+
+
 def port(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get("PORT", "").strip()
     return int(raw) if raw.isdigit() else DEFAULT_PORT

@@ -23,6 +23,7 @@ class Notice:
     person_id: int
     reply: Reply
     key: str  # idempotency: the same key is queued once
+    platform: str | None = None  # None: the chat they are reachable on; "email": also by mail, when set up
 
 
 @dataclass

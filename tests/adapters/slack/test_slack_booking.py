@@ -73,7 +73,8 @@ def test_a_founder_books_on_slack_and_the_expert_accepts_on_slack(uow, clock, fa
         assert {"Accept", "Decline", "Suggest another time"} <= set(eve.labels())
         out = eve.tap("Accept")
         assert "Confirmed" in out
-        assert "Confirmed: your session is booked." in ana.screen()[-1]
+        assert any("Confirmed: your session is booked." in text for text in ana.screen()[-3:])
+        assert any(name.endswith(".ics") for name in _files(bot.fake, ANA))  # the calendar invite
     with uow() as u:
         [booking] = u.bookings.for_person(w.ana)
     assert booking.status is BookingStatus.ACCEPTED and booking.details.title == f"Seed {HOSTILE}"
@@ -103,7 +104,8 @@ def test_a_founder_on_slack_books_an_expert_who_answers_on_telegram(uow, clock, 
         assert "Confirmed" in eve.tap("Accept")
         sbot.runtime.pump.wake()
         sbot.settle()
-        assert "Confirmed: your session is booked." in ana.screen()[-1]
+        assert any("Confirmed: your session is booked." in text for text in ana.screen()[-3:])
+        assert any(name.endswith(".ics") for name in _files(sbot.fake, ANA))  # the calendar invite
     with uow() as u:
         [booking] = u.bookings.for_person(w.ana)
     assert booking.status is BookingStatus.ACCEPTED
@@ -247,3 +249,7 @@ def test_a_rate_limited_post_is_retried_and_sent_once(uow, clock, fake):
         assert len(ana.screen()) == 1 and "Your credits" in ana.screen()[0]
     posts = [c for c in fake.calls if c.method == "chat.postMessage"]
     assert [c.status for c in posts] == [429, 200] and posts[1].at - posts[0].at >= 0.9
+
+
+def _files(fake, user: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.name for f in fake.files(fake.dm(user))]

@@ -194,7 +194,8 @@ def test_a_founder_books_over_the_socket_and_the_expert_accepts(uow, clock, fake
         assert "Request sent" in ana.tap("Confirm")
         assert "New session request from Ana" in "\n".join(eve.screen())
         assert "Confirmed" in eve.tap("Accept")
-        assert "Confirmed: your session is booked." in ana.screen()[-1]
+        assert any("Confirmed: your session is booked." in text for text in ana.screen()[-3:])
+        assert any(name.endswith(".ics") for name in _files(bot.fake, ANA))  # the calendar invite
     with uow() as u:
         [booking] = u.bookings.for_person(w.ana)
     assert booking.status is BookingStatus.ACCEPTED and booking.details.title == "Seed plan"
@@ -327,3 +328,7 @@ def test_a_bolt_app_over_the_fake_socket_acks_with_its_answer(fake):
             await handler.close_async()
 
     asyncio.run(main())
+
+
+def _files(fake, user: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.name for f in fake.files(fake.dm(user))]

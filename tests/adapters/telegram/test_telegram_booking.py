@@ -87,8 +87,10 @@ def test_a_client_and_an_expert_both_on_telegram_book_a_session(uow, clock, fake
         assert "&lt;b&gt;round&lt;/b&gt; &amp; plan" in card.html  # shown literally, never as markup
         out = eve.tap("Accept")
         assert "Confirmed" in out
-        assert "Confirmed: your session is booked." in fake.last(CHEN).text
-        assert fake.last(EVE).edits >= 1 or "Confirmed" in fake.last(EVE).text
+        confirmation, invite = fake.sent(CHEN)[-2:]
+        assert "Confirmed: your session is booked." in confirmation.text
+        assert invite.document is not None and invite.document["file_name"].endswith(".ics")  # the calendar invite
+        assert any("Confirmed" in (m.text or "") for m in fake.sent(EVE)[-3:])
     with uow() as u:
         [booking] = u.bookings.for_person(chen_id)
     assert booking.status is BookingStatus.ACCEPTED and booking.expert_id == eve_id
