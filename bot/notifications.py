@@ -233,10 +233,12 @@ def _render(
                                                     for_client=person is client))))
         return out
     if name == "meeting_completed":
+        # Stars lead on to a review and a private note; the other person not turning up is reported here too.
         return [
-            (person, Reply(t("How was “{title}”? Tap the stars to rate it.", title=title), (tuple(
-                Button("★" * n, p("rev", "star", booking.id, n)) for n in range(1, 6)
-            ),)))
+            (person, Reply(t("How was “{title}”? Tap the stars to rate it.", title=title), (
+                tuple(Button("★" * n, p("rev", "star", booking.id, n)) for n in range(1, 6)),
+                (Button(t("They did not show up"), p("ses", "ns", booking.id, event.meeting_id or 0)),),
+            )))
             for person, t in ((client, tc), (expert_person, te))
         ]
     return []

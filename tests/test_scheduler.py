@@ -130,7 +130,7 @@ def test_ended_meetings_get_a_feedback_prompt_once(uow, clock):
     assert j.tick().completed == 1 and j.tick().completed == 0
     with uow() as u:
         prompts = [r.payload for r in u.session.scalars(select(OutboxRow)) if "How was" in r.payload]
-    assert len(prompts) == 2 and all(p.count("|rev|star|") == 5 for p in prompts)
+    assert len(prompts) == 2 and all(p.count("|rev|star|") == 5 and "|ses|ns|" in p for p in prompts)
 
 
 def test_a_crash_in_the_middle_of_a_batch_then_a_restart_sends_each_reminder_once(uow, clock, monkeypatch):
