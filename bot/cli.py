@@ -213,7 +213,9 @@ def cmd_console(args: argparse.Namespace) -> int:
     engine = make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]))
+    from bot.settings import policy
+
+    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]), policy=policy())
     chat = ConsoleChat(dispatcher, factory, args.as_handle.lstrip("@").lower())
     run(chat, sys.stdin, print, echo=not sys.stdin.isatty())
     return 0
@@ -224,13 +226,17 @@ def _chat_dispatcher():  # type: ignore[no-untyped-def]
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
     from bot.router import Router
-    from bot.settings import enabled_platforms, smtp_url
+    from bot.settings import enabled_platforms, policy, smtp_url
 
     engine = make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
+    try:
+        rules = policy()
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
     dispatcher = Dispatcher(factory, clock, all_flows(), Router(enabled_platforms()),
-                            email_enabled=smtp_url() is not None)
+                            email_enabled=smtp_url() is not None, policy=rules)
     return dispatcher, factory
 
 

@@ -14,6 +14,8 @@ from datetime import timedelta
 from core.clock import Clock
 from core.errors import DomainError
 from core.model import Person
+from core.booking_service import DEFAULT_POLICY
+from core.policy import Policy
 from bot.events import Incoming, Sender
 from bot.flows.base import Context, Flow, Notice, outdated
 from bot.flows.start import StartFlow
@@ -44,9 +46,10 @@ class Handled:
 class Dispatcher:
     def __init__(
         self, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock, flows: Sequence[Flow], router: Router,
-        transport: Transport | None = None, *, email_enabled: bool = False,
+        transport: Transport | None = None, *, email_enabled: bool = False, policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.uow_factory = uow_factory
+        self.policy = policy  # the deployment's rules: how long a request waits for an answer (REQUEST_EXPIRY)
         self.email_enabled = email_enabled  # SMTP is configured: notices meant for email are queued
         self.clock = clock
         self.router = router
@@ -83,7 +86,7 @@ class Dispatcher:
             person, is_new = self._identify(uow, sender)
             convo.person_id = person.id
             t = Translator(person.locale, person.timezone)
-            ctx = Context(uow, self.clock, person, sender, convo, t, incoming)
+            ctx = Context(uow, self.clock, person, sender, convo, t, incoming, policy=self.policy)
             if failure is not None:
                 ctx.say(explain(t, failure, person))
             else:

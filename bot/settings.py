@@ -5,6 +5,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import replace
+
+from core.booking_service import DEFAULT_POLICY
+from core.policy import Policy
+from core.reminders import parse_offsets
 
 DEFAULT_PORT = 8080
 
@@ -43,3 +48,14 @@ def configure_logging(env: Mapping[str, str] = os.environ) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call is noise
+
+
+def policy(env: Mapping[str, str] = os.environ) -> Policy:
+    """The product's rules with REQUEST_EXPIRY (default 48h) applied; ValueError names a bad value."""
+    raw = env.get("REQUEST_EXPIRY", "").strip()
+    if not raw:
+        return DEFAULT_POLICY
+    offsets = parse_offsets(raw)
+    if len(offsets) != 1:
+        raise ValueError(f"REQUEST_EXPIRY takes one duration, e.g. 48h, not {raw!r}")
+    return replace(DEFAULT_POLICY, request_expiry=offsets[0])

@@ -218,3 +218,23 @@ def test_the_scheduler_process_ticks_through_apscheduler_and_its_job_store(uow, 
     assert len(reminders(uow)) == 2
     with db.connect() as conn:  # the tick is kept in APScheduler's job store, in the product's database
         assert conn.exec_driver_sql("SELECT id FROM apscheduler_jobs").scalars().all() == ["tick"]
+
+
+def test_request_expiry_is_a_setting_and_the_flow_uses_it(uow, clock):
+    from bot.adapters.console.chat import ConsoleChat
+    from bot.settings import policy
+
+    assert policy({}).request_expiry == timedelta(hours=48)
+    assert policy({"REQUEST_EXPIRY": "6h"}).request_expiry == timedelta(hours=6)
+    with pytest.raises(ValueError):
+        policy({"REQUEST_EXPIRY": "6h,1h"})
+    w = world(uow)
+    clock.set(datetime(2030, 3, 1, 6, 0, tzinfo=UTC))  # days before the meeting: the setting decides
+    chat = ConsoleChat(Dispatcher(uow, clock, all_flows(), Router(["console"]), policy=policy({"REQUEST_EXPIRY": "6h"})),
+                       uow, "ana")
+    for line in ("/book fundraising", "Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar", "15:00", "Seed plan",
+                 "A plan", "Skip", "Skip", "Done", "Confirm"):
+        chat.type(line)
+    with uow() as u:
+        [booking] = u.bookings.for_person(w.ana)
+    assert booking.expires_at == clock.now() + timedelta(hours=6)

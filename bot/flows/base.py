@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 from core.clock import Clock
 from core.model import Person
+from core.booking_service import DEFAULT_POLICY
+from core.policy import Policy
 from bot.events import Incoming, Sender
 from bot.i18n import Translator
 from bot.payloads import p
@@ -41,6 +43,7 @@ class Context:
     refused: bool = False  # a press answered as outdated: it changed nothing
     wizard_press: bool = False  # a press on the wizard's latest message: the answer takes its place
     form_errors: dict[str, str] = field(default_factory=dict)  # field -> why, shown next to it on the form
+    policy: Policy = DEFAULT_POLICY  # the deployment's rules (REQUEST_EXPIRY)
 
     # ---- talking
 

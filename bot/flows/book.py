@@ -1093,7 +1093,7 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
     # Raises SlotUnavailable, InsufficientCredits, InvalidSession...: the dispatcher rolls the event back
     # and explains, and the conversation stays here, at the summary.
     booking = request_booking(ctx.uow, ctx.clock, client_id=_client_id(ctx), expert_id=expert.id,
-                              meetings=_meetings(ctx), details=details)
+                              meetings=_meetings(ctx), details=details, policy=ctx.policy)
     ctx.finish()
     ctx.convo.data["sent"] = draft  # a second press of this Confirm is recognised
     # One message says it all (the engine's "your request is with …" notice is not sent to the one who sent it).
