@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -216,7 +217,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.settings import policy
 
     dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]), policy=policy())
-    chat = ConsoleChat(dispatcher, factory, args.as_handle.lstrip("@").lower())
+    files = Path(os.environ.get("HEADSTRT_FILES_DIR") or "headstrt-files")
+    chat = ConsoleChat(dispatcher, factory, args.as_handle.lstrip("@").lower(), files_dir=files)
     run(chat, sys.stdin, print, echo=not sys.stdin.isatty())
     return 0
 

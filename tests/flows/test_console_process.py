@@ -46,3 +46,22 @@ def test_switching_person_shows_what_waits_for_them(run):
 def test_a_new_handle_meets_the_bot_for_the_first_time(run):
     out = run("console", "--as", "zara", stdin="hello\nSingapore\n")
     assert "Welcome to Headstrt" in out and "Timezone set to Asia/Singapore" in out
+
+
+def test_a_file_for_the_person_is_saved_where_headstrt_files_dir_says(tmp_path, uow, clock):
+    from bot.adapters.console.chat import ConsoleChat
+    from bot.dispatcher import Dispatcher
+    from bot.flows import all_flows
+    from bot.replies import FileOut, Reply
+    from bot.router import Router
+    from tests import factories as f
+
+    with uow() as u:
+        ana = f.person(u, "ana")
+        u.outbox.add("ics", ana.id, "console", "ana",
+                     Reply("Your invite", file=FileOut("session-1.ics", "text/calendar", b"BEGIN:VCALENDAR")).to_json())
+        u.commit()
+    chat = ConsoleChat(Dispatcher(uow, clock, all_flows(), Router(["console"])), uow, "ana", files_dir=tmp_path)
+    lines = chat.pending()
+    [saved] = list(tmp_path.iterdir())
+    assert saved.read_bytes() == b"BEGIN:VCALENDAR" and any(str(saved) in line for line in lines)

@@ -3,10 +3,12 @@ or the label presses them. `/as HANDLE` switches person and shows what is waitin
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.dispatcher import Dispatcher
 from bot.events import Incoming, Press, Sender, parse_text
@@ -20,6 +22,7 @@ class ConsoleChat:
     dispatcher: Dispatcher
     uow_factory: Callable[[], SqlUnitOfWork]
     handle: str
+    files_dir: Path | None = None  # where files sent to the person are written (an .ics invite); None: not kept
     # What typing presses: a number, a button just printed; a label, a button of the last message that
     # had buttons, even after messages without (as a tap on that message would in a real chat).
     _numbers: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -84,10 +87,20 @@ class ConsoleChat:
             uow.commit()
         return out
 
+    def _keep(self, message_id: str, file: dict[str, str]) -> str:
+        """A file we made (the calendar invite) is written out, so it can be opened in a calendar."""
+        name = _safe_name(file.get("name") or "file")
+        if self.files_dir is None or "data" not in file:
+            return f"[file: {name}]"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{self.handle}-{message_id}-{name}"
+        path.write_bytes(base64.b64decode(file["data"]))
+        return f"[file: {name} saved to {path}]"
+
     def _render(self, message_id: str, data: dict) -> list[str]:  # type: ignore[type-arg]
         lines = [("(updated) " if data.get("edit") else "") + data["text"]] if data["text"] else []
         if data.get("file"):
-            lines.append(f"[file: {data['file']['name']}]")
+            lines.append(self._keep(message_id, data["file"]))
         buttons = [b for row in data["buttons"] for b in row]
         if buttons:
             self._numbers, self._labels = {}, {}
@@ -99,6 +112,10 @@ class ConsoleChat:
                 self._labels.setdefault(label.lower(), (payload, message_id))
             lines.append("  " + "  ".join(labels))
         return lines
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip(".") or "file"
 
 
 def run(chat: ConsoleChat, lines: Iterable[str], write: Callable[[str], None], *, echo: bool) -> None:
