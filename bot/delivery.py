@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.keyed_locks import KeyedLocks
 from storage.chat_repo import OutboxMessage
 from storage.uow import SqlUnitOfWork
 
@@ -75,7 +76,7 @@ class OutboxPump:
         self.stats = DeliveryStats()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._chats: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._chats = KeyedLocks()
         self._in_hand = 0
         self._preclaimed = False
         self._claimed_at: dict[int, float] = {}  # monotonic time of our claim: a fresh one needs no renewal
@@ -168,18 +169,8 @@ class OutboxPump:
 
     async def _send_chat(self, messages: list[OutboxMessage]) -> None:
         """One chat at a time in this process, so hand-overs and polls never interleave a chat's messages."""
-        chat = messages[0].chat_id
-        lock, users = self._chats.get(chat) or (asyncio.Lock(), 0)
-        self._chats[chat] = (lock, users + 1)
-        try:
-            async with lock:
-                await self._send_in_order(messages)
-        finally:
-            lock, users = self._chats[chat]
-            if users == 1:
-                del self._chats[chat]
-            else:
-                self._chats[chat] = (lock, users - 1)
+        async with self._chats.hold(messages[0].chat_id):
+            await self._send_in_order(messages)
 
     async def _send_in_order(self, messages: list[OutboxMessage]) -> None:
         for n, message in enumerate(messages):

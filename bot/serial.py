@@ -9,27 +9,18 @@ import asyncio
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, Handled, find_person
 from bot.events import Incoming
+from bot.keyed_locks import KeyedLocks
 
 
 class SerialDispatch:
     def __init__(self, dispatcher: Dispatcher, pump: OutboxPump) -> None:
         self.dispatcher = dispatcher
         self.pump = pump
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._order = KeyedLocks()
 
     async def __call__(self, incoming: Incoming) -> Handled:
-        key = (incoming.sender.chat_id, incoming.sender.user_id)
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                handled = await asyncio.to_thread(self.dispatcher.handle, incoming)
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        async with self._order.hold((incoming.sender.chat_id, incoming.sender.user_id)):
+            handled = await asyncio.to_thread(self.dispatcher.handle, incoming)
         self.pump.hand_over(handled.messages)
         return handled
 
