@@ -1,6 +1,7 @@
 """Run every benchmark and print one table: python -m bench (or ./dev bench).
 
-`python -m bench slots discovery` runs only those.
+`python -m bench slots discovery` runs only those; the slow ones (SLOW) run only when named:
+`python -m bench scheduler`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import platform
 import sys
 import time
 
-SUITES = ("slots", "discovery", "booking", "dispatch", "telegram", "slack")
+SUITES = ("slots", "discovery", "booking", "dispatch", "telegram", "slack", "scheduler")
+SLOW = ("scheduler",)  # minutes long (Telegram's 30 messages/s): run only when named
 
 
 def main(argv: list[str]) -> int:
-    chosen = argv or list(SUITES)
+    chosen = argv or [s for s in SUITES if s not in SLOW]
     unknown = [s for s in chosen if s not in SUITES]
     if unknown:
         print(f"unknown benchmark(s) {unknown}; choose from {SUITES}", file=sys.stderr)

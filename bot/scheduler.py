@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x48_53_54_52  # "HSTR": the scheduler's PostgreSQL advisory lock
 DEFAULT_OFFSETS = "24h,1h"
 BATCH = 200  # reminders queued per transaction
+PAGE = 2000  # meetings read per query
+SCHEDULER = "scheduler"  # the inbox "platform" under which queued reminders are marked done
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +103,29 @@ class Jobs:
         return done
 
     def remind(self) -> int:
+        """Every due reminder, page by page. A reminder queued once is marked done in the inbox table in the
+        same transaction, so later ticks skip it with one query per page instead of building it again."""
         now = self.clock.now()
         offsets = self.settings.offsets
-        with self.uow() as uow:
-            soon = uow.bookings.starting_between(now, now + max(offsets) + timedelta(minutes=1))
-        due = [(b, m, start, offset) for b, m, start in soon
-               if (offset := due_reminder(start, offsets, now)) is not None]
+        end = now + max(offsets) + timedelta(minutes=1)
         queued = 0
-        for i in range(0, len(due), BATCH):
+        after: tuple[datetime, int] | None = None
+        while True:
             with self.uow() as uow:
-                for booking_id, meeting_id, start, offset in due[i:i + BATCH]:
-                    queued += self._remind(uow, booking_id, meeting_id, start, offset)
-                uow.commit()
-        return queued
+                page = uow.bookings.starting_between(now, end, after=after, limit=PAGE)
+                due = [(b, m, start, offset, _marker(m, offset, start)) for b, m, start in page
+                       if (offset := due_reminder(start, offsets, now)) is not None]
+                done = uow.inbox.seen(SCHEDULER, [item[4] for item in due])
+            todo = [item for item in due if item[4] not in done]
+            for i in range(0, len(todo), BATCH):
+                with self.uow() as uow:
+                    for booking_id, meeting_id, start, offset, marker in todo[i:i + BATCH]:
+                        if uow.inbox.first_time(SCHEDULER, marker):
+                            queued += self._remind(uow, booking_id, meeting_id, start, offset)
+                    uow.commit()
+            if len(page) < PAGE:
+                return queued
+            after = (page[-1][2], page[-1][1])
 
     def _remind(self, uow: SqlUnitOfWork, booking_id: int, meeting_id: int, start: Any, offset: timedelta) -> int:
         booking = uow.bookings.get(booking_id)
@@ -125,7 +137,7 @@ class Jobs:
         if meeting is None or client is None or expert_person is None:
             return 0
         first = offset == max(self.settings.offsets)
-        stamp = f"{meeting_id}:{int(offset.total_seconds())}:{start:%Y%m%dT%H%M%SZ}"
+        stamp = _marker(meeting_id, offset, start).removeprefix("remind:")
         notices = [
             Notice(person.id or 0, reminder(booking, meeting, expert, person, other, first=first, now=self.clock.now()),
                    f"remind:{stamp}:{person.id}")
@@ -135,6 +147,11 @@ class Jobs:
 
     def _queue(self, uow: SqlUnitOfWork, notices: list[Notice]) -> int:
         return sum(len(self.dispatcher.queue_notice(uow, notice)) for notice in notices)
+
+
+def _marker(meeting_id: int, offset: timedelta, start: datetime) -> str:
+    """One reminder: the meeting, the offset and the start (a reschedule makes new ones)."""
+    return f"remind:{meeting_id}:{int(offset.total_seconds())}:{start:%Y%m%dT%H%M%SZ}"
 
 
 class Leadership:

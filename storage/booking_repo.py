@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -111,15 +111,20 @@ class SqlBookings:
             ).distinct().limit(limit)
         ))
 
-    def starting_between(self, start: datetime, end: datetime, limit: int = 5000) -> list[tuple[int, int, datetime]]:
-        """(booking id, meeting id, start) of confirmed meetings of accepted bookings starting in [start, end)."""
-        rows = self.session.execute(
+    def starting_between(
+        self, start: datetime, end: datetime, *, after: tuple[datetime, int] | None = None, limit: int = 2000,
+    ) -> list[tuple[int, int, datetime]]:
+        """(booking id, meeting id, start) of confirmed meetings of accepted bookings starting in [start, end),
+        a page at a time: pass the last (start, meeting id) seen as `after` for the next page."""
+        query = (
             select(MeetingRow.booking_id, MeetingRow.id, MeetingRow.starts_at)
             .join(BookingRow, BookingRow.id == MeetingRow.booking_id)
             .where(BookingRow.status == BookingStatus.ACCEPTED.value, MeetingRow.status == MeetingStatus.CONFIRMED.value,
                    MeetingRow.starts_at >= start, MeetingRow.starts_at < end)
-            .order_by(MeetingRow.starts_at, MeetingRow.id).limit(limit)
         )
+        if after is not None:
+            query = query.where(tuple_(MeetingRow.starts_at, MeetingRow.id) > tuple_(after[0], after[1]))
+        rows = self.session.execute(query.order_by(MeetingRow.starts_at, MeetingRow.id).limit(limit))
         return [(b, m, at) for b, m, at in rows]
 
     def for_person(self, person_id: int) -> list[Booking]:

@@ -101,6 +101,13 @@ class SqlInbox:
         ), returning="event_id")
         return inserted is not None
 
+    def seen(self, platform: str, event_ids: list[str]) -> set[str]:
+        """Which of these were handled already (one query for a page of them)."""
+        if not event_ids:
+            return set()
+        return set(self.session.scalars(select(ProcessedEventRow.event_id).where(
+            ProcessedEventRow.platform == platform, ProcessedEventRow.event_id.in_(event_ids))))
+
 
 class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:

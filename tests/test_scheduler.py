@@ -238,3 +238,19 @@ def test_request_expiry_is_a_setting_and_the_flow_uses_it(uow, clock):
     with uow() as u:
         [booking] = u.bookings.for_person(w.ana)
     assert booking.expires_at == clock.now() + timedelta(hours=6)
+
+
+def test_more_due_meetings_than_a_page_are_all_reminded_once(uow, clock, monkeypatch):
+    monkeypatch.setattr("bot.scheduler.PAGE", 2)
+    monkeypatch.setattr("bot.scheduler.BATCH", 1)
+    w = world(uow, credits="5")
+    for h in range(5):
+        accepted(uow, clock, w, datetime(2030, 3, 5, 9, 0, tzinfo=UTC) + timedelta(hours=h))
+    clock.set(datetime(2030, 3, 5, 8, 30, tzinfo=UTC))
+    j = jobs(uow, clock)
+    assert j.tick().reminded == 10
+    calls = []
+    real = j._remind
+    j._remind = lambda *a: calls.append(a) or real(*a)  # type: ignore[method-assign]
+    assert j.tick().reminded == 0 and calls == []  # the next tick skips them without building them again
+    assert len(reminders(uow)) == 10
