@@ -231,8 +231,8 @@ def delivery() -> list[tuple[str, str]]:
         queued = _queued(engine)
         rows.append(("delivery: the next ticks, same minute",
                      "; ".join(f"{n:,} queued in {s:.1f} s" for n, s in later)
-                     + f" (every due meeting is read and its reminders rendered again at each tick; the outbox "
-                     f"key stops a second send); Telegram rows queued: {queued.get('telegram', 0):,} of {CHATS:,}"))
+                     + f" (reminders already queued are skipped by their done marks, one query per page); "
+                     f"Telegram rows queued: {queued.get('telegram', 0):,} of {CHATS:,}"))
         if queued.get("telegram", 0) < CHATS:
             rows.append(("delivery: PROBLEM", f"due reminders never queued: {CHATS - queued.get('telegram', 0):,} "
                          "Telegram chats (SqlBookings.starting_between returns at most 5,000 meetings, always the "
