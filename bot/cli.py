@@ -223,14 +223,14 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chat_dispatcher():  # type: ignore[no-untyped-def]
+def _chat_dispatcher(engine=None):  # type: ignore[no-untyped-def]
     """The dispatcher of a chat process: notices go to every platform this deployment has a token for."""
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
     from bot.router import Router
     from bot.settings import enabled_platforms, policy, smtp_url
 
-    engine = make_engine()
+    engine = engine or make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
     try:
@@ -338,8 +338,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         settings = SchedulerSettings.from_env()
     except ValueError as exc:
         raise SystemExit(f"REMINDER_OFFSETS: {exc}") from exc
-    dispatcher, _ = _chat_dispatcher()
     engine = make_engine()
+    dispatcher, _ = _chat_dispatcher(engine)
 
     try:
         mail = email_pump(dispatcher.uow_factory)  # email leaves from here: one process, always running

@@ -31,9 +31,6 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-Transport = Callable[[Sequence[OutboxMessage]], None]
-
-
 @dataclass(frozen=True, slots=True)
 class Handled:
     duplicate: bool
@@ -46,14 +43,13 @@ class Handled:
 class Dispatcher:
     def __init__(
         self, uow_factory: Callable[[], SqlUnitOfWork], clock: Clock, flows: Sequence[Flow], router: Router,
-        transport: Transport | None = None, *, email_enabled: bool = False, policy: Policy = DEFAULT_POLICY,
+        *, email_enabled: bool = False, policy: Policy = DEFAULT_POLICY,
     ) -> None:
         self.uow_factory = uow_factory
         self.policy = policy  # the deployment's rules: how long a request waits for an answer (REQUEST_EXPIRY)
         self.email_enabled = email_enabled  # SMTP is configured: notices meant for email are queued
         self.clock = clock
         self.router = router
-        self.transport = transport
         self.flows = {f.name: f for f in flows}
         self.commands = {c: f for f in flows for c in f.commands}
         # Platforms this process sends itself: their rows are leased to its sender as they are queued.
@@ -71,8 +67,6 @@ class Dispatcher:
         except Exception as error:  # a bug: roll back, log it, and still answer the person
             log.exception("event %s on %s failed", incoming.event_id, incoming.sender.platform)
             messages, after = self._handle(incoming, failure=error)
-        if self.transport is not None and messages:
-            self.transport(messages)
         return Handled(False, tuple(messages), (), after.flow, after.step)
 
     def _handle(self, incoming: Incoming, failure: Exception | None) -> tuple[list[OutboxMessage], Conversation]:

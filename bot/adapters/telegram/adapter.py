@@ -5,31 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 
 from bot.adapters.telegram.parse import to_incoming
-from bot.delivery import OutboxPump
-from bot.dispatcher import Dispatcher, Handled
+from bot.dispatcher import Handled
 from bot.serial import SerialDispatch
 from bot.events import Incoming
 from bot.i18n import Translator, normalise_locale
-from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 class TelegramAdapter:
-    def __init__(
-        self, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], pump: OutboxPump, bot_username: str,
-    ) -> None:
-        self.dispatcher = dispatcher
-        self.uow_factory = uow_factory
-        self.pump = pump
+    def __init__(self, dispatch: SerialDispatch, bot_username: str) -> None:
+        self.dispatch = dispatch
         self.bot_username = bot_username
-        self.dispatch = SerialDispatch(dispatcher, pump)
 
     async def handle(self, update: Update) -> Handled | None:
         """Act on one update. Raises only when the event could not be recorded (the database is down),

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import time
 import warnings
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta

@@ -21,6 +21,7 @@ from bot.adapters.telegram.render import command_menu
 from bot.adapters.telegram.sender import TelegramSender
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher
+from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
 from storage.uow import SqlUnitOfWork
 
@@ -84,7 +85,7 @@ class TelegramRuntime:
     async def start(self, *, polling: bool) -> None:
         app = self.application
         await app.initialize()  # getMe: also proves the token
-        self._adapter = TelegramAdapter(self.dispatcher, self.uow_factory, self.pump, app.bot.username)
+        self._adapter = TelegramAdapter(SerialDispatch(self.dispatcher, self.pump), app.bot.username)
         app.add_handler(TypeHandler(Update, self._on_update))
         await self.set_commands()
         await app.start()

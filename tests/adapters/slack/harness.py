@@ -71,18 +71,25 @@ class RunningSlack:
         return answer
 
     def settle(self, timeout: float = 10) -> None:
-        """Wait until acknowledged work is done and the outbox holds nothing unsent for Slack."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.runtime.busy and not self.runtime.pump._tasks and self.unsent() == 0:
-                time.sleep(0.02)  # a listener may be between its ack and its work
-                if not self.runtime.busy and not self.runtime.pump._tasks and self.unsent() == 0:
-                    return
-            time.sleep(0.01)
-        raise AssertionError(f"slack not settled: busy={self.runtime.busy} unsent={self.unsent()}")
+        settle(self.runtime, self.uow, timeout)
 
     def unsent(self) -> int:
         return unsent(self.uow, "slack")
+
+
+def settle(runtime: SlackRuntime, uow: Callable[[], SqlUnitOfWork], timeout: float = 10) -> None:
+    """Wait until acknowledged work is done and the outbox holds nothing unsent for Slack."""
+    def idle() -> bool:
+        return not runtime.busy and not runtime.pump._tasks and unsent(uow, "slack") == 0
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if idle():
+            time.sleep(0.02)  # a listener may be between its ack and its work
+            if idle():
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"slack not settled: busy={runtime.busy} unsent={unsent(uow, 'slack')}")
 
 
 class SlackUser:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -17,7 +16,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import func, select
 
 from bot.adapters.slack.runtime import SlackRuntime, SlackSettings
 from bot.dispatcher import Dispatcher
@@ -25,9 +23,9 @@ from bot.flows import all_flows
 from bot.router import Router
 from core.clock import Clock
 from core.lifecycle import BookingStatus
-from storage.models import OutboxRow
-from tests.adapters.slack.harness import SlackUser
+from tests.adapters.slack.harness import SlackUser, settle
 from tests.adapters.slack.test_slack_booking import ANA, EVE, on_slack
+from tests.factories import unsent
 from tests.fakes.slack_server import FakeSlack
 
 T = TypeVar("T")
@@ -100,22 +98,10 @@ class SocketSlack:
         return 200, {}, json.dumps(answer).encode() if answer is not None else b""
 
     def settle(self, timeout: float = 10) -> None:
-        """Wait until acknowledged work is done and the outbox holds nothing unsent for Slack."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.runtime.busy and not self.runtime.pump._tasks and self.unsent() == 0:
-                time.sleep(0.02)  # a listener may be between its ack and its work
-                if not self.runtime.busy and not self.runtime.pump._tasks and self.unsent() == 0:
-                    return
-            time.sleep(0.01)
-        raise AssertionError(f"slack not settled: busy={self.runtime.busy} unsent={self.unsent()}")
+        settle(self.runtime, self.uow, timeout)
 
     def unsent(self) -> int:
-        with self.uow() as u:
-            return int(u.session.scalar(
-                select(func.count()).select_from(OutboxRow)
-                .where(OutboxRow.platform == "slack", OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
-            ) or 0)
+        return unsent(self.uow, "slack")
 
 
 def the_ack(fake: FakeSlack) -> dict[str, Any] | None:
