@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.typed_time import (
     MAX_CHARS,
@@ -13,9 +15,11 @@ from bot.typed_time import (
     Exact,
     MorningOrEvening,
     NotOnSpringForward,
+    Past,
     Reading,
     TwiceOnFallBack,
     Unreadable,
+    Vague,
     WeekdayMismatch,
     Why,
     instants,
@@ -27,6 +31,8 @@ from core.schedule import BookingRules, Schedule, SlotProblem, WeeklyWindow
 from tests.typed_time.wants import local
 
 NOW = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # Monday; 05:00 in New York
+READINGS = (Exact, DayOnly, Past, Vague, MorningOrEvening, TwiceOnFallBack, NotOnSpringForward, WeekdayMismatch,
+            Unreadable)
 NY = "America/New_York"
 
 
@@ -147,3 +153,28 @@ def test_bad_arguments_are_programming_errors() -> None:
         read("tomorrow 3pm", now=datetime(2027, 3, 1, 10))  # naive
     with pytest.raises(ValueError):
         read("tomorrow 3pm", zone="Mars/Olympus")
+
+
+_PIECES = (
+    "3", "15", "25", "0", "7th", "2027", "12:30", "25:61", "3pm", "15h", "7.12", "7.12.", "31/2", "2027-02-29", "at",
+    "in", "next", "this", "the", "tomorrow", "mañana", "завтра", "कल", "a las", "de la tarde", "дня", "बजे", "साढ़े",
+    "half past", "quarter to", "noon", "midnight", "Mon", "mar", "Dec", "дек.", "दिस॰", "hours", "час", "घंटे में",
+    "morning", "pm", "am", "Uhr", "(Asia/Kolkata)", "UTC", "foo", "१५:००", ",", "-", "el", "que viene", "числа",
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8), st.sampled_from(["en", "es", "ru", "hi"]),
+       st.sampled_from(["America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Apia"]),
+       st.booleans())
+def test_any_words_are_answered_never_raised(pieces: list[str], language: str, zone: str, on_a_day: bool) -> None:
+    got = read(" ".join(pieces), language, zone, day=date(2027, 3, 4) if on_a_day else None, grid=timedelta(minutes=15))
+    assert isinstance(got, READINGS)
+    for at in instants(got):
+        assert at.tzinfo is UTC
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120), st.sampled_from(["en", "es", "ru", "hi"]))
+def test_any_text_is_answered_never_raised(text: str, language: str) -> None:
+    assert isinstance(read(text, language), READINGS)
