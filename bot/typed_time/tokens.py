@@ -23,7 +23,7 @@ _SLASH = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?")
 _DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})(?:(\.)(\d{4}|\d{2})?)?")
 _NUMBER = re.compile(r"(\d{1,4})(-?[^\W\d_][^\W\d_\u0900-\u097f]*|[\u0900-\u097f]+)?")
 _ORDINAL = frozenset({"st", "nd", "rd", "th", "er", "го", "-го", "е", "-е", "ое", "-ое"})
-_ZONE = re.compile(r"[a-z_]+(?:/[a-z0-9_+\-]+)+|utc|gmt|z")
+_ZONE = re.compile(r"[a-z_]+(?:/[a-z0-9_+\-]+)+|utc|gmt")
 
 
 @dataclass(slots=True)
@@ -40,6 +40,11 @@ class Token:
     zone: str | None = None
     used: bool = field(default=False)
 
+    @property
+    def is_word(self) -> bool:
+        return (self.zone is None and self.number is None and self.clock is None and self.date is None
+                and self.dotted is None and self.slashed is None)
+
     def has(self, kind: Kind) -> Word | None:
         return next((w for w in self.words if w.kind is kind), None)
 
@@ -47,7 +52,7 @@ class Token:
 @lru_cache(maxsize=1)
 def _zones() -> dict[str, str]:
     names = {z.casefold(): z for z in zoneinfo.available_timezones()}
-    names.update({"utc": "UTC", "gmt": "UTC", "z": "UTC"})
+    names.update({"utc": "UTC", "gmt": "UTC"})
     return names
 
 
@@ -130,8 +135,7 @@ def _phrases(pieces: list[Token], lex: Lexicon) -> list[Token]:
     n = len(pieces)
     while i < n:
         tok = pieces[i]
-        if tok.zone is None and tok.number is None and tok.clock is None and tok.date is None and tok.dotted is None \
-                and tok.slashed is None:
+        if tok.is_word:
             for length in range(min(lex.longest_phrase, n - i), 0, -1):
                 words = tuple(p.text for p in pieces[i:i + length])
                 meaning = lex.phrases.get(words)
