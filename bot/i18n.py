@@ -21,6 +21,10 @@ from core.amounts import Money, milli_to_credits
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT_LOCALE = "en"
+# How a time is shown (Babel patterns). bot/typed_time reads each of them back in every language.
+WHEN_PATTERN = "EEE d MMM y, HH:mm"
+DAY_PATTERN = "EEE d MMM"
+TIME_PATTERN = "HH:mm"
 
 
 def available_locales() -> tuple[str, ...]:
@@ -74,16 +78,16 @@ class Translator:
     def when(self, at: datetime, timezone: str | None = None) -> str:
         """"Tue 5 Mar 2030, 10:00 (Europe/London)": always with the zone it is shown in."""
         tz = timezone or self.timezone
-        text = format_datetime(at, "EEE d MMM y, HH:mm", tzinfo=ZoneInfo(tz), locale=self._babel)
+        text = format_datetime(at, WHEN_PATTERN, tzinfo=ZoneInfo(tz), locale=self._babel)
         return f"{text} ({tz})"
 
     def time(self, at: datetime, timezone: str | None = None) -> str:
         tz = timezone or self.timezone
-        return f"{format_time(at, 'HH:mm', tzinfo=ZoneInfo(tz), locale=self._babel)}"
+        return f"{format_time(at, TIME_PATTERN, tzinfo=ZoneInfo(tz), locale=self._babel)}"
 
     def day(self, at: datetime, timezone: str | None = None) -> str:
         tz = timezone or self.timezone
-        return format_date(at.astimezone(ZoneInfo(tz)).date(), "EEE d MMM", locale=self._babel)
+        return format_date(at.astimezone(ZoneInfo(tz)).date(), DAY_PATTERN, locale=self._babel)
 
     def both(self, at: datetime, other_tz: str) -> str:
         """The time in this person's zone, with the other side's for reference."""

@@ -17,19 +17,22 @@ DST rules (exact, for every IANA zone, including offsets that are not whole hour
   merged interval: interval_start + k * step. An interval with no start at all
   (available around the clock, every day, back past every exception) is
   anchored at the Unix epoch instead, so results never depend on the query range.
+  Meetings and buffers never shift the grid. The engine's grid is SLOT_GRID
+  (15 minutes): check_slot refuses any other start (OFF_GRID), so every start it
+  accepts is one free_slots offers, and the other way round.
 * A slot belongs to the local date of its start (daily cap).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from core.clock import ensure_utc
-from core.schedule import Busy, DateException, ExceptionKind, Schedule, SlotProblem
+from core.schedule import SLOT_GRID, Busy, DateException, ExceptionKind, Schedule, SlotProblem
 
 __all__ = [
     "availability_intervals",
@@ -37,6 +40,7 @@ __all__ = [
     "first_free_slot",
     "free_slots",
     "local_day_bounds",
+    "nearest_free_slots",
 ]
 
 DAY = 86_400
@@ -413,7 +417,7 @@ def free_slots(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
-    step: timedelta = timedelta(minutes=15),
+    step: timedelta = SLOT_GRID,
     limit: int | None = None,
 ) -> list[datetime]:
     """Bookable slot starts, sorted, within [max(start, now + notice), min(end, now + horizon)].
@@ -575,7 +579,7 @@ def first_free_slot(
     now: datetime,
     *,
     start: datetime | None = None,
-    step: timedelta = timedelta(minutes=15),
+    step: timedelta = SLOT_GRID,
 ) -> datetime | None:
     """The earliest bookable start, or None when the horizon holds none.
 
@@ -602,17 +606,21 @@ def first_free_slot(
 
 
 def check_slot(
-    schedule: Schedule, busy: Iterable[Busy], start: datetime, duration: timedelta, now: datetime
+    schedule: Schedule, busy: Iterable[Busy], start: datetime, duration: timedelta, now: datetime,
+    *, grid: timedelta = SLOT_GRID,
 ) -> SlotProblem | None:
-    """Why this exact start cannot be booked (None when it can); any minute, on the grid or not.
+    """Why this exact start cannot be booked (None when it can).
 
     Problems are reported in a fixed order so the user hears the most basic one:
-    PAST, TOO_SOON, BEYOND_HORIZON, OUTSIDE_AVAILABILITY, DAY_FULL, TAKEN.
+    PAST, TOO_SOON, BEYOND_HORIZON, OUTSIDE_AVAILABILITY, OFF_GRID, DAY_FULL, TAKEN.
+    A start is on the grid when it is a whole number of `grid` steps after the
+    anchor of the open interval that holds the meeting (free_slots' grid).
     """
     start = ensure_utc(start)
     now = ensure_utc(now)
     if duration <= timedelta(0):
         raise ValueError(f"duration must be positive, not {duration}")
+    stp = _whole_seconds(grid, "grid")
     rules = schedule.rules
     if start < now:
         return SlotProblem.PAST
@@ -625,15 +633,18 @@ def check_slot(
     s_us = _exact_us(start)
     e_us = _exact_us(end)
     s = s_us // _US
-    inside = False
-    for x, y in _intervals(plan, s // DAY - 2, e_us // _US // DAY + 2):
+    d0 = s // DAY - 2
+    holder: int | None = None
+    for x, y in _intervals(plan, d0, e_us // _US // DAY + 2):
         if x * _US <= s_us and e_us <= y * _US:
-            inside = True
+            holder = x
             break
         if x * _US > s_us:
             break
-    if not inside:
+    if holder is None:
         return SlotProblem.OUTSIDE_AVAILABILITY
+    if (s_us - _anchor(plan, holder, d0) * _US) % (stp * _US):
+        return SlotProblem.OFF_GRID
     busy = list(busy)
     for b in busy:
         if b.start.tzinfo is None or b.end.tzinfo is None:
@@ -651,3 +662,20 @@ def check_slot(
         if bs < be and bs < end and be > start:
             return SlotProblem.TAKEN
     return None
+
+
+NEAREST_WITHIN = timedelta(hours=12)
+
+
+def nearest_free_slots(
+    schedule: Schedule, busy: Iterable[Busy], start: datetime, duration: timedelta, now: datetime,
+    *, grid: timedelta = SLOT_GRID,
+) -> tuple[datetime, ...]:
+    """The free grid starts closest to `start`: the last one before it and the first one after it (within 12 h),
+    what to offer instead of a start that does not work."""
+    start = ensure_utc(start)
+    slots = free_slots(schedule, busy, duration, now, start=start - NEAREST_WITHIN, end=start + NEAREST_WITHIN,
+                       step=grid)
+    i = bisect_left(slots, start)
+    j = bisect_right(slots, start)
+    return tuple(slots[i - 1:i] + slots[j:j + 1])

@@ -11,10 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from core.availability import check_slot
+from core.availability import check_slot, nearest_free_slots
 from core.clock import Clock
 from core.credits import Movement, net_portions, plan_hold, plan_return
-from core.errors import InsufficientCredits, InvalidSession, InvalidTransition, NotAllowed, NotFound, PolicyViolation, SlotUnavailable
+from core.errors import (
+    InsufficientCredits,
+    InvalidSession,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    OffGrid,
+    PolicyViolation,
+    SlotUnavailable,
+)
 from core.events import Event
 from core.experts import Expert
 from core.lifecycle import (
@@ -31,7 +40,7 @@ from core.policy import CancelReason, Consequence, Initiator, NoShowParty, Polic
 from core.ports import UnitOfWork
 from core.pricing import meeting_credits_milli, session_price
 from core.recurrence import Frequency, check_series, occurrences
-from core.schedule import Busy, Schedule, SlotProblem
+from core.schedule import SLOT_GRID, Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
 
 DEFAULT_POLICY = Policy()
@@ -128,7 +137,14 @@ def _check_times(
         expert_id, ordered[0].start - _BUSY_MARGIN, ordered[-1].end + _BUSY_MARGIN, except_meetings=except_meetings
     )
     for meeting in ordered:
-        problem = check_slot(schedule, busy, meeting.start, timedelta(minutes=meeting.minutes), now)
+        duration = timedelta(minutes=meeting.minutes)
+        problem = check_slot(schedule, busy, meeting.start, duration, now)
+        if problem is SlotProblem.OFF_GRID:
+            raise OffGrid(
+                f"{meeting.start.isoformat()} is between two slot starts of the expert's grid", start=meeting.start,
+                nearest=nearest_free_slots(schedule, busy, meeting.start, duration, now),
+                grid_minutes=SLOT_GRID // timedelta(minutes=1),
+            )
         if problem is not None:
             raise SlotUnavailable(
                 f"{meeting.start.isoformat()} is not bookable: {problem}", reason=problem.value, start=meeting.start
@@ -368,6 +384,10 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
     old = _booking(uow, booking_id)
     if old.status is not BookingStatus.AWAITING_TRIAGE:
         raise InvalidTransition(f"a {old.status} booking is not in triage", reason=f"booking_{old.status}")
+    # The new expert's hours, grid and meetings first: a refusal leaves the request in triage, untouched.
+    uow.experts.lock(expert_id)
+    _check_times(uow, expert_id, [MeetingRequest(m.start, m.minutes) for m in old.meetings], clock.now(),
+                 except_meetings=frozenset(m.id for m in old.meetings if m.id))
     old.status = move_booking(old.status, BookingStatus.DECLINED)
     _release_hold(uow, old)
     old.decline_reason = "reassigned by staff"
@@ -584,6 +604,12 @@ def request_series(
     starts = occurrences(first_start, schedule.timezone, frequency, count=count, until=until)
     busy = uow.experts.busy(expert_id, starts[0] - _BUSY_MARGIN, starts[-1] + timedelta(minutes=minutes) + _BUSY_MARGIN)
     checks = check_series(schedule, busy, starts, timedelta(minutes=minutes), now)
+    if checks[0].problem is SlotProblem.OFF_GRID:  # the time chosen is off the grid, not only a later date
+        raise OffGrid(
+            f"{starts[0].isoformat()} is between two slot starts of the expert's grid", start=starts[0],
+            nearest=nearest_free_slots(schedule, busy, starts[0], timedelta(minutes=minutes), now),
+            grid_minutes=SLOT_GRID // timedelta(minutes=1),
+        )
     fitting = [c.start for c in checks if c.problem is None]
     conflicts = tuple((c.start, c.problem) for c in checks if c.problem is not None)
     if not fitting:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """A rule said no. `reason` is stable (flows translate it); `detail` is for humans and logs."""
@@ -22,6 +24,17 @@ class InvalidSession(DomainError):
 
 class SlotUnavailable(DomainError):
     reason = "slot_unavailable"
+
+
+class OffGrid(SlotUnavailable):
+    """A start between two slot starts. `nearest`: the free grid starts closest to it (before, after), to offer."""
+
+    reason = "off_grid"
+
+    @property
+    def nearest(self) -> tuple[datetime, ...]:
+        found = self.context.get("nearest", ())
+        return tuple(found) if isinstance(found, tuple) else ()
 
 
 class InsufficientCredits(DomainError):

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 MINUTES_PER_DAY = 24 * 60
+# Slot starts lie on this grid, counted from the start of each stretch of open hours (see availability.py).
+SLOT_GRID = timedelta(minutes=15)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -91,6 +93,7 @@ class SlotProblem(StrEnum):
     TOO_SOON = "too_soon"  # inside the minimum notice
     BEYOND_HORIZON = "beyond_horizon"
     OUTSIDE_AVAILABILITY = "outside_availability"
+    OFF_GRID = "off_grid"  # between two slot starts of the expert's grid ("9:07")
     TAKEN = "taken"  # overlaps a meeting, a hold or their buffer
     DAY_FULL = "day_full"  # the daily cap is reached
 

@@ -22,6 +22,9 @@ def explain(t: Translator, error: Exception, person: Person | None = None) -> st
         "too_soon": t("That is too soon: this expert needs more notice. Please pick a later time."),
         "beyond_horizon": t("That is too far ahead: this expert takes bookings only so far in advance."),
         "outside_availability": t("The expert is not available then. Please pick one of their free slots."),
+        "off_grid": t("Meetings start every {minutes} minutes from the start of the expert's hours, so that time is "
+                      "between two slots. Please pick one of the free times.",
+                      minutes=getattr(error, "context", {}).get("grid_minutes", 15)),
         "taken": t("Someone else just took that time. Please pick another slot."),
         "day_full": t("The expert's day is already full. Please pick another day."),
         "series_no_fit": t("None of the dates in that series is free. Try another time or frequency."),

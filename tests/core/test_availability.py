@@ -22,8 +22,10 @@ from core.availability import (
     first_free_slot,
     free_slots,
     local_day_bounds,
+    nearest_free_slots,
 )
 from core.schedule import (
+    SLOT_GRID,
     BookingRules,
     Busy,
     DateException,
@@ -406,12 +408,43 @@ def test_around_the_clock_is_anchored_at_the_epoch() -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_check_slot_accepts_an_off_grid_typed_start() -> None:
+def test_check_slot_refuses_an_off_grid_start() -> None:
+    # Until issue 14 an off-grid typed start ("3:10pm") was accepted; the grid is now the engine's rule.
     s = weekdays_9_to_5(TZ)
     typed = at(TZ, 2026, 1, 12, 15, 10)  # "3:10pm"
     assert typed not in monday_slots(s, [])
-    assert check_slot(s, [], typed, 30 * MIN, NOW) is None
+    assert check_slot(s, [], typed, 30 * MIN, NOW) is SlotProblem.OFF_GRID
+    assert check_slot(s, [], typed + 5 * MIN, 30 * MIN, NOW) is None
+    assert check_slot(s, [], typed + timedelta(seconds=1), 30 * MIN, NOW) is SlotProblem.OFF_GRID
     assert check_slot(s, [], at(TZ, 2026, 1, 12, 16, 40), 30 * MIN, NOW) is SlotProblem.OUTSIDE_AVAILABILITY
+    # outside the hours is said first; a taken or full day only for starts on the grid
+    busy = [Busy(at(TZ, 2026, 1, 12, 15), at(TZ, 2026, 1, 12, 16))]
+    assert check_slot(s, busy, typed, 30 * MIN, NOW) is SlotProblem.OFF_GRID
+
+
+def test_the_grid_counts_from_the_start_of_the_open_hours() -> None:
+    # Hours from 09:10: the grid is 09:10, 09:25, ... and a quarter hour of the clock is off it.
+    s = schedule(TZ, window(MON, "09:10", "12:00"))
+    assert check_slot(s, [], at(TZ, 2026, 1, 12, 9, 25), 30 * MIN, NOW) is None
+    assert check_slot(s, [], at(TZ, 2026, 1, 12, 9, 30), 30 * MIN, NOW) is SlotProblem.OFF_GRID
+    # a stretch that runs across midnight keeps the grid of its start
+    s = schedule(TZ, window(MON, "22:10", "24:00"), window(TUE, "00:00", "02:00"))
+    assert check_slot(s, [], at(TZ, 2026, 1, 13, 0, 40), 30 * MIN, NOW) is None
+    assert check_slot(s, [], at(TZ, 2026, 1, 13, 0, 30), 30 * MIN, NOW) is SlotProblem.OFF_GRID
+    # around the clock, every quarter hour of UTC (every quarter hour of every clock in use today)
+    s = schedule("Asia/Kathmandu", *(WeeklyWindow(d, 0, 1440) for d in range(7)))
+    assert check_slot(s, [], utc(2026, 1, 12, 3, 45), 30 * MIN, NOW) is None
+    assert check_slot(s, [], utc(2026, 1, 12, 3, 50), 30 * MIN, NOW) is SlotProblem.OFF_GRID
+
+
+def test_nearest_free_slots_around_an_off_grid_start() -> None:
+    s = weekdays_9_to_5(TZ)
+    busy = [Busy(at(TZ, 2026, 1, 12, 9), at(TZ, 2026, 1, 12, 9, 30))]
+    assert nearest_free_slots(s, busy, at(TZ, 2026, 1, 12, 9, 7), 30 * MIN, NOW) == (at(TZ, 2026, 1, 12, 9, 30),)
+    assert nearest_free_slots(s, busy, at(TZ, 2026, 1, 12, 10, 7), 30 * MIN, NOW) == (
+        at(TZ, 2026, 1, 12, 10), at(TZ, 2026, 1, 12, 10, 15))
+    # nothing after it within 12 hours: only the one before
+    assert nearest_free_slots(s, busy, at(TZ, 2026, 1, 12, 16, 40), 30 * MIN, NOW) == (at(TZ, 2026, 1, 12, 16, 30),)
 
 
 def test_check_slot_reasons_in_order() -> None:
@@ -429,8 +462,11 @@ def test_check_slot_reasons_in_order() -> None:
     # the day holds one meeting already: DAY_FULL is reported before TAKEN
     assert check_slot(s, busy, at(TZ, 2026, 1, 13, 12, 30), dur, now) is SlotProblem.DAY_FULL
     uncapped = weekdays_9_to_5(TZ, min_notice=2 * HOUR, horizon=14 * DAY, buffer=10 * MIN)
-    assert check_slot(uncapped, busy, at(TZ, 2026, 1, 13, 13, 5), dur, now) is SlotProblem.TAKEN  # buffer
-    assert check_slot(uncapped, busy, at(TZ, 2026, 1, 13, 13, 10), dur, now) is None
+    assert check_slot(uncapped, busy, at(TZ, 2026, 1, 13, 13), dur, now) is SlotProblem.TAKEN  # buffer
+    assert check_slot(uncapped, busy, at(TZ, 2026, 1, 13, 13, 15), dur, now) is None
+    # the buffer's end is a start on a 5-minute grid (the engine's grid is 15 minutes: 13:10 is off it)
+    assert check_slot(uncapped, busy, at(TZ, 2026, 1, 13, 13, 5), dur, now, grid=5 * MIN) is SlotProblem.TAKEN
+    assert check_slot(uncapped, busy, at(TZ, 2026, 1, 13, 13, 10), dur, now, grid=5 * MIN) is None
     assert check_slot(s, busy, at(TZ, 2026, 1, 14, 10), dur, now) is None
 
 
@@ -683,8 +719,8 @@ def test_free_slots_properties(case: tuple[Schedule, list[Busy], timedelta, date
         if rules.daily_cap is not None:
             day = x.astimezone(zone).date()
             assert sum(1 for m in busy if m.counts_toward_cap and m.start.astimezone(zone).date() == day) < rules.daily_cap
-        # (4) check_slot agrees
-        assert check_slot(s, busy, x, duration, now) is None
+        # (4) check_slot agrees (on the same grid)
+        assert check_slot(s, busy, x, duration, now, grid=step) is None
     # nothing bookable on the grid is left out
     assert slots == expected_slots(s, busy, duration, now, step)
     # narrowing never shifts the grid, and limit takes a prefix
@@ -698,13 +734,25 @@ def test_free_slots_properties(case: tuple[Schedule, list[Busy], timedelta, date
 
 
 @PROPS
-@given(booking_cases(), st.integers(0, 10**9))
-def test_check_slot_any_start(case: tuple[Schedule, list[Busy], timedelta, datetime, timedelta], seed: int) -> None:
+@given(booking_cases(), st.integers(0, 10**9), st.booleans())
+def test_check_slot_any_start(
+    case: tuple[Schedule, list[Busy], timedelta, datetime, timedelta], seed: int, snap: bool
+) -> None:
     s, busy, duration, now, _ = case
     rules = s.rules
     start = now + timedelta(seconds=seed % int((rules.horizon + 2 * HOUR).total_seconds()) - 3600)
+    holders = [a for a, b in availability_intervals(s, start - 30 * DAY, start + duration + DAY)
+               if a <= start and start + duration <= b]
+    # the grid of the interval that holds it: from its start, or from the epoch when it runs back past the range
+    anchor = holders[0] if holders and holders[0] > start - 30 * DAY else EPOCH
+    if snap:  # half the cases on the grid, so that the rules after it are checked as often
+        start -= (start - anchor) % SLOT_GRID
+        holders = [a for a, b in availability_intervals(s, start - 30 * DAY, start + duration + DAY)
+                   if a <= start and start + duration <= b]
+        anchor = holders[0] if holders and holders[0] > start - 30 * DAY else EPOCH
     problem = check_slot(s, busy, start, duration, now)
-    inside = any(a <= start and start + duration <= b for a, b in availability_intervals(s, start - DAY, start + duration + DAY))
+    inside = bool(holders)
+    on_grid = (start - anchor) % SLOT_GRID == timedelta(0)
     if start < now:
         assert problem is SlotProblem.PAST
     elif start < now + rules.min_notice:
@@ -713,6 +761,8 @@ def test_check_slot_any_start(case: tuple[Schedule, list[Busy], timedelta, datet
         assert problem is SlotProblem.BEYOND_HORIZON
     elif not inside:
         assert problem is SlotProblem.OUTSIDE_AVAILABILITY
+    elif not on_grid:
+        assert problem is SlotProblem.OFF_GRID
     else:
         clash = any(
             m.start - rules.buffer < m.end + rules.buffer
@@ -727,6 +777,24 @@ def test_check_slot_any_start(case: tuple[Schedule, list[Busy], timedelta, datet
             full = sum(1 for m in busy if m.counts_toward_cap and m.start.astimezone(zone).date() == day) >= rules.daily_cap
         expected = SlotProblem.DAY_FULL if full else SlotProblem.TAKEN if clash else None
         assert problem is expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(booking_cases())
+def test_check_slot_accepts_exactly_the_starts_free_slots_offers(
+    case: tuple[Schedule, list[Busy], timedelta, datetime, timedelta]
+) -> None:
+    """The engine's grid has no surprises: a start is bookable exactly when the picker would offer it."""
+    s, busy, duration, now, _ = case
+    slots = free_slots(s, busy, duration, now)
+    offered = set(slots)
+    probes = {x + d for x in slots for d in (-MIN, timedelta(0), MIN, timedelta(seconds=1))}
+    t = EPOCH + -(-(now - EPOCH) // (5 * MIN)) * 5 * MIN
+    while t <= now + s.rules.horizon:
+        probes.add(t)
+        t += 5 * MIN
+    for x in sorted(probes):
+        assert (check_slot(s, busy, x, duration, now) is None) == (x in offered), x
 
 
 @PROPS
