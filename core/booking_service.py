@@ -33,6 +33,8 @@ from core.pricing import meeting_credits_milli, session_price
 from core.recurrence import Frequency, check_series, occurrences
 from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
+from core.staff import StaffAction
+from core.staff_access import is_staff_of, require_any_staff, require_staff
 
 DEFAULT_POLICY = Policy()
 _BUSY_MARGIN = timedelta(days=1)  # enough around a meeting for buffers and the local day's cap
@@ -84,12 +86,12 @@ def visible_expert_ids(uow: UnitOfWork, person: Person) -> frozenset[int] | None
     return uow.people.assigned_experts(person.company_id)
 
 
-def _actor_role(booking: Booking, expert: Expert, actor: Person) -> Initiator:
+def _actor_role(uow: UnitOfWork, booking: Booking, expert: Expert, actor: Person) -> Initiator:
     if actor.id == booking.client_id:
         return Initiator.CLIENT
     if actor.id == expert.person_id:
         return Initiator.EXPERT
-    if actor.is_staff:
+    if is_staff_of(uow, actor.id, booking.programme_id):  # staff of this booking's programme, no other
         return Initiator.STAFF
     raise NotAllowed("only the client, the expert or staff can change this booking", reason="not_a_party")
 
@@ -150,6 +152,8 @@ def request_booking(
     expert = _expert(uow, expert_id)
     if expert.person_id == client_id:
         raise NotAllowed("experts cannot book themselves", reason="self_booking")
+    if expert.paused_at is not None:
+        raise NotAllowed("this expert is not taking new requests for now", reason="expert_paused")
     programme = programme_of(uow, client)
     rules = programme.rules if programme else SessionRules()
     visible = visible_expert_ids(uow, client)
@@ -191,7 +195,10 @@ def request_booking(
     if portions:
         uow.credits.apply(f"hold:{booking.id}", Movement.HOLD, portions, booking_id=booking.id)
     name = "booking_triage" if booking.status is BookingStatus.AWAITING_TRIAGE else "booking_requested"
-    uow.events.append(Event(name, booking.id, recipients=(client_id,) if name == "booking_triage" else (expert.person_id or 0, client_id)))
+    # A triage card goes to the staff of this programme only: uow.programmes.staff_of(programme_id).
+    data = (("programme_id", str(booking.programme_id)),) if booking.programme_id is not None else ()
+    uow.events.append(Event(name, booking.id, recipients=(client_id,) if name == "booking_triage" else (expert.person_id or 0, client_id),
+                            data=data))
     return booking
 
 
@@ -245,12 +252,15 @@ def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, re
     booking = _booking(uow, booking_id)
     expert = _expert(uow, booking.expert_id)
     actor = _person(uow, actor_id)
-    if booking.status is BookingStatus.AWAITING_TRIAGE:
-        if not actor.is_staff:  # the expert has not been shown it yet
+    in_triage = booking.status is BookingStatus.AWAITING_TRIAGE
+    if in_triage:
+        if not is_staff_of(uow, actor.id, booking.programme_id):  # the expert has not been shown it yet
             raise NotAllowed("programme staff look at this request first", reason="not_staff")
     elif actor_id != expert.person_id:
         raise NotAllowed("only the expert can decline this request", reason="not_the_expert")
     booking.status = move_booking(booking.status, BookingStatus.DECLINED)
+    if in_triage:
+        _log_triage(uow, booking, actor_id, "triage_decline", now, reason.strip()[:500])
     _release_hold(uow, booking)
     booking.decided_at = now
     booking.decline_reason = reason.strip()[:500]
@@ -347,13 +357,20 @@ def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id:
 # ---------------------------------------------------------------- triage
 
 
+def _log_triage(uow: UnitOfWork, booking: Booking, staff_id: int, action: str, now: datetime, note: str = "") -> None:
+    """Triage decisions are kept: the dashboard counts an expert's answers only for requests they were shown."""
+    assert booking.id is not None
+    uow.programmes.log(StaffAction(key=f"triage:{booking.id}", action=action, programme_id=booking.programme_id,
+                                   actor_id=staff_id, created_at=now, booking_id=booking.id, note=note))
+
+
 def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int) -> Booking:
-    staff = _person(uow, staff_id)
-    if not staff.is_staff:
-        raise NotAllowed("only programme staff can triage", reason="not_staff")
+    require_any_staff(uow, staff_id)
     booking = _booking(uow, booking_id)
+    require_staff(uow, staff_id, booking.programme_id)  # staff of the booking's programme, no other
     _refuse_if_lapsed(booking, clock.now())
     booking.status = move_booking(booking.status, BookingStatus.REQUESTED)
+    _log_triage(uow, booking, staff_id, "triage_approve", clock.now())
     uow.bookings.save(booking)
     expert = _expert(uow, booking.expert_id)
     uow.events.append(Event("booking_requested", booking.id, recipients=(expert.person_id or 0, booking.client_id)))
@@ -362,13 +379,13 @@ def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: 
 
 def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int) -> Booking:
     """Staff send the request to another expert at the same times: a new request, the old one closed."""
-    staff = _person(uow, staff_id)
-    if not staff.is_staff:
-        raise NotAllowed("only programme staff can triage", reason="not_staff")
+    require_any_staff(uow, staff_id)
     old = _booking(uow, booking_id)
+    require_staff(uow, staff_id, old.programme_id)  # staff of the booking's programme, no other
     if old.status is not BookingStatus.AWAITING_TRIAGE:
         raise InvalidTransition(f"a {old.status} booking is not in triage", reason=f"booking_{old.status}")
     old.status = move_booking(old.status, BookingStatus.DECLINED)
+    _log_triage(uow, old, staff_id, "triage_reassign", clock.now(), f"to expert {expert_id}")
     _release_hold(uow, old)
     old.decline_reason = "reassigned by staff"
     old.decided_at = clock.now()
@@ -422,7 +439,7 @@ def cancellation_preview(
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
-    by = _actor_role(booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
+    by = _actor_role(uow, booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
     return cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
 
 
@@ -433,7 +450,7 @@ def cancel_meeting(
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
     expert = _expert(uow, booking.expert_id)
-    by = _actor_role(booking, expert, _person(uow, actor_id))
+    by = _actor_role(uow, booking, expert, _person(uow, actor_id))
     outcome = cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
     if not outcome.allowed:
         raise PolicyViolation("this meeting has already started", reason=outcome.code)
@@ -454,7 +471,7 @@ def reschedule_preview(
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
-    by = _actor_role(booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
+    by = _actor_role(uow, booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
     return reschedule(policy, meeting_start=meeting.start, price_milli=meeting.price_milli,
                       reschedules_so_far=meeting.reschedule_count, now=clock.now(), by=by)
 
@@ -468,7 +485,7 @@ def reschedule_meeting(
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
     expert = _expert(uow, booking.expert_id)
-    by = _actor_role(booking, expert, _person(uow, actor_id))
+    by = _actor_role(uow, booking, expert, _person(uow, actor_id))
     outcome = reschedule(policy, meeting_start=meeting.start, price_milli=meeting.price_milli,
                          reschedules_so_far=meeting.reschedule_count, now=now, by=by)
     if not outcome.allowed:
@@ -539,6 +556,10 @@ def report_no_show(
     uow.bookings.save(booking)
     uow.events.append(Event("no_show_reported", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
                             data=(("absent", absent.value),)))
+    if booking.programme_id is not None:  # the programme's staff are told (uow.programmes.staff_of)
+        uow.events.append(Event("staff_no_show", booking.id, meeting.id,
+                                data=(("absent", absent.value), ("programme_id", str(booking.programme_id)),
+                                      ("refund_milli", str(outcome.refund_milli)))))
     return outcome
 
 
@@ -608,7 +629,7 @@ def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: in
     bookings = uow.bookings.in_series(series_id)
     if not bookings:
         raise NotFound(f"no series {series_id}", reason="series_not_found")
-    role = _actor_role(bookings[0], _expert(uow, bookings[0].expert_id), _person(uow, actor_id))
+    role = _actor_role(uow, bookings[0], _expert(uow, bookings[0].expert_id), _person(uow, actor_id))
     for booking in bookings:
         assert booking.id is not None
         # Each side closes what is theirs to close: the expert never saw requests still in triage,

@@ -39,11 +39,19 @@ def person_into(row: PersonRow, p: Person) -> None:
 
 def programme(row: ProgrammeRow) -> Programme:
     lengths = tuple(int(x) for x in row.allowed_lengths.split(",") if x)
-    return Programme(row.id, row.name, PairingMode(row.pairing_mode), SessionRules(lengths, row.max_meetings))
+    return Programme(row.id, row.name, PairingMode(row.pairing_mode), SessionRules(lengths, row.max_meetings),
+                     credits_per_founder=row.credits_per_founder or 0, credits_per_company=row.credits_per_company or 0)
+
+
+def programme_into(row: ProgrammeRow, p: Programme) -> None:
+    row.name, row.pairing_mode = p.name, p.pairing_mode.value
+    row.allowed_lengths = ",".join(str(m) for m in p.rules.allowed_lengths)
+    row.max_meetings = p.rules.max_meetings
+    row.credits_per_founder, row.credits_per_company = p.credits_per_founder, p.credits_per_company
 
 
 def company(row: CompanyRow) -> Company:
-    return Company(row.id, row.name, row.programme_id)
+    return Company(row.id, row.name, row.programme_id, row.credits_milli)
 
 
 def expert(row: ExpertRow, person_row: PersonRow) -> Expert:
@@ -56,6 +64,7 @@ def expert(row: ExpertRow, person_row: PersonRow) -> Expert:
         rate_multiplier=Decimal(row.rate_multiplier), hourly_rate=money,
         meeting_link=MeetingLink(MeetingProvider(row.meeting_provider), row.meeting_url),
         rating=Rating(row.rating_sum, row.rating_count), session_count=row.session_count,
+        paused_at=row.paused_at,
     )
 
 

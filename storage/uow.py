@@ -18,6 +18,8 @@ from storage.db import session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
 from storage.people_repo import SqlPeople
+from storage.programme_repo import SqlProgrammes
+from storage.signin_repo import SqlSignIns
 
 
 class SqlUnitOfWork:
@@ -25,6 +27,8 @@ class SqlUnitOfWork:
     experts: SqlExperts
     bookings: SqlBookings
     credits: SqlCredits
+    programmes: SqlProgrammes
+    signins: SqlSignIns
     conversations: SqlConversations
     inbox: SqlInbox
     outbox: SqlOutbox
@@ -43,6 +47,8 @@ class SqlUnitOfWork:
         self.experts = SqlExperts(self.session)
         self.bookings = SqlBookings(self.session, self.clock)
         self.credits = SqlCredits(self.session, self.clock)
+        self.programmes = SqlProgrammes(self.session)
+        self.signins = SqlSignIns(self.session)
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
