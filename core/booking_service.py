@@ -400,17 +400,24 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
 # ---------------------------------------------------------------- after acceptance
 
 
-def _refund(uow: UnitOfWork, booking: Booking, meeting: Meeting, amount: int) -> None:
+def _refund(uow: UnitOfWork, booking: Booking, meeting: Meeting, amount: int) -> int:
+    """Give back up to `amount` of what this booking still has spent, once per meeting (the key names the
+    meeting: a policy refund, a no-show refund and a staff technical refund never add up). Returns what
+    was given back now: 0 if nothing was left or the meeting was refunded before."""
     assert booking.id is not None and meeting.id is not None
     if amount <= 0:
-        return
+        return 0
     taken = uow.credits.portions(booking.id, Movement.SPEND) + uow.credits.portions(booking.id, Movement.CHARGE)
     still = net_portions(taken, uow.credits.portions(booking.id, Movement.REFUND))
     amount = min(amount, sum(p.amount for p in still))
-    if amount:
-        uow.credits.apply(
-            f"refund:meeting:{meeting.id}", Movement.REFUND, plan_return(still, amount), booking_id=booking.id
-        )
+    if amount and uow.credits.apply(
+        f"refund:meeting:{meeting.id}", Movement.REFUND, plan_return(still, amount), booking_id=booking.id
+    ):
+        return amount
+    return 0
+
+
+refund_meeting = _refund  # staff use cases (support_service) refund through the same key
 
 
 def _settle_booking(uow: UnitOfWork, booking: Booking) -> None:
@@ -454,16 +461,27 @@ def cancel_meeting(
     outcome = cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
     if not outcome.allowed:
         raise PolicyViolation("this meeting has already started", reason=outcome.code)
+    apply_cancellation(uow, booking, meeting, expert, by, outcome)
+    return outcome
+
+
+def apply_cancellation(
+    uow: UnitOfWork, booking: Booking, meeting: Meeting, expert: Expert, by: Initiator, outcome: Consequence,
+    data: tuple[tuple[str, str], ...] = (),
+) -> int:
+    """The one place a confirmed meeting is cancelled: status, calendar sequence, refund, the booking's end,
+    the event. Returns what was refunded now."""
     meeting.status = move_meeting(meeting.status, MeetingStatus.CANCELLED)
     meeting.ics_sequence += 1
-    _refund(uow, booking, meeting, outcome.refund_milli)
+    refunded = _refund(uow, booking, meeting, outcome.refund_milli)
     _settle_booking(uow, booking)
     uow.bookings.save(booking)
+    expert_person = expert.person_id or 0
     uow.events.append(
-        Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
-              data=(("by", by.value), ("refund_milli", str(outcome.refund_milli))))
+        Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert_person),
+              data=(("by", by.value), ("refund_milli", str(outcome.refund_milli)), *data))
     )
-    return outcome
+    return refunded
 
 
 def reschedule_preview(

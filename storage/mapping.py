@@ -34,7 +34,9 @@ def person(row: PersonRow) -> Person:
 def person_into(row: PersonRow, p: Person) -> None:
     row.handle, row.name, row.timezone, row.locale = p.handle, p.name, p.timezone, p.locale
     row.email, row.slack_user_id, row.telegram_user_id = p.email, p.slack_user_id, p.telegram_user_id
-    row.is_staff, row.company_id = p.is_staff, p.company_id
+    row.company_id = p.company_id
+    if row.is_staff is None:  # a new row; afterwards only staff roles change it (SqlProgrammes.set_staff)
+        row.is_staff = p.is_staff
 
 
 def programme(row: ProgrammeRow) -> Programme:

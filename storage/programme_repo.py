@@ -210,6 +210,9 @@ class SqlProgrammes:
         }
         return insert_ignore(self.session, StaffActionRow, values, returning="id", conflict=("key",)) is not None
 
+    def has_action(self, key: str) -> bool:
+        return self.session.scalar(select(StaffActionRow.id).where(StaffActionRow.key == key[:200])) is not None
+
     def actions(self, programme_ids: frozenset[int], limit: int = 50) -> list[StaffAction]:
         if not programme_ids:
             return []
