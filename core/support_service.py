@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core import booking_service as bs
+from core.amounts import format_credits
 from core.clock import Clock
 from core.credit_service import grant
 from core.credits import Movement, Portion, Source
@@ -191,8 +192,8 @@ def revoke_credits(
     if _logged(uow, key):
         return 0
     if wallet is None or amount <= 0 or amount > available:
-        raise InsufficientCredits(f"only {available} millicredits can be taken back", needed=amount, available=available,
-                                  reason="revoke_too_much")
+        raise InsufficientCredits(f"only {format_credits(available)} credits can be taken back (held and spent "
+                                  "credits stay)", needed=amount, available=available, reason="revoke_too_much")
     if not uow.credits.apply(key, Movement.REVOKE, [Portion(wallet.id, amount)], note=_note(note) or "revoked by staff"):
         return 0
     _log(uow, key, "revoke", None, staff_id, clock.now(), programme_id=programme_id, subject=subject, amount=amount,
