@@ -14,6 +14,7 @@ from core.events import Event
 from storage.booking_repo import SqlBookings
 from storage.chat_repo import SqlConversations, SqlInbox, SqlOutbox
 from storage.credit_repo import SqlCredits
+from storage.dashboard_repo import SqlDashboard
 from storage.db import session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     credits: SqlCredits
     programmes: SqlProgrammes
     signins: SqlSignIns
+    dashboard: SqlDashboard
     conversations: SqlConversations
     inbox: SqlInbox
     outbox: SqlOutbox
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
         self.credits = SqlCredits(self.session, self.clock)
         self.programmes = SqlProgrammes(self.session)
         self.signins = SqlSignIns(self.session)
+        self.dashboard = SqlDashboard(self.session)
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
