@@ -253,3 +253,22 @@ def remove_from_roster(uow: UnitOfWork, now: datetime, *, programme_id: int, exp
         _log(uow, now, f"roster:{programme_id}:{expert_id}:{now.isoformat()}:out", "roster_removed", programme_id,
              actor_id, subject=str(expert_id))
     return removed
+
+
+def assign_expert(uow: UnitOfWork, now: datetime, *, company_id: int, expert_id: int,
+                  actor_id: int | None = None) -> bool:
+    """Admin-assigned pairing: the company may book this expert. Staff only for their programme's companies.
+    False if it was assigned already."""
+    company = uow.people.company(company_id)
+    if company is None:
+        raise NotFound(f"no company {company_id}", reason="company_not_found")
+    if actor_id is not None:
+        require_staff(uow, actor_id, company.programme_id)
+    expert = uow.experts.get(expert_id)
+    if expert is None:
+        raise NotFound(f"no expert {expert_id}", reason="expert_not_found")
+    added = uow.people.assign_expert(company_id, expert_id)
+    if added:
+        _log(uow, now, f"assign:{company_id}:{expert_id}", "assign", company.programme_id, actor_id,
+             subject=f"@{expert.handle} to {company.name}")
+    return added

@@ -150,3 +150,45 @@ def test_every_user_string_is_escaped_and_csv_cells_cannot_become_formulas(uow, 
         svg = sam.get("/dashboard/charts/sessions.svg")
         assert svg.headers["Content-Type"].startswith("image/svg+xml") and "<svg" in svg.text
         sam.close()
+
+
+def test_the_session_cookie_is_secure_when_served_over_https(uow, clock, world):
+    import asyncio
+
+    import aiohttp
+    from aiohttp import web
+
+    from bot.dashboard import mount
+    from bot.dashboard.config import DashboardConfig
+    from tests.adapters.slack.harness import free_port
+
+    a, _b = world
+    port = free_port()
+
+    async def main() -> str:
+        app = web.Application()
+        mount(app, DashboardConfig(uow, clock, "https://dash.example.com", lambda u, k, actor: None))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            with uow() as u:
+                from core.signin import issue_signin_link
+
+                token = issue_signin_link(u, clock, person_id=a.staff)
+                u.commit()
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+                async with http.get(f"http://127.0.0.1:{port}/dashboard/login/{token}") as page:
+                    nonce = page.cookies["headstrt_login"].value
+                async with http.post(f"http://127.0.0.1:{port}/dashboard/login", data={"token": token, "nonce": nonce},
+                                     headers={"Origin": "https://dash.example.com", "Cookie": f"headstrt_login={nonce}"},
+                                     allow_redirects=False) as answer:
+                    assert answer.status == 303
+                    return answer.headers.getall("Set-Cookie")[0]
+        finally:
+            await runner.cleanup()
+
+    cookie = asyncio.run(main())
+    assert cookie.startswith("headstrt_session=")
+    for attribute in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/dashboard"):
+        assert attribute in cookie, cookie

@@ -278,3 +278,19 @@ def test_triage_decisions_stay_within_the_programme(uow, clock):
     run(uow, bs.decline, clock, booking_id=a.waiting, actor_id=a.staff, reason="not a fit")
     assert company_money(uow, a.company) == (4000, 0)
     assert company_money(uow, b.company) == (3500, 500)
+
+
+def test_the_triage_queue_and_assignments_are_per_programme(uow, clock):
+    from core.programme_service import assign_expert
+
+    a, b = two_programmes(uow, clock)
+    with uow() as u:
+        assert [x.id for x in u.bookings.awaiting_triage(10, programme_ids={a.programme})] == [a.waiting]
+        assert u.bookings.awaiting_triage_count(programme_ids={a.programme}) == 1
+        assert u.bookings.awaiting_triage_count() == 2  # the operator's view
+    assert refused(uow, assign_expert, clock.now(), company_id=b.company, expert_id=a.expert,
+                   actor_id=a.staff).reason == "not_staff"
+    added, _ = run(uow, assign_expert, clock.now(), company_id=a.company, expert_id=b.expert, actor_id=a.staff)
+    assert added
+    with uow() as u:
+        assert u.people.assigned_experts(a.company) == {b.expert} and u.people.assigned_experts(b.company) == set()
