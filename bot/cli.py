@@ -81,6 +81,15 @@ def cmd_experts_import(args: argparse.Namespace) -> int:
         with uow:
             outcome = import_experts(uow, parsed.records)
             errors = list(outcome.errors)
+            if not errors and args.programme:  # on that programme's roster: its staff set rules and pause them
+                programme = uow.programmes.by_name(args.programme)
+                if programme is None:
+                    print(f"no programme {args.programme!r}: nothing imported", file=sys.stderr)
+                    return 1
+                for record in parsed.records:
+                    expert = uow.experts.by_handle(record.handle)
+                    if expert is not None and expert.id is not None:
+                        uow.programmes.add_to_roster(programme.id, expert.id)
             if not errors:
                 uow.commit()
                 print(f"imported {len(parsed.records)} experts: {outcome.created} new, {outcome.updated} updated")
@@ -166,8 +175,15 @@ def cmd_credits_grant(args: argparse.Namespace) -> int:
             print("individual credits are granted to a person (--person)", file=sys.stderr)
             return 1
         key = args.key or uuid.uuid4().hex
+        actor = None
+        if args.as_handle:  # a staff member: only people and companies of their programmes
+            staff = uow.people.by_handle(args.as_handle)
+            if staff is None:
+                print(f"no person @{args.as_handle}", file=sys.stderr)
+                return 1
+            actor = staff.id
         applied = grant(uow, key=key, amount_milli=amount, source=source, person_id=person_id,
-                        company_id=company_id, note=args.note or "")
+                        company_id=company_id, actor_id=actor, note=args.note or "")
         uow.commit()
     target = f"@{args.person}" if args.person else args.company
     print(f"granted {format_credits(amount)} {source} credits to {target}" if applied
@@ -414,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     experts = sub.add_parser("experts", help="import, search and inspect experts").add_subparsers(dest="action", required=True)
     imp = experts.add_parser("import", help="import or update experts from a CSV file (all rows or none)")
     imp.add_argument("file")
+    imp.add_argument("--programme", metavar="NAME", help="put every expert of the file on this programme's roster")
     imp.set_defaults(func=cmd_experts_import)
     search = experts.add_parser("search", help="search experts by intent")
     search.add_argument("query", nargs="*")
@@ -444,11 +461,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which wallet (default: individual for --person, programme for --company)")
     g.add_argument("--key", help="idempotency key: the same key is applied once (default: a new one)")
     g.add_argument("--note")
+    g.add_argument("--as", dest="as_handle", metavar="HANDLE", help="act as this staff member (only their programmes)")
     g.add_argument("amount", help="credits, e.g. 5 or 0.5")
     g.set_defaults(func=cmd_credits_grant)
     show = credits.add_parser("show", help="balance and where it came from")
     show.add_argument("handle")
     show.set_defaults(func=cmd_credits_show)
+    from bot.admin_cli import add_commands
+
+    add_commands(sub, experts, credits)  # programmes, companies, members; experts rules/pause/resume; credits revoke
 
     sub.add_parser("demo", help="load demo data (safe to repeat)").set_defaults(func=cmd_demo)
     console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")

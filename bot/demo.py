@@ -51,15 +51,21 @@ def load_demo(uow: SqlUnitOfWork) -> DemoSummary:
         )
         company = people.company_by_name(COMPANY) or people.add_company(COMPANY, programme.id)
         for handle, name, tz, slack, telegram, staff, member in PEOPLE:
-            if people.by_handle(handle) is None:
-                people.add(Person(None, handle, name, timezone=tz, slack_user_id=slack, telegram_user_id=telegram,
-                                  is_staff=staff, company_id=company.id if member else None))
+            person = people.by_handle(handle) or people.add(Person(
+                None, handle, name, timezone=tz, slack_user_id=slack, telegram_user_id=telegram,
+                company_id=company.id if member else None))
+            if staff and person.id is not None:  # staff of the demo programme, and of nothing else
+                uow.programmes.set_staff(person.id, uow.programmes.staff_programmes(person.id) | {programme.id})
         parsed = parse_experts_csv(DEMO_EXPERTS.read_text(encoding="utf-8"))
         if not parsed.ok:
             raise RuntimeError("the demo experts file is broken: " + "; ".join(map(str, parsed.errors)))
         outcome = import_experts(uow, parsed.records)
         if outcome.errors:
             raise RuntimeError("; ".join(map(str, outcome.errors)))
+        for record in parsed.records:  # the demo programme's roster: its staff set their rules and pause them
+            expert = uow.experts.by_handle(record.handle)
+            if expert is not None and expert.id is not None:
+                uow.programmes.add_to_roster(programme.id, expert.id)
         for key, source, handle, company_name, amount in GRANTS:
             person = people.by_handle(handle) if handle else None
             target_company = people.company_by_name(company_name) if company_name else None

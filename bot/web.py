@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.adapters.slack.runtime import SlackRuntime
 from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime
+from bot.dashboard import mount as mount_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/health", _health)
+    mount_dashboard(app)  # the staff dashboard under /dashboard (its database is opened on first use)
     if slack is not None:
         app[SLACK] = slack
         app.router.add_post("/slack/events", _slack)

@@ -42,6 +42,8 @@ from core.pricing import meeting_credits_milli, session_price
 from core.recurrence import Frequency, check_series, occurrences
 from core.schedule import SLOT_GRID, Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
+from core.staff import StaffAction
+from core.staff_access import is_staff_of, require_any_staff, require_staff
 
 DEFAULT_POLICY = Policy()
 _BUSY_MARGIN = timedelta(days=1)  # enough around a meeting for buffers and the local day's cap
@@ -93,12 +95,12 @@ def visible_expert_ids(uow: UnitOfWork, person: Person) -> frozenset[int] | None
     return uow.people.assigned_experts(person.company_id)
 
 
-def _actor_role(booking: Booking, expert: Expert, actor: Person) -> Initiator:
+def _actor_role(uow: UnitOfWork, booking: Booking, expert: Expert, actor: Person) -> Initiator:
     if actor.id == booking.client_id:
         return Initiator.CLIENT
     if actor.id == expert.person_id:
         return Initiator.EXPERT
-    if actor.is_staff:
+    if is_staff_of(uow, actor.id, booking.programme_id):  # staff of this booking's programme, no other
         return Initiator.STAFF
     raise NotAllowed("only the client, the expert or staff can change this booking", reason="not_a_party")
 
@@ -166,6 +168,8 @@ def request_booking(
     expert = _expert(uow, expert_id)
     if expert.person_id == client_id:
         raise NotAllowed("experts cannot book themselves", reason="self_booking")
+    if expert.paused_at is not None:
+        raise NotAllowed("this expert is not taking new requests for now", reason="expert_paused")
     programme = programme_of(uow, client)
     rules = programme.rules if programme else SessionRules()
     visible = visible_expert_ids(uow, client)
@@ -207,7 +211,10 @@ def request_booking(
     if portions:
         uow.credits.apply(f"hold:{booking.id}", Movement.HOLD, portions, booking_id=booking.id)
     name = "booking_triage" if booking.status is BookingStatus.AWAITING_TRIAGE else "booking_requested"
-    uow.events.append(Event(name, booking.id, recipients=(client_id,) if name == "booking_triage" else (expert.person_id or 0, client_id)))
+    # A triage card goes to the staff of this programme only: uow.programmes.staff_of(programme_id).
+    data = (("programme_id", str(booking.programme_id)),) if booking.programme_id is not None else ()
+    uow.events.append(Event(name, booking.id, recipients=(client_id,) if name == "booking_triage" else (expert.person_id or 0, client_id),
+                            data=data))
     return booking
 
 
@@ -261,12 +268,15 @@ def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, re
     booking = _booking(uow, booking_id)
     expert = _expert(uow, booking.expert_id)
     actor = _person(uow, actor_id)
-    if booking.status is BookingStatus.AWAITING_TRIAGE:
-        if not actor.is_staff:  # the expert has not been shown it yet
+    in_triage = booking.status is BookingStatus.AWAITING_TRIAGE
+    if in_triage:
+        if not is_staff_of(uow, actor.id, booking.programme_id):  # the expert has not been shown it yet
             raise NotAllowed("programme staff look at this request first", reason="not_staff")
     elif actor_id != expert.person_id:
         raise NotAllowed("only the expert can decline this request", reason="not_the_expert")
     booking.status = move_booking(booking.status, BookingStatus.DECLINED)
+    if in_triage:
+        _log_triage(uow, booking, actor_id, "triage_decline", now, reason.strip()[:500])
     _release_hold(uow, booking)
     booking.decided_at = now
     booking.decline_reason = reason.strip()[:500]
@@ -363,13 +373,20 @@ def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id:
 # ---------------------------------------------------------------- triage
 
 
+def _log_triage(uow: UnitOfWork, booking: Booking, staff_id: int, action: str, now: datetime, note: str = "") -> None:
+    """Triage decisions are kept: the dashboard counts an expert's answers only for requests they were shown."""
+    assert booking.id is not None
+    uow.programmes.log(StaffAction(key=f"triage:{booking.id}", action=action, programme_id=booking.programme_id,
+                                   actor_id=staff_id, created_at=now, booking_id=booking.id, note=note))
+
+
 def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int) -> Booking:
-    staff = _person(uow, staff_id)
-    if not staff.is_staff:
-        raise NotAllowed("only programme staff can triage", reason="not_staff")
+    require_any_staff(uow, staff_id)
     booking = _booking(uow, booking_id)
+    require_staff(uow, staff_id, booking.programme_id)  # staff of the booking's programme, no other
     _refuse_if_lapsed(booking, clock.now())
     booking.status = move_booking(booking.status, BookingStatus.REQUESTED)
+    _log_triage(uow, booking, staff_id, "triage_approve", clock.now())
     uow.bookings.save(booking)
     expert = _expert(uow, booking.expert_id)
     uow.events.append(Event("booking_requested", booking.id, recipients=(expert.person_id or 0, booking.client_id)))
@@ -378,10 +395,9 @@ def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: 
 
 def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int) -> Booking:
     """Staff send the request to another expert at the same times: a new request, the old one closed."""
-    staff = _person(uow, staff_id)
-    if not staff.is_staff:
-        raise NotAllowed("only programme staff can triage", reason="not_staff")
+    require_any_staff(uow, staff_id)
     old = _booking(uow, booking_id)
+    require_staff(uow, staff_id, old.programme_id)  # staff of the booking's programme, no other
     if old.status is not BookingStatus.AWAITING_TRIAGE:
         raise InvalidTransition(f"a {old.status} booking is not in triage", reason=f"booking_{old.status}")
     # The new expert's hours, grid and meetings first: a refusal leaves the request in triage, untouched.
@@ -389,6 +405,7 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
     _check_times(uow, expert_id, [MeetingRequest(m.start, m.minutes) for m in old.meetings], clock.now(),
                  except_meetings=frozenset(m.id for m in old.meetings if m.id))
     old.status = move_booking(old.status, BookingStatus.DECLINED)
+    _log_triage(uow, old, staff_id, "triage_reassign", clock.now(), f"to expert {expert_id}")
     _release_hold(uow, old)
     old.decline_reason = "reassigned by staff"
     old.decided_at = clock.now()
@@ -403,17 +420,24 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
 # ---------------------------------------------------------------- after acceptance
 
 
-def _refund(uow: UnitOfWork, booking: Booking, meeting: Meeting, amount: int) -> None:
+def _refund(uow: UnitOfWork, booking: Booking, meeting: Meeting, amount: int) -> int:
+    """Give back up to `amount` of what this booking still has spent, once per meeting (the key names the
+    meeting: a policy refund, a no-show refund and a staff technical refund never add up). Returns what
+    was given back now: 0 if nothing was left or the meeting was refunded before."""
     assert booking.id is not None and meeting.id is not None
     if amount <= 0:
-        return
+        return 0
     taken = uow.credits.portions(booking.id, Movement.SPEND) + uow.credits.portions(booking.id, Movement.CHARGE)
     still = net_portions(taken, uow.credits.portions(booking.id, Movement.REFUND))
     amount = min(amount, sum(p.amount for p in still))
-    if amount:
-        uow.credits.apply(
-            f"refund:meeting:{meeting.id}", Movement.REFUND, plan_return(still, amount), booking_id=booking.id
-        )
+    if amount and uow.credits.apply(
+        f"refund:meeting:{meeting.id}", Movement.REFUND, plan_return(still, amount), booking_id=booking.id
+    ):
+        return amount
+    return 0
+
+
+refund_meeting = _refund  # staff use cases (support_service) refund through the same key
 
 
 def _settle_booking(uow: UnitOfWork, booking: Booking) -> None:
@@ -442,7 +466,7 @@ def cancellation_preview(
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
-    by = _actor_role(booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
+    by = _actor_role(uow, booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
     return cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
 
 
@@ -453,20 +477,31 @@ def cancel_meeting(
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
     expert = _expert(uow, booking.expert_id)
-    by = _actor_role(booking, expert, _person(uow, actor_id))
+    by = _actor_role(uow, booking, expert, _person(uow, actor_id))
     outcome = cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
     if not outcome.allowed:
         raise PolicyViolation("this meeting has already started", reason=outcome.code)
+    apply_cancellation(uow, booking, meeting, expert, by, outcome)
+    return outcome
+
+
+def apply_cancellation(
+    uow: UnitOfWork, booking: Booking, meeting: Meeting, expert: Expert, by: Initiator, outcome: Consequence,
+    data: tuple[tuple[str, str], ...] = (),
+) -> int:
+    """The one place a confirmed meeting is cancelled: status, calendar sequence, refund, the booking's end,
+    the event. Returns what was refunded now."""
     meeting.status = move_meeting(meeting.status, MeetingStatus.CANCELLED)
     meeting.ics_sequence += 1
-    _refund(uow, booking, meeting, outcome.refund_milli)
+    refunded = _refund(uow, booking, meeting, outcome.refund_milli)
     _settle_booking(uow, booking)
     uow.bookings.save(booking)
+    expert_person = expert.person_id or 0
     uow.events.append(
-        Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
-              data=(("by", by.value), ("refund_milli", str(outcome.refund_milli))))
+        Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert_person),
+              data=(("by", by.value), ("refund_milli", str(outcome.refund_milli)), *data))
     )
-    return outcome
+    return refunded
 
 
 def reschedule_preview(
@@ -474,7 +509,7 @@ def reschedule_preview(
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
-    by = _actor_role(booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
+    by = _actor_role(uow, booking, _expert(uow, booking.expert_id), _person(uow, actor_id))
     return reschedule(policy, meeting_start=meeting.start, price_milli=meeting.price_milli,
                       reschedules_so_far=meeting.reschedule_count, now=clock.now(), by=by)
 
@@ -488,7 +523,7 @@ def reschedule_meeting(
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
     expert = _expert(uow, booking.expert_id)
-    by = _actor_role(booking, expert, _person(uow, actor_id))
+    by = _actor_role(uow, booking, expert, _person(uow, actor_id))
     outcome = reschedule(policy, meeting_start=meeting.start, price_milli=meeting.price_milli,
                          reschedules_so_far=meeting.reschedule_count, now=now, by=by)
     if not outcome.allowed:
@@ -559,6 +594,10 @@ def report_no_show(
     uow.bookings.save(booking)
     uow.events.append(Event("no_show_reported", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
                             data=(("absent", absent.value),)))
+    if booking.programme_id is not None:  # the programme's staff are told (uow.programmes.staff_of)
+        uow.events.append(Event("staff_no_show", booking.id, meeting.id,
+                                data=(("absent", absent.value), ("programme_id", str(booking.programme_id)),
+                                      ("refund_milli", str(outcome.refund_milli)))))
     return outcome
 
 
@@ -634,7 +673,7 @@ def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: in
     bookings = uow.bookings.in_series(series_id)
     if not bookings:
         raise NotFound(f"no series {series_id}", reason="series_not_found")
-    role = _actor_role(bookings[0], _expert(uow, bookings[0].expert_id), _person(uow, actor_id))
+    role = _actor_role(uow, bookings[0], _expert(uow, bookings[0].expert_id), _person(uow, actor_id))
     for booking in bookings:
         assert booking.id is not None
         # Each side closes what is theirs to close: the expert never saw requests still in triage,

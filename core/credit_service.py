@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.credits import Movement, Portion, Source, Wallet
-from core.errors import InsufficientCredits, NotAllowed, NotFound
+from core.errors import InsufficientCredits, NotFound
 from core.ports import UnitOfWork
+from core.staff_access import require_staff_for_company, require_staff_for_person
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +32,14 @@ def grant(
     """Add credits to a person's or a company's wallet, once per key (a retried grant is a no-op)."""
     if amount_milli <= 0:
         raise ValueError("grant a positive amount")
-    if actor_id is not None:
-        actor = uow.people.get(actor_id)
-        if actor is None or not actor.is_staff:
-            raise NotAllowed("only staff can grant credits", reason="not_staff")
     if (person_id is None) == (company_id is None):
         raise ValueError("grant to a person or to a company")
+    if actor_id is not None:  # staff, only within their programmes; without an actor: the operator (CLI)
+        if person_id is not None:
+            require_staff_for_person(uow, actor_id, person_id)
+        else:
+            assert company_id is not None
+            require_staff_for_company(uow, actor_id, company_id)
     if source is Source.INDIVIDUAL and person_id is None:
         raise ValueError("individual credits belong to a person")
     wallet = uow.credits.wallet(source=source, person_id=person_id, company_id=company_id)

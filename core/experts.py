@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from urllib.parse import urlparse
@@ -87,6 +88,7 @@ class Expert:
     meeting_link: MeetingLink = field(default_factory=MeetingLink)
     rating: Rating = field(default_factory=Rating)
     session_count: int = 0
+    paused_at: datetime | None = None  # paused by staff: takes no new requests until resumed
 
     @property
     def is_pro_bono(self) -> bool:

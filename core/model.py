@@ -19,7 +19,7 @@ class Person:
     email: str | None = None
     slack_user_id: str | None = None
     telegram_user_id: int | None = None
-    is_staff: bool = False
+    is_staff: bool = False  # staff of at least one programme (menus); what they may reach: core.staff_access
     company_id: int | None = None
 
 
@@ -29,6 +29,8 @@ class Programme:
     name: str
     pairing_mode: PairingMode = PairingMode.SELF_SELECT
     rules: SessionRules = field(default_factory=SessionRules)
+    credits_per_founder: int = 0  # millicredits each founder receives on joining
+    credits_per_company: int = 0  # millicredits each company receives on joining (unless it has its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class Company:
     id: int
     name: str
     programme_id: int | None
+    credits_milli: int | None = None  # the company's own allocation; None: the programme's per-company one
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -136,19 +136,22 @@ class SqlBookings:
         ))
         return sorted(self._with_meetings(rows), key=lambda b: b.first_start)
 
-    def awaiting_triage(self, limit: int) -> list[Booking]:
-        """The oldest requests waiting for programme staff, with their meetings (two queries)."""
-        rows = list(self.session.scalars(
-            select(BookingRow).where(BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
-            .order_by(BookingRow.created_at, BookingRow.id).limit(limit)
-        ))
+    def awaiting_triage(self, limit: int, programme_ids: Collection[int] | None = None) -> list[Booking]:
+        """The oldest requests waiting for programme staff, with their meetings (two queries).
+        programme_ids: only these programmes' (a staff member's, core.staff_access.staff_programmes);
+        None reads every programme (the operator's view; a staff conversation must pass its programmes)."""
+        query = select(BookingRow).where(BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
+        if programme_ids is not None:
+            query = query.where(BookingRow.programme_id.in_(sorted(programme_ids)))
+        rows = list(self.session.scalars(query.order_by(BookingRow.created_at, BookingRow.id).limit(limit)))
         return self._with_meetings(rows)
 
-    def awaiting_triage_count(self) -> int:
-        return self.session.scalar(
-            select(func.count()).select_from(BookingRow)
-            .where(BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
-        ) or 0
+    def awaiting_triage_count(self, programme_ids: Collection[int] | None = None) -> int:
+        query = select(func.count()).select_from(BookingRow).where(
+            BookingRow.status == BookingStatus.AWAITING_TRIAGE.value)
+        if programme_ids is not None:
+            query = query.where(BookingRow.programme_id.in_(sorted(programme_ids)))
+        return self.session.scalar(query) or 0
 
     def _with_meetings(self, rows: Sequence[BookingRow]) -> list[Booking]:
         """Rows to bookings, their meetings loaded in one query for all of them."""

@@ -165,7 +165,7 @@ class SqlExperts:
     def search(self, query: SearchQuery, terms: Sequence[str], candidates: int) -> list[SearchHit]:
         """Experts matching the terms and filters, best score first; availability is ranked by the caller."""
         f = query.filters
-        conditions = [ExpertRow.active.is_(True)]
+        conditions = [ExpertRow.active.is_(True), ExpertRow.paused_at.is_(None)]  # paused: not offered
         if f.pro_bono is True:
             conditions.append(ExpertRow.kind == ExpertKind.PRO_BONO.value)
         elif f.pro_bono is False:

@@ -34,16 +34,26 @@ def person(row: PersonRow) -> Person:
 def person_into(row: PersonRow, p: Person) -> None:
     row.handle, row.name, row.timezone, row.locale = p.handle, p.name, p.timezone, p.locale
     row.email, row.slack_user_id, row.telegram_user_id = p.email, p.slack_user_id, p.telegram_user_id
-    row.is_staff, row.company_id = p.is_staff, p.company_id
+    row.company_id = p.company_id
+    if row.is_staff is None:  # a new row; afterwards only staff roles change it (SqlProgrammes.set_staff)
+        row.is_staff = p.is_staff
 
 
 def programme(row: ProgrammeRow) -> Programme:
     lengths = tuple(int(x) for x in row.allowed_lengths.split(",") if x)
-    return Programme(row.id, row.name, PairingMode(row.pairing_mode), SessionRules(lengths, row.max_meetings))
+    return Programme(row.id, row.name, PairingMode(row.pairing_mode), SessionRules(lengths, row.max_meetings),
+                     credits_per_founder=row.credits_per_founder or 0, credits_per_company=row.credits_per_company or 0)
+
+
+def programme_into(row: ProgrammeRow, p: Programme) -> None:
+    row.name, row.pairing_mode = p.name, p.pairing_mode.value
+    row.allowed_lengths = ",".join(str(m) for m in p.rules.allowed_lengths)
+    row.max_meetings = p.rules.max_meetings
+    row.credits_per_founder, row.credits_per_company = p.credits_per_founder, p.credits_per_company
 
 
 def company(row: CompanyRow) -> Company:
-    return Company(row.id, row.name, row.programme_id)
+    return Company(row.id, row.name, row.programme_id, row.credits_milli)
 
 
 def expert(row: ExpertRow, person_row: PersonRow) -> Expert:
@@ -56,6 +66,7 @@ def expert(row: ExpertRow, person_row: PersonRow) -> Expert:
         rate_multiplier=Decimal(row.rate_multiplier), hourly_rate=money,
         meeting_link=MeetingLink(MeetingProvider(row.meeting_provider), row.meeting_url),
         rating=Rating(row.rating_sum, row.rating_count), session_count=row.session_count,
+        paused_at=row.paused_at,
     )
 
 

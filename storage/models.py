@@ -44,18 +44,44 @@ class Base(DeclarativeBase):
 
 class ProgrammeRow(Base):
     __tablename__ = "programmes"
+    __table_args__ = (
+        CheckConstraint("credits_per_founder >= 0 AND credits_per_company >= 0", name="ck_programmes_credits_nonneg"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     pairing_mode: Mapped[str] = mapped_column(String(20), default="self_select")
     allowed_lengths: Mapped[str] = mapped_column(String(60), default="15,30,45,60,75,90")
     max_meetings: Mapped[int | None] = mapped_column(Integer)
+    # Millicredits each founder and each company receive on joining (a top-up when raised later).
+    credits_per_founder: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    credits_per_company: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class CompanyRow(Base):
     __tablename__ = "companies"
+    __table_args__ = (CheckConstraint("credits_milli IS NULL OR credits_milli >= 0", name="ck_companies_credits_nonneg"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    credits_milli: Mapped[int | None] = mapped_column(BigInteger)  # its own allocation; None: the programme's
+
+
+class ProgrammeStaffRow(Base):
+    """Who is staff of which programme: the only source of a staff member's reach."""
+
+    __tablename__ = "programme_staff"
+    __table_args__ = (Index("ix_programme_staff_person", "person_id"),)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ProgrammeExpertRow(Base):
+    """A programme's roster of mentors: its staff may set their booking rules and pause them."""
+
+    __tablename__ = "programme_experts"
+    __table_args__ = (Index("ix_programme_experts_expert", "expert_id"),)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"), primary_key=True)
 
 
 class PersonRow(Base):
@@ -68,7 +94,7 @@ class PersonRow(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)  # mirrors "staff of a programme" (programme_staff)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
 
 
@@ -99,6 +125,8 @@ class ExpertRow(Base):
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
     daily_cap: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # paused: takes no new requests
+    paused_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class ExpertTermRow(Base):
@@ -260,6 +288,79 @@ class ReviewRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     private_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CreditRequestRow(Base):
+    """"Ask staff for credits": one open request per person, answered once (granted or declined)."""
+
+    __tablename__ = "credit_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'granted', 'declined')", name="ck_credit_requests_status"),
+        CheckConstraint("amount_milli IS NULL OR amount_milli > 0", name="ck_credit_requests_amount"),
+        Index("ix_credit_requests_programme_status", "programme_id", "status"),
+        Index("ux_credit_requests_open", "person_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"))
+    amount_milli: Mapped[int | None] = mapped_column(BigInteger)  # what they asked for, if they said
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    granted_milli: Mapped[int | None] = mapped_column(BigInteger)
+    answer: Mapped[str] = mapped_column(String(500), default="")
+
+
+class StaffActionRow(Base):
+    """What staff did and why (cancel, move, refund, revoke, pause, triage...): once per key, kept for review."""
+
+    __tablename__ = "staff_actions"
+    __table_args__ = (
+        Index("ix_staff_actions_programme", "programme_id", "created_at"),
+        Index("ix_staff_actions_booking", "booking_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))  # None: the operator (CLI)
+    action: Mapped[str] = mapped_column(String(32))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    meeting_id: Mapped[int | None] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    amount_milli: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SigninLinkRow(Base):
+    """A one-time link to the dashboard, sent in the chat: only its SHA-256 is stored."""
+
+    __tablename__ = "signin_links"
+    __table_args__ = (Index("ix_signin_links_expires", "expires_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DashboardSessionRow(Base):
+    """A signed-in browser: the cookie's SHA-256, who, until when."""
+
+    __tablename__ = "dashboard_sessions"
+    __table_args__ = (Index("ix_dashboard_sessions_expires", "expires_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ConversationRow(Base):

@@ -100,6 +100,7 @@ class SqlPeople:
                         found, limit)
 
     def staff(self) -> list[Person]:
+        """Staff of any programme. Deprecated: reaches across programmes; use uow.programmes.staff_of(programme_id)."""
         return [mapping.person(r) for r in self.session.scalars(select(PersonRow).where(PersonRow.is_staff.is_(True)))]
 
     def add(self, person: Person) -> Person:
@@ -168,11 +169,8 @@ class SqlPeople:
         return mapping.programme(row) if row else None
 
     def add_programme(self, programme: Programme) -> Programme:
-        row = ProgrammeRow(
-            name=programme.name, pairing_mode=programme.pairing_mode.value,
-            allowed_lengths=",".join(str(m) for m in programme.rules.allowed_lengths),
-            max_meetings=programme.rules.max_meetings,
-        )
+        row = ProgrammeRow()
+        mapping.programme_into(row, programme)
         self.session.add(row)
         self.session.flush()
         return mapping.programme(row)

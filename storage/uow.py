@@ -14,10 +14,13 @@ from core.events import Event
 from storage.booking_repo import SqlBookings
 from storage.chat_repo import SqlConversations, SqlInbox, SqlOutbox
 from storage.credit_repo import SqlCredits
+from storage.dashboard_repo import SqlDashboard
 from storage.db import session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
 from storage.people_repo import SqlPeople
+from storage.programme_repo import SqlProgrammes
+from storage.signin_repo import SqlSignIns
 
 
 class SqlUnitOfWork:
@@ -25,6 +28,9 @@ class SqlUnitOfWork:
     experts: SqlExperts
     bookings: SqlBookings
     credits: SqlCredits
+    programmes: SqlProgrammes
+    signins: SqlSignIns
+    dashboard: SqlDashboard
     conversations: SqlConversations
     inbox: SqlInbox
     outbox: SqlOutbox
@@ -43,6 +49,9 @@ class SqlUnitOfWork:
         self.experts = SqlExperts(self.session)
         self.bookings = SqlBookings(self.session, self.clock)
         self.credits = SqlCredits(self.session, self.clock)
+        self.programmes = SqlProgrammes(self.session)
+        self.signins = SqlSignIns(self.session)
+        self.dashboard = SqlDashboard(self.session)
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)

@@ -20,9 +20,18 @@ T0 = datetime(2030, 3, 4, 6, 0, tzinfo=UTC)
 WEEKDAYS_9_TO_17 = tuple(WeeklyWindow(d, 9 * 60, 17 * 60) for d in range(5))
 
 
-def person(uow: SqlUnitOfWork, handle: str, *, tz: str = "Europe/London", staff: bool = False,
-           company_id: int | None = None) -> Person:
-    return uow.people.add(Person(None, handle, handle.title(), timezone=tz, is_staff=staff, company_id=company_id))
+def person(uow: SqlUnitOfWork, handle: str, *, tz: str = "Europe/London", company_id: int | None = None) -> Person:
+    return uow.people.add(Person(None, handle, handle.title(), timezone=tz, company_id=company_id))
+
+
+def staff(uow: SqlUnitOfWork, handle: str, *programme_ids: int, tz: str = "Europe/London") -> Person:
+    """Staff of exactly these programmes (staff reach nothing else)."""
+    p = person(uow, handle, tz=tz)
+    assert p.id is not None
+    uow.programmes.set_staff(p.id, frozenset(programme_ids))
+    found = uow.people.get(p.id)
+    assert found is not None
+    return found
 
 
 def expert(uow: SqlUnitOfWork, handle: str, *, tz: str = "Europe/London", paid: bool = True,

@@ -14,6 +14,7 @@ def all_flows() -> list[Flow]:
     from bot.flows.availability import AvailabilityFlow
     from bot.flows.book import BookFlow
     from bot.flows.credits import CreditsFlow
+    from bot.flows.dashboard import DashboardFlow
     from bot.flows.requests import RequestsFlow
     from bot.flows.sessions import ReviewFlow, SessionsFlow
     from bot.flows.staff import StaffFlow, TriageFlow
@@ -27,4 +28,5 @@ def all_flows() -> list[Flow]:
         SessionsFlow(), ReviewFlow(),
         CreditsFlow(),
         StaffFlow(), TriageFlow(),
+        DashboardFlow(),
     ]

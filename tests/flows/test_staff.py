@@ -30,10 +30,10 @@ def acme(uow, mode: PairingMode = PairingMode.SELF_SELECT) -> dict[str, int]:  #
         programme = f.programme(u, "Spring cohort", mode=mode)
         company = u.people.add_company("Acme Robotics", programme.id)
         ids = {
-            "sam": f.person(u, "sam", staff=True).id,
+            "sam": f.staff(u, "sam", programme.id).id,  # staff reach only their own programme's people
             "ana": f.person(u, "ana", company_id=company.id).id,
             "carl": f.person(u, "carl", company_id=company.id).id,
-            "zoe": f.person(u, "zoe").id,
+            "zoe": f.person(u, "zoe", company_id=u.people.add_company("Zeta Labs", programme.id).id).id,
             "company": company.id,
         }
         bob = f.expert(u, "bob", topics=("Fundraising",))

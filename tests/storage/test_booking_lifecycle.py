@@ -71,10 +71,11 @@ class World:
 def world(uow, *, credits: str | None = "2", paid: bool = True, multiplier: str = "1",
           rules: BookingRules | None = None, other_credits: str = "2") -> World:
     with uow() as u:
-        client = f.person(u, "ana")
+        prog = f.programme(u, "Cohort")  # staff reach only their programme's bookings: ana is a founder here
+        client = f.person(u, "ana", company_id=u.people.add_company("Anaco", prog.id).id)
         ex = f.expert(u, "eve", paid=paid, multiplier=multiplier, rules=rules)
         other = f.person(u, "bo")
-        staff = f.person(u, "sam", staff=True)
+        staff = f.staff(u, "sam", prog.id)
         stranger = f.person(u, "zed")
         if credits is not None:
             f.credits(u, amount=credits, person_id=client.id)
@@ -157,7 +158,7 @@ def programme_client(uow, *, mode: PairingMode = PairingMode.SELF_SELECT, length
         prog = f.programme(u, "Spring", mode=mode, lengths=lengths)
         company = u.people.add_company("Acme", prog.id)
         client = f.person(u, "ana", company_id=company.id)
-        staff = f.person(u, "sam", staff=True)
+        staff = f.staff(u, "sam", prog.id)
         first = f.expert(u, "eve")
         second = f.expert(u, "max")
         f.credits(u, amount=credits, person_id=client.id)

@@ -123,7 +123,7 @@ def test_grant_rules(uow, clock):
         prog = f.programme(u)
         company = u.people.add_company("Acme", prog.id)
         ana = f.person(u, "ana", company_id=company.id)
-        sam = f.person(u, "sam", staff=True)
+        sam = f.staff(u, "sam", prog.id)
         u.commit()
     with uow() as u:
         with pytest.raises(NotAllowed) as info:
@@ -407,7 +407,7 @@ def test_random_credit_operations_never_break_the_ledger(db):
                 prog = u.people.add_programme(Programme(0, f"prog-{tag}"))
                 company = u.people.add_company(f"co-{tag}", prog.id)
                 self.client = f.person(u, f"c{tag}", company_id=company.id).id
-                self.staff = f.person(u, f"s{tag}", staff=True).id
+                self.staff = f.staff(u, f"s{tag}", prog.id).id
                 self.expert = f.expert(u, f"e{tag}", weekly=ALL_DAY,
                                        rules=BookingRules(min_notice=H, horizon=timedelta(days=400)))
                 self.wallet_ids = {

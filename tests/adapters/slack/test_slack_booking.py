@@ -221,7 +221,7 @@ def test_acknowledged_within_three_seconds_while_slow_work_goes_on(uow, clock, f
 def test_staff_grant_credits_from_slack_and_the_founder_hears_of_it(uow, clock, fake):
     w = on_slack(uow)
     with uow() as u:
-        sam = f.person(u, "sam", staff=True)
+        sam = f.staff(u, "sam", u.people.company(w.company).programme_id)
         u.people.save(dataclasses.replace(sam, slack_user_id="U0SAM"))
         u.commit()
     with RunningSlack(fake, uow, clock) as bot:
