@@ -4,7 +4,7 @@
 Existing staff (persons.is_staff) become staff of every programme that exists, which is what they could
 reach before; from here on persons.is_staff only mirrors "staff of at least one programme".
 
-Revision ID: 0008_programmes
+Revision ID: 0005_programmes
 Revises: 0004
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0008_programmes"
+revision = "0005_programmes"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
