@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import Date, Integer, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
@@ -17,6 +17,7 @@ from core.schedule import Busy, Schedule
 from storage import mapping
 from storage.models import (
     AvailabilityExceptionRow,
+    CalendarBusyRow,
     ExpertLanguageRow,
     ExpertRow,
     ExpertTermRow,
@@ -149,14 +150,24 @@ class SqlExperts:
     def busy_many(
         self, expert_ids: Iterable[int], start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
     ) -> dict[int, list[Busy]]:
+        """Meetings held or confirmed, and the busy times of the expert's own connected calendars (which do
+        not count toward the daily cap: they are not sessions), in one round trip, by start."""
         ids = list(expert_ids)
-        query = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
+        meetings = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
             MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
             MeetingRow.starts_at < end, MeetingRow.ends_at > start,
-        ).order_by(MeetingRow.starts_at)
+        )
+        calendars = select(ExpertRow.id, type_coerce(null(), Integer), CalendarBusyRow.starts_at,
+                           CalendarBusyRow.ends_at).join(
+            CalendarBusyRow, CalendarBusyRow.person_id == ExpertRow.person_id,
+        ).where(ExpertRow.id.in_(ids), CalendarBusyRow.starts_at < end, CalendarBusyRow.ends_at > start)
+        both = union_all(meetings, calendars).subquery()
+        query = select(both).order_by(both.c[2])
         result: dict[int, list[Busy]] = {i: [] for i in ids}
         for expert_id, meeting_id, s, e in self.session.execute(query):
-            if meeting_id not in except_meetings:
+            if meeting_id is None:
+                result[expert_id].append(Busy(s, e, counts_toward_cap=False))
+            elif meeting_id not in except_meetings:
                 result[expert_id].append(Busy(s, e))
         return result
 
