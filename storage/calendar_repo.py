@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.calendar_service import BusyInterval, CalendarConnection, ConnectionKind
+from core.calendar_service import BusyInterval, CalendarConnection, ConnectionKind, SessionTime
 from core.lifecycle import MeetingStatus
 from storage.models import (
     BookingRow,
@@ -39,6 +39,13 @@ class CalendarWrite:
     href: str | None  # where it was written before, if it was
     sequence: int  # the meeting's ics_sequence now
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerContext:
+    timezone: str
+    email: str | None
+    horizon_days: int | None  # None: not an expert
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +271,31 @@ class SqlCalendars:
         else:
             self.session.execute(update(CalendarTokenRow).where(CalendarTokenRow.person_id == value.key)
                                  .values(token_sealed=sealed))
+
+    # ---- what reading and clash-checking a person's calendar needs
+
+    def owners_context(self, person_ids: Iterable[int]) -> dict[int, OwnerContext]:
+        """Zone, email and booking horizon (experts only) of each person, in one query."""
+        ids = list(person_ids)
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(PersonRow.id, PersonRow.timezone, PersonRow.email, ExpertRow.horizon_days)
+            .outerjoin(ExpertRow, ExpertRow.person_id == PersonRow.id).where(PersonRow.id.in_(ids))
+        )
+        return {i: OwnerContext(tz, email, days) for i, tz, email, days in rows}
+
+    def confirmed_sessions(self, person_id: int, start: datetime, end: datetime) -> list[SessionTime]:
+        """The person's confirmed meetings (as client or expert) overlapping [start, end)."""
+        m, b, e = MeetingRow, BookingRow, ExpertRow
+        rows = self.session.execute(
+            select(m.booking_id, m.id, m.starts_at, m.ends_at).join(b, b.id == m.booking_id)
+            .join(e, e.id == b.expert_id)
+            .where(or_(b.client_id == person_id, e.person_id == person_id),
+                   m.status == MeetingStatus.CONFIRMED.value, m.starts_at < end, m.ends_at > start)
+            .order_by(m.starts_at)
+        )
+        return [SessionTime(bid, mid, s, e_) for bid, mid, s, e_ in rows]
 
     # ---- who
 
