@@ -78,24 +78,25 @@ class TestResult:
 # ---- trying a calendar before storing it (network only)
 
 
-def check_feed(url: str, *, settings: CalendarSettings | None = None, zone: str = "UTC") -> Probe:
+def check_feed(url: str, *, settings: CalendarSettings | None = None, zone: str = "UTC",
+               now: datetime | None = None) -> Probe:
     settings = settings or calendar_settings()
     address = calendar_url(url, allow_private=settings.allow_private)
     got = fetch(address, settings)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     start, end = read_window(now, DEFAULT_HORIZON)
     found = ics.busy_times([got.body], zone=zone, start=start, end=end)
     return Probe(ConnectionKind.FEED, address, None, len(found))
 
 
 def check_caldav(url: str, username: str, password: str, *, settings: CalendarSettings | None = None,
-                 zone: str = "UTC") -> Probe:
+                 zone: str = "UTC", now: datetime | None = None) -> Probe:
     settings = settings or calendar_settings()
     address = calendar_url(url, allow_private=settings.allow_private)
     user, secret = check_username(username), check_secret(password)
     if user is None or secret is None:
         raise CalendarProblem("user and app password are needed", reason="calendar_needs_password")
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     start, end = read_window(now, DEFAULT_HORIZON)
     with CalDavCalendar(address, user, secret, settings) as calendar:
         found = ics.busy_times(calendar.events(start, end), zone=zone, start=start, end=end)
