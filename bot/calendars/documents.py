@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from icalendar import Calendar
 
@@ -15,7 +15,7 @@ from bot.calendar import PRODID, session_event
 from bot.links import meeting_url
 
 FEED_NAME = "Headstrt sessions"
-FEED_REFRESH = "PT1H"  # how often subscribers are asked to look again (Google and Outlook decide for themselves)
+FEED_REFRESH = timedelta(hours=1)  # how often subscribers are asked to look again (Google and Outlook decide)
 
 
 @dataclass(frozen=True, slots=True)
