@@ -228,3 +228,34 @@ def test_a_new_event_over_a_confirmed_session_is_told_to_the_expert_once_with_bu
     with uow() as u:  # the booking is as it was
         assert u.bookings.get(booking.id).meetings[0].start == utc(2030, 3, 5, 14)
     assert cid
+
+
+def test_the_scheduler_process_reads_calendars_through_its_own_job(uow, clock, db, feeds, settings, tmp_path,
+                                                                   monkeypatch):
+    import asyncio
+
+    from bot.scheduler import Jobs, SchedulerSettings, run
+    from core.reminders import parse_offsets
+
+    if db.dialect.name != "postgresql":
+        monkeypatch.chdir(tmp_path)
+    w = world(uow)
+    feeds.feeds["/eve.ics"] = Feed(vcalendar(vevent("a@x", ":20300305T100000Z", ":20300305T110000Z")))
+    cid = connect_feed(uow, clock, w.eve_person, feeds.url("/eve.ics"), settings)
+    s = sync(uow, clock, settings)
+    jobs = Jobs(s.queue_notice.__self__, SchedulerSettings(parse_offsets("24h"), tick_seconds=0.2))  # type: ignore[union-attr]
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(db, jobs, stop, standby_seconds=0.1, calendars=s))
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if _busy(uow, cid):
+                break
+        stop.set()
+        await task
+
+    asyncio.run(scenario())
+    assert _busy(uow, cid) == [(utc(2030, 3, 5, 10), utc(2030, 3, 5, 11), "a@x")]
+    with db.connect() as conn:
+        assert sorted(conn.exec_driver_sql("SELECT id FROM apscheduler_jobs").scalars().all()) == ["calendars", "tick"]
