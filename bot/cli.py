@@ -301,8 +301,11 @@ def cmd_calendar_refresh(args: argparse.Namespace) -> int:
             print(f"no person @{args.handle}", file=sys.stderr)
             return 1
         person_ids = [person.id]
-    report = sync.refresh(person_ids)
-    writes = sync.write_pending()
+    try:
+        report = sync.refresh(person_ids)
+        writes = sync.write_pending()
+    finally:
+        sync.close()
     print(f"{report.read} read, {report.unchanged} unchanged, {report.failed} failing, {report.clashes} clashes told; "
           f"{writes.written} sessions written, {writes.deleted} removed, {writes.failed} writes to retry")
     for connection_id, reason in sorted(report.problems.items()):

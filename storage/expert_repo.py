@@ -151,7 +151,8 @@ class SqlExperts:
         self, expert_ids: Iterable[int], start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
     ) -> dict[int, list[Busy]]:
         """Meetings held or confirmed, and the busy times of the expert's own connected calendars (which do
-        not count toward the daily cap: they are not sessions), in one round trip, by start."""
+        not count toward the daily cap: they are not sessions; overlapping ones come joined), in one round
+        trip, by start."""
         ids = list(expert_ids)
         meetings = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
             MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
@@ -164,11 +165,22 @@ class SqlExperts:
         both = union_all(meetings, calendars).subquery()
         query = select(both).order_by(both.c[2])
         result: dict[int, list[Busy]] = {i: [] for i in ids}
+        merged: dict[int, Busy] = {}  # the expert's calendar time so far, overlapping events joined
         for expert_id, meeting_id, s, e in self.session.execute(query):
             if meeting_id is None:
-                result[expert_id].append(Busy(s, e, counts_toward_cap=False))
+                last = merged.get(expert_id)
+                if last is not None and s <= last.end:
+                    if e > last.end:
+                        merged[expert_id] = Busy(last.start, e, counts_toward_cap=False)
+                    continue
+                if last is not None:
+                    result[expert_id].append(last)
+                merged[expert_id] = Busy(s, e, counts_toward_cap=False)
             elif meeting_id not in except_meetings:
                 result[expert_id].append(Busy(s, e))
+        for expert_id, last in merged.items():
+            result[expert_id].append(last)
+            result[expert_id].sort()  # two sorted runs: one merge
         return result
 
     # ---- discovery

@@ -181,7 +181,10 @@ def test_connection(uow: SqlUnitOfWork, clock: Clock, person_id: int, connection
         raise CalendarProblem("no such person", reason="calendar_not_found")
     sync = CalendarSync(lambda: uow, clock, settings or calendar_settings(), sealer=sealer, queue_notice=queue_notice)
     now = clock.now()
-    outcome = sync.read_once(connection, owner, now, full=True)
+    try:
+        outcome = sync.read_once(connection, owner, now, full=True)
+    finally:
+        sync.close()
     report = RefreshReport()
     sync.apply_in(uow, connection, outcome, now, report)
     if outcome.problem is not None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+import httpx
 
 from core.calendar_service import (
     DEFAULT_HORIZON,
@@ -89,6 +92,23 @@ class CalendarSync:
         self.rules = RefreshRules(interval=settings.refresh)
         self.sealer = sealer or Sealer.from_env()
         self.queue_notice = queue_notice
+        self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """One client for every feed: its connection pool and TLS context are built once, not per fetch."""
+        with self._http_lock:
+            if self._http is None:
+                self._http = httpx.Client(timeout=self.settings.timeout_seconds, follow_redirects=False,
+                                          limits=httpx.Limits(max_connections=self.settings.concurrency * 2))
+            return self._http
+
+    def close(self) -> None:
+        with self._http_lock:
+            if self._http is not None:
+                self._http.close()
+                self._http = None
 
     def tick(self) -> tuple[WriteReport, RefreshReport]:
         return self.write_pending(), self.refresh_due()
@@ -150,7 +170,7 @@ class CalendarSync:
         if c.kind is ConnectionKind.FEED:
             auth = (c.username, password) if c.username and password is not None else None
             got = fetch(c.url, self.settings, etag=None if full else c.etag,
-                        last_modified=None if full else c.last_modified, auth=auth)
+                        last_modified=None if full else c.last_modified, auth=auth, client=self.http)
             if got.not_modified:
                 return _Outcome(unchanged=True, etag=got.etag or c.etag, last_modified=got.last_modified or c.last_modified,
                                 expanded_until=c.expanded_until)
@@ -215,7 +235,7 @@ class CalendarSync:
         uow.calendars.save_state(c)
 
     def _tell_clashes(self, uow: SqlUnitOfWork, person_id: int, new: Sequence[BusyInterval]) -> int:
-        if not new:
+        if not new or self.queue_notice is None:
             return 0
         sessions = uow.calendars.confirmed_sessions(person_id, min(i.start for i in new), max(i.end for i in new))
         told = 0
@@ -225,7 +245,7 @@ class CalendarSync:
             if not uow.inbox.first_time(INBOX, marker):
                 continue
             reply = self._clash_reply(uow, person_id, session.booking_id, session.meeting_id)
-            if reply is not None and self.queue_notice is not None:
+            if reply is not None:
                 self.queue_notice(uow, Notice(person_id, reply, f"calendar:{marker}"))
                 told += 1
         return told
