@@ -123,3 +123,48 @@ def test_tokens_are_stored_hashed_and_sealed(uow, clock):
     with uow() as u:
         row = u.session.scalar(select(CalendarTokenRow))
         assert token not in (row.token_hash, row.token_sealed)
+
+
+def test_the_real_web_process_serves_the_feed(tmp_path):
+    """`headstrt web` with no chat configured still serves /calendar/<token>.ics next to /health."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    from tests.calendars.servers import free_port
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'web.db'}", PUBLIC_URL="https://bot.example.com",
+               HEADSTRT_SECRET="test-secret-for-calendars")
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=root, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("db", "upgrade")
+    cli("demo")
+    url = cli("calendar", "feed", "ana").strip()
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        feed = httpx.get(base + url.removeprefix("https://bot.example.com"))
+        assert feed.status_code == 200 and feed.text.startswith("BEGIN:VCALENDAR")
+        assert httpx.get(base + "/calendar/" + "B" * 43 + ".ics").status_code == 404
+    finally:
+        process.terminate()
+        process.wait(10)
