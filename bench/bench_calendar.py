@@ -23,7 +23,7 @@ from bench.harness import postgres_available, postgres_db, sqlite_db, time_ms
 from bot.calendars.sync import CalendarSync
 from bot.settings import CalendarSettings
 from core.availability import free_slots
-from core.calendar_service import CalendarConnection, ConnectionKind
+from core.calendar_service import BusyInterval, CalendarConnection, ConnectionKind
 from core.clock import FixedClock
 from core.experts import Expert, ExpertKind
 from core.model import Person
@@ -93,9 +93,8 @@ def _with_database(name: str, engine: Engine) -> list[tuple[str, str]]:
     with SqlUnitOfWork(engine, clock) as uow:
         connection = uow.calendars.add(CalendarConnection(None, person_id, ConnectionKind.FEED, "https://cal.test/x.ics",
                                                           NOW, NOW + timedelta(days=1)))
-        uow.session.execute(insert(CalendarBusyRow), [
-            {"connection_id": connection.id, "person_id": person_id, "starts_at": b.start, "ends_at": b.end,
-             "uid": f"e{i}@cal.test"} for i, b in enumerate(_external())])
+        uow.calendars.replace_busy(connection.id, person_id, [
+            BusyInterval(b.start, b.end, f"e{i}@cal.test") for i, b in enumerate(_external())])
         uow.commit()
     p50, p99 = time_ms(picker, 200)
     rows.append((f"{name}: busy query + free slots, {len(meetings)} meetings + 2,000 calendar events",

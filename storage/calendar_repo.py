@@ -11,9 +11,12 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.calendar_service import BusyInterval, CalendarConnection, ConnectionKind, SessionTime
+from core.clock import Clock
 from core.lifecycle import MeetingStatus
+from storage import busy_spans
 from storage.models import (
     BookingRow,
+    CalendarBusyPackedRow,
     CalendarBusyRow,
     CalendarConnectionRow,
     CalendarEventLinkRow,
@@ -58,8 +61,9 @@ class SealedValue:
 
 
 class SqlCalendars:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
+        self.clock = clock
 
     # ---- connections
 
@@ -98,10 +102,15 @@ class SqlCalendars:
 
     def remove(self, connection_id: int) -> bool:
         """Its busy times and links go with it (ON DELETE CASCADE, also spelled out for SQLite)."""
+        person_id = self.session.scalar(select(CalendarConnectionRow.person_id)
+                                        .where(CalendarConnectionRow.id == connection_id))
+        if person_id is None:
+            return False
         self.session.execute(delete(CalendarBusyRow).where(CalendarBusyRow.connection_id == connection_id))
         self.session.execute(delete(CalendarEventLinkRow).where(CalendarEventLinkRow.connection_id == connection_id))
-        result = self.session.execute(delete(CalendarConnectionRow).where(CalendarConnectionRow.id == connection_id))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        self.session.execute(delete(CalendarConnectionRow).where(CalendarConnectionRow.id == connection_id))
+        self._repack(person_id)
+        return True
 
     def due(self, now: datetime, limit: int = 1000) -> list[CalendarConnection]:
         rows = self.session.scalars(
@@ -151,6 +160,17 @@ class SqlCalendars:
                  "uid": i.uid[:UID_CHARS]}
                 for i in intervals
             ])
+        self._repack(person_id)
+
+    def _repack(self, person_id: int) -> None:
+        """The person's packed busy time, from all their calendars' intervals (what free slots read)."""
+        rows = self.session.execute(select(CalendarBusyRow.starts_at, CalendarBusyRow.ends_at)
+                                    .where(CalendarBusyRow.person_id == person_id)).all()
+        self.session.execute(delete(CalendarBusyPackedRow).where(CalendarBusyPackedRow.person_id == person_id))
+        if rows:
+            self.session.add(CalendarBusyPackedRow(person_id=person_id, spans=busy_spans.pack(rows),
+                                                   updated_at=self.clock.now()))
+            self.session.flush()
 
     def busy_counts(self, connection_ids: Iterable[int], since: datetime) -> dict[int, int]:
         ids = list(connection_ids)

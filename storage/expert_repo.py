@@ -7,17 +7,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
 from core.experts import Expert, ExpertKind
 from core.lifecycle import ACTIVE_MEETING_STATUSES
 from core.schedule import Busy, Schedule
-from storage import mapping
+from storage import busy_spans, mapping
 from storage.models import (
     AvailabilityExceptionRow,
-    CalendarBusyRow,
+    CalendarBusyPackedRow,
     ExpertLanguageRow,
     ExpertRow,
     ExpertTermRow,
@@ -150,37 +150,26 @@ class SqlExperts:
     def busy_many(
         self, expert_ids: Iterable[int], start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
     ) -> dict[int, list[Busy]]:
-        """Meetings held or confirmed, and the busy times of the expert's own connected calendars (which do
-        not count toward the daily cap: they are not sessions; overlapping ones come joined), in one round
-        trip, by start."""
+        """Meetings held or confirmed, and the busy time of the expert's own connected calendars (joined,
+        and not counted toward the daily cap: they are not sessions), by start."""
         ids = list(expert_ids)
-        meetings = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
+        query = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
             MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
             MeetingRow.starts_at < end, MeetingRow.ends_at > start,
-        )
-        calendars = select(ExpertRow.id, type_coerce(null(), Integer), CalendarBusyRow.starts_at,
-                           CalendarBusyRow.ends_at).join(
-            CalendarBusyRow, CalendarBusyRow.person_id == ExpertRow.person_id,
-        ).where(ExpertRow.id.in_(ids), CalendarBusyRow.starts_at < end, CalendarBusyRow.ends_at > start)
-        both = union_all(meetings, calendars).subquery()
-        query = select(both).order_by(both.c[2])
+        ).order_by(MeetingRow.starts_at)
         result: dict[int, list[Busy]] = {i: [] for i in ids}
-        merged: dict[int, Busy] = {}  # the expert's calendar time so far, overlapping events joined
         for expert_id, meeting_id, s, e in self.session.execute(query):
-            if meeting_id is None:
-                last = merged.get(expert_id)
-                if last is not None and s <= last.end:
-                    if e > last.end:
-                        merged[expert_id] = Busy(last.start, e, counts_toward_cap=False)
-                    continue
-                if last is not None:
-                    result[expert_id].append(last)
-                merged[expert_id] = Busy(s, e, counts_toward_cap=False)
-            elif meeting_id not in except_meetings:
+            if meeting_id not in except_meetings:
                 result[expert_id].append(Busy(s, e))
-        for expert_id, last in merged.items():
-            result[expert_id].append(last)
-            result[expert_id].sort()  # two sorted runs: one merge
+        # A calendar's thousands of events are one packed row per expert (storage/busy_spans.py).
+        calendars = select(ExpertRow.id, CalendarBusyPackedRow.spans).join(
+            CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id,
+        ).where(ExpertRow.id.in_(ids))
+        for expert_id, spans in self.session.execute(calendars):
+            found = busy_spans.unpack(spans, start, end)
+            if found:
+                result[expert_id].extend(Busy(s, e, counts_toward_cap=False) for s, e in found)
+                result[expert_id].sort()  # two sorted runs: one merge
         return result
 
     # ---- discovery

@@ -397,3 +397,14 @@ class CalendarTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_sealed: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CalendarBusyPackedRow(Base):
+    """All of a person's calendar busy time, overlaps joined, as one row: (start, end) epoch-second pairs
+    packed as little-endian int64. Rebuilt from calendar_busy whenever that changes; read by the free-slot
+    query, which then decodes one row instead of thousands."""
+
+    __tablename__ = "calendar_busy_packed"
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    spans: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -48,7 +48,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
-        self.calendars = SqlCalendars(self.session)
+        self.calendars = SqlCalendars(self.session, self.clock)
         self.events = []
         return self
 

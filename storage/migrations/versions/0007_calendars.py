@@ -88,9 +88,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("person_id"),
         sa.UniqueConstraint("token_hash"),
     )
+    op.create_table(
+        "calendar_busy_packed",
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("spans", sa.LargeBinary(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("person_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("calendar_busy_packed")
     op.drop_table("calendar_tokens")
     op.drop_index("ix_calendar_event_links_meeting_id", table_name="calendar_event_links")
     op.drop_table("calendar_event_links")
