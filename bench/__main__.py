@@ -11,7 +11,7 @@ import platform
 import sys
 import time
 
-SUITES = ("slots", "typed_time", "discovery", "booking", "dispatch", "telegram", "slack", "scheduler")
+SUITES = ("slots", "typed_time", "discovery", "booking", "dispatch", "telegram", "slack", "calendar", "scheduler")
 SLOW = ("scheduler",)  # minutes long (Telegram's 30 messages/s): run only when named
 
 

@@ -29,17 +29,27 @@ def invite(
 ) -> FileOut:
     """The invite as one side sees it (`for_expert`: the title names the client, in the expert's language).
     `stamp` is when the invite was made (DTSTAMP); pass the clock's time so the bytes are reproducible."""
-    reader = expert_person if for_expert else client
-    t = Translator(reader.locale, reader.timezone)
     method = "CANCEL" if cancelled else "REQUEST"
-    title = booking.details.title
-
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    calendar.add_component(session_event(booking, meeting, expert, client, expert_person, url=url, cancelled=cancelled,
+                                         for_expert=for_expert, stamp=stamp))
+    return FileOut(f"session-{meeting.id}.ics", f"text/calendar; method={method}", calendar.to_ical())
 
+
+def session_event(
+    booking: Booking, meeting: Meeting, expert: Expert, client: Person, expert_person: Person, *, url: str,
+    cancelled: bool = False, for_expert: bool = False, stamp: datetime | None = None, people: bool = True,
+) -> Event:
+    """The meeting as one VEVENT, the same UID everywhere it goes: invites, CalDAV calendars and subscribed
+    feeds. people=False leaves out ORGANIZER and ATTENDEE: a CalDAV server would otherwise send invitations
+    of its own, and a feed address should not carry anyone's email."""
+    reader = expert_person if for_expert else client
+    t = Translator(reader.locale, reader.timezone)
+    title = booking.details.title
     event = Event()
     event.add("uid", meeting_uid(meeting))
     event.add("sequence", meeting.ics_sequence)
@@ -55,9 +65,9 @@ def invite(
     event.add("location", url)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
-    if expert_person.email:  # iTIP wants an organizer; without an address there is nobody to name
+    if people and expert_person.email:  # iTIP wants an organizer; without an address there is nobody to name
         event.add("organizer", _address(expert_person.email, expert.name))
-    for person, name in ((client, client.name), (expert_person, expert.name)):
+    for person, name in ((client, client.name), (expert_person, expert.name)) if people else ():
         if person.email:
             attendee = _address(person.email, name)
             attendee.params["ROLE"] = "REQ-PARTICIPANT"
@@ -71,9 +81,7 @@ def invite(
         alarm.add("description", t("“{title}” starts in 15 minutes.", title=title))
         alarm.add("trigger", -ALARM_BEFORE)
         event.add_component(alarm)
-    calendar.add_component(event)
-
-    return FileOut(f"session-{meeting.id}.ics", f"text/calendar; method={method}", calendar.to_ical())
+    return event
 
 
 def _utc(at: datetime) -> datetime:

@@ -209,6 +209,186 @@ def cmd_credits_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- calendars
+
+
+def _calendar_problem(exc: Exception) -> int:
+    from bot.calendars.notices import problem_sentence
+    from bot.i18n import Translator
+
+    print(f"calendar: {problem_sentence(Translator(), getattr(exc, 'reason', ''))} ({exc})", file=sys.stderr)
+    return 1
+
+
+def _calendar_settings():  # type: ignore[no-untyped-def]
+    from bot.settings import calendar_settings
+
+    try:
+        return calendar_settings()
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def cmd_calendar_connect(args: argparse.Namespace) -> int:
+    """Try the calendar first (no database transaction open meanwhile), then store it."""
+    from bot.calendars import service
+    from core.calendar_service import CalendarProblem
+
+    settings = _calendar_settings()
+    password = None
+    if args.password_file:
+        try:
+            password = Path(args.password_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"cannot read {args.password_file}: {exc}", file=sys.stderr)
+            return 1
+    if args.user and password is None:
+        print("give the app password in a file: --password-file FILE (it is never taken on the command line)",
+              file=sys.stderr)
+        return 1
+    caldav = bool(args.user) and not args.feed
+    uow = _uow()
+    with uow:
+        person = uow.people.by_handle(args.handle)
+    if person is None or person.id is None:
+        print(f"no person @{args.handle}", file=sys.stderr)
+        return 1
+    try:
+        probe = None
+        if not args.no_check:
+            probe = (service.check_caldav(args.url, args.user, password or "", settings=settings, zone=person.timezone)
+                     if caldav else service.check_feed(args.url, settings=settings, zone=person.timezone))
+        with uow:
+            if caldav:
+                st = service.connect_caldav(uow, uow.clock, person.id, args.url, args.user, password or "",
+                                            probe=probe, settings=settings)
+            else:
+                st = service.connect_feed(uow, uow.clock, person.id, args.url, probe=probe, username=args.user,
+                                          password=password, settings=settings)
+            uow.commit()
+    except CalendarProblem as exc:
+        return _calendar_problem(exc)
+    found = f", {probe.busy_count} busy times found" if probe is not None else ""
+    print(f"@{person.handle}: {st.kind} calendar {st.address} connected (#{st.id}){found}; "
+          f"the scheduler reads it every {int(settings.refresh.total_seconds() // 60)} minutes")
+    return 0
+
+
+def cmd_calendar_status(args: argparse.Namespace) -> int:
+    from bot.calendars import service
+
+    uow = _uow()
+    with uow:
+        if args.handle:
+            person = uow.people.by_handle(args.handle)
+            if person is None or person.id is None:
+                print(f"no person @{args.handle}", file=sys.stderr)
+                return 1
+            people = {person.id: person.handle}
+        else:
+            connections = uow.calendars.all()
+            people = uow.calendars.handles({c.person_id for c in connections})
+        rows = [(handle, service.status(uow, uow.clock, pid)) for pid, handle in sorted(people.items(), key=lambda x: x[1])]
+    shown = 0
+    for handle, statuses in rows:
+        for st in statuses:
+            shown += 1
+            last = when(st.last_success_at, "UTC") if st.last_success_at else "never"
+            state = "ok" if st.ok else f"FAILING x{st.failures} since {when(st.failing_since, 'UTC')}: {st.problem}" \
+                if st.failing_since else f"failing: {st.problem}"
+            writes = f", {st.writes_failing} writes to retry" if st.writes_failing else ""
+            print(f"@{handle} #{st.id} {st.kind:<6} {st.address:<40} {state}; last read {last}; "
+                  f"{st.busy_count} busy times ahead{writes}")
+    if not shown:
+        print("no calendars connected")
+    return 0
+
+
+def cmd_calendar_refresh(args: argparse.Namespace) -> int:
+    from bot.calendars.sync import CalendarSync
+
+    dispatcher, factory = _chat_dispatcher()
+    sync = CalendarSync(factory, dispatcher.clock, _calendar_settings(), queue_notice=dispatcher.queue_notice)
+    person_ids = None
+    if args.handle:
+        with factory() as uow:
+            person = uow.people.by_handle(args.handle)
+        if person is None or person.id is None:
+            print(f"no person @{args.handle}", file=sys.stderr)
+            return 1
+        person_ids = [person.id]
+    try:
+        report = sync.refresh(person_ids)
+        writes = sync.write_pending()
+    finally:
+        sync.close()
+    print(f"{report.read} read, {report.unchanged} unchanged, {report.failed} failing, {report.clashes} clashes told; "
+          f"{writes.written} sessions written, {writes.deleted} removed, {writes.failed} writes to retry")
+    for connection_id, reason in sorted(report.problems.items()):
+        print(f"  #{connection_id}: {reason}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def cmd_calendar_disconnect(args: argparse.Namespace) -> int:
+    from bot.calendars import service
+
+    uow = _uow()
+    with uow:
+        person = uow.people.by_handle(args.handle)
+        if person is None or person.id is None:
+            print(f"no person @{args.handle}", file=sys.stderr)
+            return 1
+        if not service.disconnect(uow, person.id, args.id):
+            print(f"@{person.handle} has no calendar #{args.id}", file=sys.stderr)
+            return 1
+        uow.commit()
+    print(f"calendar #{args.id} of @{person.handle} disconnected")
+    return 0
+
+
+def cmd_calendar_feed(args: argparse.Namespace) -> int:
+    from bot.calendars import service
+    from core.calendar_service import CalendarProblem
+
+    uow = _uow()
+    with uow:
+        person = uow.people.by_handle(args.handle)
+        if person is None or person.id is None:
+            print(f"no person @{args.handle}", file=sys.stderr)
+            return 1
+        try:
+            url = (service.rotate_subscription if args.rotate else service.subscription_url)(uow, uow.clock, person.id)
+        except (CalendarProblem, ValueError) as exc:
+            return _calendar_problem(exc)
+        uow.commit()
+    print(url)
+    return 0
+
+
+def cmd_calendar_rekey(args: argparse.Namespace) -> int:
+    """Seal every stored secret again with the current HEADSTRT_SECRET (opened with it or a previous one)."""
+    from bot.calendars.crypto import Sealer
+    from core.calendar_service import CalendarProblem
+
+    sealer = Sealer.from_env()
+    uow = _uow()
+    done = failed = 0
+    with uow:
+        for value in uow.calendars.sealed_values():
+            try:
+                uow.calendars.reseal(value, sealer.reseal(value.sealed))
+                done += 1
+            except CalendarProblem:
+                failed += 1
+        if failed:
+            print(f"nothing changed: {failed} secret(s) open with neither HEADSTRT_SECRET nor HEADSTRT_SECRET_PREVIOUS",
+                  file=sys.stderr)
+            return 1
+        uow.commit()
+    print(f"{done} secret(s) sealed again with the current HEADSTRT_SECRET; HEADSTRT_SECRET_PREVIOUS can go")
+    return 0
+
+
 # ---------------------------------------------------------------- demo
 
 
@@ -361,6 +541,10 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         mail = email_pump(dispatcher.uow_factory)  # email leaves from here: one process, always running
     except ValueError as exc:
         raise SystemExit(f"SMTP_URL: {exc}") from exc
+    from bot.calendars.sync import CalendarSync
+
+    calendars = CalendarSync(dispatcher.uow_factory, dispatcher.clock, _calendar_settings(),
+                             queue_notice=dispatcher.queue_notice)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -369,7 +553,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         sending = loop.create_task(mail.run()) if mail is not None else None
         try:
-            await run(engine, Jobs(dispatcher, settings), stop)
+            await run(engine, Jobs(dispatcher, settings), stop, calendars=calendars)
         finally:
             if sending is not None:
                 sending.cancel()
@@ -391,7 +575,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     if telegram is not None and not telegram.settings.webhook_secret:
         raise SystemExit("TELEGRAM_WEBHOOK_SECRET must be set for the web process to accept Telegram's webhook")
     slack = _slack_runtime(required=False)
-    web.run_app(make_app(telegram, slack), host=args.host, port=args.port or port(), print=None)
+    app = make_app(telegram, slack)
+    from bot.calendars.web import FeedSource, add_routes
+
+    feed_engine = make_engine()
+    add_routes(app, FeedSource(lambda: SqlUnitOfWork(feed_engine, SystemClock())))  # /calendar/<token>.ics
+    web.run_app(app, host=args.host, port=args.port or port(), print=None)
     return 0
 
 
@@ -471,6 +660,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub, experts, credits)  # programmes, companies, members; experts rules/pause/resume; credits revoke
 
+    cal = sub.add_parser("calendar", help="people's own calendars: connect, status, refresh, feeds, rekey") \
+        .add_subparsers(dest="action", required=True)
+    con = cal.add_parser("connect", help="connect an iCalendar feed, or a CalDAV account with --user")
+    con.add_argument("handle")
+    con.add_argument("url", help="the feed address (https/webcal), or the CalDAV server or calendar address")
+    con.add_argument("--user", help="CalDAV user (makes it a CalDAV connection unless --feed)")
+    con.add_argument("--password-file", metavar="FILE", help="a file holding the app password")
+    con.add_argument("--feed", action="store_true", help="a feed behind HTTP authentication, not CalDAV")
+    con.add_argument("--no-check", action="store_true", help="store it without trying it first")
+    con.set_defaults(func=cmd_calendar_connect)
+    st = cal.add_parser("status", help="connected calendars and how reading them goes")
+    st.add_argument("handle", nargs="?")
+    st.set_defaults(func=cmd_calendar_status)
+    rf = cal.add_parser("refresh", help="read calendars now (everyone's, or one person's) and write pending sessions")
+    rf.add_argument("handle", nargs="?")
+    rf.set_defaults(func=cmd_calendar_refresh)
+    dc = cal.add_parser("disconnect", help="forget a calendar (its number is in `calendar status`)")
+    dc.add_argument("handle")
+    dc.add_argument("id", type=int)
+    dc.set_defaults(func=cmd_calendar_disconnect)
+    fd = cal.add_parser("feed", help="a person's private subscription address (made on first use)")
+    fd.add_argument("handle")
+    fd.add_argument("--rotate", action="store_true", help="a new address; the old one stops working")
+    fd.set_defaults(func=cmd_calendar_feed)
+    cal.add_parser("rekey", help="seal stored calendar secrets again with the current HEADSTRT_SECRET") \
+        .set_defaults(func=cmd_calendar_rekey)
     sub.add_parser("demo", help="load demo data (safe to repeat)").set_defaults(func=cmd_demo)
     console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")
     console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana); a new handle meets the bot for the first time")

@@ -27,6 +27,8 @@ from sqlalchemy.engine import make_url
 from core import booking_service
 from core.clock import Clock
 from core.reminders import due_reminder, parse_offsets
+from bot.calendars import jobs as calendar_jobs
+from bot.calendars.sync import CalendarSync
 from bot.dispatcher import Dispatcher
 from bot.flows.base import Notice
 from bot.notifications import event_notices
@@ -220,7 +222,8 @@ async def tick() -> None:
                      report.reminded)
 
 
-async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0) -> None:
+async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,
+              calendars: CalendarSync | None = None) -> None:
     """Wait to lead, then tick with APScheduler (its SQLAlchemy job store in the product's database) until
     stopped or the lead is lost."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -243,6 +246,10 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
     # APScheduler runs on the wall clock; the jobs themselves read the product's clock.
     scheduler.add_job(tick, "interval", seconds=jobs.settings.tick_seconds, id="tick", replace_existing=True,
                       next_run_time=datetime.now(UTC))
+    if calendars is not None:  # people's own calendars: read when due, sessions written to CalDAV
+        calendar_jobs.install(calendars)
+        scheduler.add_job(calendar_jobs.tick, "interval", seconds=jobs.settings.tick_seconds, id="calendars",
+                          replace_existing=True, next_run_time=datetime.now(UTC))
     scheduler.start()
     log.info("scheduler leads: ticking every %.0f s", jobs.settings.tick_seconds)
     try:
@@ -257,3 +264,4 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
         scheduler.shutdown(wait=False)
         lead.release()
         _JOBS = None
+        calendar_jobs.install(None)

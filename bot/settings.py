@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
@@ -70,3 +71,61 @@ def policy(env: Mapping[str, str] = os.environ) -> Policy:
     if len(offsets) != 1:
         raise ValueError(f"REQUEST_EXPIRY takes one duration, e.g. 48h, not {raw!r}")
     return replace(DEFAULT_POLICY, request_expiry=offsets[0])
+
+
+DEV_SECRET = "headstrt-development-secret"
+
+
+def secret(env: Mapping[str, str] = os.environ) -> str:
+    """HEADSTRT_SECRET: the deployment's secret (meeting room names, the key that seals calendar passwords)."""
+    return env.get("HEADSTRT_SECRET", "") or DEV_SECRET
+
+
+def previous_secrets(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
+    """HEADSTRT_SECRET_PREVIOUS: the secret(s) used before a rotation (space-separated), still able to
+    open what they sealed until `headstrt calendar rekey` has sealed it again with the current one."""
+    return tuple(env.get("HEADSTRT_SECRET_PREVIOUS", "").split())
+
+
+def public_url(env: Mapping[str, str] = os.environ) -> str | None:
+    """PUBLIC_URL: the web process's public base URL (https://bot.example.com), for links people open."""
+    raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return None
+    if not raw.startswith(("https://", "http://")):
+        raise ValueError(f"PUBLIC_URL must start with https:// (or http://), not {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarSettings:
+    refresh: timedelta = timedelta(minutes=10)  # how often a connected calendar is read
+    max_bytes: int = 5 * 1024 * 1024  # a feed larger than this is refused
+    timeout_seconds: float = 20.0  # for one feed or CalDAV exchange, download included
+    concurrency: int = 8  # feeds read at once by the scheduler
+    allow_private: bool = False  # calendars on loopback or private addresses (on-premises servers, tests)
+
+
+def calendar_settings(env: Mapping[str, str] = os.environ) -> CalendarSettings:
+    """CALENDAR_REFRESH_MINUTES (10), CALENDAR_MAX_BYTES (5 MiB), CALENDAR_TIMEOUT_SECONDS (20),
+    CALENDAR_FETCH_CONCURRENCY (8), CALENDAR_ALLOW_PRIVATE_ADDRESSES (unset); ValueError names a bad one."""
+    def number(name: str, default: float, low: float, high: float) -> float:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be between {low:g} and {high:g}, not {raw}")
+        return value
+
+    default = CalendarSettings()
+    return CalendarSettings(
+        refresh=timedelta(minutes=number("CALENDAR_REFRESH_MINUTES", 10, 1, 24 * 60)),
+        max_bytes=int(number("CALENDAR_MAX_BYTES", default.max_bytes, 1024, 100 * 1024 * 1024)),
+        timeout_seconds=number("CALENDAR_TIMEOUT_SECONDS", default.timeout_seconds, 1, 300),
+        concurrency=int(number("CALENDAR_FETCH_CONCURRENCY", default.concurrency, 1, 64)),
+        allow_private=env.get("CALENDAR_ALLOW_PRIVATE_ADDRESSES", "").strip().lower() in ("1", "true", "yes", "on"),
+    )

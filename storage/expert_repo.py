@@ -14,9 +14,10 @@ from core.discovery import SearchHit, SearchQuery, expert_terms
 from core.experts import Expert, ExpertKind
 from core.lifecycle import ACTIVE_MEETING_STATUSES
 from core.schedule import Busy, Schedule
-from storage import mapping
+from storage import busy_spans, mapping
 from storage.models import (
     AvailabilityExceptionRow,
+    CalendarBusyPackedRow,
     ExpertLanguageRow,
     ExpertRow,
     ExpertTermRow,
@@ -149,6 +150,8 @@ class SqlExperts:
     def busy_many(
         self, expert_ids: Iterable[int], start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
     ) -> dict[int, list[Busy]]:
+        """Meetings held or confirmed, and the busy time of the expert's own connected calendars (joined,
+        and not counted toward the daily cap: they are not sessions), by start."""
         ids = list(expert_ids)
         query = select(MeetingRow.expert_id, MeetingRow.id, MeetingRow.starts_at, MeetingRow.ends_at).where(
             MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
@@ -158,6 +161,15 @@ class SqlExperts:
         for expert_id, meeting_id, s, e in self.session.execute(query):
             if meeting_id not in except_meetings:
                 result[expert_id].append(Busy(s, e))
+        # A calendar's thousands of events are one packed row per expert (storage/busy_spans.py).
+        calendars = select(ExpertRow.id, CalendarBusyPackedRow.spans).join(
+            CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id,
+        ).where(ExpertRow.id.in_(ids))
+        for expert_id, spans in self.session.execute(calendars):
+            found = busy_spans.unpack(spans, start, end)
+            if found:
+                result[expert_id].extend(Busy(s, e, counts_toward_cap=False) for s, e in found)
+                result[expert_id].sort()  # two sorted runs: one merge
         return result
 
     # ---- discovery

@@ -422,3 +422,90 @@ class SchedulerJobRow(Base):
     id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
     next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CalendarConnectionRow(Base):
+    """A person's own calendar: an iCalendar feed we read, or a CalDAV account we read and write.
+    The secret (an app password) is sealed with a key from HEADSTRT_SECRET (bot/calendars/crypto.py)."""
+
+    __tablename__ = "calendar_connections"
+    __table_args__ = (
+        CheckConstraint("kind IN ('feed', 'caldav')", name="ck_calendar_connections_kind"),
+        CheckConstraint("failures >= 0", name="ck_calendar_connections_failures"),
+        UniqueConstraint("person_id", "url", name="uq_calendar_connections_person_url"),
+        Index("ix_calendar_connections_due", "next_refresh_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(String(2000))
+    username: Mapped[str | None] = mapped_column(String(254))
+    secret_sealed: Mapped[str | None] = mapped_column(Text)
+    calendar_url: Mapped[str | None] = mapped_column(String(2000))  # CalDAV: the calendar collection found
+    etag: Mapped[str | None] = mapped_column(String(300))  # a feed's ETag, or a CalDAV collection's sync token
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_refresh_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expanded_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # busy times known up to here
+    busy_digest: Mapped[str | None] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    failure_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # told the owner, this streak
+
+
+class CalendarBusyRow(Base):
+    """A busy interval read from a connected calendar (recurrences expanded); the owner copied for the
+    free-slot query, which reads these beside the expert's meetings."""
+
+    __tablename__ = "calendar_busy"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ck_calendar_busy_order"),
+        Index("ix_calendar_busy_person_start", "person_id", "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uid: Mapped[str] = mapped_column(String(255))
+
+
+class CalendarEventLinkRow(Base):
+    """One of our meetings as an event in a connected CalDAV calendar: where it is, which SEQUENCE was
+    written, and the retry state of the next write (the scheduler works these off)."""
+
+    __tablename__ = "calendar_event_links"
+    __table_args__ = (UniqueConstraint("connection_id", "meeting_id", name="uq_calendar_event_links"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    href: Mapped[str | None] = mapped_column(String(2000))  # set once written; NULL: nothing there (yet)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    sequence: Mapped[int | None] = mapped_column(Integer)  # the meeting's ics_sequence last written
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CalendarTokenRow(Base):
+    """A person's private subscription feed: found by the token's hash, shown again from the sealed copy."""
+
+    __tablename__ = "calendar_tokens"
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CalendarBusyPackedRow(Base):
+    """All of a person's calendar busy time, overlaps joined, as one row: (start, end) epoch-second pairs
+    packed as little-endian int64. Rebuilt from calendar_busy whenever that changes; read by the free-slot
+    query, which then decodes one row instead of thousands."""
+
+    __tablename__ = "calendar_busy_packed"
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
+    spans: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.clock import Clock, SystemClock
 from core.events import Event
 from storage.booking_repo import SqlBookings
+from storage.calendar_repo import SqlCalendars
 from storage.chat_repo import SqlConversations, SqlInbox, SqlOutbox
 from storage.credit_repo import SqlCredits
 from storage.dashboard_repo import SqlDashboard
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     conversations: SqlConversations
     inbox: SqlInbox
     outbox: SqlOutbox
+    calendars: SqlCalendars
     events: list[Event]
     session: Session
 
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
+        self.calendars = SqlCalendars(self.session, self.clock)
         self.events = []
         return self
 
