@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.credits import Movement, Portion, Source, Wallet
+from core.credits import MAX_GRANT_MILLI, Movement, Portion, Source, Wallet
 from core.errors import InsufficientCredits, NotAllowed, NotFound
 from core.ports import UnitOfWork
 
@@ -31,6 +31,8 @@ def grant(
     """Add credits to a person's or a company's wallet, once per key (a retried grant is a no-op)."""
     if amount_milli <= 0:
         raise ValueError("grant a positive amount")
+    if amount_milli > MAX_GRANT_MILLI:
+        raise ValueError(f"grant at most {MAX_GRANT_MILLI // 1000} credits at a time")
     if actor_id is not None:
         actor = uow.people.get(actor_id)
         if actor is None or not actor.is_staff:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import Date, and_, delete, exists, func, insert, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
@@ -60,40 +60,67 @@ class SqlExperts:
         )
         return self.get(row) if row is not None else None
 
+    def by_persons(self, person_ids: Iterable[int]) -> dict[int, Expert]:
+        """person id -> their expert profile, for those who have one (one query)."""
+        ids = sorted(set(person_ids))
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(ExpertRow, PersonRow).join(PersonRow, PersonRow.id == ExpertRow.person_id)
+            .where(ExpertRow.person_id.in_(ids))
+        )
+        return {e.person_id: mapping.expert(e, p) for e, p in rows}
+
     def put(self, expert: Expert, schedule: Schedule) -> Expert:
         """Create or update an expert's profile, availability and search index (by person)."""
-        if expert.person_id is None:
-            raise ValueError("an expert is a person first: set person_id")
-        row = self.session.scalar(select(ExpertRow).where(ExpertRow.person_id == expert.person_id))
-        if row is None:
-            row = ExpertRow(person_id=expert.person_id, rating_sum=0, rating_count=0, session_count=0, active=True)
-            self.session.add(row)
-        mapping.expert_into(row, expert)
-        rules = schedule.rules
-        row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
-        row.horizon_days = rules.horizon.days
-        row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
-        row.daily_cap = rules.daily_cap
-        self.session.flush()
-        expert_id = row.id
-        for table in (WeeklyWindowRow, AvailabilityExceptionRow, ExpertTermRow, ExpertLanguageRow):
-            self.session.execute(delete(table).where(table.expert_id == expert_id))
-        self.session.add_all(
-            WeeklyWindowRow(expert_id=expert_id, weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute)
-            for w in schedule.weekly
-        )
-        self.session.add_all(
-            AvailabilityExceptionRow(expert_id=expert_id, day=x.day, kind=x.kind.value,
-                                     start_minute=x.start_minute, end_minute=x.end_minute)
-            for x in schedule.exceptions
-        )
-        index = expert_terms(expert.topics, expert.headline, expert.bio)
-        self.session.add_all(ExpertTermRow(expert_id=expert_id, term=t[:64], weight=w) for t, w in index.items() if t)
-        self.session.add_all(ExpertLanguageRow(expert_id=expert_id, code=c) for c in dict.fromkeys(expert.languages))
-        self.session.flush()
+        [expert_id] = self.put_many([(expert, schedule)])
         found = self.get(expert_id)
         assert found is not None
         return found
+
+    def put_many(self, items: Sequence[tuple[Expert, Schedule]]) -> list[int]:
+        """put() for many experts in a few statements (an import of thousands); returns their ids in order.
+        Profiles are written through the ORM (one batched INSERT or UPDATE), hours and the search index
+        are replaced with one DELETE and one multi-row INSERT per table."""
+        if not items:
+            return []
+        if any(expert.person_id is None for expert, _ in items):
+            raise ValueError("an expert is a person first: set person_id")
+        person_ids = [expert.person_id for expert, _ in items]
+        rows = {r.person_id: r for r in self.session.scalars(select(ExpertRow).where(ExpertRow.person_id.in_(person_ids)))}
+        for expert, schedule in items:
+            row = rows.get(expert.person_id)  # type: ignore[arg-type]
+            if row is None:
+                row = ExpertRow(person_id=expert.person_id, rating_sum=0, rating_count=0, session_count=0, active=True)
+                self.session.add(row)
+                rows[expert.person_id] = row  # type: ignore[index]
+            mapping.expert_into(row, expert)
+            rules = schedule.rules
+            row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
+            row.horizon_days = rules.horizon.days
+            row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
+            row.daily_cap = rules.daily_cap
+        self.session.flush()
+        ids = [rows[expert.person_id].id for expert, _ in items]  # type: ignore[index]
+        for table in (WeeklyWindowRow, AvailabilityExceptionRow, ExpertTermRow, ExpertLanguageRow):
+            self.session.execute(delete(table).where(table.expert_id.in_(ids)))
+        windows, exceptions, terms, languages = [], [], [], []
+        for expert_id, (expert, schedule) in zip(ids, items):
+            windows += [{"expert_id": expert_id, "weekday": w.weekday, "start_minute": w.start_minute,
+                         "end_minute": w.end_minute} for w in schedule.weekly]
+            exceptions += [{"expert_id": expert_id, "day": x.day, "kind": x.kind.value, "start_minute": x.start_minute,
+                            "end_minute": x.end_minute} for x in schedule.exceptions]
+            index: dict[str, int] = {}
+            for term, weight in expert_terms(expert.topics, expert.headline, expert.bio).items():
+                if term and index.get(term[:64], 0) < weight:  # a term cut to the column's size may meet another
+                    index[term[:64]] = weight
+            terms += [{"expert_id": expert_id, "term": t, "weight": w} for t, w in index.items()]
+            languages += [{"expert_id": expert_id, "code": c} for c in dict.fromkeys(expert.languages)]
+        for table, values in ((WeeklyWindowRow, windows), (AvailabilityExceptionRow, exceptions),
+                              (ExpertTermRow, terms), (ExpertLanguageRow, languages)):
+            if values:
+                self.session.execute(insert(table), values)
+        return ids
 
     def add_rating(self, expert_id: int, stars: int) -> None:
         self.session.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -57,6 +57,29 @@ class SqlPeople:
     def by_telegram(self, telegram_user_id: int) -> Person | None:
         row = self.session.scalar(select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id))
         return mapping.person(row) if row else None
+
+    def by_handles(self, handles: Iterable[str]) -> dict[str, Person]:
+        """handle -> person, for the handles that exist (one query)."""
+        wanted = sorted({h.lower().lstrip("@") for h in handles})
+        if not wanted:
+            return {}
+        return {r.handle: mapping.person(r) for r in self.session.scalars(select(PersonRow).where(PersonRow.handle.in_(wanted)))}
+
+    def by_slack_ids(self, slack_user_ids: Iterable[str]) -> dict[str, Person]:
+        """Slack user id -> the person it belongs to, for the ids someone has (one query)."""
+        wanted = sorted(set(slack_user_ids))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(select(PersonRow).where(PersonRow.slack_user_id.in_(wanted)))
+        return {r.slack_user_id: mapping.person(r) for r in rows if r.slack_user_id}
+
+    def by_telegram_ids(self, telegram_user_ids: Iterable[int]) -> dict[int, Person]:
+        """Telegram user id -> the person it belongs to, for the ids someone has (one query)."""
+        wanted = sorted(set(telegram_user_ids))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(select(PersonRow).where(PersonRow.telegram_user_id.in_(wanted)))
+        return {r.telegram_user_id: mapping.person(r) for r in rows if r.telegram_user_id is not None}
 
     def get_many(self, person_ids: Iterable[int]) -> dict[int, Person]:
         """Several people in one query (lists and cards name many at once)."""
@@ -115,6 +138,30 @@ class SqlPeople:
         if row is None:
             raise KeyError(person.id)
         mapping.person_into(row, person)
+        self.session.flush()
+
+    def add_many(self, people: Sequence[Person]) -> None:
+        """add() for many people in one batched INSERT; each Person gets its id."""
+        rows = []
+        for person in people:
+            row = PersonRow()
+            mapping.person_into(row, person)
+            rows.append(row)
+        self.session.add_all(rows)
+        self.session.flush()
+        for person, row in zip(people, rows):
+            person.id = row.id
+
+    def save_many(self, people: Sequence[Person]) -> None:
+        """save() for many people: one query to load them, one batched UPDATE of what changed."""
+        if not people:
+            return
+        rows = {r.id: r for r in self.session.scalars(select(PersonRow).where(PersonRow.id.in_([p.id for p in people])))}
+        for person in people:
+            row = rows.get(person.id or 0)
+            if row is None:
+                raise KeyError(person.id)
+            mapping.person_into(row, person)
         self.session.flush()
 
     def company(self, company_id: int) -> Company | None:
