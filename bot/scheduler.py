@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from core import booking_service
 from core.clock import Clock
@@ -50,7 +51,17 @@ class SchedulerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SchedulerSettings:
         tick = env.get("SCHEDULER_TICK_SECONDS", "").strip()
-        return cls(parse_offsets(env.get("REMINDER_OFFSETS") or DEFAULT_OFFSETS), float(tick) if tick else 30.0)
+        try:
+            offsets = parse_offsets(env.get("REMINDER_OFFSETS") or DEFAULT_OFFSETS)
+        except ValueError as exc:
+            raise ValueError(f"REMINDER_OFFSETS: {exc}") from None
+        try:
+            seconds = float(tick) if tick else 30.0
+        except ValueError:
+            seconds = 0.0
+        if not 1 <= seconds <= 3600:
+            raise ValueError(f"SCHEDULER_TICK_SECONDS must be a number of seconds from 1 to 3600, not {tick!r}")
+        return cls(offsets, seconds)
 
 
 @dataclass
@@ -212,9 +223,13 @@ _JOBS: Jobs | None = None  # APScheduler stores jobs by reference: the tick find
 
 
 async def tick() -> None:
-    """The stored APScheduler job."""
+    """The stored APScheduler job. A database that is away is one log line; the next tick tries again."""
     if _JOBS is not None:
-        report = await asyncio.to_thread(_JOBS.tick)
+        try:
+            report = await asyncio.to_thread(_JOBS.tick)
+        except DBAPIError as error:
+            log.error("tick skipped, the database failed: %s", _one_line(error))
+            return
         if report.expired or report.completed or report.reminded:
             log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
                      report.reminded)
@@ -228,8 +243,7 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
 
     global _JOBS
     lead = Leadership(engine)
-    while not lead.try_acquire():
-        log.info("another scheduler leads; standing by")
+    while not await _acquire(lead):
         try:
             await asyncio.wait_for(stop.wait(), standby_seconds)
             return
@@ -250,10 +264,31 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
             try:
                 await asyncio.wait_for(stop.wait(), standby_seconds)
             except TimeoutError:
-                if not lead.held():
+                if not await asyncio.to_thread(lead.held):
                     log.error("scheduler lost its lead; stopping so a standby takes over")
                     break
     finally:
         scheduler.shutdown(wait=False)
-        lead.release()
+        try:
+            lead.release()
+        except DBAPIError as error:  # the lock goes with the connection anyway
+            log.warning("could not release the lead cleanly: %s", _one_line(error))
         _JOBS = None
+
+
+async def _acquire(lead: Leadership) -> bool:
+    """Try to lead, in a worker thread (a database that does not answer must not hold the event loop,
+    so a stop signal is still heard); a database error is a log line and a try later."""
+    try:
+        got = await asyncio.to_thread(lead.try_acquire)
+    except DBAPIError as error:
+        log.error("cannot reach the database to take the lead: %s; trying again", _one_line(error))
+        return False
+    if not got:
+        log.info("another scheduler leads; standing by")
+    return got
+
+
+def _one_line(error: BaseException) -> str:
+    original = getattr(error, "orig", None) or error
+    return " ".join(str(original).split())[:300]

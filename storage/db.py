@@ -24,14 +24,15 @@ class DatabaseProblem(Exception):
 def database_url(url: str | None = None) -> str:
     """DATABASE_URL, with the postgres:// spellings hosting platforms hand out mapped to psycopg 3.
     DatabaseProblem when it is not a URL, or names a database or driver this product does not run on."""
-    url = (url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip()
+    given = (url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip()
+    url = given
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix):]
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError, TypeError):
-        raise DatabaseProblem(f"DATABASE_URL {_masked(url)!r} is not a database URL: {_HOW}") from None
+        raise DatabaseProblem(f"DATABASE_URL {_masked(given)!r} is not a database URL: {_HOW}") from None
     backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
     if backend not in ("sqlite", "postgresql"):
         raise DatabaseProblem(f"unsupported database: {backend} ({_HOW})")
