@@ -412,7 +412,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     if slack_settings is not None:
         slack = SlackRuntime(slack_settings, *_chat_dispatcher(engine))
     # aiohttp waits this long for requests in flight when stopping, within the process's stop budget.
-    runner = web.AppRunner(make_app(telegram, slack, engine=engine), shutdown_timeout=2.0)
+    runner = web.AppRunner(make_app(telegram, slack, engine=engine), shutdown_timeout=1.0)
 
     async def start() -> None:
         await runner.setup()

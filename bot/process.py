@@ -16,12 +16,14 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
-STOP_SECONDS = 7.0  # the orderly stop: finish work in hand, deliver what it queued
-STOP_DEADLINE = 9.5  # from the signal to the process being gone, whatever happens
+STOP_SECONDS = 6.0  # the orderly stop: finish work in hand, deliver what it queued
+STOP_DEADLINE = 9.0  # from the signal to the process being gone, whatever happens
 FORCED_EXIT_STATUS = 1
 
 
@@ -35,6 +37,7 @@ def run_until_signalled(
 ) -> int:
     """start(), then serve(stopping) (default: wait for the signal), then stop(). A signal during
     start() abandons the start and stops at once; serve() returning on its own ends the process too."""
+    signalled: list[float] = []  # when the signal came (monotonic)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -46,9 +49,10 @@ def run_until_signalled(
             if stopping.is_set():
                 return
             log.info("stopping (signal received)")
+            signalled.append(time.monotonic())
             stopping.set()
             loop.call_later(stop_seconds, body.cancel)  # the orderly stop ran out of time
-            _exit_at(deadline)
+            _exit_at(deadline)  # the event loop itself stuck (a blocking call in it): the last resort
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, on_signal)
@@ -62,11 +66,40 @@ def run_until_signalled(
                 log.warning("stopped before finishing in %.0f s; the next process takes over what is left",
                             stop_seconds)
 
+    # Not asyncio.run(): it waits, without limit, for every worker thread, and one may be inside a
+    # database call that only gives up after its own timeout.
+    loop = asyncio.new_event_loop()
+    workers = ThreadPoolExecutor(thread_name_prefix="headstrt-worker")
+    loop.set_default_executor(workers)
     try:
-        asyncio.run(main())
+        loop.run_until_complete(main())
     except asyncio.CancelledError:
         pass
+    finally:
+        _cancel_remaining(loop)
+        workers.shutdown(wait=False, cancel_futures=True)
+        loop.close()
+    if signalled:  # the worker threads get what is left of the deadline to finish, then are left behind
+        until = signalled[0] + deadline - 0.5
+        threads = list(workers._threads)  # noqa: SLF001 - the executor has no public view of its threads
+        for thread in threads:
+            thread.join(max(until - time.monotonic(), 0))
+        stuck = sum(thread.is_alive() for thread in threads)
+        if stuck:
+            log.warning("exiting with %d call(s) to the database unfinished (it does not answer); nothing of "
+                        "theirs was committed", stuck)
+            _flush()
+            os._exit(0)
     return 0
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 async def _first(work: Awaitable[object], stopping: asyncio.Event) -> bool:
@@ -91,12 +124,16 @@ def _exit_at(seconds: float) -> None:
     def exit_now() -> None:
         log.error("still running %.1f s after the signal (a database or network call that does not return); "
                   "exiting now", seconds)
-        for handler in logging.getLogger().handlers:
-            handler.flush()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush()
         os._exit(FORCED_EXIT_STATUS)
 
     timer = threading.Timer(seconds, exit_now)
     timer.daemon = True
     timer.start()
+
+
+def _flush() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core import booking_service
 from core.clock import Clock
@@ -32,6 +32,7 @@ from bot.dispatcher import Dispatcher
 from bot.flows.base import Notice
 from bot.notifications import event_notices
 from bot.reminders import reminder
+from storage.errors import one_line
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -176,8 +177,12 @@ class Leadership:
     def try_acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.connect()
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
-            conn.commit()
+            try:
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+                conn.commit()
+            except BaseException:
+                conn.close()
+                raise
             if got:
                 self._conn = conn
             else:
@@ -211,8 +216,13 @@ class Leadership:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
                 self._conn.commit()
+            except SQLAlchemyError as error:  # the connection is gone, and the lock went with it
+                log.info("lead not released explicitly (%s); it ended with its connection", one_line(error))
             finally:
-                self._conn.close()
+                try:
+                    self._conn.close()
+                except SQLAlchemyError:
+                    pass
                 self._conn = None
         if self._file is not None:
             self._file.close()
@@ -228,7 +238,7 @@ async def tick() -> None:
         try:
             report = await asyncio.to_thread(_JOBS.tick)
         except DBAPIError as error:
-            log.error("tick skipped, the database failed: %s", _one_line(error))
+            log.error("tick skipped, the database failed: %s", one_line(error))
             return
         if report.expired or report.completed or report.reminded:
             log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
@@ -269,10 +279,7 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
                     break
     finally:
         scheduler.shutdown(wait=False)
-        try:
-            lead.release()
-        except DBAPIError as error:  # the lock goes with the connection anyway
-            log.warning("could not release the lead cleanly: %s", _one_line(error))
+        await asyncio.to_thread(lead.release)
         _JOBS = None
 
 
@@ -281,14 +288,10 @@ async def _acquire(lead: Leadership) -> bool:
     so a stop signal is still heard); a database error is a log line and a try later."""
     try:
         got = await asyncio.to_thread(lead.try_acquire)
-    except DBAPIError as error:
-        log.error("cannot reach the database to take the lead: %s; trying again", _one_line(error))
+    except SQLAlchemyError as error:
+        log.error("cannot reach the database to take the lead: %s; trying again", one_line(error))
         return False
     if not got:
         log.info("another scheduler leads; standing by")
     return got
 
-
-def _one_line(error: BaseException) -> str:
-    original = getattr(error, "orig", None) or error
-    return " ".join(str(original).split())[:300]

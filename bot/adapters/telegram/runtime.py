@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -24,6 +23,7 @@ from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
+from storage.errors import one_line, unavailable
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,10 @@ class TelegramRuntime:
             await asyncio.wait_for(self.pump.drain(), drain_seconds)
         except TimeoutError:
             log.warning("stopping with messages still in the outbox; the next process sends them")
-        except DBAPIError as error:
-            log.warning("stopping without delivering the outbox: the database failed (%s)", _first_line(error))
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("stopping without delivering the outbox: the database failed (%s)", one_line(error))
         await app.shutdown()  # a no-op when a stop came before initialize() finished
 
     async def set_commands(self) -> None:
@@ -148,11 +150,11 @@ class TelegramRuntime:
                 last = attempt == len(POLLING_RETRIES) - 1
                 if last or self._stopping.is_set():
                     why = "stopping" if not last else f"{attempt + 1} attempts"
-                    log.error("telegram update %s dropped (%s): %s", update.update_id, why, _first_line(error),
-                              exc_info=not isinstance(error, DBAPIError))
+                    log.error("telegram update %s dropped (%s): %s", update.update_id, why, one_line(error),
+                              exc_info=not unavailable(error))
                     return
                 log.warning("telegram update %s failed (%s); retrying in %.1f s", update.update_id,
-                            _first_line(error), pause, exc_info=not isinstance(error, DBAPIError))
+                            one_line(error), pause, exc_info=not unavailable(error))
                 try:
                     await asyncio.wait_for(self._stopping.wait(), pause)
                 except TimeoutError:
@@ -173,25 +175,22 @@ class TelegramRuntime:
             if update is None:
                 raise MalformedBody("empty update")
         except Exception as error:  # noqa: BLE001 - whatever the shape broke in the parser, it is the body's fault
-            log.warning("telegram webhook: ignored a malformed update (%s)", _first_line(error))
+            log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
             return 200
         try:
             await self.adapter.handle(update)
         except MalformedUpdate as error:
-            log.warning("telegram webhook: ignored a malformed update (%s)", _first_line(error))
+            log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
             return 200
-        except DBAPIError as error:  # the database is away: say so in one line; Telegram delivers it again
+        except Exception as error:
+            if not unavailable(error):  # answered with 500 so Telegram tries again
+                log.exception("telegram update %s failed", update.update_id)
+                return 500
+            # the database is away: one line, and Telegram delivers it again
             log.error("telegram update %s not recorded, the database failed: %s", update.update_id,
-                      _first_line(error))
-            return 500
-        except Exception:  # noqa: BLE001 - answered with 500 so Telegram tries again
-            log.exception("telegram update %s failed", update.update_id)
+                      one_line(error))
             return 500
         return 200
 
 
-def _first_line(error: BaseException) -> str:
-    """An error in one line for the log (database errors carry SQL and a URL on further lines)."""
-    original = getattr(error, "orig", None) or error
-    text = " ".join(str(original).split())
-    return f"{type(original).__name__}: {text[:300]}"
+
