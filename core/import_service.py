@@ -61,9 +61,11 @@ def import_experts(
 
 
 def _check(uow: UnitOfWork, chunk: Sequence[ExpertRecord], link_existing: bool, errors: list[RowError]) -> list[_Plan]:
-    people = uow.people.by_handles([r.handle for r in chunk])
-    slack_owners = uow.people.by_slack_ids([r.slack_user_id for r in chunk if r.slack_user_id])
-    telegram_owners = uow.people.by_telegram_ids([r.telegram_user_id for r in chunk if r.telegram_user_id])
+    found = uow.people.matching([r.handle for r in chunk], [r.slack_user_id for r in chunk if r.slack_user_id],
+                                [r.telegram_user_id for r in chunk if r.telegram_user_id])
+    people = {p.handle: p for p in found}
+    slack_owners = {p.slack_user_id: p for p in found if p.slack_user_id}
+    telegram_owners = {p.telegram_user_id: p for p in found if p.telegram_user_id is not None}
     experts = uow.experts.by_persons([p.id for p in people.values() if p.id is not None])
     plans: list[_Plan] = []
     for record in chunk:
@@ -132,7 +134,8 @@ def _write(uow: UnitOfWork, plans: Sequence[_Plan]) -> tuple[int, int, int]:
     uow.people.save_many(changed)
     existing = [plan.expert.id for plan in plans if plan.expert is not None and plan.expert.id is not None]
     schedules = uow.experts.schedules(existing)
-    uow.experts.put_many([(_expert(plan, people[plan.record.handle]), _schedule(plan, schedules)) for plan in plans])
+    uow.experts.put_many([(_expert(plan, people[plan.record.handle]), _schedule(plan, schedules)) for plan in plans],
+                         current=schedules)
     return len(new), updated, linked
 
 

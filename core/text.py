@@ -20,8 +20,8 @@ def clean_text(text: str, *, one_line: bool = False) -> str:
     and tabs become spaces too, for a value that is a single line (a name, an id)."""
     if not isinstance(text, str):
         raise TypeError(f"text expected, not {type(text).__name__}")
-    if text.isprintable() and not one_line:
-        return text  # the common case, without building a new string
+    if text.isprintable():  # no control character, newline or tab: the common case, nothing to build
+        return text
     text = _UNWANTED.sub("", _LINE_BREAKS.sub("\n", text))
     if one_line:
         text = text.replace("\n", " ").replace("\t", " ")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, delete, exists, func, insert, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.orm import Session
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
@@ -15,6 +15,7 @@ from core.experts import Expert, ExpertKind
 from core.lifecycle import ACTIVE_MEETING_STATUSES
 from core.schedule import Busy, Schedule
 from storage import mapping
+from storage.bulk import insert_rows
 from storage.models import (
     AvailabilityExceptionRow,
     ExpertLanguageRow,
@@ -26,6 +27,15 @@ from storage.models import (
 )
 
 ACTIVE = [s.value for s in ACTIVE_MEETING_STATUSES]
+
+
+def _profile_into(row: ExpertRow, expert: Expert, schedule: Schedule) -> None:
+    mapping.expert_into(row, expert)
+    rules = schedule.rules
+    row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
+    row.horizon_days = rules.horizon.days
+    row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
+    row.daily_cap = rules.daily_cap
 
 
 class SqlExperts:
@@ -78,48 +88,71 @@ class SqlExperts:
         assert found is not None
         return found
 
-    def put_many(self, items: Sequence[tuple[Expert, Schedule]]) -> list[int]:
+    def put_many(self, items: Sequence[tuple[Expert, Schedule]], *,
+                 current: Mapping[int, Schedule] | None = None) -> list[int]:
         """put() for many experts in a few statements (an import of thousands); returns their ids in order.
-        Profiles are written through the ORM (one batched INSERT or UPDATE), hours and the search index
-        are replaced with one DELETE and one multi-row INSERT per table."""
+        Existing profiles are updated through the ORM (only what changed is written), and their hours,
+        days off, languages and search index are rewritten only where they changed; new rows go in with
+        storage.bulk (COPY on PostgreSQL)."""
         if not items:
             return []
         if any(expert.person_id is None for expert, _ in items):
             raise ValueError("an expert is a person first: set person_id")
         person_ids = [expert.person_id for expert, _ in items]
         rows = {r.person_id: r for r in self.session.scalars(select(ExpertRow).where(ExpertRow.person_id.in_(person_ids)))}
+        if current is None:
+            current = self.schedules([row.id for row in rows.values()])
+        new: list[dict[str, object]] = []
+        stale: dict[type, list[int]] = {WeeklyWindowRow: [], AvailabilityExceptionRow: [], ExpertTermRow: [],
+                                         ExpertLanguageRow: []}  # existing experts whose rows of a table change
         for expert, schedule in items:
             row = rows.get(expert.person_id)  # type: ignore[arg-type]
             if row is None:
                 row = ExpertRow(person_id=expert.person_id, rating_sum=0, rating_count=0, session_count=0, active=True)
-                self.session.add(row)
-                rows[expert.person_id] = row  # type: ignore[index]
-            mapping.expert_into(row, expert)
-            rules = schedule.rules
-            row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
-            row.horizon_days = rules.horizon.days
-            row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
-            row.daily_cap = rules.daily_cap
-        self.session.flush()
-        ids = [rows[expert.person_id].id for expert, _ in items]  # type: ignore[index]
-        for table in (WeeklyWindowRow, AvailabilityExceptionRow, ExpertTermRow, ExpertLanguageRow):
-            self.session.execute(delete(table).where(table.expert_id.in_(ids)))
+                _profile_into(row, expert, schedule)
+                new.append({c.name: getattr(row, c.key) for c in ExpertRow.__table__.columns if c.name != "id"})
+                continue
+            before = (row.topics, row.headline, row.bio, row.languages)
+            _profile_into(row, expert, schedule)
+            was = current.get(row.id)
+            for table, changed in ((WeeklyWindowRow, was is None or was.weekly != schedule.weekly),
+                                   (AvailabilityExceptionRow, was is None or was.exceptions != schedule.exceptions),
+                                   (ExpertTermRow, before[:3] != (row.topics, row.headline, row.bio)),
+                                   (ExpertLanguageRow, before[3] != row.languages)):
+                if changed:
+                    stale[table].append(row.id)
+        for table, expert_ids in stale.items():
+            if expert_ids:
+                self.session.execute(delete(table).where(table.expert_id.in_(expert_ids)))  # type: ignore[attr-defined]
+        insert_rows(self.session, ExpertRow.__table__, new)  # flushes the updates first
+        if new:
+            ids_of = dict(self.session.execute(
+                select(ExpertRow.person_id, ExpertRow.id).where(ExpertRow.person_id.in_([r["person_id"] for r in new]))
+            ).tuples().all())
+        else:
+            ids_of = {}
+        ids = [rows[e.person_id].id if e.person_id in rows else ids_of[e.person_id] for e, _ in items]  # type: ignore[index]
+        fresh = set(ids_of.values())
+        rewrite = {table: fresh | set(expert_ids) for table, expert_ids in stale.items()}
         windows, exceptions, terms, languages = [], [], [], []
         for expert_id, (expert, schedule) in zip(ids, items):
-            windows += [{"expert_id": expert_id, "weekday": w.weekday, "start_minute": w.start_minute,
-                         "end_minute": w.end_minute} for w in schedule.weekly]
-            exceptions += [{"expert_id": expert_id, "day": x.day, "kind": x.kind.value, "start_minute": x.start_minute,
-                            "end_minute": x.end_minute} for x in schedule.exceptions]
-            index: dict[str, int] = {}
-            for term, weight in expert_terms(expert.topics, expert.headline, expert.bio).items():
-                if term and index.get(term[:64], 0) < weight:  # a term cut to the column's size may meet another
-                    index[term[:64]] = weight
-            terms += [{"expert_id": expert_id, "term": t, "weight": w} for t, w in index.items()]
-            languages += [{"expert_id": expert_id, "code": c} for c in dict.fromkeys(expert.languages)]
+            if expert_id in rewrite[WeeklyWindowRow]:
+                windows += [{"expert_id": expert_id, "weekday": w.weekday, "start_minute": w.start_minute,
+                             "end_minute": w.end_minute} for w in schedule.weekly]
+            if expert_id in rewrite[AvailabilityExceptionRow]:
+                exceptions += [{"expert_id": expert_id, "day": x.day, "kind": x.kind.value,
+                                "start_minute": x.start_minute, "end_minute": x.end_minute} for x in schedule.exceptions]
+            if expert_id in rewrite[ExpertTermRow]:
+                index: dict[str, int] = {}
+                for term, weight in expert_terms(expert.topics, expert.headline, expert.bio).items():
+                    if term and index.get(term[:64], 0) < weight:  # a term cut to the column's size may meet another
+                        index[term[:64]] = weight
+                terms += [{"expert_id": expert_id, "term": t, "weight": w} for t, w in index.items()]
+            if expert_id in rewrite[ExpertLanguageRow]:
+                languages += [{"expert_id": expert_id, "code": c} for c in dict.fromkeys(expert.languages)]
         for table, values in ((WeeklyWindowRow, windows), (AvailabilityExceptionRow, exceptions),
                               (ExpertTermRow, terms), (ExpertLanguageRow, languages)):
-            if values:
-                self.session.execute(insert(table), values)
+            insert_rows(self.session, table.__table__, values)  # type: ignore[attr-defined]
         return ids
 
     def add_rating(self, expert_id: int, stars: int) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.model import Company, Person, Programme
 from storage import mapping
+from storage.bulk import insert_rows
 from storage.models import CompanyExpertRow, CompanyRow, ExpertRow, PersonRow, ProgrammeRow, WalletRow
 
 CLOSE_MATCHES = 5  # suggestions offered for a name that matched nothing exactly
@@ -58,28 +59,17 @@ class SqlPeople:
         row = self.session.scalar(select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id))
         return mapping.person(row) if row else None
 
-    def by_handles(self, handles: Iterable[str]) -> dict[str, Person]:
-        """handle -> person, for the handles that exist (one query)."""
-        wanted = sorted({h.lower().lstrip("@") for h in handles})
-        if not wanted:
-            return {}
-        return {r.handle: mapping.person(r) for r in self.session.scalars(select(PersonRow).where(PersonRow.handle.in_(wanted)))}
-
-    def by_slack_ids(self, slack_user_ids: Iterable[str]) -> dict[str, Person]:
-        """Slack user id -> the person it belongs to, for the ids someone has (one query)."""
-        wanted = sorted(set(slack_user_ids))
-        if not wanted:
-            return {}
-        rows = self.session.scalars(select(PersonRow).where(PersonRow.slack_user_id.in_(wanted)))
-        return {r.slack_user_id: mapping.person(r) for r in rows if r.slack_user_id}
-
-    def by_telegram_ids(self, telegram_user_ids: Iterable[int]) -> dict[int, Person]:
-        """Telegram user id -> the person it belongs to, for the ids someone has (one query)."""
-        wanted = sorted(set(telegram_user_ids))
-        if not wanted:
-            return {}
-        rows = self.session.scalars(select(PersonRow).where(PersonRow.telegram_user_id.in_(wanted)))
-        return {r.telegram_user_id: mapping.person(r) for r in rows if r.telegram_user_id is not None}
+    def matching(self, handles: Iterable[str], slack_user_ids: Iterable[str] = (),
+                 telegram_user_ids: Iterable[int] = ()) -> list[Person]:
+        """Everyone with one of these handles or chat accounts, in one query (an import checks a batch of
+        rows against the people already here)."""
+        handles = sorted({h.lower().lstrip("@") for h in handles})
+        slack, telegram = sorted(set(slack_user_ids)), sorted(set(telegram_user_ids))
+        conditions = [column.in_(values) for column, values in ((PersonRow.handle, handles),
+                      (PersonRow.slack_user_id, slack), (PersonRow.telegram_user_id, telegram)) if values]
+        if not conditions:
+            return []
+        return [mapping.person(r) for r in self.session.scalars(select(PersonRow).where(or_(*conditions)))]
 
     def get_many(self, person_ids: Iterable[int]) -> dict[int, Person]:
         """Several people in one query (lists and cards name many at once)."""
@@ -141,16 +131,20 @@ class SqlPeople:
         self.session.flush()
 
     def add_many(self, people: Sequence[Person]) -> None:
-        """add() for many people in one batched INSERT; each Person gets its id."""
+        """add() for many people at once (storage.bulk: COPY on PostgreSQL); each Person gets its id."""
         rows = []
         for person in people:
             row = PersonRow()
             mapping.person_into(row, person)
-            rows.append(row)
-        self.session.add_all(rows)
-        self.session.flush()
-        for person, row in zip(people, rows):
-            person.id = row.id
+            rows.append({c.name: getattr(row, c.key) for c in PersonRow.__table__.columns if c.name != "id"})
+        insert_rows(self.session, PersonRow.__table__, rows)
+        if not people:
+            return
+        ids = dict(self.session.execute(
+            select(PersonRow.handle, PersonRow.id).where(PersonRow.handle.in_([p.handle for p in people]))
+        ).tuples().all())
+        for person in people:
+            person.id = ids[person.handle]
 
     def save_many(self, people: Sequence[Person]) -> None:
         """save() for many people: one query to load them, one batched UPDATE of what changed."""
