@@ -196,6 +196,7 @@ MAX_HOURLY_AMOUNT = Decimal(1_000_000_000)
 # The database's column sizes: a longer value is a row error, never a failed import.
 FIELD_LIMITS = {"name": 120, "headline": 200, "email": 254, "meeting_link": 500, "bio": 5000}
 TOPIC_LIMIT = 60
+MAX_LANGUAGES = 20  # they are stored together in a column of 100 characters
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,200.50 is fine; 150,50 is not
@@ -715,6 +716,8 @@ def _parse_languages(text: str) -> tuple[str, ...]:
             raise ValueError(f"{_quote(item)} is not a language code: use ISO codes like en, hi, pt")
         if code not in languages:
             languages.append(code)
+    if len(languages) > MAX_LANGUAGES:
+        raise ValueError(f"{len(languages)} languages; list at most {MAX_LANGUAGES}")
     return tuple(languages) or ("en",)
 
 

@@ -29,15 +29,6 @@ from storage.models import (
 ACTIVE = [s.value for s in ACTIVE_MEETING_STATUSES]
 
 
-def _profile_into(row: ExpertRow, expert: Expert, schedule: Schedule) -> None:
-    mapping.expert_into(row, expert)
-    rules = schedule.rules
-    row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
-    row.horizon_days = rules.horizon.days
-    row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
-    row.daily_cap = rules.daily_cap
-
-
 class SqlExperts:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -108,12 +99,11 @@ class SqlExperts:
         for expert, schedule in items:
             row = rows.get(expert.person_id)  # type: ignore[arg-type]
             if row is None:
-                row = ExpertRow(person_id=expert.person_id, rating_sum=0, rating_count=0, session_count=0, active=True)
-                _profile_into(row, expert, schedule)
-                new.append({c.name: getattr(row, c.key) for c in ExpertRow.__table__.columns if c.name != "id"})
+                new.append({"person_id": expert.person_id, "rating_sum": 0, "rating_count": 0, "session_count": 0,
+                            "active": True, **mapping.expert_values(expert, schedule.rules)})
                 continue
             before = (row.topics, row.headline, row.bio, row.languages)
-            _profile_into(row, expert, schedule)
+            mapping.expert_into(row, expert, schedule.rules)
             was = current.get(row.id)
             for table, changed in ((WeeklyWindowRow, was is None or was.weekly != schedule.weekly),
                                    (AvailabilityExceptionRow, was is None or was.exceptions != schedule.exceptions),

@@ -132,12 +132,7 @@ class SqlPeople:
 
     def add_many(self, people: Sequence[Person]) -> None:
         """add() for many people at once (storage.bulk: COPY on PostgreSQL); each Person gets its id."""
-        rows = []
-        for person in people:
-            row = PersonRow()
-            mapping.person_into(row, person)
-            rows.append({c.name: getattr(row, c.key) for c in PersonRow.__table__.columns if c.name != "id"})
-        insert_rows(self.session, PersonRow.__table__, rows)
+        insert_rows(self.session, PersonRow.__table__, [mapping.person_values(person) for person in people])
         if not people:
             return
         ids = dict(self.session.execute(

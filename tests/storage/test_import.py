@@ -144,3 +144,9 @@ def test_every_control_character_in_a_name_is_dropped_on_both_databases(uow):
     run(uow, HEADER + f"\"Ana{controls} Lee\",ctl,,,,UTC,Pricing,,yes,,Mon 09:00-10:00\n")
     with uow() as u:
         assert u.people.by_handle("ctl").name == "Ana Lee"  # type: ignore[union-attr]
+
+
+def test_too_many_languages_is_a_line_error():
+    codes = ", ".join(f"{a}{b}x" for a in "abcde" for b in "abcde")
+    parsed = parse_experts_csv(f"name,handle,timezone,languages\nA,aaa,UTC,\"{codes}\"\n")
+    assert [str(e) for e in parsed.errors] == ["line 2, languages: 25 languages; list at most 20"]
