@@ -29,8 +29,8 @@ from core.import_service import import_experts
 from core.text import clean_text
 from bot.progress import progress_bar
 from storage.db import DatabaseProblem, connection_problem, database_url, make_engine
-from storage.migrate import current, upgrade
-from storage.readiness import require
+from storage.migrate import current, known, upgrade
+from storage.readiness import require, schema_problem
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("headstrt")
@@ -74,7 +74,9 @@ def cmd_db(args: argparse.Namespace) -> int:
     """upgrade creates the database (a SQLite file) if need be; current reports, and exits 2 (with the
     one line saying what to run) unless the schema is the one this code needs."""
     if args.action == "upgrade":
-        require(schema=False, create=True)
+        found = require(schema=False, create=True)
+        if found.revision is not None and not known(found.revision):  # a newer version migrated it
+            raise DatabaseProblem(schema_problem(found.revision, found.head, database_url()) or "")
         engine = make_engine()
         try:
             upgrade(engine)

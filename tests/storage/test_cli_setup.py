@@ -207,3 +207,19 @@ class schema_url:  # noqa: N801 - used like a function
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
         admin.dispose()
+
+
+def test_db_upgrade_says_what_it_cannot_create_or_upgrade(tmp_path):
+    done = in_process(tmp_path, f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}", "db", "upgrade")
+    assert done.returncode == 2 and done.stderr.strip() == (
+        f"headstrt: cannot create the SQLite database {tmp_path / 'no' / 'such' / 'folder.db'}: "
+        f"the folder {tmp_path / 'no' / 'such'} does not exist")
+    newer = tmp_path / "newer.db"
+    engine = make_engine(f"sqlite:///{newer}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    engine.dispose()
+    for args in (("db", "upgrade"), ("db", "current"), ("demo",)):
+        done = in_process(tmp_path, f"sqlite:///{newer}", *args)
+        assert done.returncode == 2 and "is at 0099_future, which this version of headstrt does not know" in done.stderr
