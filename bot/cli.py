@@ -56,8 +56,8 @@ def _ready() -> None:
 def _zone(text: str) -> str:
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(f"unknown timezone {text!r}: use an IANA name like Europe/London") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise argparse.ArgumentTypeError(f"unknown timezone {text[:64]!r}: use an IANA name like Europe/London") from None
     return text
 
 
