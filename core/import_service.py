@@ -12,7 +12,7 @@ row.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.expert_import import ExpertRecord, RowError
 from core.experts import Expert
@@ -35,7 +35,7 @@ class ImportOutcome:
 class _Plan:
     record: ExpertRecord
     person: Person | None  # None: a new person
-    expert: Expert | None  # None: not an expert yet
+    expert_id: int | None  # None: not an expert yet
 
 
 def import_experts(
@@ -66,11 +66,11 @@ def _check(uow: UnitOfWork, chunk: Sequence[ExpertRecord], link_existing: bool, 
     people = {p.handle: p for p in found}
     slack_owners = {p.slack_user_id: p for p in found if p.slack_user_id}
     telegram_owners = {p.telegram_user_id: p for p in found if p.telegram_user_id is not None}
-    experts = uow.experts.by_persons([p.id for p in people.values() if p.id is not None])
+    experts = uow.experts.ids_by_person([p.id for p in people.values() if p.id is not None])
     plans: list[_Plan] = []
     for record in chunk:
         person = people.get(record.handle)
-        expert = experts.get(person.id) if person is not None and person.id is not None else None
+        expert_id = experts.get(person.id) if person is not None and person.id is not None else None
         problems: list[RowError] = []
         for column, value, owner in (
             ("slack_user_id", record.slack_user_id, slack_owners.get(record.slack_user_id or "")),
@@ -78,7 +78,7 @@ def _check(uow: UnitOfWork, chunk: Sequence[ExpertRecord], link_existing: bool, 
         ):
             if value is not None and owner is not None and (person is None or owner.id != person.id):
                 problems.append(RowError(record.line, column, f"{value} already belongs to @{owner.handle}"))
-        if person is not None and expert is None:
+        if person is not None and expert_id is None:
             if not link_existing:
                 problems.append(RowError(
                     record.line, "handle",
@@ -89,7 +89,7 @@ def _check(uow: UnitOfWork, chunk: Sequence[ExpertRecord], link_existing: bool, 
         if problems:
             errors.extend(problems)
         else:
-            plans.append(_Plan(record, person, expert))
+            plans.append(_Plan(record, person, expert_id))
     return plans
 
 
@@ -118,7 +118,8 @@ def _write(uow: UnitOfWork, plans: Sequence[_Plan]) -> tuple[int, int, int]:
         person, record = plan.person, plan.record
         if person is None:
             continue
-        if plan.expert is not None:  # an expert: the sheet is where their details live
+        before = replace(person)
+        if plan.expert_id is not None:  # an expert: the sheet is where their details live
             person.name, person.email = record.name, record.email
             person.slack_user_id = record.slack_user_id or person.slack_user_id
             person.telegram_user_id = record.telegram_user_id or person.telegram_user_id
@@ -129,10 +130,11 @@ def _write(uow: UnitOfWork, plans: Sequence[_Plan]) -> tuple[int, int, int]:
             person.telegram_user_id = person.telegram_user_id or record.telegram_user_id
             linked += 1
         person.timezone = record.timezone  # the weekly hours are written in this zone
-        changed.append(person)
+        if person != before:
+            changed.append(person)
         people[record.handle] = person
     uow.people.save_many(changed)
-    existing = [plan.expert.id for plan in plans if plan.expert is not None and plan.expert.id is not None]
+    existing = [plan.expert_id for plan in plans if plan.expert_id is not None]
     schedules = uow.experts.schedules(existing)
     uow.experts.put_many([(_expert(plan, people[plan.record.handle]), _schedule(plan, schedules)) for plan in plans],
                          current=schedules)
@@ -142,7 +144,7 @@ def _write(uow: UnitOfWork, plans: Sequence[_Plan]) -> tuple[int, int, int]:
 def _expert(plan: _Plan, person: Person) -> Expert:
     record = plan.record
     return Expert(
-        id=plan.expert.id if plan.expert else None, person_id=person.id, handle=record.handle, name=person.name,
+        id=plan.expert_id, person_id=person.id, handle=record.handle, name=person.name,
         timezone=record.timezone, kind=record.kind, headline=record.headline, bio=record.bio, topics=record.topics,
         languages=record.languages, rate_multiplier=record.rate_multiplier, hourly_rate=record.hourly_rate,
         meeting_link=record.meeting_link,
@@ -151,7 +153,7 @@ def _expert(plan: _Plan, person: Person) -> Expert:
 
 def _schedule(plan: _Plan, schedules: dict[int, Schedule]) -> Schedule:
     """A re-import replaces weekly hours but keeps the days off and booking rules set in the chat."""
-    current = schedules.get(plan.expert.id) if plan.expert is not None and plan.expert.id is not None else None
+    current = schedules.get(plan.expert_id) if plan.expert_id is not None else None
     if current is None:
         return Schedule(plan.record.timezone, plan.record.weekly, (), BookingRules())
     return Schedule(plan.record.timezone, plan.record.weekly, current.exceptions, current.rules)

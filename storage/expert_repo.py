@@ -61,16 +61,13 @@ class SqlExperts:
         )
         return self.get(row) if row is not None else None
 
-    def by_persons(self, person_ids: Iterable[int]) -> dict[int, Expert]:
-        """person id -> their expert profile, for those who have one (one query)."""
+    def ids_by_person(self, person_ids: Iterable[int]) -> dict[int, int]:
+        """person id -> expert id, for those of them who are experts (one query)."""
         ids = sorted(set(person_ids))
         if not ids:
             return {}
-        rows = self.session.execute(
-            select(ExpertRow, PersonRow).join(PersonRow, PersonRow.id == ExpertRow.person_id)
-            .where(ExpertRow.person_id.in_(ids))
-        )
-        return {e.person_id: mapping.expert(e, p) for e, p in rows}
+        rows = self.session.execute(select(ExpertRow.person_id, ExpertRow.id).where(ExpertRow.person_id.in_(ids)))
+        return dict(rows.tuples().all())
 
     def put(self, expert: Expert, schedule: Schedule) -> Expert:
         """Create or update an expert's profile, availability and search index (by person)."""
@@ -82,18 +79,21 @@ class SqlExperts:
     def put_many(self, items: Sequence[tuple[Expert, Schedule]], *,
                  current: Mapping[int, Schedule] | None = None) -> list[int]:
         """put() for many experts in a few statements (an import of thousands); returns their ids in order.
-        Existing profiles are updated through the ORM (only what changed is written), and their hours,
-        days off, languages and search index are rewritten only where they changed; new rows go in with
-        storage.bulk (COPY on PostgreSQL)."""
+        Only what changed is written: an existing profile by one batched UPDATE, its hours, days off,
+        languages and search index rewritten only where they differ; new rows go in with storage.bulk
+        (COPY on PostgreSQL). Rows are read as plain columns, not ORM objects: this runs for every row of
+        a large import."""
         if not items:
             return []
         if any(expert.person_id is None for expert, _ in items):
             raise ValueError("an expert is a person first: set person_id")
         person_ids = [expert.person_id for expert, _ in items]
-        rows = {r.person_id: r for r in self.session.scalars(select(ExpertRow).where(ExpertRow.person_id.in_(person_ids)))}
+        rows = {r.person_id: r for r in self.session.execute(
+            select(ExpertRow.__table__).where(ExpertRow.person_id.in_(person_ids)))}
         if current is None:
             current = self.schedules([row.id for row in rows.values()])
         new: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
         stale: dict[type, list[int]] = {WeeklyWindowRow: [], AvailabilityExceptionRow: [], ExpertTermRow: [],
                                          ExpertLanguageRow: []}  # existing experts whose rows of a table change
         for expert, schedule in items:
@@ -102,19 +102,27 @@ class SqlExperts:
                 new.append({"person_id": expert.person_id, "rating_sum": 0, "rating_count": 0, "session_count": 0,
                             "active": True, **mapping.expert_values(expert, schedule.rules)})
                 continue
-            before = (row.topics, row.headline, row.bio, row.languages)
-            mapping.expert_into(row, expert, schedule.rules)
+            values = mapping.expert_values(expert, schedule.rules)
+            if any(getattr(row, column) != value for column, value in values.items()):
+                updates.append({"id": row.id, **values})
             was = current.get(row.id)
+            text = (values["topics"], values["headline"], values["bio"])
             for table, changed in ((WeeklyWindowRow, was is None or was.weekly != schedule.weekly),
                                    (AvailabilityExceptionRow, was is None or was.exceptions != schedule.exceptions),
-                                   (ExpertTermRow, before[:3] != (row.topics, row.headline, row.bio)),
-                                   (ExpertLanguageRow, before[3] != row.languages)):
+                                   (ExpertTermRow, (row.topics, row.headline, row.bio) != text),
+                                   (ExpertLanguageRow, row.languages != values["languages"])):
                 if changed:
                     stale[table].append(row.id)
+        if updates:
+            self.session.execute(update(ExpertRow), updates)  # by primary key, one executemany
+            for changed in updates:  # a copy this session already loaded must not hide the new values
+                loaded = self.session.identity_map.get(self.session.identity_key(ExpertRow, changed["id"]))
+                if loaded is not None:
+                    self.session.expire(loaded)
         for table, expert_ids in stale.items():
             if expert_ids:
                 self.session.execute(delete(table).where(table.expert_id.in_(expert_ids)))  # type: ignore[attr-defined]
-        insert_rows(self.session, ExpertRow.__table__, new)  # flushes the updates first
+        insert_rows(self.session, ExpertRow.__table__, new)
         if new:
             ids_of = dict(self.session.execute(
                 select(ExpertRow.person_id, ExpertRow.id).where(ExpertRow.person_id.in_([r["person_id"] for r in new]))

@@ -69,7 +69,8 @@ class SqlPeople:
                       (PersonRow.slack_user_id, slack), (PersonRow.telegram_user_id, telegram)) if values]
         if not conditions:
             return []
-        return [mapping.person(r) for r in self.session.scalars(select(PersonRow).where(or_(*conditions)))]
+        # plain columns, not ORM objects: this runs for every row of a large import
+        return [mapping.person(r) for r in self.session.execute(select(PersonRow.__table__).where(or_(*conditions)))]
 
     def get_many(self, person_ids: Iterable[int]) -> dict[int, Person]:
         """Several people in one query (lists and cards name many at once)."""

@@ -150,3 +150,15 @@ def test_too_many_languages_is_a_line_error():
     codes = ", ".join(f"{a}{b}x" for a in "abcde" for b in "abcde")
     parsed = parse_experts_csv(f"name,handle,timezone,languages\nA,aaa,UTC,\"{codes}\"\n")
     assert [str(e) for e in parsed.errors] == ["line 2, languages: 25 languages; list at most 20"]
+
+
+def test_an_expert_read_before_a_change_in_the_same_transaction_reads_the_change(uow):
+    from dataclasses import replace
+
+    with uow() as u:
+        eve = f.expert(u, "eve", headline="Old")
+        assert u.experts.get(eve.id).headline == "Old"  # type: ignore[union-attr]  # now in the session
+        u.experts.put(replace(eve, headline="New", topics=("Hiring",)), u.experts.schedule(eve.id))
+        again = u.experts.get(eve.id)
+        assert again is not None and again.headline == "New" and again.topics == ("Hiring",)
+        u.commit()
