@@ -186,6 +186,7 @@ TELEGRAM_MALFORMED = [
     update(callback_query={"id": "q1", "from": USER, "chat_instance": "c", "data": 12345}),
     update(callback_query={"id": "q1", "from": USER, "chat_instance": "c", "data": ["1|x"]}),
     update(callback_query="pressed"),
+    update(), update(surprise={"a": 1}),  # nothing in it; fields no update has
 ]
 
 

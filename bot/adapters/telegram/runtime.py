@@ -174,6 +174,8 @@ class TelegramRuntime:
             update = Update.de_json(data, self.application.bot)
             if update is None:
                 raise MalformedBody("empty update")
+            if len(data) == 1 or update.api_kwargs:  # nothing in it, or fields no Telegram update has
+                raise MalformedBody(f"an update of unknown shape (fields: {', '.join(sorted(data))[:120]})")
         except Exception as error:  # noqa: BLE001 - whatever the shape broke in the parser, it is the body's fault
             log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
             return 200
