@@ -11,8 +11,9 @@ import platform
 import sys
 import time
 
-SUITES = ("slots", "typed_time", "discovery", "booking", "dispatch", "telegram", "slack", "calendar", "scheduler")
-SLOW = ("scheduler",)  # minutes long (Telegram's 30 messages/s): run only when named
+SUITES = ("slots", "typed_time", "discovery", "booking", "dispatch", "telegram", "slack", "calendar", "scheduler",
+          "import")
+SLOW = ("scheduler", "import")  # minutes long (Telegram's 30 messages/s; 50,000 rows imported twice per database)
 
 
 def main(argv: list[str]) -> int:

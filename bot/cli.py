@@ -3,39 +3,61 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from core.amounts import credits_to_milli, format_credits
 from core.availability import free_slots
 from core.clock import SystemClock
 from core.credit_service import balance, grant
-from core.credits import Source
+from core.credits import MAX_GRANT_MILLI, Source
 from core.discovery import SearchFilters, SearchQuery
 from core.discovery_service import search_experts
 from core.errors import DomainError
-from core.expert_import import parse_experts_csv
+from core.expert_import import MAX_RATE_MULTIPLIER, parse_experts_csv
 from core.import_service import import_experts
-from storage.db import database_url, make_engine
-from storage.migrate import current, upgrade
+from core.text import clean_text
+from bot.progress import progress_bar
+from storage.db import DatabaseProblem, connection_problem, database_url, make_engine
+from storage.migrate import current, known, upgrade
+from storage.readiness import require, schema_problem
 from storage.uow import SqlUnitOfWork
+
+log = logging.getLogger("headstrt")
+
+SETUP_ERROR = 2  # the exit status of a command that could not start: a set-up problem, in one line
+KEY_MAX = 190  # credits grant --key: the ledger's key column holds 200 with the "grant:" prefix
+NOTE_MAX = 300  # credits grant --note: the ledger's note column
+
+
+class SetupError(Exception):
+    """Something the operator has to set up before this command can run; its text is the one line."""
 
 
 def _uow() -> SqlUnitOfWork:
     return SqlUnitOfWork(make_engine(), SystemClock())
 
 
+def _ready() -> None:
+    """The database is reachable and its schema is the one this code needs (else DatabaseProblem)."""
+    require(schema=True)
+
+
 def _zone(text: str) -> str:
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(f"unknown timezone {text!r}: use an IANA name like Europe/London") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise argparse.ArgumentTypeError(f"unknown timezone {text[:64]!r}: use an IANA name like Europe/London") from None
     return text
 
 
@@ -49,12 +71,21 @@ def when(at: datetime, tz: str) -> str:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    engine = make_engine()
+    """upgrade creates the database (a SQLite file) if need be; current reports, and exits 2 (with the
+    one line saying what to run) unless the schema is the one this code needs."""
     if args.action == "upgrade":
-        upgrade(engine)
-        print(f"database at revision {current(engine)} ({_safe_url()})")
+        found = require(schema=False, create=True)
+        if found.revision is not None and not known(found.revision):  # a newer version migrated it
+            raise DatabaseProblem(schema_problem(found.revision, found.head, database_url()) or "")
+        engine = make_engine()
+        try:
+            upgrade(engine)
+            print(f"database at revision {current(engine)} ({_safe_url()})")
+        finally:
+            engine.dispose()
     else:
-        print(current(engine) or "empty: run `headstrt db upgrade`")
+        found = require(schema=True)
+        print(f"{found.revision} (head)")
     return 0
 
 
@@ -78,8 +109,8 @@ def cmd_experts_import(args: argparse.Namespace) -> int:
     errors = list(parsed.errors)
     if not errors:
         uow = _uow()
-        with uow:
-            outcome = import_experts(uow, parsed.records)
+        with uow, progress_bar("importing", len(parsed.records)) as shown:
+            outcome = import_experts(uow, parsed.records, link_existing=args.link_existing, progress=shown)
             errors = list(outcome.errors)
             if not errors and args.programme:  # on that programme's roster: its staff set rules and pause them
                 programme = uow.programmes.by_name(args.programme)
@@ -92,8 +123,10 @@ def cmd_experts_import(args: argparse.Namespace) -> int:
                         uow.programmes.add_to_roster(programme.id, expert.id)
             if not errors:
                 uow.commit()
-                print(f"imported {len(parsed.records)} experts: {outcome.created} new, {outcome.updated} updated")
-                return 0
+        if not errors:
+            linked = f", {outcome.linked} existing people made experts" if outcome.linked else ""
+            print(f"imported {len(parsed.records)} experts: {outcome.created} new, {outcome.updated} updated{linked}")
+            return 0
     print(f"{path}: nothing imported, {len(errors)} problem(s):", file=sys.stderr)
     for error in errors:
         print(f"  {error}", file=sys.stderr)
@@ -148,12 +181,15 @@ def cmd_experts_slots(args: argparse.Namespace) -> int:
 
 def cmd_credits_grant(args: argparse.Namespace) -> int:
     try:
-        amount = credits_to_milli(args.amount)
+        amount = credits_to_milli(args.amount.strip())
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
     if amount <= 0:
         print("grant a positive amount", file=sys.stderr)
+        return 1
+    if amount > MAX_GRANT_MILLI:
+        print(f"grant at most {format_credits(MAX_GRANT_MILLI)} credits at a time", file=sys.stderr)
         return 1
     uow = _uow()
     with uow:
@@ -402,21 +438,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot.adapters.console.chat import ConsoleChat, run
+    from bot.adapters.console.chat import ConsoleChat, run, valid_handle
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
     from bot.router import Router
 
+    handle = args.as_handle.lstrip("@").lower()
+    if not valid_handle(handle):
+        raise SetupError(f"--as {handle!r} is not a handle: up to 32 letters, digits, _ . or -")
     engine = make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    from bot.settings import policy
-
-    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]), policy=policy())
+    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]), policy=_policy())
     files = Path(os.environ.get("HEADSTRT_FILES_DIR") or "headstrt-files")
-    chat = ConsoleChat(dispatcher, factory, args.as_handle.lstrip("@").lower(), files_dir=files)
+    chat = ConsoleChat(dispatcher, factory, handle, files_dir=files)
     run(chat, sys.stdin, print, echo=not sys.stdin.isatty())
     return 0
+
+
+def _policy():  # type: ignore[no-untyped-def]
+    from bot.settings import policy
+
+    try:
+        return policy()
+    except ValueError as exc:
+        raise SetupError(str(exc)) from exc
 
 
 def _chat_dispatcher(engine=None):  # type: ignore[no-untyped-def]
@@ -424,78 +470,55 @@ def _chat_dispatcher(engine=None):  # type: ignore[no-untyped-def]
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
     from bot.router import Router
-    from bot.settings import enabled_platforms, policy, smtp_url
+    from bot.settings import enabled_platforms, smtp_url
 
     engine = engine or make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    try:
-        rules = policy()
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from exc
     dispatcher = Dispatcher(factory, clock, all_flows(), Router(enabled_platforms()),
-                            email_enabled=smtp_url() is not None, policy=rules)
+                            email_enabled=smtp_url() is not None, policy=_policy())
     return dispatcher, factory
 
 
-def _telegram_runtime(required: bool):  # type: ignore[no-untyped-def]
-    from bot.adapters.telegram.runtime import TelegramRuntime, TelegramSettings
+def _telegram_settings(required: bool):  # type: ignore[no-untyped-def]
+    from bot.adapters.telegram.runtime import TelegramSettings
 
     settings = TelegramSettings.from_env()
-    if settings is None:
-        if required:
-            raise SystemExit("TELEGRAM_BOT_TOKEN is not set: nothing to run")
-        return None
-    dispatcher, factory = _chat_dispatcher()
-    return TelegramRuntime(settings, dispatcher, factory)
+    if settings is None and required:
+        raise SetupError("TELEGRAM_BOT_TOKEN is not set: nothing to run")
+    return settings
 
 
-def _slack_runtime(required: bool, socket_mode: bool = False):  # type: ignore[no-untyped-def]
-    from bot.adapters.slack.runtime import SlackRuntime, SlackSettings
+def _slack_settings(required: bool, socket_mode: bool = False):  # type: ignore[no-untyped-def]
+    from bot.adapters.slack.runtime import SlackSettings
 
     settings = SlackSettings.from_env()
     if settings is None:
         if required:
-            raise SystemExit("SLACK_BOT_TOKEN is not set: nothing to run")
+            raise SetupError("SLACK_BOT_TOKEN is not set: nothing to run")
         return None
     if socket_mode and not settings.app_token:
-        raise SystemExit("SLACK_APP_TOKEN (xapp-...) is required for Socket Mode")
+        raise SetupError("SLACK_APP_TOKEN (xapp-...) is required for Socket Mode")
     if not socket_mode and not settings.signing_secret:
-        raise SystemExit("SLACK_SIGNING_SECRET must be set for the web process to accept Slack's requests")
-    dispatcher, factory = _chat_dispatcher()
-    return SlackRuntime(settings, dispatcher, factory, socket_mode=socket_mode)
-
-
-def _until_signalled(start: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[object]]) -> int:
-    """Run a chat process until SIGINT or SIGTERM, then stop it cleanly (what it queued is delivered)."""
-    import asyncio
-    import signal
-
-    async def main() -> None:
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stopping.set)
-        await start()
-        try:
-            await stopping.wait()
-        finally:
-            await stop()
-
-    asyncio.run(main())
-    return 0
+        raise SetupError("SLACK_SIGNING_SECRET must be set for the web process to accept Slack's requests")
+    return settings
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
     """Socket Mode: Slack over a websocket the app opens, for hosts Slack cannot reach."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.adapters.slack.runtime import SlackRuntime
+    from bot.process import run_until_signalled
     from bot.settings import configure_logging
 
     if not args.socket:
-        raise SystemExit("use `headstrt web` for Slack over HTTP, or `headstrt slack --socket` for Socket Mode")
+        raise SetupError("use `headstrt web` for Slack over HTTP, or `headstrt slack --socket` for Socket Mode")
+    settings = _slack_settings(required=True, socket_mode=True)
+    _ready()
     configure_logging()
-    runtime = _slack_runtime(required=True, socket_mode=True)
+    dispatcher, factory = _chat_dispatcher()
+    runtime = SlackRuntime(settings, dispatcher, factory, socket_mode=True)
     handlers: list[AsyncSocketModeHandler] = []
 
     async def start() -> None:
@@ -508,80 +531,104 @@ def cmd_slack(args: argparse.Namespace) -> int:
             await handlers[0].close_async()
         await runtime.stop()
 
-    return _until_signalled(start, stop)
+    return run_until_signalled(start, stop)
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
     """Long polling: for a machine that Telegram cannot reach (no public URL), or development."""
+    from bot.adapters.telegram.runtime import TelegramRuntime
+    from bot.process import run_until_signalled
     from bot.settings import configure_logging
 
+    settings = _telegram_settings(required=True)
+    _ready()
     configure_logging()
-    runtime = _telegram_runtime(required=True)
-    return _until_signalled(lambda: runtime.start(polling=True), runtime.stop)
+    dispatcher, factory = _chat_dispatcher()
+    runtime = TelegramRuntime(settings, dispatcher, factory)
+    return run_until_signalled(lambda: runtime.start(polling=True), runtime.stop)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     """Reminders, expiries and follow-ups; one acts at a time, others stand by."""
     import asyncio
-    import signal
 
     from bot.email import email_pump
+    from bot.process import run_until_signalled
     from bot.scheduler import Jobs, SchedulerSettings, run
     from bot.settings import configure_logging
 
-    configure_logging()
     try:
         settings = SchedulerSettings.from_env()
     except ValueError as exc:
-        raise SystemExit(f"REMINDER_OFFSETS: {exc}") from exc
+        raise SetupError(str(exc)) from exc
+    _ready()
+    configure_logging()
     engine = make_engine()
     dispatcher, _ = _chat_dispatcher(engine)
-
     try:
         mail = email_pump(dispatcher.uow_factory)  # email leaves from here: one process, always running
     except ValueError as exc:
-        raise SystemExit(f"SMTP_URL: {exc}") from exc
+        raise SetupError(f"SMTP_URL: {exc}") from exc
     from bot.calendars.sync import CalendarSync
 
     calendars = CalendarSync(dispatcher.uow_factory, dispatcher.clock, _calendar_settings(),
                              queue_notice=dispatcher.queue_notice)
+    sending: list[asyncio.Task[None]] = []
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        sending = loop.create_task(mail.run()) if mail is not None else None
-        try:
-            await run(engine, Jobs(dispatcher, settings), stop, calendars=calendars)
-        finally:
-            if sending is not None:
-                sending.cancel()
-                await asyncio.gather(sending, return_exceptions=True)
+    async def start() -> None:
+        if mail is not None:
+            sending.append(asyncio.get_running_loop().create_task(mail.run()))
 
-    asyncio.run(main())
-    return 0
+    async def serve(stopping: asyncio.Event) -> None:
+        await run(engine, Jobs(dispatcher, settings), stopping, calendars=calendars)
+
+    async def stop() -> None:
+        for task in sending:
+            task.cancel()
+        await asyncio.gather(*sending, return_exceptions=True)
+
+    return run_until_signalled(start, stop, serve=serve)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    """The web process: Telegram's webhook, Slack's /slack/events (each when configured) and /health, on $PORT."""
+    """The web process: Telegram's webhook, Slack's /slack/events (each when configured) and /health, on $PORT.
+    It refuses to start on a database that is not ready; /health says so if that changes while it runs."""
     from aiohttp import web
 
+    from bot.adapters.slack.runtime import SlackRuntime
+    from bot.adapters.telegram.runtime import TelegramRuntime
+    from bot.process import run_until_signalled
     from bot.settings import configure_logging, port
     from bot.web import make_app
 
+    telegram_settings = _telegram_settings(required=False)
+    if telegram_settings is not None and not telegram_settings.webhook_secret:
+        raise SetupError("TELEGRAM_WEBHOOK_SECRET must be set for the web process to accept Telegram's webhook")
+    slack_settings = _slack_settings(required=False)
+    _ready()
     configure_logging()
-    telegram = _telegram_runtime(required=False)
-    if telegram is not None and not telegram.settings.webhook_secret:
-        raise SystemExit("TELEGRAM_WEBHOOK_SECRET must be set for the web process to accept Telegram's webhook")
-    slack = _slack_runtime(required=False)
-    app = make_app(telegram, slack)
+    engine = make_engine()
+    telegram = slack = None
+    if telegram_settings is not None:
+        telegram = TelegramRuntime(telegram_settings, *_chat_dispatcher(engine))
+    if slack_settings is not None:
+        slack = SlackRuntime(slack_settings, *_chat_dispatcher(engine))
+    app = make_app(telegram, slack, engine=engine)
     from bot.calendars.web import FeedSource, add_routes
 
-    feed_engine = make_engine()
-    add_routes(app, FeedSource(lambda: SqlUnitOfWork(feed_engine, SystemClock())))  # /calendar/<token>.ics
-    web.run_app(app, host=args.host, port=args.port or port(), print=None)
-    return 0
+    add_routes(app, FeedSource(lambda: SqlUnitOfWork(engine, SystemClock())))  # /calendar/<token>.ics
+    # aiohttp waits this long for requests in flight when stopping, within the process's stop budget.
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+
+    async def start() -> None:
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, args.host, args.port or port()).start()
+        except OSError as exc:
+            raise SetupError(f"cannot listen on {args.host}:{args.port or port()}: {exc.strerror or exc}") from None
+        log.info("web process serving on %s:%s", args.host, args.port or port())
+
+    return run_until_signalled(start, runner.cleanup)
 
 
 def cmd_i18n(args: argparse.Namespace) -> int:
@@ -601,43 +648,88 @@ def cmd_tour(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from exc
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (the usage is one `--help` away), with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(SETUP_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _decimal(low: Decimal, high: Decimal):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+        if not value.is_finite() or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _int(low: int, high: int):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int:
+        text = text.strip()
+        if not re.fullmatch(r"-?[0-9]{1,12}", text):
+            raise argparse.ArgumentTypeError(f"not a whole number: {text}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _text(limit: int):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> str:
+        if len(text) > limit:
+            raise argparse.ArgumentTypeError(f"keep it to {limit} characters (it has {len(text)})")
+        return text
+
+    return parse
+
+
+# What each command needs from the database before it runs (main checks it first):
+SCHEMA = "schema"  # reachable, and the schema at this code's revision
+OWN = "own"  # the command checks it itself, after its cheaper settings checks (the processes, db)
+NONE = "none"  # no database at all
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="headstrt", description="Headstrt booking assistant")
+    parser = _Parser(prog="headstrt", description="Headstrt booking assistant")
+    parser.set_defaults(database=SCHEMA)
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
-    db.set_defaults(func=cmd_db)
+    db.set_defaults(func=cmd_db, database=OWN)
 
     experts = sub.add_parser("experts", help="import, search and inspect experts").add_subparsers(dest="action", required=True)
     imp = experts.add_parser("import", help="import or update experts from a CSV file (all rows or none)")
     imp.add_argument("file")
     imp.add_argument("--programme", metavar="NAME", help="put every expert of the file on this programme's roster")
+    imp.add_argument("--link-existing", action="store_true",
+                     help="a handle that belongs to someone who is not an expert yet makes them one "
+                          "(without it, such a row is an error)")
     imp.set_defaults(func=cmd_experts_import)
     search = experts.add_parser("search", help="search experts by intent")
     search.add_argument("query", nargs="*")
     kind = search.add_mutually_exclusive_group()
     kind.add_argument("--pro-bono", action="store_true")
     kind.add_argument("--paid", action="store_true")
-    search.add_argument("--max-multiplier", type=_decimal)
-    search.add_argument("--language")
-    search.add_argument("--min-rating", type=_decimal)
-    search.add_argument("--free-within", type=int, metavar="DAYS")
-    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--max-multiplier", type=_decimal(Decimal(0), MAX_RATE_MULTIPLIER))
+    search.add_argument("--language", type=_text(8))
+    search.add_argument("--min-rating", type=_decimal(Decimal(0), Decimal(5)))
+    search.add_argument("--free-within", type=_int(1, 366), metavar="DAYS")
+    search.add_argument("--limit", type=_int(1, 1000), default=10)
     search.add_argument("--tz", default="UTC", type=_zone, help="show times in this IANA timezone")
     search.set_defaults(func=cmd_experts_search)
     slots = experts.add_parser("slots", help="an expert's free slots")
     slots.add_argument("handle")
-    slots.add_argument("--minutes", type=int, default=30)
-    slots.add_argument("--days", type=int, default=7)
-    slots.add_argument("--limit", type=int, default=20)
+    slots.add_argument("--minutes", type=_int(5, 480), default=30)
+    slots.add_argument("--days", type=_int(1, 366), default=7)
+    slots.add_argument("--limit", type=_int(1, 10_000), default=20)
     slots.add_argument("--tz", type=_zone, help="show times in this IANA timezone (default: the expert's)")
     slots.set_defaults(func=cmd_experts_slots)
 
@@ -648,10 +740,10 @@ def build_parser() -> argparse.ArgumentParser:
     owner.add_argument("--company", metavar="NAME")
     g.add_argument("--source", choices=[s.value for s in Source],
                    help="which wallet (default: individual for --person, programme for --company)")
-    g.add_argument("--key", help="idempotency key: the same key is applied once (default: a new one)")
-    g.add_argument("--note")
+    g.add_argument("--key", type=_text(KEY_MAX), help="idempotency key: the same key is applied once (default: a new one)")
+    g.add_argument("--note", type=_text(NOTE_MAX))
     g.add_argument("--as", dest="as_handle", metavar="HANDLE", help="act as this staff member (only their programmes)")
-    g.add_argument("amount", help="credits, e.g. 5 or 0.5")
+    g.add_argument("amount", help=f"credits, e.g. 5 or 0.5 (at most {format_credits(MAX_GRANT_MILLI)})")
     g.set_defaults(func=cmd_credits_grant)
     show = credits.add_parser("show", help="balance and where it came from")
     show.add_argument("handle")
@@ -690,30 +782,44 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")
     console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana); a new handle meets the bot for the first time")
     console.set_defaults(func=cmd_console)
-    sub.add_parser("telegram", help="run the Telegram bot with long polling").set_defaults(func=cmd_telegram)
+    sub.add_parser("telegram", help="run the Telegram bot with long polling").set_defaults(func=cmd_telegram,
+                                                                                           database=OWN)
     slackp = sub.add_parser("slack", help="run the Slack app in Socket Mode (HTTP mode is `headstrt web`)")
     slackp.add_argument("--socket", action="store_true", help="connect with SLACK_APP_TOKEN over Socket Mode")
-    slackp.set_defaults(func=cmd_slack)
+    slackp.set_defaults(func=cmd_slack, database=OWN)
     sub.add_parser("scheduler", help="reminders, expiries and follow-ups (one leads, others stand by)") \
-        .set_defaults(func=cmd_scheduler)
+        .set_defaults(func=cmd_scheduler, database=OWN)
     webp = sub.add_parser("web", help="serve Telegram's webhook, Slack's requests and /health over HTTP")
     webp.add_argument("--host", default="0.0.0.0")
-    webp.add_argument("--port", type=int, help="default: $PORT, else 8080")
-    webp.set_defaults(func=cmd_web)
+    webp.add_argument("--port", type=_int(1, 65535), help="default: $PORT, else 8080")
+    webp.set_defaults(func=cmd_web, database=OWN)
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["update"])
-    i18n.set_defaults(func=cmd_i18n)
+    i18n.set_defaults(func=cmd_i18n, database=NONE)
     sub.add_parser("tour", help="walk through a booking on the demo data (changes nothing)").set_defaults(func=cmd_tour)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Every command first checks its set-up (settings, database URL, connection, schema): a problem is
+    one line on stderr and exit status 2, never a traceback, and nothing is created by looking."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args([clean_text(arg) for arg in raw])
     try:
+        if args.database == SCHEMA:
+            _ready()
         return int(args.func(args))
+    except (SetupError, DatabaseProblem) as exc:
+        print(f"headstrt: {exc}", file=sys.stderr)
+        return SETUP_ERROR
+    except (OperationalError, InterfaceError) as exc:  # the database went away in the middle of the command
+        print(f"headstrt: {connection_problem(exc, database_url())}", file=sys.stderr)
+        return SETUP_ERROR
     except DomainError as exc:
         print(f"error: {exc.detail or exc.reason}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

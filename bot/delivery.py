@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.keyed_locks import KeyedLocks
 from storage.chat_repo import OutboxMessage
+from storage.errors import one_line, unavailable
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class OutboxPump:
         self._claimed_at: dict[int, float] = {}  # monotonic time of our claim: a fresh one needs no renewal
         self._marks: list[tuple[int, str | None]] = []  # sent, to be recorded in the next batch
         self._marking: asyncio.Task[None] | None = None
+        self._unavailable = False  # the last poll found the database away (logged once per outage)
 
     # ---- entry points
 
@@ -126,8 +128,17 @@ class OutboxPump:
                         break
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
-                log.exception("outbox poll for %s failed", self.sender.platform)
+            except Exception as error:  # noqa: BLE001 - a database hiccup must not stop delivery for good
+                if not unavailable(error):
+                    log.exception("outbox poll for %s failed", self.sender.platform)
+                elif not self._unavailable:  # once per outage, not every poll
+                    log.error("outbox poll for %s: the database failed (%s); retrying every %.0f s",
+                              self.sender.platform, one_line(error), self.poll_seconds)
+                self._unavailable = unavailable(error)
+            else:
+                if self._unavailable:
+                    log.info("outbox poll for %s: the database is back", self.sender.platform)
+                self._unavailable = False
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             except TimeoutError:

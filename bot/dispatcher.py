@@ -26,7 +26,7 @@ from bot.payloads import decode
 from bot.replies import Reply
 from bot.router import Router
 from storage.chat_repo import Conversation, OutboxMessage
-from storage.errors import ConcurrentChange
+from storage.errors import ConcurrentChange, unavailable
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ class Dispatcher:
         except (DomainError, ConcurrentChange) as error:  # the change is rolled back; say why, lose nothing
             messages, after = self._handle(incoming, failure=error)
         except Exception as error:  # a bug: roll back, log it, and still answer the person
+            if unavailable(error):
+                raise  # the database is away: nothing was recorded, the caller retries (or answers 500)
             log.exception("event %s on %s failed", incoming.event_id, incoming.sender.platform)
             messages, after = self._handle(incoming, failure=error)
         return Handled(False, tuple(messages), (), after.flow, after.step)

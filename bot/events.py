@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.text import clean_text
+
+
+def _clean_fields(obj: object, text: tuple[str, ...], one_line: tuple[str, ...]) -> None:
+    """The text fields of a frozen event cleaned in place (see core.text): whatever built the event, a
+    platform parser, the console or a test, no control character gets past this point (and a value that
+    is not text at all, from a forged payload, is refused here with a TypeError)."""
+    for name in (*text, *one_line):
+        value = getattr(obj, name)
+        if value is not None:
+            object.__setattr__(obj, name, clean_text(value, one_line=name in one_line))
+
 
 @dataclass(frozen=True, slots=True)
 class Sender:
@@ -17,11 +29,17 @@ class Sender:
     timezone: str | None = None  # IANA name when the platform knows it (Slack users.info)
     is_group: bool = False
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, (), ("platform", "user_id", "chat_id", "display_name", "language", "timezone"))
+
 
 @dataclass(frozen=True, slots=True)
 class Press:
     payload: str
     message_id: str | None = None  # the message the button was on, so a reply can replace it
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, (), ("payload", "message_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +53,12 @@ class Incoming:
     file_ref: str | None = None  # an attachment the person sent (platform file id or path)
     # Several answers at once, from a form the platform showed (a Slack modal): (field, text) pairs.
     form: tuple[tuple[str, str], ...] | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, ("text", "args"), ("event_id", "command", "file_ref"))
+        if self.form is not None:
+            object.__setattr__(self, "form", tuple((clean_text(name, one_line=True), clean_text(value))
+                                                   for name, value in self.form))
 
     @property
     def kind(self) -> str:
@@ -51,7 +75,7 @@ class Incoming:
 
 def parse_text(sender: Sender, event_id: str, text: str, file_ref: str | None = None) -> Incoming:
     """Split "/book pricing" into a command; anything else is text."""
-    stripped = text.strip()
+    stripped = clean_text(text).strip()
     if stripped.startswith("/") and len(stripped) > 1:
         head, _, rest = stripped[1:].partition(" ")
         name = head.split("@", 1)[0].lower()  # Telegram group commands: /book@HeadstrtBot

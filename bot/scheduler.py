@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core import booking_service
 from core.clock import Clock
@@ -33,6 +34,7 @@ from bot.dispatcher import Dispatcher
 from bot.flows.base import Notice
 from bot.notifications import event_notices
 from bot.reminders import reminder
+from storage.errors import one_line
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,17 @@ class SchedulerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SchedulerSettings:
         tick = env.get("SCHEDULER_TICK_SECONDS", "").strip()
-        return cls(parse_offsets(env.get("REMINDER_OFFSETS") or DEFAULT_OFFSETS), float(tick) if tick else 30.0)
+        try:
+            offsets = parse_offsets(env.get("REMINDER_OFFSETS") or DEFAULT_OFFSETS)
+        except ValueError as exc:
+            raise ValueError(f"REMINDER_OFFSETS: {exc}") from None
+        try:
+            seconds = float(tick) if tick else 30.0
+        except ValueError:
+            seconds = 0.0
+        if not 1 <= seconds <= 3600:
+            raise ValueError(f"SCHEDULER_TICK_SECONDS must be a number of seconds from 1 to 3600, not {tick!r}")
+        return cls(offsets, seconds)
 
 
 @dataclass
@@ -167,8 +179,12 @@ class Leadership:
     def try_acquire(self) -> bool:
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.connect()
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
-            conn.commit()
+            try:
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+                conn.commit()
+            except BaseException:
+                conn.close()
+                raise
             if got:
                 self._conn = conn
             else:
@@ -202,8 +218,13 @@ class Leadership:
             try:
                 self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
                 self._conn.commit()
+            except SQLAlchemyError as error:  # the connection is gone, and the lock went with it
+                log.info("lead not released explicitly (%s); it ended with its connection", one_line(error))
             finally:
-                self._conn.close()
+                try:
+                    self._conn.close()
+                except SQLAlchemyError:
+                    pass
                 self._conn = None
         if self._file is not None:
             self._file.close()
@@ -214,9 +235,13 @@ _JOBS: Jobs | None = None  # APScheduler stores jobs by reference: the tick find
 
 
 async def tick() -> None:
-    """The stored APScheduler job."""
+    """The stored APScheduler job. A database that is away is one log line; the next tick tries again."""
     if _JOBS is not None:
-        report = await asyncio.to_thread(_JOBS.tick)
+        try:
+            report = await asyncio.to_thread(_JOBS.tick)
+        except DBAPIError as error:
+            log.error("tick skipped, the database failed: %s", one_line(error))
+            return
         if report.expired or report.completed or report.reminded:
             log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
                      report.reminded)
@@ -231,8 +256,7 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
 
     global _JOBS
     lead = Leadership(engine)
-    while not lead.try_acquire():
-        log.info("another scheduler leads; standing by")
+    while not await _acquire(lead):
         try:
             await asyncio.wait_for(stop.wait(), standby_seconds)
             return
@@ -257,11 +281,25 @@ async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_second
             try:
                 await asyncio.wait_for(stop.wait(), standby_seconds)
             except TimeoutError:
-                if not lead.held():
+                if not await asyncio.to_thread(lead.held):
                     log.error("scheduler lost its lead; stopping so a standby takes over")
                     break
     finally:
         scheduler.shutdown(wait=False)
-        lead.release()
+        await asyncio.to_thread(lead.release)
         _JOBS = None
         calendar_jobs.install(None)
+
+
+async def _acquire(lead: Leadership) -> bool:
+    """Try to lead, in a worker thread (a database that does not answer must not hold the event loop,
+    so a stop signal is still heard); a database error is a log line and a try later."""
+    try:
+        got = await asyncio.to_thread(lead.try_acquire)
+    except SQLAlchemyError as error:
+        log.error("cannot reach the database to take the lead: %s; trying again", one_line(error))
+        return False
+    if not got:
+        log.info("another scheduler leads; standing by")
+    return got
+

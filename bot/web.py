@@ -4,28 +4,42 @@ deduplicated in the database and every message leaves through the leased outbox.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
+from sqlalchemy import Engine
 
 from bot.adapters.slack.runtime import SlackRuntime
 from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime
 from bot.dashboard import mount as mount_dashboard
+from storage.migrate import head
+from storage.readiness import Readiness, check
+from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
 TELEGRAM = web.AppKey("telegram", TelegramRuntime)
 SLACK = web.AppKey("slack", SlackRuntime)
-MAX_BODY = 1024 * 1024
-SWITCH_INTERVAL = 0.001  # an update is a few kB; refuse anything huge before parsing it
+ENGINE = web.AppKey("engine", Engine)
+MAX_BODY = 1024 * 1024  # an update is a few kB; refuse anything huge before reading it
+SWITCH_INTERVAL = 0.001
+HEALTH_SECONDS = 5.0  # /health answers within this even when the database does not
 
 
-def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None) -> web.Application:
+def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None, *,
+             engine: Engine | None = None) -> web.Application:
+    """engine: the database /health looks at (default: the one the chats use)."""
     # The event loop shares the interpreter with the dispatcher's worker threads: switching between
     # threads more often (default 5 ms) keeps acknowledgements prompt while a booking is being written.
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = web.Application(client_max_size=MAX_BODY)
+    runtime = telegram or slack
+    engine = engine or (_engine_of(runtime.uow_factory) if runtime is not None else None)
+    if engine is not None:
+        app[ENGINE] = engine
     app.router.add_get("/health", _health)
     mount_dashboard(app)  # the staff dashboard under /dashboard (its database is opened on first use)
     if slack is not None:
@@ -51,8 +65,28 @@ def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None
     return app
 
 
-async def _health(_request: web.Request) -> web.Response:
-    return web.Response(text="ok")
+def _engine_of(uow_factory: Callable[[], SqlUnitOfWork]) -> Engine:
+    with uow_factory() as uow:
+        bind = uow.session.get_bind()
+    assert isinstance(bind, Engine)
+    return bind
+
+
+async def _health(request: web.Request) -> web.Response:
+    """{"status": "ok", "database": {"reachable": true, "revision": "0004", "head": "0004"}}, 200; or
+    status "unavailable" with the database's "problem" in one line, 503: the database cannot be reached,
+    does not answer within HEALTH_SECONDS, or its schema is not the one this code needs."""
+    engine = request.app.get(ENGINE)
+    if engine is None:
+        return web.json_response({"status": "ok"})
+    try:
+        found = await asyncio.wait_for(asyncio.to_thread(check, engine), HEALTH_SECONDS)
+    except TimeoutError:
+        found = Readiness(False, None, head(), f"the database did not answer within {HEALTH_SECONDS:.0f} s")
+    except Exception as error:  # noqa: BLE001 - a health check reports, it never fails
+        found = Readiness(False, None, head(), f"the database check failed: {type(error).__name__}: {error}")
+    body = {"status": "ok" if found.ready else "unavailable", "database": found.as_json()}
+    return web.json_response(body, status=200 if found.ready else 503)
 
 
 async def _telegram_webhook(request: web.Request) -> web.Response:

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MILLI = 1000
+# Amounts people type are refused beyond this many digits before any arithmetic: "1e999999999" would
+# otherwise become an integer of a billion digits. Every real amount is far smaller (and checked again
+# against its own limit by the caller).
+MAX_DIGITS = 15
 
 
 def credits_to_milli(value: Decimal | int | str) -> int:
@@ -20,6 +24,8 @@ def credits_to_milli(value: Decimal | int | str) -> int:
         raise ValueError(f"not a credit amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not a credit amount: {value!r}")
+    if amount and amount.adjusted() >= MAX_DIGITS:
+        raise ValueError(f"{value} is too large for a credit amount")
     milli = amount * MILLI
     if milli != milli.to_integral_value():
         raise ValueError(f"{value} has more than 3 decimals; credits are counted in thousandths")
@@ -69,6 +75,8 @@ class Money:
             raise ValueError(f"not an amount: {amount!r}") from exc
         if not value.is_finite() or value < 0:
             raise ValueError(f"not an amount: {amount!r}")
+        if value and value.adjusted() >= MAX_DIGITS:
+            raise ValueError(f"{amount} is too large")
         cents = value * 100
         if cents != cents.to_integral_value():
             raise ValueError(f"{amount} has more than 2 decimals")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.credits import Movement, Portion, Source, Wallet
+from core.credits import MAX_GRANT_MILLI, Movement, Portion, Source, Wallet
 from core.errors import InsufficientCredits, NotFound
 from core.ports import UnitOfWork
 from core.staff_access import require_staff_for_company, require_staff_for_person
@@ -32,6 +32,8 @@ def grant(
     """Add credits to a person's or a company's wallet, once per key (a retried grant is a no-op)."""
     if amount_milli <= 0:
         raise ValueError("grant a positive amount")
+    if amount_milli > MAX_GRANT_MILLI:
+        raise ValueError(f"grant at most {MAX_GRANT_MILLI // 1000} credits at a time")
     if (person_id is None) == (company_id is None):
         raise ValueError("grant to a person or to a company")
     if actor_id is not None:  # staff, only within their programmes; without an actor: the operator (CLI)

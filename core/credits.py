@@ -22,6 +22,10 @@ class Source(StrEnum):
 
 SPENDING_ORDER: tuple[Source, ...] = (Source.PROGRAMME, Source.COMPANY, Source.INDIVIDUAL)
 
+# One grant is at most this many millicredits (100,000 credits): a typo guard, and it keeps every wallet
+# far inside the database's 64-bit integers however many grants it receives.
+MAX_GRANT_MILLI = 100_000 * 1000
+
 
 class Movement(StrEnum):
     """Every change to a wallet is one of these, recorded once under an idempotency key."""

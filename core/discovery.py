@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 TOPIC_WEIGHT = 6
 HEADLINE_WEIGHT = 3
@@ -44,6 +45,7 @@ _ALIASES = {
 }
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately small stemmer: plural and -ing/-ed forms meet ("pricing" ~ "price")."""
     if word in _ALIASES:
@@ -57,6 +59,8 @@ def stem(word: str) -> str:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # most text: nothing to decompose (a fast path, same result)
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

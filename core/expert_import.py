@@ -22,6 +22,7 @@ from zoneinfo import available_timezones
 from core.amounts import Money
 from core.experts import ExpertKind, MeetingLink
 from core.schedule import MINUTES_PER_DAY, WEEKDAYS, WeeklyWindow
+from core.text import clean_text
 
 __all__ = [
     "MAX_RATE_MULTIPLIER",
@@ -189,9 +190,13 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 # A plain number is read as a multiplier; this cap catches "120" meant as money.
 MAX_RATE_MULTIPLIER = Decimal(10)
+# An hourly rate above this (in the currency's units) is a typo, whatever the currency: a billion is
+# still a sane price in the currencies with the smallest units, and far inside the database's integers.
+MAX_HOURLY_AMOUNT = Decimal(1_000_000_000)
 # The database's column sizes: a longer value is a row error, never a failed import.
 FIELD_LIMITS = {"name": 120, "headline": 200, "email": 254, "meeting_link": 500, "bio": 5000}
 TOPIC_LIMIT = 60
+MAX_LANGUAGES = 20  # they are stored together in a column of 100 characters
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 1,200.50 is fine; 150,50 is not
@@ -264,7 +269,7 @@ def _parse_multiplier(part: str) -> Decimal:
     value = Decimal(match[1] or match[2])
     if value <= 0:
         raise ValueError(f"{_quote(part)}: a credit multiplier must be more than 0")
-    if value != value.quantize(Decimal("0.01")):
+    if value <= MAX_RATE_MULTIPLIER and value != value.quantize(Decimal("0.01")):
         raise ValueError(f"{_quote(part)}: a credit multiplier can have at most 2 decimals")
     if value > MAX_RATE_MULTIPLIER:
         raise ValueError(
@@ -292,6 +297,8 @@ def _parse_money(part: str) -> Money | None:
                 hint = f" (did you mean {close[0]}?)" if close else " (use a code like USD, EUR or INR)"
                 raise ValueError(f"{_quote(part)}: unknown currency {_quote(currency)}{hint}")
         amount = groups["amount"].replace(",", "")
+        if Decimal(amount) > MAX_HOURLY_AMOUNT:
+            raise ValueError(f"{_quote(part)}: an hourly rate can be at most {currency} {MAX_HOURLY_AMOUNT:,}")
         try:
             value = Money.parse(amount, currency)
         except ValueError:
@@ -370,6 +377,7 @@ KNOWN_COLUMNS = (
     "availability",
     "meeting_link",
 )
+MULTILINE_COLUMNS = frozenset({"bio"})  # every other cell is one line: a line break in it becomes a space
 HEADER = "header"  # the column named in errors about the header row itself
 ROW = "row"  # ... and about a row as a whole
 
@@ -390,7 +398,7 @@ def _timezones() -> dict[str, str]:
 
 def _column_key(name: str) -> str:
     """Header names as people type them: "Slack User ID" and "slack-user-id" both mean slack_user_id."""
-    return re.sub(r"[\s\-]+", "_", name.replace("\ufeff", "").strip()).lower()
+    return re.sub(r"[\s\-]+", "_", clean_text(name, one_line=True).replace("\ufeff", "").strip()).lower()
 
 
 T = TypeVar("T")
@@ -539,7 +547,7 @@ def _split_row(fields: list[str], columns: list[str | None], line: int, errors: 
     row = _Row(line, {})
     padded = fields + [""] * (len(columns) - len(fields))  # spreadsheets drop trailing empty cells
     for column, raw in zip(columns, padded):
-        value = raw.strip().replace("\r\n", "\n")
+        value = clean_text(raw, one_line=column not in MULTILINE_COLUMNS).strip()
         if column == _BLANK:
             if value:
                 row.error(ROW, f"{_quote(value)} is in a column that has no header")
@@ -667,8 +675,10 @@ def _parse_telegram_id(text: str) -> int | None:
         return None
     if not text.isdecimal() or not text.isascii():
         raise ValueError(f"{_quote(text)} is not a Telegram user ID: use the number, like 123456789, not a @username")
-    value = int(text)
-    if not 0 < value <= _MAX_TELEGRAM_ID:
+    value = int(text) if len(text) <= 19 else _MAX_TELEGRAM_ID + 1  # longer than any 64-bit number
+    if value > _MAX_TELEGRAM_ID:
+        raise ValueError(f"{_quote(text)} is not a Telegram user ID: it is too large (Telegram's are at most 64-bit)")
+    if not 0 < value:
         raise ValueError(f"{_quote(text)} is not a Telegram user ID: it must be a positive number")
     return value
 
@@ -706,6 +716,8 @@ def _parse_languages(text: str) -> tuple[str, ...]:
             raise ValueError(f"{_quote(item)} is not a language code: use ISO codes like en, hi, pt")
         if code not in languages:
             languages.append(code)
+    if len(languages) > MAX_LANGUAGES:
+        raise ValueError(f"{len(languages)} languages; list at most {MAX_LANGUAGES}")
     return tuple(languages) or ("en",)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,6 +15,7 @@ from core.experts import Expert, ExpertKind
 from core.lifecycle import ACTIVE_MEETING_STATUSES
 from core.schedule import Busy, Schedule
 from storage import busy_spans, mapping
+from storage.bulk import insert_rows
 from storage.models import (
     AvailabilityExceptionRow,
     CalendarBusyPackedRow,
@@ -61,40 +62,97 @@ class SqlExperts:
         )
         return self.get(row) if row is not None else None
 
+    def ids_by_person(self, person_ids: Iterable[int]) -> dict[int, int]:
+        """person id -> expert id, for those of them who are experts (one query)."""
+        ids = sorted(set(person_ids))
+        if not ids:
+            return {}
+        rows = self.session.execute(select(ExpertRow.person_id, ExpertRow.id).where(ExpertRow.person_id.in_(ids)))
+        return dict(rows.tuples().all())
+
     def put(self, expert: Expert, schedule: Schedule) -> Expert:
         """Create or update an expert's profile, availability and search index (by person)."""
-        if expert.person_id is None:
-            raise ValueError("an expert is a person first: set person_id")
-        row = self.session.scalar(select(ExpertRow).where(ExpertRow.person_id == expert.person_id))
-        if row is None:
-            row = ExpertRow(person_id=expert.person_id, rating_sum=0, rating_count=0, session_count=0, active=True)
-            self.session.add(row)
-        mapping.expert_into(row, expert)
-        rules = schedule.rules
-        row.min_notice_minutes = int(rules.min_notice.total_seconds() // 60)
-        row.horizon_days = rules.horizon.days
-        row.buffer_minutes = int(rules.buffer.total_seconds() // 60)
-        row.daily_cap = rules.daily_cap
-        self.session.flush()
-        expert_id = row.id
-        for table in (WeeklyWindowRow, AvailabilityExceptionRow, ExpertTermRow, ExpertLanguageRow):
-            self.session.execute(delete(table).where(table.expert_id == expert_id))
-        self.session.add_all(
-            WeeklyWindowRow(expert_id=expert_id, weekday=w.weekday, start_minute=w.start_minute, end_minute=w.end_minute)
-            for w in schedule.weekly
-        )
-        self.session.add_all(
-            AvailabilityExceptionRow(expert_id=expert_id, day=x.day, kind=x.kind.value,
-                                     start_minute=x.start_minute, end_minute=x.end_minute)
-            for x in schedule.exceptions
-        )
-        index = expert_terms(expert.topics, expert.headline, expert.bio)
-        self.session.add_all(ExpertTermRow(expert_id=expert_id, term=t[:64], weight=w) for t, w in index.items() if t)
-        self.session.add_all(ExpertLanguageRow(expert_id=expert_id, code=c) for c in dict.fromkeys(expert.languages))
-        self.session.flush()
+        [expert_id] = self.put_many([(expert, schedule)])
         found = self.get(expert_id)
         assert found is not None
         return found
+
+    def put_many(self, items: Sequence[tuple[Expert, Schedule]], *,
+                 current: Mapping[int, Schedule] | None = None) -> list[int]:
+        """put() for many experts in a few statements (an import of thousands); returns their ids in order.
+        Only what changed is written: an existing profile by one batched UPDATE, its hours, days off,
+        languages and search index rewritten only where they differ; new rows go in with storage.bulk
+        (COPY on PostgreSQL). Rows are read as plain columns, not ORM objects: this runs for every row of
+        a large import."""
+        if not items:
+            return []
+        if any(expert.person_id is None for expert, _ in items):
+            raise ValueError("an expert is a person first: set person_id")
+        person_ids = [expert.person_id for expert, _ in items]
+        rows = {r.person_id: r for r in self.session.execute(
+            select(ExpertRow.__table__).where(ExpertRow.person_id.in_(person_ids)))}
+        if current is None:
+            current = self.schedules([row.id for row in rows.values()])
+        new: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        stale: dict[type, list[int]] = {WeeklyWindowRow: [], AvailabilityExceptionRow: [], ExpertTermRow: [],
+                                         ExpertLanguageRow: []}  # existing experts whose rows of a table change
+        for expert, schedule in items:
+            row = rows.get(expert.person_id)  # type: ignore[arg-type]
+            if row is None:
+                new.append({"person_id": expert.person_id, "rating_sum": 0, "rating_count": 0, "session_count": 0,
+                            "active": True, **mapping.expert_values(expert, schedule.rules)})
+                continue
+            values = mapping.expert_values(expert, schedule.rules)
+            if any(getattr(row, column) != value for column, value in values.items()):
+                updates.append({"id": row.id, **values})
+            was = current.get(row.id)
+            text = (values["topics"], values["headline"], values["bio"])
+            for table, changed in ((WeeklyWindowRow, was is None or was.weekly != schedule.weekly),
+                                   (AvailabilityExceptionRow, was is None or was.exceptions != schedule.exceptions),
+                                   (ExpertTermRow, (row.topics, row.headline, row.bio) != text),
+                                   (ExpertLanguageRow, row.languages != values["languages"])):
+                if changed:
+                    stale[table].append(row.id)
+        if updates:
+            self.session.execute(update(ExpertRow), updates)  # by primary key, one executemany
+            for changed in updates:  # a copy this session already loaded must not hide the new values
+                loaded = self.session.identity_map.get(self.session.identity_key(ExpertRow, changed["id"]))
+                if loaded is not None:
+                    self.session.expire(loaded)
+        for table, expert_ids in stale.items():
+            if expert_ids:
+                self.session.execute(delete(table).where(table.expert_id.in_(expert_ids)))  # type: ignore[attr-defined]
+        insert_rows(self.session, ExpertRow.__table__, new)
+        if new:
+            ids_of = dict(self.session.execute(
+                select(ExpertRow.person_id, ExpertRow.id).where(ExpertRow.person_id.in_([r["person_id"] for r in new]))
+            ).tuples().all())
+        else:
+            ids_of = {}
+        ids = [rows[e.person_id].id if e.person_id in rows else ids_of[e.person_id] for e, _ in items]  # type: ignore[index]
+        fresh = set(ids_of.values())
+        rewrite = {table: fresh | set(expert_ids) for table, expert_ids in stale.items()}
+        windows, exceptions, terms, languages = [], [], [], []
+        for expert_id, (expert, schedule) in zip(ids, items):
+            if expert_id in rewrite[WeeklyWindowRow]:
+                windows += [{"expert_id": expert_id, "weekday": w.weekday, "start_minute": w.start_minute,
+                             "end_minute": w.end_minute} for w in schedule.weekly]
+            if expert_id in rewrite[AvailabilityExceptionRow]:
+                exceptions += [{"expert_id": expert_id, "day": x.day, "kind": x.kind.value,
+                                "start_minute": x.start_minute, "end_minute": x.end_minute} for x in schedule.exceptions]
+            if expert_id in rewrite[ExpertTermRow]:
+                index: dict[str, int] = {}
+                for term, weight in expert_terms(expert.topics, expert.headline, expert.bio).items():
+                    if term and index.get(term[:64], 0) < weight:  # a term cut to the column's size may meet another
+                        index[term[:64]] = weight
+                terms += [{"expert_id": expert_id, "term": t, "weight": w} for t, w in index.items()]
+            if expert_id in rewrite[ExpertLanguageRow]:
+                languages += [{"expert_id": expert_id, "code": c} for c in dict.fromkeys(expert.languages)]
+        for table, values in ((WeeklyWindowRow, windows), (AvailabilityExceptionRow, exceptions),
+                              (ExpertTermRow, terms), (ExpertLanguageRow, languages)):
+            insert_rows(self.session, table.__table__, values)  # type: ignore[attr-defined]
+        return ids
 
     def add_rating(self, expert_id: int, stars: int) -> None:
         self.session.execute(

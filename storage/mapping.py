@@ -31,10 +31,17 @@ def person(row: PersonRow) -> Person:
     )
 
 
+def person_values(p: Person) -> dict[str, Any]:
+    """A person's columns (all but the id), for a row or a bulk insert."""
+    return {"handle": p.handle, "name": p.name, "timezone": p.timezone, "locale": p.locale, "email": p.email,
+            "slack_user_id": p.slack_user_id, "telegram_user_id": p.telegram_user_id, "is_staff": p.is_staff,
+            "company_id": p.company_id}
+
+
 def person_into(row: PersonRow, p: Person) -> None:
-    row.handle, row.name, row.timezone, row.locale = p.handle, p.name, p.timezone, p.locale
-    row.email, row.slack_user_id, row.telegram_user_id = p.email, p.slack_user_id, p.telegram_user_id
-    row.company_id = p.company_id
+    for column, value in person_values(p).items():
+        if column != "is_staff":
+            setattr(row, column, value)
     if row.is_staff is None:  # a new row; afterwards only staff roles change it (SqlProgrammes.set_staff)
         row.is_staff = p.is_staff
 
@@ -70,16 +77,24 @@ def expert(row: ExpertRow, person_row: PersonRow) -> Expert:
     )
 
 
-def expert_into(row: ExpertRow, e: Expert) -> None:
-    row.kind = e.kind.value
-    row.headline, row.bio = e.headline, e.bio
-    row.topics = "\n".join(e.topics)
-    row.languages = ",".join(e.languages)
-    row.rate_multiplier = e.rate_multiplier
-    row.hourly_rate_minor = e.hourly_rate.minor if e.hourly_rate else None
-    row.currency = e.hourly_rate.currency if e.hourly_rate else None
-    row.meeting_provider = e.meeting_link.provider.value
-    row.meeting_url = e.meeting_link.url
+def expert_values(e: Expert, booking_rules: BookingRules) -> dict[str, Any]:
+    """An expert's profile and booking rules as columns (not the id, person or counters)."""
+    return {
+        "kind": e.kind.value, "headline": e.headline, "bio": e.bio, "topics": "\n".join(e.topics),
+        "languages": ",".join(e.languages), "rate_multiplier": e.rate_multiplier,
+        "hourly_rate_minor": e.hourly_rate.minor if e.hourly_rate else None,
+        "currency": e.hourly_rate.currency if e.hourly_rate else None,
+        "meeting_provider": e.meeting_link.provider.value, "meeting_url": e.meeting_link.url,
+        "min_notice_minutes": int(booking_rules.min_notice.total_seconds() // 60),
+        "horizon_days": booking_rules.horizon.days,
+        "buffer_minutes": int(booking_rules.buffer.total_seconds() // 60),
+        "daily_cap": booking_rules.daily_cap,
+    }
+
+
+def expert_into(row: ExpertRow, e: Expert, booking_rules: BookingRules) -> None:
+    for column, value in expert_values(e, booking_rules).items():
+        setattr(row, column, value)
 
 
 def rules(row: Any) -> BookingRules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -31,3 +32,29 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@lru_cache(maxsize=1)
+def head() -> str:
+    """The revision this version of the code needs: the newest migration it ships."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    found = ScriptDirectory.from_config(config).get_current_head()
+    assert found is not None, "no migrations shipped"
+    return found
+
+
+@lru_cache(maxsize=16)
+def known(revision: str) -> bool:
+    """Whether this version of the code has a migration with this id (False: a newer version made it)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.model import Company, Person, Programme
 from storage import mapping
+from storage.bulk import insert_rows
 from storage.models import CompanyExpertRow, CompanyRow, ExpertRow, PersonRow, ProgrammeRow, WalletRow
 
 CLOSE_MATCHES = 5  # suggestions offered for a name that matched nothing exactly
@@ -57,6 +58,19 @@ class SqlPeople:
     def by_telegram(self, telegram_user_id: int) -> Person | None:
         row = self.session.scalar(select(PersonRow).where(PersonRow.telegram_user_id == telegram_user_id))
         return mapping.person(row) if row else None
+
+    def matching(self, handles: Iterable[str], slack_user_ids: Iterable[str] = (),
+                 telegram_user_ids: Iterable[int] = ()) -> list[Person]:
+        """Everyone with one of these handles or chat accounts, in one query (an import checks a batch of
+        rows against the people already here)."""
+        handles = sorted({h.lower().lstrip("@") for h in handles})
+        slack, telegram = sorted(set(slack_user_ids)), sorted(set(telegram_user_ids))
+        conditions = [column.in_(values) for column, values in ((PersonRow.handle, handles),
+                      (PersonRow.slack_user_id, slack), (PersonRow.telegram_user_id, telegram)) if values]
+        if not conditions:
+            return []
+        # plain columns, not ORM objects: this runs for every row of a large import
+        return [mapping.person(r) for r in self.session.execute(select(PersonRow.__table__).where(or_(*conditions)))]
 
     def get_many(self, person_ids: Iterable[int]) -> dict[int, Person]:
         """Several people in one query (lists and cards name many at once)."""
@@ -116,6 +130,29 @@ class SqlPeople:
         if row is None:
             raise KeyError(person.id)
         mapping.person_into(row, person)
+        self.session.flush()
+
+    def add_many(self, people: Sequence[Person]) -> None:
+        """add() for many people at once (storage.bulk: COPY on PostgreSQL); each Person gets its id."""
+        insert_rows(self.session, PersonRow.__table__, [mapping.person_values(person) for person in people])
+        if not people:
+            return
+        ids = dict(self.session.execute(
+            select(PersonRow.handle, PersonRow.id).where(PersonRow.handle.in_([p.handle for p in people]))
+        ).tuples().all())
+        for person in people:
+            person.id = ids[person.handle]
+
+    def save_many(self, people: Sequence[Person]) -> None:
+        """save() for many people: one query to load them, one batched UPDATE of what changed."""
+        if not people:
+            return
+        rows = {r.id: r for r in self.session.scalars(select(PersonRow).where(PersonRow.id.in_([p.id for p in people])))}
+        for person in people:
+            row = rows.get(person.id or 0)
+            if row is None:
+                raise KeyError(person.id)
+            mapping.person_into(row, person)
         self.session.flush()
 
     def company(self, company_id: int) -> Company | None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from storage.db import make_engine
-from storage.models import ExpertRow, WalletRow
+from storage.models import CreditMovementRow, ExpertRow, PersonRow, WalletRow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "experts.csv"
 
@@ -91,3 +91,47 @@ def test_demo_credits_and_search(database, capsys):
     assert "Asia/Kolkata" in capsys.readouterr().out
     assert main(["tour"]) == 0
     assert "Nothing was saved" in capsys.readouterr().out
+
+
+def test_the_import_refuses_a_founder_handle_unless_linking_is_asked_for(database, tmp_path, capsys):
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    sheet = tmp_path / "ana.csv"
+    sheet.write_text("name,handle,email,timezone\nMallory,ana,evil@example.com,UTC\n", encoding="utf-8")
+    assert main(["experts", "import", str(sheet)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing imported" in err and "line 2, handle: @ana is " in err and "--link-existing" in err
+    assert main(["experts", "import", "--link-existing", str(sheet)]) == 0
+    assert "1 existing people made experts" in capsys.readouterr().out
+    with database.connect() as conn:
+        name, email = conn.execute(select(PersonRow.name, PersonRow.email).where(PersonRow.handle == "ana")).one()
+    assert name != "Mallory" and email == "evil@example.com"  # her own name stays; the email she lacked is filled
+
+
+def test_numbers_out_of_range_are_one_line_not_a_traceback(database, capsys):
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    for amount, says in (("99999999999999999999", "is too large for a credit amount"),
+                         ("100000.001", "grant at most 100000 credits at a time"),
+                         ("1e999999999", "is too large for a credit amount"),
+                         ("NaN", "not a credit amount"), ("-5", "grant a positive amount")):
+        assert main(["credits", "grant", "--person", "ana", amount]) == 1
+        err = capsys.readouterr().err
+        assert says in err and len(err.splitlines()) == 1, (amount, err)
+    for args in (["experts", "slots", "priya.r", "--days", "99999999999"], ["experts", "slots", "priya.r", "--minutes", "0"],
+                 ["experts", "search", "--limit", "\u00b2"], ["experts", "search", "--min-rating", "NaN"],
+                 ["credits", "grant", "--person", "ana", "--key", "k" * 500, "1"], ["web", "--port", "99999"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and len(err.splitlines()) == 1 and "headstrt" in err, (args, err)
+    assert main(["console", "--as", "x" * 40]) == 2
+    assert "is not a handle" in capsys.readouterr().err
+
+
+def test_control_characters_in_arguments_are_dropped(database, capsys):
+    assert main(["demo"]) == 0
+    assert main(["credits", "grant", "--person", "an\x00a", "--note", "for\x00 the\x1b demo", "--key", "k\x002", "1"]) == 0
+    assert "granted 1 individual credits to @ana" in capsys.readouterr().out
+    with database.connect() as conn:
+        assert conn.execute(select(CreditMovementRow.note).where(CreditMovementRow.key == "grant:k2")).scalar() == "for the demo"

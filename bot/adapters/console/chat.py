@@ -15,6 +15,12 @@ from bot.events import Incoming, Press, Sender, parse_text
 from storage.uow import SqlUnitOfWork
 
 PLATFORM = "console"
+HANDLE_MAX = 32  # the people table's handle column
+
+
+def valid_handle(handle: str) -> bool:
+    """What the console accepts as who you are: letters, digits, _ . - and at most 32 of them."""
+    return 0 < len(handle) <= HANDLE_MAX and handle.replace("_", "").replace(".", "").replace("-", "").isalnum()
 
 
 @dataclass
@@ -63,7 +69,7 @@ class ConsoleChat:
         handle = handle.lstrip("@").lower()
         if not handle:
             return [f"you are @{self.handle}; /as HANDLE switches person"]
-        if not handle.replace("_", "").replace(".", "").replace("-", "").isalnum() or len(handle) > 32:
+        if not valid_handle(handle):
             return [f"@{handle} is not a handle: letters, digits, _ . - only"]
         with self.uow_factory() as uow:
             known = uow.people.by_handle(handle) is not None

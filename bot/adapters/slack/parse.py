@@ -102,10 +102,14 @@ def _strip_mention(text: str, bot_ids: set[str]) -> str:
     return " ".join(text.split())
 
 
-def from_command(body: dict[str, Any]) -> Incoming:
-    """"/book pricing" as command "book", args "pricing"; the trigger_id is unique per invocation."""
+def from_command(body: dict[str, Any]) -> Incoming | None:
+    """"/book pricing" as command "book", args "pricing"; the trigger_id is unique per invocation. None
+    without a user (Slack always sends one)."""
     channel = str(body.get("channel_id") or "")
-    sender = _sender(str(body["user_id"]), channel, str(body.get("user_name") or ""))
+    user_id = str(body.get("user_id") or "")
+    if not user_id:
+        return None
+    sender = _sender(user_id, channel, str(body.get("user_name") or ""))
     name = str(body.get("command") or "").strip().lstrip("/").lower()
     event_id = f"cmd:{body.get('trigger_id') or body.get('response_url') or ''}"
     return Incoming(sender, event_id, command=name, args=str(body.get("text") or "").strip())

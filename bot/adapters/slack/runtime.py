@@ -11,14 +11,16 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import ClientSession, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,6 +29,7 @@ from core.sessions import OUTCOME_MAX, TEXT_MAX, TITLE_MAX
 from bot.adapters.slack.blocks import escape, messages
 from bot.adapters.slack.parse import PLATFORM, from_action, from_command, from_event
 from bot.adapters.slack.sender import SlackSender
+from bot.adapters.slack.verify import EVENT_TYPES, Refused, read_body, verify_signature
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, find_person
 from bot.events import Incoming, Sender
@@ -99,7 +102,7 @@ class SlackRuntime:
         self.client.session = ClientSession()
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
-    async def stop(self, drain_seconds: float = 20.0) -> None:
+    async def stop(self, drain_seconds: float = 5.0) -> None:
         for _ in range(int(drain_seconds * 20)):  # let acknowledged work finish and queue its messages
             if not self.busy:
                 break
@@ -116,8 +119,31 @@ class SlackRuntime:
             self.client.session = None
 
     async def http(self, request: web.Request) -> web.Response:
-        """POST /slack/events: Bolt checks the signature (401 otherwise) and acknowledges."""
-        return await to_aiohttp_response(await self.app.async_dispatch(await to_bolt_request(request)))
+        """POST /slack/events. The signature is checked on the raw bytes before anything reads them (401),
+        then the body's shape (400, one log line); only a body Slack could have sent reaches Bolt, which
+        checks the signature again and acknowledges."""
+        body = await request.read()
+        try:
+            verify_signature(self.settings.signing_secret, request.headers, body, time.time())
+        except Refused as refused:
+            log.info("slack: refused a request (%d, %s)", refused.status, refused.reason)
+            return web.Response(status=refused.status)
+        header = request.headers.get("Content-Type")
+        try:
+            text, data = read_body(body, header.split(";")[0] if header else None)
+            event_type = (data.get("event") or {}).get("type") if data.get("type") == "event_callback" else None
+            if event_type is not None and event_type not in EVENT_TYPES:
+                log.info("slack: ignored a %s event (not subscribed to by this app)", event_type[:40])
+                return web.Response(status=200)
+            bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
+                                            headers=request.headers)  # type: ignore[arg-type]
+        except Refused as refused:
+            log.warning("slack: refused a signed request (%d, %s)", refused.status, refused.reason)
+            return web.Response(status=refused.status)
+        except Exception as error:  # noqa: BLE001 - Bolt could not read what passed our checks: still the body's fault
+            log.warning("slack: refused a signed request (400, %s: %s)", type(error).__name__, str(error)[:120])
+            return web.Response(status=400)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     # ---- listeners
 
@@ -132,7 +158,9 @@ class SlackRuntime:
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await self._run(from_command(body), body.get("trigger_id"))
+        incoming = from_command(body)
+        if incoming is not None:
+            await self._run(incoming, body.get("trigger_id"))
 
     async def _on_event(self, body: dict[str, Any]) -> None:
         incoming = from_event(body)
@@ -168,7 +196,7 @@ class SlackRuntime:
         values = view.get("state", {}).get("values", {})
         fields = tuple((name, str((values.get(name, {}).get(name) or {}).get("value") or "").strip())
                        for name in FIELDS)
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _metadata(view.get("private_metadata"))
         user = str(body.get("user", {}).get("id") or "")
         sender = await self._introduce(Sender(PLATFORM, user, str(meta.get("chat") or user)))
         work = asyncio.ensure_future(
@@ -325,6 +353,15 @@ def _renamed(block: dict[str, Any], n: int) -> dict[str, Any]:
     if block.get("type") == "actions":
         block["elements"] = [{**e, "action_id": f"r{n}{e['action_id']}"} for e in block["elements"]]
     return block
+
+
+def _metadata(text: object) -> dict[str, Any]:
+    """The modal's private_metadata (ours: {"chat": ...}); anything else reads as nothing."""
+    try:
+        data = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _with_sender(incoming: Incoming, sender: Sender) -> Incoming:

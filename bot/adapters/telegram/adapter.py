@@ -18,6 +18,11 @@ from bot.i18n import Translator, normalise_locale
 log = logging.getLogger(__name__)
 
 
+class MalformedUpdate(ValueError):
+    """An update that is not shaped like Telegram's (a forged body with the right secret): there is
+    nothing to act on and nothing to retry."""
+
+
 class TelegramAdapter:
     def __init__(self, dispatch: SerialDispatch, bot_username: str) -> None:
         self.dispatch = dispatch
@@ -25,8 +30,12 @@ class TelegramAdapter:
 
     async def handle(self, update: Update) -> Handled | None:
         """Act on one update. Raises only when the event could not be recorded (the database is down),
-        so a webhook can answer 500 and Telegram delivers it again."""
-        incoming = to_incoming(update, self.bot_username)
+        so a webhook can answer 500 and Telegram delivers it again; MalformedUpdate when the update's
+        parts are not what Telegram sends (text that is not text, a button whose data is not a string)."""
+        try:
+            incoming = to_incoming(update, self.bot_username)
+        except (AttributeError, TypeError, ValueError) as error:
+            raise MalformedUpdate(f"update {update.update_id!r}: {error}") from None
         query = update.callback_query
         if incoming is None:
             if query is not None:

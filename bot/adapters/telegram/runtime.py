@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -15,14 +14,16 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.adapter import MalformedUpdate, TelegramAdapter
 from bot.adapters.telegram.limiter import FloodLimiter
 from bot.adapters.telegram.render import command_menu
 from bot.adapters.telegram.sender import TelegramSender
+from bot.bodies import MalformedBody, json_object
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
+from storage.errors import one_line, unavailable
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class TelegramRuntime:
         self.pump.serve(dispatcher)
         self._adapter: TelegramAdapter | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()  # set by stop(): retries give up instead of holding the process
         self.polling = False
 
     @property
@@ -101,9 +103,10 @@ class TelegramRuntime:
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
         log.info("telegram bot @%s started (%s)", app.bot.username, "polling" if polling else "webhook")
 
-    async def stop(self, drain_seconds: float = 20.0) -> None:
+    async def stop(self, drain_seconds: float = 5.0) -> None:
         """Stop taking updates, finish the ones in hand, then let the pump deliver what they queued
         (bounded: what is left stays in the outbox for the next process)."""
+        self._stopping.set()
         app = self.application
         if self.polling and app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -117,7 +120,11 @@ class TelegramRuntime:
             await asyncio.wait_for(self.pump.drain(), drain_seconds)
         except TimeoutError:
             log.warning("stopping with messages still in the outbox; the next process sends them")
-        await app.shutdown()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("stopping without delivering the outbox: the database failed (%s)", one_line(error))
+        await app.shutdown()  # a no-op when a stop came before initialize() finished
 
     async def set_commands(self) -> None:
         """The command menu in every language we have; Telegram shows the one matching the app's language."""
@@ -130,31 +137,62 @@ class TelegramRuntime:
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Polling has no redelivery (the offset has moved on), so an update that could not be recorded
-        (the database briefly away) is tried again here; the inbox makes a retry act once."""
+        (the database briefly away) is tried again here; the inbox makes a retry act once. A stop ends
+        the retries: the process must go within seconds, and the update is then lost (logged)."""
         for attempt, pause in enumerate(POLLING_RETRIES):
             try:
                 await self.adapter.handle(update)
                 return
-            except Exception:  # noqa: BLE001 - logged, retried, and finally given up loudly
-                if attempt == len(POLLING_RETRIES) - 1:
-                    log.exception("telegram update %s dropped after %d attempts", update.update_id, attempt + 1)
+            except MalformedUpdate as error:
+                log.warning("telegram update ignored: %s", error)
+                return
+            except Exception as error:  # noqa: BLE001 - logged, retried, and finally given up loudly
+                last = attempt == len(POLLING_RETRIES) - 1
+                if last or self._stopping.is_set():
+                    why = "stopping" if not last else f"{attempt + 1} attempts"
+                    log.error("telegram update %s dropped (%s): %s", update.update_id, why, one_line(error),
+                              exc_info=not unavailable(error))
                     return
-                log.warning("telegram update %s failed; retrying in %.1f s", update.update_id, pause, exc_info=True)
-                await asyncio.sleep(pause)
+                log.warning("telegram update %s failed (%s); retrying in %.1f s", update.update_id,
+                            one_line(error), pause, exc_info=not unavailable(error))
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), pause)
+                except TimeoutError:
+                    pass
 
     async def webhook(self, secret: str, body: bytes) -> int:
-        """The HTTP status to answer a webhook delivery with: 403 without the right secret; 500 (Telegram
-        retries, and the inbox drops the repeat) when the update could not be recorded."""
+        """The HTTP status to answer a webhook delivery with: 403 without the right secret; 200 and a log
+        line for a body that is not a Telegram update (retrying it would never help); 500 (Telegram
+        retries, and the inbox drops the repeat) when a real update could not be recorded."""
         expected = self.settings.webhook_secret
         if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
             return 403
         try:
-            update = Update.de_json(json.loads(body), self.application.bot)
-        except (ValueError, TypeError, KeyError):
-            return 400
+            data = json_object(body)
+            if not isinstance(data.get("update_id"), int) or isinstance(data.get("update_id"), bool):
+                raise MalformedBody("no update_id")
+            update = Update.de_json(data, self.application.bot)
+            if update is None:
+                raise MalformedBody("empty update")
+            if len(data) == 1 or update.api_kwargs:  # nothing in it, or fields no Telegram update has
+                raise MalformedBody(f"an update of unknown shape (fields: {', '.join(sorted(data))[:120]})")
+        except Exception as error:  # noqa: BLE001 - whatever the shape broke in the parser, it is the body's fault
+            log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
+            return 200
         try:
             await self.adapter.handle(update)
-        except Exception:  # noqa: BLE001 - answered with 500 so Telegram tries again
-            log.exception("telegram update %s failed", update.update_id)
+        except MalformedUpdate as error:
+            log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
+            return 200
+        except Exception as error:
+            if not unavailable(error):  # answered with 500 so Telegram tries again
+                log.exception("telegram update %s failed", update.update_id)
+                return 500
+            # the database is away: one line, and Telegram delivers it again
+            log.error("telegram update %s not recorded, the database failed: %s", update.update_id,
+                      one_line(error))
             return 500
         return 200
+
+
+

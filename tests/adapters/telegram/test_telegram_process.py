@@ -57,13 +57,15 @@ def test_the_web_process_refuses_to_start_without_a_webhook_secret(tmp_path):
 def test_the_web_process_serves_health_without_any_chat_configured(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "PYTHONPATH": str(ROOT)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
+    subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
                                env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         for _ in range(300):
             try:
-                assert httpx.get(f"http://127.0.0.1:{port}/health").text == "ok"
+                assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
                 break
             except httpx.ConnectError:
                 time.sleep(0.05)
