@@ -633,8 +633,9 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_i18n(args: argparse.Namespace) -> int:
     from bot.catalog import update
+    from bot.i18n import available_locales
 
-    for locale, count in update().items():
+    for locale, count in update(available_locales() or ("en",)).items():
         print(f"{locale}: {count} messages")
     return 0
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+import pytest
 
 from babel.messages.pofile import read_po
 
 from bot.catalog import extract, msgids
-from bot.i18n import LOCALE_DIR, Translator
+from bot.i18n import LOCALE_DIR, Translator, available_locales
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 TRANSLATORS = {"t", "tc", "te", "ts"}
@@ -45,3 +48,46 @@ def test_translator_formats_with_values_and_zones():
     t = Translator("en-GB", "Asia/Kolkata")
     assert t.locale == "en"
     assert t("Timezone set to {zone}. It is now {now} there.", zone="X", now="Y") == "Timezone set to X. It is now Y there."
+
+
+# ---- every language's catalog is complete, and every translation keeps the message's placeholders
+
+PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text.replace("{{", "").replace("}}", "")))
+
+
+@pytest.mark.parametrize("locale", [code for code in available_locales() if code != "en"])
+def test_every_language_translates_every_message_with_its_placeholders(locale: str) -> None:
+    catalog = _catalog(locale)
+    missing = msgids(extract()) - msgids(catalog)
+    assert not missing, f"run `headstrt i18n update`, then translate: {sorted(missing)[:5]}"
+    forms = catalog.num_plurals
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        ids = message.id if isinstance(message.id, (tuple, list)) else (message.id,)
+        strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+        if len(ids) > 1 and len(strings) != forms:
+            problems.append(f"{len(strings)} of {forms} plural forms: {ids[0]!r}")
+        wanted = set().union(*(_placeholders(i) for i in ids))
+        for string in strings:
+            if not string:
+                problems.append(f"untranslated: {ids[0]!r}")
+            elif _placeholders(string) != wanted:
+                problems.append(f"placeholders {sorted(_placeholders(string))} != {sorted(wanted)}: {ids[0]!r}")
+    assert problems == [], "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("locale", [code for code in available_locales() if code != "en"])
+def test_a_translated_catalog_is_used_and_formats_its_values(locale: str) -> None:
+    t = Translator(locale, "Europe/Madrid")
+    assert t.locale == locale
+    english = "Timezone set to {zone}. It is now {now} there."
+    shown = t(english, zone="Europe/Madrid", now="10:00")
+    assert "Europe/Madrid" in shown and "10:00" in shown and shown != english.format(zone="Europe/Madrid", now="10:00")
