@@ -35,8 +35,9 @@ def reminder(booking: Booking, meeting: Meeting, expert: Expert, person: Person,
 def _left(t: Translator, left: timedelta) -> str:
     minutes = max(1, round(left.total_seconds() / 60))
     if minutes < 120:
-        return t("{n} minutes", n=minutes)
+        return t.plural("{n} minute", "{n} minutes", minutes)
     hours = round(minutes / 60)
     if hours < 48:
-        return t("{n} hours", n=hours)
-    return t("{n} days", n=round(hours / 24))
+        return t.plural("{n} hour", "{n} hours", hours)
+    days = round(hours / 24)
+    return t.plural("{n} day", "{n} days", days)

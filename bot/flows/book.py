@@ -550,7 +550,7 @@ def _card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | Non
     if average is None:
         lines.append(t("Rating: new"))
     else:
-        lines.append(t("Rating: {stars} ★ ({count} reviews)", stars=average, count=expert.rating.count))
+        lines.append(t.plural("Rating: {stars} ★ ({n} review)", "Rating: {stars} ★ ({n} reviews)", expert.rating.count, stars=average))
     if expert.is_pro_bono:
         lines.append(t("Pro-bono: a free 15-minute session"))
     else:
@@ -811,8 +811,9 @@ def _problem_text(ctx: Context, expert: Expert, problem: SlotProblem, schedule: 
             notice = t.plural("{n} minute", "{n} minutes", int(schedule.rules.min_notice.total_seconds() // 60))
         return t("That is too soon: {expert} needs {notice} notice.", expert=expert.name, notice=notice)
     if problem is SlotProblem.BEYOND_HORIZON:
-        return t("That is too far ahead: {expert} takes bookings up to {days} days ahead.", expert=expert.name,
-                 days=schedule.rules.horizon.days)
+        return t.plural("That is too far ahead: {expert} takes bookings up to {n} day ahead.",
+                        "That is too far ahead: {expert} takes bookings up to {n} days ahead.",
+                        schedule.rules.horizon.days, expert=expert.name)
     if problem is SlotProblem.OUTSIDE_AVAILABILITY:
         return t("{expert} is not available then.", expert=expert.name)
     if problem is SlotProblem.DAY_FULL:

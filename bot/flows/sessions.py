@@ -168,7 +168,7 @@ def _open_lines(t: Translator, b: Booking, side: Side) -> list[str]:
     lines = [t("{head}: request {status}", head=_head(t, b, side), status=_open_status(t, b, side.is_client))]
     lines += [_when(t, m, side) for m in b.meetings[:3]]
     if len(b.meetings) > 3:
-        lines.append("   " + t("and {n} more meetings", n=len(b.meetings) - 3))
+        lines.append("   " + t.plural("and {n} more meeting", "and {n} more meetings", len(b.meetings) - 3))
     return lines
 
 
@@ -337,8 +337,9 @@ def move_words(t: Translator, c: Consequence, price: int, count: int) -> str:
     if c.code == "already_started":
         return t("This meeting has already started, so it can no longer be moved.")
     if c.code == "limit_reached":
-        return t("This meeting has been moved {count} times already, which is the limit. You can cancel it instead.",
-                 count=count)
+        return t.plural("This meeting has been moved {n} time already, which is the limit. You can cancel it instead.",
+                        "This meeting has been moved {n} times already, which is the limit. You can cancel it instead.",
+                        count)
     if c.code == "expert_initiated":
         return t("As the expert you can move it for free; the client keeps their credits.")
     if c.code == "late_forfeit" and price:
@@ -420,7 +421,8 @@ class SessionsFlow(Flow):
         if step == "cx_reason":
             reason = text.strip()
             if len(reason) > REASON_MAX:
-                ctx.say(ctx.t("Please keep the reason under {n} characters, or press a button above.", n=REASON_MAX))
+                ctx.say(ctx.t.plural("Please keep the reason under {n} character, or press a button above.",
+                                     "Please keep the reason under {n} characters, or press a button above.", REASON_MAX))
                 return
             self._cancel_confirm(ctx, reason, technical=False)
         elif step in ("rs_day", "rs_slot", "rs_confirm"):
@@ -697,8 +699,9 @@ class SessionsFlow(Flow):
                       minutes=int(POLICY.no_show_report_after.total_seconds() // 60), when=t.when(opens)))
             return
         if now > meeting.start + POLICY.no_show_report_within:
-            ctx.say(t("A no-show is reported within {days} days of the meeting; this one is too long ago.",
-                      days=POLICY.no_show_report_within.days))
+            ctx.say(t.plural("A no-show is reported within {n} day of the meeting; this one is too long ago.",
+                             "A no-show is reported within {n} days of the meeting; this one is too long ago.",
+                             POLICY.no_show_report_within.days))
             return
         ctx.goto(NAME, "ns_confirm", booking=booking_id, meeting=meeting_id)
         lines = [t("Report that {name} did not show up for “{title}” on {when}?", name=seen.other_name,
@@ -807,7 +810,8 @@ class ReviewFlow(Flow):
             ctx.say(ctx.t("Type a few words, or press Skip."))
             return
         if len(text) > REVIEW_MAX:
-            ctx.say(ctx.t("Please keep it under {n} characters; it is {length} now.", n=REVIEW_MAX, length=len(text)))
+            ctx.say(ctx.t.plural("Please keep it under {n} character; it is {length} now.",
+                                     "Please keep it under {n} characters; it is {length} now.", REVIEW_MAX, length=len(text)))
             return
         if ctx.convo.step == "text":
             ctx.data["text"] = text

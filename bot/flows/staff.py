@@ -222,7 +222,7 @@ class StaffFlow(Flow):
                    source=source_words(t, source), name=ctx.data["label"])]
         if ctx.data["kind"] == "c":
             count = len(ctx.uow.people.members(ctx.data["target"]))
-            lines.append(t("Its {n} members share them and will be told.", n=count) if count
+            lines.append(t.plural("Its {n} member shares them and will be told.", "Its {n} members share them and will be told.", count) if count
                          else t("The company has no members yet; the credits wait for them."))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm grant"), NAME, "ok"),
                                     ctx.step_button(t("Stop"), NAME, "stop")),))
@@ -265,7 +265,7 @@ class StaffFlow(Flow):
         if kind == "p":
             done += " " + t("I told them.")
         elif told:
-            done += " " + t("I told its {n} members.", n=len(told))
+            done += " " + t.plural("I told its {n} member.", "I told its {n} members.", len(told))
         ctx.say(done, replace=True)
 
     # ---- assign
@@ -444,7 +444,7 @@ class TriageFlow(Flow):
         elif ctx.convo.step == "no_why":
             reason = text.strip()
             if len(reason) > REASON_MAX:
-                ctx.say(ctx.t("Please keep the reason under {n} characters.", n=REASON_MAX))
+                ctx.say(ctx.t.plural("Please keep the reason under {n} character.", "Please keep the reason under {n} characters.", REASON_MAX))
                 return
             self._decline(ctx, reason)
         else:
