@@ -93,7 +93,10 @@ class Translator:
         """The time in this person's zone, with the other side's for reference."""
         if other_tz == self.timezone:
             return self.when(at)
-        return f"{self.when(at)} · {self.time(at, other_tz)} ({other_tz})"
+        theirs = self.time(at, other_tz)
+        if at.astimezone(ZoneInfo(other_tz)).date() != at.astimezone(ZoneInfo(self.timezone)).date():
+            theirs = f"{self.day(at, other_tz)} {theirs}"  # their date too, when the day differs for them
+        return f"{self.when(at)} · {theirs} ({other_tz})"
 
     def credits(self, milli: int) -> str:
         return format_decimal(milli_to_credits(milli), format="#,##0.###", locale=self._babel)

@@ -91,3 +91,14 @@ def test_a_translated_catalog_is_used_and_formats_its_values(locale: str) -> Non
     english = "Timezone set to {zone}. It is now {now} there."
     shown = t(english, zone="Europe/Madrid", now="10:00")
     assert "Europe/Madrid" in shown and "10:00" in shown and shown != english.format(zone="Europe/Madrid", now="10:00")
+
+
+def test_the_other_sides_time_carries_their_date_only_when_it_differs() -> None:
+    from datetime import datetime, timezone
+
+    t = Translator("en", "America/New_York")
+    evening = datetime(2030, 3, 5, 23, 30, tzinfo=timezone.utc)  # 18:30 Tue in New York, 05:00 Wed in Kolkata
+    assert t.both(evening, "Asia/Kolkata") == "Tue 5 Mar 2030, 18:30 (America/New_York) · Wed 6 Mar 05:00 (Asia/Kolkata)"
+    morning = datetime(2030, 3, 5, 14, 0, tzinfo=timezone.utc)
+    assert t.both(morning, "Europe/London") == "Tue 5 Mar 2030, 09:00 (America/New_York) · 14:00 (Europe/London)"
+    assert t.both(morning, "America/New_York") == t.when(morning)
