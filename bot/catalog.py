@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po, write_po
 from bot.i18n import LOCALE_DIR
 
 SOURCE = Path(__file__).resolve().parent
-KEYWORDS = {"t": None, "tc": None, "te": None, "ts": None, "plural": (1, 2)}
+KEYWORDS = {"t": None, "tc": None, "te": None, "ts": None, "tm": None, "plural": (1, 2)}
 
 
 def extract() -> Catalog:

@@ -14,7 +14,7 @@ from bot.catalog import extract, msgids
 from bot.i18n import LOCALE_DIR, Translator, available_locales
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
-TRANSLATORS = {"t", "tc", "te", "ts"}
+TRANSLATORS = {"t", "tc", "te", "ts", "tm"}
 
 
 def _catalog(locale: str):  # type: ignore[no-untyped-def]

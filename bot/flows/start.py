@@ -58,8 +58,9 @@ class StartFlow(Flow):
                       "or “America/Chicago”)."), rows(buttons, 2))
 
     def _ask_language_or_finish(self, ctx: Context) -> None:
+        """Asked only when the platform did not tell us the person's language (the console never does)."""
         locales = available_locales()
-        if len(locales) > 1:
+        if len(locales) > 1 and not ctx.sender.language:
             ctx.goto(NAME, "language")
             buttons = [ctx.step_button(_language_name(code, code), NAME, "lang", code) for code in locales]
             ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
