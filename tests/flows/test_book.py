@@ -522,7 +522,9 @@ def test_a_deep_link_from_someone_new_welcomes_them_then_opens_the_card(uow, cha
     out = newbie.say("/start e_eve")
     assert "Welcome to Headstrt" in out and "Which timezone are you in?" in out and "Book Eve" not in out
     out = newbie.say("Asia/Kolkata")
-    assert "Timezone set to Asia/Kolkata" in out and "[1] Book Eve" in out and "All set" not in out
+    assert "Timezone set to Asia/Kolkata" in out and "Which language should I use?" in out and "Book Eve" not in out
+    out = newbie.say("English")
+    assert "[1] Book Eve" in out and "All set" not in out
 
 
 def test_out_of_credits_on_the_marketplace_offers_only_what_applies(uow, chat):

@@ -55,7 +55,8 @@ def test_first_contact_takes_the_platforms_language_and_settings_switch_it(dispa
     out = "\n".join(json.loads(m.payload)["text"] for m in handled.messages)
     assert "¡Te damos la bienvenida a Headstrt, Marta!" in out
     assert "Te mostraré las horas en America/Mexico_City, tu zona horaria." in out
-    assert "¿Qué idioma prefieres?" in out and "Welcome" not in out
+    # the platform said the language: nobody is asked for it again
+    assert "¿Qué idioma prefieres?" not in out and "Welcome" not in out and "Listo. Escribe en qué necesitas ayuda" in out
     marta = chat("marta")
     assert "Tu configuración: zona horaria America/Mexico_City, idioma español." in marta.say("/settings")
     marta.say("Cambiar idioma")

@@ -22,7 +22,10 @@ def test_a_new_person_is_welcomed_and_asked_for_a_timezone(chat, uow):
     assert "Welcome to Headstrt" in out and "Which timezone are you in?" in out
     assert "[1] Europe/London" in out
     out = newbie.say("Asia/Singapore")  # the label of a button presses it
-    assert "Timezone set to Asia/Singapore" in out and "All set" in out
+    assert "Timezone set to Asia/Singapore" in out and "All set" not in out
+    assert "Which language should I use?" in out and "English" in out  # the console never says the language
+    out = newbie.say("English")
+    assert "Language set to English." in out and "All set" in out
     with uow() as u:
         person = u.people.by_handle("newbie")
         assert person is not None and person.timezone == "Asia/Singapore"
@@ -91,4 +94,4 @@ def test_greetings_get_help_and_start_does_not_welcome_twice(uow, chat):
     assert "Here is what I can do" in ana.say("Hello!") and "No expert" not in ana.text
     out = ana.say("/start")
     assert "Here is what I can do" in out and "Welcome" not in out and "Which timezone" not in out
-    assert "Change language" not in ana.say("/settings")  # only English so far
+    assert "Change language" in ana.say("/settings")  # there are catalogs besides English
