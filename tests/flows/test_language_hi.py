@@ -20,7 +20,8 @@ def test_telegram_language_code_hi_gives_a_hindi_welcome_and_settings(uow, chat,
     handled = dispatcher.handle(parse_text(sender, "first", "hello"))
     text = "\n".join(json.loads(m.payload)["text"] for m in handled.messages)  # the console's JSON replies
     assert "Headstrt में आपका स्वागत है, Ravi!" in text
-    assert "मैं कौन-सी भाषा इस्तेमाल करूँ?" in text and "Welcome" not in text
+    # the platform said the language: nobody is asked for it again
+    assert "मैं कौन-सी भाषा इस्तेमाल करूँ?" not in text and "Welcome" not in text and "/book इस्तेमाल करें" in text
     with uow() as u:
         person = u.people.by_handle("ravi")
         assert person is not None and person.locale == "hi"
