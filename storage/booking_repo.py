@@ -200,6 +200,17 @@ class SqlBookings:
             select(ReviewRow.booking_id).where(ReviewRow.author_id == author_id, ReviewRow.booking_id.in_(wanted))
         ))
 
+    def reviews_for(self, booking_ids: Iterable[int]) -> dict[int, list[Review]]:
+        """Booking id -> its reviews (both sides', oldest first), in one query."""
+        wanted = sorted(set(booking_ids))
+        found: dict[int, list[Review]] = defaultdict(list)
+        if wanted:
+            for row in self.session.scalars(
+                select(ReviewRow).where(ReviewRow.booking_id.in_(wanted)).order_by(ReviewRow.id)
+            ):
+                found[row.booking_id].append(_review(row))
+        return dict(found)
+
     def add_review(self, review: Review) -> bool:
         if self.has_review(review.booking_id, review.author_id):
             return False
@@ -219,6 +230,11 @@ class SqlBookings:
     def in_series(self, series_id: int) -> list[Booking]:
         ids = self.session.scalars(select(BookingRow.id).where(BookingRow.series_id == series_id).order_by(BookingRow.id))
         return [b for b in (self.get(i, for_update=True) for i in list(ids)) if b is not None]
+
+
+def _review(row: ReviewRow) -> Review:
+    return Review(row.booking_id, row.author_id, row.stars, row.text, row.private_note, id=row.id,
+                  created_at=row.created_at)
 
 
 def _write_order(meeting: Meeting, row: MeetingRow) -> tuple[int, float]:
