@@ -41,7 +41,7 @@ from bot.words import booking_status, meeting_status
 NAME = "ses"
 REVIEW = "rev"
 SECTIONS = ("up", "past", "gone")
-PAGE = 6  # items per page: 6 x 2 action buttons + navigation stays well under 25 buttons
+PAGE = 6  # items per page: 6 x at most 3 action buttons + 4 navigation stays under 25 buttons
 POLICY = bs.DEFAULT_POLICY
 TOOK_PLACE = frozenset({MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT})
 REASON_MAX = 300
@@ -309,6 +309,10 @@ def build_items(ctx: Context) -> list[Item]:
                 item = Item("past", m.start, render)
                 if m.id == review_on:
                     item.actions.append(("review", (b.id,)))
+                answerable = [r for r in written if not is_client and r.author_id == b.client_id
+                              and r.answered_at is None and r.hidden_at is None]
+                if answerable:
+                    item.actions.append(("answer", (answerable[0].id,)))
                 if (m.status in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED)
                         and m.start + POLICY.no_show_report_after <= now <= m.start + POLICY.no_show_report_within):
                     item.actions.append(("noshow", (b.id, m.id)))
@@ -328,6 +332,8 @@ def _action_button(ctx: Context, kind: str, n: int, args: tuple[object, ...]) ->
         return ctx.button(t("Withdraw {n}", n=n), NAME, "wd", *args)
     if kind == "review":
         return ctx.button(t("Review {n}", n=n), REVIEW, "pick", *args)
+    if kind == "answer":
+        return ctx.button(t("Answer review {n}", n=n), "ans", "pick", *args)
     return ctx.button(t("Report no-show {n}", n=n), NAME, "ns", *args)
 
 
