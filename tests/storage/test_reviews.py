@@ -132,6 +132,9 @@ def test_hiding_is_scoped_to_the_programme_and_takes_the_stars_out(uow, clock):
         assert refused(uow, rs.hide_review, clock, review_id=low, staff_id=actor).reason == "not_staff"
     with uow() as u:
         assert [r.id for r in rs.latest_reviews(u, a.expert)] == [low]
+        [line] = [x for x in u.dashboard.expert_lines({a.programme}, THU_10 - timedelta(days=28), clock.now())
+                  if x.expert_id == a.expert]
+        assert (line.rating_count, line.latest_review) == (1, "Rude <b>and</b> late")
     with uow() as u:
         hidden = rs.hide_review(u, clock, review_id=low, staff_id=a.staff, note="abusive")
         u.commit()
@@ -141,5 +144,9 @@ def test_hiding_is_scoped_to_the_programme_and_takes_the_stars_out(uow, clock):
         assert rs.latest_reviews(u, a.expert) == []
         assert [x.action for x in u.programmes.actions(frozenset({a.programme}))][:1] == ["hide_review"]
     assert rating(uow, a.expert) == (0, 0)  # hidden: not counted in the average shown and searched
+    with uow() as u:  # nor on the staff dashboard
+        [line] = [x for x in u.dashboard.expert_lines({a.programme}, THU_10 - timedelta(days=28), clock.now())
+                  if x.expert_id == a.expert]
+    assert (line.rating_count, line.latest_review) == (0, "")
     assert refused(uow, rs.answer_review, clock, review_id=low, expert_person_id=a.expert_person,
                    text="Sorry").reason == "review_hidden"
