@@ -31,9 +31,9 @@ def msgids(catalog: Catalog) -> set[str]:
 
 
 def update(locales: tuple[str, ...] = ("en",)) -> dict[str, int]:
-    template = extract()
     counts: dict[str, int] = {}
     for locale in locales:
+        template = extract()  # afresh per language: Catalog.update shares the template's messages, and English fills them
         path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():

@@ -16,6 +16,7 @@ from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.payloads import p
 from bot.replies import Button, FileOut, Reply
+from bot.review_notices import review_notices
 from bot.words import summary
 from storage.uow import SqlUnitOfWork
 
@@ -232,6 +233,8 @@ def _render(
             out.append((person, Reply(_meeting_news(t, name, data, booking, meeting, other_tz,
                                                     for_client=person is client))))
         return out
+    if name in ("review_left", "review_answered"):
+        return review_notices(uow, event, booking, expert, expert_person, client)
     if name == "meeting_completed":
         # Stars lead on to a review and a private note; the other person not turning up is reported here too.
         return [

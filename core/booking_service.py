@@ -8,7 +8,7 @@ which chat or database is on the other side.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from core.availability import check_slot, nearest_free_slots
@@ -613,11 +613,16 @@ def leave_review(
     if not 1 <= stars <= 5:
         raise InvalidSession("stars are 1 to 5", reason="bad_stars")
     review = Review(booking_id, author_id, stars, text.strip()[:2000], private_note.strip()[:2000])
-    if not uow.bookings.add_review(review):
+    review_id = uow.bookings.add_review(review)
+    if review_id is None:
         raise InvalidTransition("you have already reviewed this session", reason="already_reviewed")
-    if author_id == booking.client_id:
+    by_client = author_id == booking.client_id
+    if by_client:
         uow.experts.add_rating(booking.expert_id, stars)
-    return review
+    # The expert hears of the client's review (and may answer it); the programme's staff may hide it.
+    uow.events.append(Event("review_left", booking.id, recipients=(expert.person_id or 0,) if by_client else (),
+                            data=(("review_id", str(review_id)), ("by", "client" if by_client else "expert"))))
+    return replace(review, id=review_id)
 
 
 # ---------------------------------------------------------------- recurring series

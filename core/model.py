@@ -95,11 +95,20 @@ class Booking:
 
 @dataclass(frozen=True, slots=True)
 class Review:
+    """Stars and a public text by one side of a session, and a private note only programme staff read.
+    The expert may answer the client's review once; staff of the programme may hide it."""
+
     booking_id: int
     author_id: int
     stars: int
     text: str = ""
     private_note: str = ""
+    id: int | None = None
+    created_at: datetime | None = None
+    answer: str = ""
+    answered_at: datetime | None = None
+    hidden_at: datetime | None = None
+    hidden_by: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.stars <= 5:

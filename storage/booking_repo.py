@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -200,15 +200,57 @@ class SqlBookings:
             select(ReviewRow.booking_id).where(ReviewRow.author_id == author_id, ReviewRow.booking_id.in_(wanted))
         ))
 
-    def add_review(self, review: Review) -> bool:
+    def reviews_for(self, booking_ids: Iterable[int]) -> dict[int, list[Review]]:
+        """Booking id -> its reviews (both sides', oldest first), in one query."""
+        wanted = sorted(set(booking_ids))
+        found: dict[int, list[Review]] = defaultdict(list)
+        if wanted:
+            for row in self.session.scalars(
+                select(ReviewRow).where(ReviewRow.booking_id.in_(wanted)).order_by(ReviewRow.id)
+            ):
+                found[row.booking_id].append(_review(row))
+        return dict(found)
+
+    def add_review(self, review: Review) -> int | None:
         if self.has_review(review.booking_id, review.author_id):
-            return False
-        self.session.add(ReviewRow(
+            return None
+        row = ReviewRow(
             booking_id=review.booking_id, author_id=review.author_id, stars=review.stars, text=review.text,
             private_note=review.private_note, created_at=self.clock.now(),
-        ))
+        )
+        self.session.add(row)
         self.session.flush()
-        return True
+        return row.id
+
+    def review(self, review_id: int) -> Review | None:
+        row = self.session.get(ReviewRow, review_id)
+        return _review(row) if row is not None else None
+
+    def public_reviews(self, expert_id: int, limit: int) -> list[Review]:
+        rows = self.session.execute(
+            select(ReviewRow.id, ReviewRow.booking_id, ReviewRow.author_id, ReviewRow.stars, ReviewRow.text,
+                   ReviewRow.created_at, ReviewRow.answer, ReviewRow.answered_at)
+            .join(BookingRow, BookingRow.id == ReviewRow.booking_id)
+            .where(BookingRow.expert_id == expert_id, ReviewRow.author_id == BookingRow.client_id,
+                   ReviewRow.hidden_at.is_(None), ReviewRow.text != "")
+            .order_by(ReviewRow.created_at.desc(), ReviewRow.id.desc()).limit(limit)
+        ).all()
+        return [Review(r.booking_id, r.author_id, r.stars, r.text, id=r.id, created_at=r.created_at, answer=r.answer,
+                       answered_at=r.answered_at) for r in rows]
+
+    def answer_review(self, review_id: int, answer: str, at: datetime) -> bool:
+        done = self.session.execute(
+            update(ReviewRow).where(ReviewRow.id == review_id, ReviewRow.answered_at.is_(None))
+            .values(answer=answer, answered_at=at)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def hide_review(self, review_id: int, staff_id: int, at: datetime) -> bool:
+        done = self.session.execute(
+            update(ReviewRow).where(ReviewRow.id == review_id, ReviewRow.hidden_at.is_(None))
+            .values(hidden_at=at, hidden_by=staff_id)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def next_series_id(self) -> int:
         row = SeriesRow(created_at=self.clock.now())
@@ -219,6 +261,12 @@ class SqlBookings:
     def in_series(self, series_id: int) -> list[Booking]:
         ids = self.session.scalars(select(BookingRow.id).where(BookingRow.series_id == series_id).order_by(BookingRow.id))
         return [b for b in (self.get(i, for_update=True) for i in list(ids)) if b is not None]
+
+
+def _review(row: ReviewRow) -> Review:
+    return Review(row.booking_id, row.author_id, row.stars, row.text, row.private_note, id=row.id,
+                  created_at=row.created_at, answer=row.answer, answered_at=row.answered_at, hidden_at=row.hidden_at,
+                  hidden_by=row.hidden_by)
 
 
 def _write_order(meeting: Meeting, row: MeetingRow) -> tuple[int, float]:

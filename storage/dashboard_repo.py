@@ -334,7 +334,8 @@ class SqlDashboard:
         for expert_id, stars, text_ in self.session.execute(
             select(BookingRow.expert_id, ReviewRow.stars, ReviewRow.text)
             .join(BookingRow, BookingRow.id == ReviewRow.booking_id)
-            .where(BookingRow.programme_id.in_(ids), ReviewRow.author_id == BookingRow.client_id)
+            .where(BookingRow.programme_id.in_(ids), ReviewRow.author_id == BookingRow.client_id,
+                   ReviewRow.hidden_at.is_(None))  # a review staff hid neither counts nor shows
             .order_by(ReviewRow.created_at, ReviewRow.id)
         ):
             ratings[expert_id][0] += stars

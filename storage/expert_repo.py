@@ -160,6 +160,13 @@ class SqlExperts:
             .values(rating_sum=ExpertRow.rating_sum + stars, rating_count=ExpertRow.rating_count + 1)
         )
 
+    def remove_rating(self, expert_id: int, stars: int) -> None:
+        self.session.execute(
+            update(ExpertRow).where(ExpertRow.id == expert_id, ExpertRow.rating_count > 0,
+                                    ExpertRow.rating_sum >= stars)
+            .values(rating_sum=ExpertRow.rating_sum - stars, rating_count=ExpertRow.rating_count - 1)
+        )
+
     def add_completed_session(self, expert_id: int) -> None:
         self.session.execute(
             update(ExpertRow).where(ExpertRow.id == expert_id).values(session_count=ExpertRow.session_count + 1)

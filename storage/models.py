@@ -288,6 +288,10 @@ class ReviewRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     private_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")  # the expert's, once
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # hidden by programme staff
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", name="fk_reviews_hidden_by"))
 
 
 class CreditRequestRow(Base):

@@ -102,3 +102,20 @@ def test_the_other_sides_time_carries_their_date_only_when_it_differs() -> None:
     morning = datetime(2030, 3, 5, 14, 0, tzinfo=timezone.utc)
     assert t.both(morning, "Europe/London") == "Tue 5 Mar 2030, 09:00 (America/New_York) · 14:00 (Europe/London)"
     assert t.both(morning, "America/New_York") == t.when(morning)
+
+
+# Words that are the same in a language as in English (checked by hand), so an unchanged message is right there.
+SAME_AS_ENGLISH = {"es": {"Individual", "{day} {hours} extra"}}
+
+
+@pytest.mark.parametrize("locale", [code for code in available_locales() if code != "en"])
+def test_no_message_is_left_in_english_in_another_language(locale: str) -> None:
+    """An English sentence copied as its own translation passes every other check; catch it by its words."""
+    copied = []
+    for message in _catalog(locale):
+        if not message.id or not isinstance(message.id, str) or message.string != message.id:
+            continue
+        words = re.findall(r"[A-Za-z]{4,}", PLACEHOLDER.sub("", message.id))
+        if words and message.id not in SAME_AS_ENGLISH.get(locale, set()):
+            copied.append(message.id)
+    assert copied == [], copied[:10]

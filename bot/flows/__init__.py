@@ -16,6 +16,7 @@ def all_flows() -> list[Flow]:
     from bot.flows.credits import CreditsFlow
     from bot.flows.dashboard import DashboardFlow
     from bot.flows.requests import RequestsFlow
+    from bot.flows.reviews import ReviewAnswerFlow
     from bot.flows.sessions import ReviewFlow, SessionsFlow
     from bot.flows.staff import StaffFlow, TriageFlow
     from bot.flows.start import HelpFlow, StartFlow
@@ -25,7 +26,7 @@ def all_flows() -> list[Flow]:
         BookFlow(),
         RequestsFlow(),
         AvailabilityFlow(),
-        SessionsFlow(), ReviewFlow(),
+        SessionsFlow(), ReviewFlow(), ReviewAnswerFlow(),
         CreditsFlow(),
         StaffFlow(), TriageFlow(),
         DashboardFlow(),

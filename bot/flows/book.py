@@ -27,6 +27,7 @@ from core.errors import InvalidSession, NotAllowed, NotFound
 from core.experts import Expert
 from core.lifecycle import BookingStatus
 from core.pricing import session_price
+from core.review_service import latest_reviews
 from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import (
     MeetingRequest,
@@ -55,9 +56,11 @@ from bot.flows.pickers import (
 )
 from bot.flows.when import read_time
 from bot.replies import Button, rows
+from bot.review_notices import clip, quoted
 from bot.words import language_name
 
 NAME = "book"
+CARD_CLIP = 200  # a review on an expert's card is cut here (the whole text stays stored)
 PAGE = 5  # expert cards per message
 CHAT_MAX_MEETINGS = 10  # one request in the chat; a programme's own cap may be lower
 MAX_FILES = 10
@@ -550,7 +553,9 @@ def _card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | Non
     if average is None:
         lines.append(t("Rating: new"))
     else:
-        lines.append(t.plural("Rating: {stars} ★ ({n} review)", "Rating: {stars} ★ ({n} reviews)", expert.rating.count, stars=average))
+        lines.append(t.plural("Rating: {stars} ★ ({n} review)", "Rating: {stars} ★ ({n} reviews)", expert.rating.count,
+                              stars=average))
+    lines.extend(_review_lines(ctx, expert))
     if expert.is_pro_bono:
         lines.append(t("Pro-bono: a free 15-minute session"))
     else:
@@ -564,6 +569,18 @@ def _card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | Non
     else:
         lines.append(t("No free time in the next two weeks."))
     return "\n".join(lines)
+
+
+def _review_lines(ctx: Context, expert: Expert) -> list[str]:
+    """The latest public review texts (never a private note, never a hidden review), each with the expert's
+    answer under it."""
+    t = ctx.t
+    lines = []
+    for review in latest_reviews(ctx.uow, expert.id or 0):
+        lines.append("   " + quoted(review, CARD_CLIP))
+        if review.answer:
+            lines.append("      " + t("Answer from {name}: “{text}”", name=expert.name, text=clip(review.answer, CARD_CLIP)))
+    return lines
 
 
 def open_deep_link(ctx: Context, args: str) -> bool:

@@ -17,7 +17,7 @@ from core.availability import check_slot, free_slots, local_day_bounds
 from core.errors import InvalidTransition, NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
-from core.model import Booking, Meeting, Person
+from core.model import Booking, Meeting, Person, Review
 from core.policy import CancelReason, Consequence
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.errors import explain
@@ -34,17 +34,19 @@ from bot.flows.pickers import (
 )
 from bot.flows.when import read_time
 from bot.i18n import Translator
+from bot.links import meeting_url
 from bot.replies import Button, Reply, rows
 from bot.words import booking_status, meeting_status
 
 NAME = "ses"
 REVIEW = "rev"
 SECTIONS = ("up", "past", "gone")
-PAGE = 6  # items per page: 6 x 2 action buttons + navigation stays well under 25 buttons
+PAGE = 6  # items per page: 6 x at most 3 action buttons + 4 navigation stays under 25 buttons
 POLICY = bs.DEFAULT_POLICY
 TOOK_PLACE = frozenset({MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT})
 REASON_MAX = 300
 REVIEW_MAX = 2000
+NOTE_CLIP = 300  # a review or note in the list is cut here; the whole text stays stored
 _NEARBY = 5  # free slots offered around a typed time that does not fit
 
 
@@ -141,6 +143,11 @@ class Side:
     other_tz: str
     expert_name: str
     client_name: str
+    join_url: str = ""  # the meeting link, for confirmed sessions
+
+    @property
+    def other_name(self) -> str:
+        return self.expert_name if self.is_client else self.client_name
 
 
 def _open_status(t: Translator, booking: Booking, is_client: bool) -> str:
@@ -182,19 +189,76 @@ def _closed_lines(t: Translator, b: Booking, side: Side, released: int) -> list[
     return lines
 
 
-def _meeting_lines(t: Translator, b: Booking, m: Meeting, no: int, side: Side, now: datetime, refunded: int) -> list[str]:
+def clip(text: str, limit: int = NOTE_CLIP) -> str:
+    """One paragraph of at most `limit` characters, for a list line (the stored text is never cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def file_names(b: Booking) -> list[str]:
+    """The names of the files attached to the request ("telegram:<id>#deck.pdf" -> "deck.pdf")."""
+    return [ref.partition("#")[2] or "attachment" for ref in b.details.attachments]
+
+
+def _detail_lines(t: Translator, b: Booking, side: Side) -> list[str]:
+    """What a confirmed upcoming meeting needs at hand: where to join, what it is for, the files."""
+    lines = []
+    if side.join_url:
+        lines.append("   " + t("Join: {url}", url=side.join_url))
+    lines.append("   " + t("Desired outcome: {outcome}", outcome=clip(b.details.outcome)))
+    names = file_names(b)
+    if names:
+        lines.append("   " + t("Files: {names}", names=", ".join(names)))
+    return lines
+
+
+def _stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+def note_lines(t: Translator, reviews: Sequence[Review], side: Side, me: int) -> list[str]:
+    """What both sides wrote after the session: my review and my private note, the other side's public review
+    (unless staff hid it) and the expert's answer to the client's review. Never the other side's private note."""
+    lines = []
+    for r in sorted(reviews, key=lambda r: r.author_id != me):  # mine first
+        mine = r.author_id == me
+        if not mine and r.hidden_at is not None:
+            continue
+        said = f" “{clip(r.text)}”" if r.text else ""
+        if mine:
+            line = t("Your review: {stars}{text}", stars=_stars(r.stars), text=said)
+            if r.hidden_at is not None:
+                line += " " + t("(hidden by programme staff)")
+        else:
+            line = t("Review by {name}: {stars}{text}", name=side.other_name, stars=_stars(r.stars), text=said)
+        lines.append("   " + line)
+        if mine and r.private_note:
+            lines.append("   " + t("Your private note (programme staff only): {note}", note=clip(r.private_note)))
+        if r.answer:
+            answer = clip(r.answer)
+            lines.append("   " + (t("Your answer: “{text}”", text=answer) if not side.is_client
+                                  else t("Answer by {name}: “{text}”", name=side.expert_name, text=answer)))
+    return lines
+
+
+def _meeting_lines(t: Translator, b: Booking, m: Meeting, no: int, side: Side, now: datetime, refunded: int,
+                   reviews: Sequence[Review] = (), me: int = 0) -> list[str]:
     head = _head(t, b, side, no if len(b.meetings) > 1 else 0)
-    if m.status is MeetingStatus.CONFIRMED and m.start > now:
+    upcoming = m.status is MeetingStatus.CONFIRMED and m.start > now
+    if upcoming:
         status = t("confirmed")
     elif m.status is MeetingStatus.CONFIRMED:
         status = t("in progress") if now < m.end else t("ended")
     else:
         status = meeting_status(t, m.status)
     lines = [t("{head}: {status}", head=head, status=status), _when(t, m, side)]
+    if m.status is MeetingStatus.CONFIRMED and now < m.end:
+        lines.extend(_detail_lines(t, b, side))
     if side.is_client and refunded:
         lines.append("   " + t("{credits} credits refunded.", credits=t.credits(refunded)))
     elif side.is_client and m.status is MeetingStatus.CANCELLED and m.price_milli:
         lines.append("   " + t("No refund (cancelled late)."))
+    lines.extend(note_lines(t, reviews, side, me))
     return lines
 
 
@@ -211,6 +275,7 @@ def build_items(ctx: Context) -> list[Item]:
     clients = ctx.uow.people.get_many(b.client_id for b in bookings)
     back = ctx.uow.bookings.credits_returned(ids)
     reviewed = ctx.uow.bookings.reviewed_by(me or 0, ids)
+    notes = ctx.uow.bookings.reviews_for(ids)
     items: list[Item] = []
     for b in bookings:
         expert = experts.get(b.expert_id)
@@ -229,16 +294,25 @@ def build_items(ctx: Context) -> list[Item]:
             items.append(Item("gone", b.first_start, partial(_closed_lines, t, b, side, released)))
             continue
         # Accepted, completed or cancelled: one item per meeting.
+        assert b.id is not None
+        side = replace(side, join_url=meeting_url(expert, b.id))
         took_place = sorted((m for m in b.meetings if m.status in TOOK_PLACE), key=lambda m: m.start)
-        review_on = took_place[-1].id if took_place and b.id not in reviewed else None
+        last_held = took_place[-1].id if took_place else None
+        review_on = last_held if b.id not in reviewed else None
         for no, m in enumerate(sorted(b.meetings, key=lambda m: m.start), start=1):
-            render = partial(_meeting_lines, t, b, m, no, side, now, back.get(f"refund:meeting:{m.id}", 0))
+            written = notes.get(b.id, []) if m.id == last_held else []  # the notes go with the last meeting held
+            render = partial(_meeting_lines, t, b, m, no, side, now, back.get(f"refund:meeting:{m.id}", 0),
+                             written, me or 0)
             if m.status is MeetingStatus.CONFIRMED and m.start > now:
                 items.append(Item("up", m.start, render, [("cancel", (b.id, m.id)), ("move", (b.id, m.id))]))
             elif m.status is MeetingStatus.CONFIRMED or m.status in TOOK_PLACE:
                 item = Item("past", m.start, render)
                 if m.id == review_on:
                     item.actions.append(("review", (b.id,)))
+                answerable = [r for r in written if not is_client and r.author_id == b.client_id
+                              and r.answered_at is None and r.hidden_at is None]
+                if answerable:
+                    item.actions.append(("answer", (answerable[0].id,)))
                 if (m.status in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED)
                         and m.start + POLICY.no_show_report_after <= now <= m.start + POLICY.no_show_report_within):
                     item.actions.append(("noshow", (b.id, m.id)))
@@ -258,6 +332,8 @@ def _action_button(ctx: Context, kind: str, n: int, args: tuple[object, ...]) ->
         return ctx.button(t("Withdraw {n}", n=n), NAME, "wd", *args)
     if kind == "review":
         return ctx.button(t("Review {n}", n=n), REVIEW, "pick", *args)
+    if kind == "answer":
+        return ctx.button(t("Answer review {n}", n=n), "ans", "pick", *args)
     return ctx.button(t("Report no-show {n}", n=n), NAME, "ns", *args)
 
 
@@ -743,10 +819,6 @@ def _tell_reason(ctx: Context, seen: Seen, reason: str, *, technical: bool) -> N
 
 
 # ---------------------------------------------------------------- reviews
-
-
-def _stars(n: int) -> str:
-    return "★" * n + "☆" * (5 - n)
 
 
 class ReviewFlow(Flow):

@@ -1,0 +1,62 @@
+"""Who hears of a review: the expert, of a client's review (with "Answer review"), the programme's staff
+(with "Hide review"), and the client, of the expert's answer. Only public texts: private notes stay in
+the staff's feedback list."""
+
+from __future__ import annotations
+
+from core.events import Event
+from core.experts import Expert
+from core.model import Booking, Person, Review
+from bot.i18n import Translator
+from bot.payloads import p
+from bot.replies import Button, Reply
+from storage.uow import SqlUnitOfWork
+
+FLOW = "ans"  # bot.flows.reviews.NAME (flows import notifications, not the other way round)
+CLIP = 500
+
+
+def stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def quoted(review: Review, limit: int = CLIP) -> str:
+    """★★★★☆ “text” (or just the stars)."""
+    return stars(review.stars) + (f" “{clip(review.text, limit)}”" if review.text else "")
+
+
+def review_notices(
+    uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person,
+) -> list[tuple[Person, Reply]]:
+    review_id = dict(event.data).get("review_id", "")
+    review = uow.bookings.review(int(review_id)) if review_id.isdigit() else None
+    if review is None:
+        return []
+    title = booking.details.title
+    if event.name == "review_answered":
+        tc = Translator(client.locale, client.timezone)
+        return [(client, Reply(tc("{expert} answered your review of “{title}”: “{answer}”", expert=expert.name,
+                                  title=title, answer=clip(review.answer))))]
+    if review.author_id != client.id:  # the expert's review of the client: nobody is notified
+        return []
+    te = Translator(expert_person.locale, expert_person.timezone)
+    out = [(expert_person, Reply(
+        te("{client} reviewed “{title}”: {review}", client=client.name, title=title, review=quoted(review)),
+        ((Button(te("Answer review"), p(FLOW, "pick", review_id)),),),
+    ))]
+    if booking.programme_id is not None:
+        for member in uow.programmes.staff_of(booking.programme_id):
+            if member.id in (client.id, expert_person.id):
+                continue
+            ts = Translator(member.locale, member.timezone)
+            out.append((member, Reply(
+                ts("New review of {expert} by {client} for “{title}”: {review}", expert=expert.name,
+                   client=client.name, title=title, review=quoted(review)),
+                ((Button(ts("Hide review"), p(FLOW, "hide", review_id)),),),
+            )))
+    return out
