@@ -89,6 +89,10 @@ class Translator:
         tz = timezone or self.timezone
         return format_date(at.astimezone(ZoneInfo(tz)).date(), DAY_PATTERN, locale=self._babel)
 
+    def weekday(self, index: int) -> str:
+        """A weekday's full name in this locale, 0 = Monday."""
+        return str(self._babel.days["format"]["wide"][index])
+
     def both(self, at: datetime, other_tz: str) -> str:
         """The time in this person's zone, with the other side's for reference."""
         if other_tz == self.timezone:

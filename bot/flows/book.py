@@ -54,7 +54,8 @@ from bot.flows.pickers import (
     slots_text,
     thin,
 )
-from bot.flows.when import read_time
+from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, meaning
+from bot.flows.typed_times import read as read_typed
 from bot.replies import Button, rows
 from bot.review_notices import clip, quoted
 from bot.words import language_name
@@ -833,6 +834,8 @@ def _problem_text(ctx: Context, expert: Expert, problem: SlotProblem, schedule: 
                         schedule.rules.horizon.days, expert=expert.name)
     if problem is SlotProblem.OUTSIDE_AVAILABILITY:
         return t("{expert} is not available then.", expert=expert.name)
+    if problem is SlotProblem.OFF_GRID:
+        return t("Meetings start on the quarter hour (:00, :15, :30, :45), so that time cannot be booked.")
     if problem is SlotProblem.DAY_FULL:
         return t("{expert}'s day is already full.", expert=expert.name)
     return t("{expert} already has a meeting then.", expert=expert.name)
@@ -855,50 +858,54 @@ def _offer_nearest(ctx: Context, expert: Expert, target: datetime, lead: list[st
 
 
 def _typed_time(ctx: Context, expert: Expert, text: str) -> None:
-    """A time in words: read in the client's zone and language, then always echoed back."""
+    """A time in words: read in the client's zone and language; anything ambiguous is asked, the rest echoed."""
     t = ctx.t
-    tz = ctx.person.timezone
-    now = ctx.clock.now()
     if not text:
         _keep_time_step(ctx, expert, [t("Please pick a day, or type a time like “tomorrow 3pm”.")])
         return
-    read = read_time(text, tz, ctx.person.locale, now)
-    if read.problem == "unreadable":
-        _keep_time_step(ctx, expert, [t("I could not read “{text}” as a date and time. Try for example “tomorrow 3pm” "
-                                        "or “Tue 10:30”, or use the buttons.", text=text)])
-        return
-    if read.problem == "no_time":
-        as_day = read_time(f"{text} 12:00", tz, ctx.person.locale, now)
-        if as_day.at is None:
-            _keep_time_step(ctx, expert, [t("I could not read “{text}” as a date and time. Please include a time, "
-                                            "for example “tomorrow 3pm”, or use the buttons.", text=text)])
-            return
-        day = local_day(as_day.at, tz)
-        if day < local_day(now, tz):
-            _ask_day(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.", day=_day(ctx, day))])
-            return
-        _ask_slot(ctx, expert, day, lead=[t("“{text}” is a day without a time. At what time? Pick one of the free "
-                                            "times, or type one like “{text} 3pm”.", text=text)])
-        return
-    assert read.at is not None
+    on_screen = parse_day_arg(str(ctx.data.get("day", ""))) if ctx.convo.step == "slot" else None
     avail = _availability(ctx, expert)
-    if read.problem == "past":
-        _offer_nearest(ctx, expert, now, [t("{when} has already passed. Please choose a time ahead.",
-                                              when=t.when(read.at))], avail)
-        return
     minutes = int(ctx.data["len"])
-    echo = t("You mean {when}?", when=t.both(read.at, expert.timezone))
-    if read.vague:
-        echo = t("“{text}” is not an exact time, so I took {time}.", text=text, time=t.time(read.at)) + " " + echo
-    own = _overlaps_own(ctx, read.at, minutes)
+    found = meaning(t, text, read_typed(ctx, text, on_screen),
+                    lambda at: avail.problem(at, minutes) not in OUTSIDE_HOURS)
+    if isinstance(found, Refuse):
+        _keep_time_step(ctx, expert, [found.text])
+    elif isinstance(found, ShowDay):
+        if found.day < local_day(ctx.clock.now(), ctx.person.timezone):
+            _ask_day(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.", day=_day(ctx, found.day))])
+            return
+        _ask_slot(ctx, expert, found.day, avail=avail,
+                  lead=[t("“{text}” is a day without a time. At what time? Pick one of the free times, or type one "
+                          "like “{text} 3pm”.", text=text)])
+    elif isinstance(found, Passed):
+        if found.at is None:
+            _ask_day(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.", day=_day(ctx, found.day))])
+            return
+        _offer_nearest(ctx, expert, ctx.clock.now(), [t("{when} has already passed. Please choose a time ahead.",
+                                                        when=t.when(found.at))], avail)
+    elif isinstance(found, Ask):
+        buttons = [ctx.step_button(c.label, NAME, "slot", slot_arg(c.at)) if c.at is not None
+                   else ctx.step_button(c.label, NAME, "day", c.day.isoformat() if c.day else "") for c in found.choices]
+        ctx.data.pop("typed", None)
+        ctx.say(found.question, (tuple(buttons), (ctx.step_button(t("Other day"), NAME, "back"),)))
+    else:
+        _echo_typed(ctx, expert, found.at, found.notes, avail)
+
+
+def _echo_typed(ctx: Context, expert: Expert, at: datetime, notes: list[str], avail: _Availability) -> None:
+    """Say back the one time we read, with the other side's clock; Yes takes it (checked again at the press)."""
+    t = ctx.t
+    minutes = int(ctx.data["len"])
+    echo = " ".join([*notes, t("You mean {when}?", when=t.both(at, expert.timezone))])
+    own = _overlaps_own(ctx, at, minutes)
     if own is not None:
-        _offer_nearest(ctx, expert, read.at, [echo, t("That overlaps meeting {n} of this request.", n=own)], avail)
+        _offer_nearest(ctx, expert, at, [echo, t("That overlaps meeting {n} of this request.", n=own)], avail)
         return
-    problem = avail.problem(read.at, minutes)
+    problem = avail.problem(at, minutes)
     if problem is not None:
-        _offer_nearest(ctx, expert, read.at, [echo, _problem_text(ctx, expert, problem, avail.schedule)], avail)
+        _offer_nearest(ctx, expert, at, [echo, _problem_text(ctx, expert, problem, avail.schedule)], avail)
         return
-    ctx.step("typed", typed=slot_arg(read.at))
+    ctx.step("typed", typed=slot_arg(at))
     ctx.say(echo, ((ctx.step_button(t("Yes"), NAME, "tyes"), ctx.step_button(t("No"), NAME, "tno")),))
 
 

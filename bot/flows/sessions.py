@@ -28,11 +28,13 @@ from bot.flows.pickers import (
     on_day,
     parse_day_arg,
     parse_slot_arg,
+    slot_arg,
     slot_buttons,
     slots_text,
     thin,
 )
-from bot.flows.when import read_time
+from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, meaning
+from bot.flows.typed_times import read as read_typed
 from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.replies import Button, Reply, rows
@@ -471,7 +473,7 @@ class SessionsFlow(Flow):
             if at is None:
                 outdated(ctx)
             else:
-                self._move_confirm(ctx, at, typed="")
+                self._move_confirm(ctx, at)
         elif action == "rsback" and step in ("rs_day", "rs_slot", "rs_confirm"):
             self._move_days(ctx, load(ctx, ctx.data["booking"], ctx.data["meeting"]))
         elif action == "rsok" and step == "rs_confirm":
@@ -635,7 +637,7 @@ class SessionsFlow(Flow):
         start, end = local_day_bounds(ctx.person.timezone, day)
         slots = on_day(self._free(ctx, seen, start, end), ctx.person.timezone, day)
         back = (ctx.step_button(t("Another day"), NAME, "rsback"), ctx.step_button(t("Keep it as it is"), NAME, "keep"))
-        ctx.step("rs_slot")
+        ctx.step("rs_slot", day=day.isoformat())
         if not slots:
             ctx.say(t("No free time left that day. Pick another day, or type a time."), (back,))
             return
@@ -649,25 +651,30 @@ class SessionsFlow(Flow):
     def _move_typed(self, ctx: Context, text: str) -> None:
         t = ctx.t
         now = ctx.clock.now()
-        typed = read_time(text, ctx.person.timezone, ctx.person.locale, now)
-        if typed.problem == "no_time" and read_time(f"{text} 12:00", ctx.person.timezone, ctx.person.locale,
-                                                     now).problem == "unreadable":
-            typed = replace(typed, problem="unreadable")  # "foo" is not a day either: don't suggest "foo 15:00"
-        if typed.problem == "no_time":
-            ctx.say(t("“{text}” has no time of day. Add one, for example “{text} 15:00”, or pick a day above.", text=text))
-            return
-        if typed.problem == "unreadable" or typed.at is None:
-            ctx.say(t("I could not read “{text}” as a time. Try something like “Thursday 15:00”, or pick a day above.",
-                      text=text))
-            return
-        if typed.problem == "past":
-            ctx.say(t("{when} has already passed. Please pick a time in the future.", when=t.when(typed.at)))
-            return
-        at = typed.at
         seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
-        meeting = seen.the_meeting
         schedule = ctx.uow.experts.schedule(seen.booking.expert_id)
-        duration = timedelta(minutes=meeting.minutes)
+        duration = timedelta(minutes=seen.the_meeting.minutes)
+        on_screen = parse_day_arg(str(ctx.data.get("day", ""))) if ctx.convo.step == "rs_slot" else None
+        found = meaning(t, text, read_typed(ctx, text, on_screen),
+                        lambda at: check_slot(schedule, [], at, duration, now) not in OUTSIDE_HOURS)
+        if isinstance(found, Refuse):
+            ctx.say(found.text)
+            return
+        if isinstance(found, ShowDay):
+            self._move_slots(ctx, found.day)
+            return
+        if isinstance(found, Passed):
+            ctx.say(t("{when} has already passed. Please pick a time in the future.",
+                      when=t.when(found.at) if found.at else t.day(local_day_bounds(ctx.person.timezone, found.day)[0])))
+            return
+        if isinstance(found, Ask):
+            buttons = [ctx.step_button(c.label, NAME, "rss", slot_arg(c.at)) if c.at is not None
+                       else ctx.step_button(c.label, NAME, "rsd", c.day.isoformat() if c.day else "")
+                       for c in found.choices]
+            ctx.say(found.question, (tuple(buttons), (ctx.step_button(t("Another day"), NAME, "rsback"),)))
+            return
+        at = found.at
+        meeting = seen.the_meeting
         busy = ctx.uow.experts.busy(seen.booking.expert_id, at - timedelta(days=1), at + timedelta(days=2),
                                     except_meetings=frozenset({meeting.id or 0}))
         problem = check_slot(schedule, busy, at, duration, now)
@@ -686,9 +693,9 @@ class SessionsFlow(Flow):
                 buttons = slot_buttons(ctx, NAME, "rss", near)
             ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Another day"), NAME, "rsback"),),))
             return
-        self._move_confirm(ctx, at, typed=text if typed.vague else "")
+        self._move_confirm(ctx, at, notes=found.notes)
 
-    def _move_confirm(self, ctx: Context, at: datetime, *, typed: str) -> None:
+    def _move_confirm(self, ctx: Context, at: datetime, *, notes: Sequence[str] = ()) -> None:
         """Always echo the new time back, with what the move costs, before anything changes."""
         t = ctx.t
         seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
@@ -697,8 +704,7 @@ class SessionsFlow(Flow):
                                   actor_id=ctx.person.id or 0)
         ctx.step("rs_confirm", at=at.isoformat())
         lines = []
-        if typed:
-            lines.append(t("I read “{text}” as {when}.", text=typed, when=t.when(at)))
+        lines.extend(notes)  # what the typed words left to us, said before the question
         lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
                        old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
         lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))

@@ -203,7 +203,9 @@ def test_reschedule_free_then_the_limit(uow, chat, dispatcher, clock):
     ana.as_("ana")
     ana.say("/sessions")
     ana.say("Reschedule 1")
-    assert "has no time of day" in ana.say("thursday")
+    assert "Free times on Thu 7 Mar:" in ana.say("thursday")  # a day alone shows that day's times
+    assert "14:30 (Europe/London) · 15:30 (Europe/Berlin)?" in ana.say("14:30")  # an hour alone is on that day
+    ana.say("Pick another time")
     out = ana.say("thursday 14:30")
     assert "to Thu 7 Mar 2030, 14:30 (Europe/London) · 15:30 (Europe/Berlin)?" in out
     assert "Moved" in ana.say("Confirm new time")

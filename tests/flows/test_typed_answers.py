@@ -17,7 +17,7 @@ def test_a_bare_number_while_choosing_a_time_is_not_guessed_as_a_date(uow, chat)
     ana.say("30 min · 0.5 credits")
     ana.say("1")
     out = ana.say("25")  # not a button here; the 25th, or 25 o'clock? Not silently "Mon 25 Mar 2030, 00:00"
-    assert "I could not read “25” as a date and time" in out and "You mean" not in out
+    assert "Is “25” a day or an hour? Please add the other, for example “tomorrow 3pm”." in out and "You mean" not in out
     assert convo(uow, "ana").step == "day"
 
 
@@ -37,7 +37,7 @@ def test_a_word_that_is_no_day_while_rescheduling(uow, chat, dispatcher, clock):
     ana.say("/sessions")
     ana.say("Reschedule 1")
     out = ana.say("foo")
-    assert "I could not read “foo” as a time" in out and "“foo 15:00”" not in out
-    assert "“friday” has no time of day. Add one, for example “friday 15:00”" in ana.say("friday")
-    assert "I could not read “25” as a time" in ana.say("25")
+    assert "I could not read “foo” as a date and time" in out and "“foo 15:00”" not in out
+    assert "Free times on Fri 8 Mar:" in ana.say("friday")  # a day alone shows that day's times
+    assert "“25” is not a time on the clock." in ana.say("25")  # on a day's page a number is an hour
 
