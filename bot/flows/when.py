@@ -45,7 +45,7 @@ def read_time(text: str, timezone: str, locale: str, now: datetime) -> TypedTime
     }
     languages = list(dict.fromkeys([locale.split("_")[0], "en"]))
     try:
-        parsed = dateparser.parse(cleaned, settings=settings, languages=languages)  # type: ignore[arg-type]
+        parsed = dateparser.parse(cleaned, settings=settings, languages=languages)
     except Exception:  # noqa: BLE001 - dateparser raises assorted errors on odd input
         parsed = None
     if parsed is None:
