@@ -75,6 +75,7 @@ def _with_database(name: str, engine: Engine) -> list[tuple[str, str]]:
         person = uow.people.add(Person(None, "expert", "Expert", timezone=schedule.timezone))
         expert = uow.experts.put(Expert(None, person.id, "expert", "Expert", schedule.timezone, ExpertKind.COMPENSATED),
                                  schedule)
+        assert person.id is not None and expert.id is not None  # stored: they have ids now
         person_id = person.id
         meetings = _merged(_meetings(schedule))  # the database refuses overlapping meetings
         for i, m in enumerate(meetings):
@@ -98,6 +99,7 @@ def _with_database(name: str, engine: Engine) -> list[tuple[str, str]]:
     with SqlUnitOfWork(engine, clock) as uow:
         connection = uow.calendars.add(CalendarConnection(None, person_id, ConnectionKind.FEED, "https://cal.test/x.ics",
                                                           NOW, NOW + timedelta(days=1)))
+        assert connection.id is not None
         uow.calendars.replace_busy(connection.id, person_id, [
             BusyInterval(b.start, b.end, f"e{i}@cal.test") for i, b in enumerate(_spread())])
         uow.commit()
@@ -183,6 +185,7 @@ def _refresh(name: str, engine: Engine, feeds: _Feeds) -> list[tuple[str, str]]:
     with SqlUnitOfWork(engine, clock) as uow:
         for n in range(FEEDS):
             person = uow.people.add(Person(None, f"p{n}", f"Person {n}", timezone="Europe/Berlin"))
+            assert person.id is not None
             uow.calendars.add(CalendarConnection(None, person.id, ConnectionKind.FEED,
                                                  f"http://127.0.0.1:{feeds.port}/f{n}.ics", NOW, NOW))
         uow.commit()

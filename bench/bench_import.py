@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine, func, select
 
@@ -51,7 +52,10 @@ def sheet(rows: int = ROWS, seed: int = 5) -> str:
     return out.getvalue()
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
+_T = TypeVar("_T")
+
+
+def timed(fn: Callable[[], _T]) -> tuple[float, _T]:
     t0 = time.perf_counter()
     result = fn()
     return time.perf_counter() - t0, result
@@ -60,11 +64,11 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 def import_once(engine: Engine, text: str) -> tuple[float, float, int]:
     """(seconds to read and check, seconds to import and commit, experts in the database)."""
     parse_s, parsed = timed(lambda: parse_experts_csv(text))
-    assert parsed.ok, parsed.errors[:3]  # type: ignore[attr-defined]
+    assert parsed.ok, parsed.errors[:3]
 
     def load() -> None:
         with SqlUnitOfWork(engine, FixedClock(NOW)) as uow:
-            outcome = import_experts(uow, parsed.records)  # type: ignore[attr-defined]
+            outcome = import_experts(uow, parsed.records)
             assert not outcome.errors
             uow.commit()
 

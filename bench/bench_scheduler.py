@@ -7,9 +7,8 @@ client. Clients are on Telegram (distinct user ids), experts on Slack only, so t
 to a Telegram chat and the expert's to the Slack outbox (queued, never sent here: no Slack pump runs).
 The clock is set to one hour before the start and Jobs.tick() queues the "in 1 hour" reminders (timed;
 ticked again until a tick queues nothing, as the scheduler would every 30 s, each of those timed too). If
-due reminders are still unqueued then (SqlBookings.starting_between caps a tick at 5,000 meetings), the
-row says so and a tick with that cap lifted queues the rest, so delivery is still measured for every
-chat. Then a real TelegramRuntime
+due reminders are still unqueued then (a tick pages through every due meeting), a PROBLEM row says so.
+Then a real TelegramRuntime
 (PTB, our FloodLimiter with its defaults, the outbox pump polling every 0.5 s, the system clock) is
 started against the strict fake Bot API (tests.fakes.telegram_server.FakeTelegram: Telegram's flood
 limits, 429 above 30 messages a second overall or 3 in 3 s per chat; no /start needed) and runs until no
@@ -62,11 +61,10 @@ from bot.adapters.telegram.runtime import TelegramRuntime, TelegramSettings
 from bot.dispatcher import Dispatcher
 from bot.flows import all_flows
 from bot.router import Router
-from bot.scheduler import Jobs, SchedulerSettings, TickReport
+from bot.scheduler import Jobs, SchedulerSettings
 from core.clock import FixedClock, SystemClock
 from core.lifecycle import BookingStatus, MeetingStatus
 from core.reminders import parse_offsets
-from storage.booking_repo import SqlBookings
 from storage.models import BookingRow, ExpertRow, MeetingRow, OutboxRow, PersonRow, WeeklyWindowRow
 from storage.uow import SqlUnitOfWork
 from tests.fakes.telegram_server import FakeTelegram
@@ -170,21 +168,6 @@ def _queued(engine: Engine) -> dict[str, int]:
         return {p: n for p, n in conn.execute(select(OutboxRow.platform, func.count()).group_by(OutboxRow.platform))}
 
 
-def _unlimited_tick(jobs: Jobs) -> TickReport:
-    """A tick with SqlBookings.starting_between's row limit lifted: the bench's work-around, used only when
-    the product's ticks leave due reminders unqueued, so that delivery is still measured for every chat."""
-    original = SqlBookings.starting_between
-
-    def everything(self: SqlBookings, start: datetime, end: datetime, limit: int = 10**9) -> list[Any]:
-        return original(self, start, end, limit=10**9)
-
-    SqlBookings.starting_between = everything  # type: ignore[method-assign]
-    try:
-        return jobs.tick()
-    finally:
-        SqlBookings.starting_between = original  # type: ignore[method-assign]
-
-
 async def _pump_until_sent(engine: Engine, fake: FakeTelegram) -> dict[str, Any]:
     clock = SystemClock()  # the pump's leases and retries run on real time, as in production
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
@@ -235,13 +218,7 @@ def delivery() -> list[tuple[str, str]]:
                      f"Telegram rows queued: {queued.get('telegram', 0):,} of {CHATS:,}"))
         if queued.get("telegram", 0) < CHATS:
             rows.append(("delivery: PROBLEM", f"due reminders never queued: {CHATS - queued.get('telegram', 0):,} "
-                         "Telegram chats (SqlBookings.starting_between returns at most 5,000 meetings, always the "
-                         "same earliest ones, and Jobs.remind asks once per tick)"))
-            t = time.perf_counter()
-            extra = _unlimited_tick(jobs).reminded
-            rows.append(("delivery: bench work-around, a tick with the 5,000 limit lifted",
-                         f"{extra:,} more reminders queued in {time.perf_counter() - t:.1f} s"))
-            queued = _queued(engine)
+                         "Telegram chats (Jobs.remind pages through every due meeting: a regression)"))
         to_send = queued.get("telegram", 0)
 
         throttled_before, calls_before = len(fake.throttled), len(fake.calls)

@@ -403,6 +403,7 @@ def _watch(runtime: SlackRuntime) -> _Watch:
         finally:
             watch.on_opened(sender.user_id)
 
+    # the bench watches the live pump and runtime (method-assign: instrumentation, on purpose)
     pump._sent = sent_and_report  # type: ignore[method-assign]  # noqa: SLF001
     runtime._open_details = open_and_report  # type: ignore[method-assign]  # noqa: SLF001
     return watch

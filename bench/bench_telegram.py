@@ -438,6 +438,7 @@ async def _our_bot(engine: Engine, fake: FakeTelegram, limiter: FloodLimiter, *,
             failed(message, error, held_back)
             log.warning("outbox row %s to chat %s failed: %r", message.id, message.chat_id, error)
 
+        # the bench watches the live adapter and pump (method-assign: instrumentation, on purpose)
         adapter.handle = handle_and_note  # type: ignore[method-assign]
         pump._sent = sent_and_report  # type: ignore[method-assign]  # noqa: SLF001
         pump._failed = failed_and_say  # type: ignore[method-assign]  # noqa: SLF001
@@ -458,9 +459,8 @@ def _booked(fake: FakeTelegram, chat_id: int) -> bool:
 def _echo_application(fake: FakeTelegram, limiter: FloodLimiter | None) -> Application[Any, Any, Any, Any, Any, Any]:
     builder = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot")
                .base_file_url(f"{fake.base_url}/file/bot").updater(None).concurrent_updates(256))
-    if limiter is not None:
-        builder = builder.rate_limiter(limiter)
-    app = builder.build()
+    app: Application[Any, Any, Any, Any, Any, Any] = (
+        builder.rate_limiter(limiter).build() if limiter is not None else builder.build())
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Again", callback_data="again")]])
 
     async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,6 +20,7 @@ from core.member_import import parse_members_csv
 from core.member_service import import_members
 from core.model import Person, Programme
 from core.staff_access import staff_programmes
+from core.unset import UNSET, Unset
 from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 
@@ -181,7 +182,7 @@ def cmd_programmes_set(args: argparse.Namespace) -> int:
         actor = _actor(uow, args)
         now = uow.clock.now()
         programme = _programme(uow, args.name, actor)
-        max_meetings: Any = programme_service._UNSET
+        max_meetings: int | None | Unset = UNSET
         if args.max_meetings is not None:
             max_meetings = None if args.max_meetings.lower() in ("none", "0", "") else _int(args.max_meetings, "--max-meetings")
         programme, topped = programme_service.update_programme(
@@ -228,7 +229,7 @@ def cmd_companies_set(args: argparse.Namespace) -> int:
     with uow:
         actor = _actor(uow, args)
         programme = _programme(uow, args.programme, actor)
-        amount: Any = programme_service._UNSET
+        amount: int | None | Unset = UNSET
         if args.credits is not None:
             amount = None if args.credits.strip().lower() == "default" else credits(args.credits)
         company, given = programme_service.put_company(uow, uow.clock.now(), name=args.name, programme_id=programme.id,
@@ -295,7 +296,7 @@ def cmd_experts_rules(args: argparse.Namespace) -> int:
     with uow:
         actor = _actor(uow, args)
         expert_id = _expert_id(uow, args.handle)
-        cap: Any = expert_admin._UNSET
+        cap: int | None | Unset = UNSET
         if args.daily_cap is not None:
             cap = None if args.daily_cap.lower() in ("none", "0") else _int(args.daily_cap, "--daily-cap")
         rules = expert_admin.set_booking_rules(uow, uow.clock, expert_id=expert_id, actor_id=actor,

@@ -8,10 +8,11 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, NoReturn, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -32,6 +33,15 @@ from storage.db import DatabaseProblem, connection_problem, database_url, make_e
 from storage.migrate import current, known, upgrade
 from storage.readiness import require, schema_problem
 from storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:  # what the parts each command imports when it runs return
+    from sqlalchemy import Engine
+
+    from core.policy import Policy
+    from bot.adapters.slack.runtime import SlackSettings
+    from bot.adapters.telegram.runtime import TelegramSettings
+    from bot.dispatcher import Dispatcher
+    from bot.settings import CalendarSettings
 
 log = logging.getLogger("headstrt")
 
@@ -256,7 +266,7 @@ def _calendar_problem(exc: Exception) -> int:
     return 1
 
 
-def _calendar_settings():  # type: ignore[no-untyped-def]
+def _calendar_settings() -> CalendarSettings:
     from bot.settings import calendar_settings
 
     try:
@@ -456,7 +466,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
-def _policy():  # type: ignore[no-untyped-def]
+def _policy() -> Policy:
     from bot.settings import policy
 
     try:
@@ -465,7 +475,7 @@ def _policy():  # type: ignore[no-untyped-def]
         raise SetupError(str(exc)) from exc
 
 
-def _chat_dispatcher(engine=None):  # type: ignore[no-untyped-def]
+def _chat_dispatcher(engine: Engine | None = None) -> tuple[Dispatcher, Callable[[], SqlUnitOfWork]]:
     """The dispatcher of a chat process: notices go to every platform this deployment has a token for."""
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
@@ -480,7 +490,11 @@ def _chat_dispatcher(engine=None):  # type: ignore[no-untyped-def]
     return dispatcher, factory
 
 
-def _telegram_settings(required: bool):  # type: ignore[no-untyped-def]
+@overload
+def _telegram_settings(required: Literal[True]) -> TelegramSettings: ...
+@overload
+def _telegram_settings(required: bool) -> TelegramSettings | None: ...
+def _telegram_settings(required: bool) -> TelegramSettings | None:
     from bot.adapters.telegram.runtime import TelegramSettings
 
     settings = TelegramSettings.from_env()
@@ -489,7 +503,11 @@ def _telegram_settings(required: bool):  # type: ignore[no-untyped-def]
     return settings
 
 
-def _slack_settings(required: bool, socket_mode: bool = False):  # type: ignore[no-untyped-def]
+@overload
+def _slack_settings(required: Literal[True], socket_mode: bool = False) -> SlackSettings: ...
+@overload
+def _slack_settings(required: bool, socket_mode: bool = False) -> SlackSettings | None: ...
+def _slack_settings(required: bool, socket_mode: bool = False) -> SlackSettings | None:
     from bot.adapters.slack.runtime import SlackSettings
 
     settings = SlackSettings.from_env()
@@ -652,11 +670,11 @@ def cmd_tour(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     """argparse whose errors are one line (the usage is one `--help` away), with status 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(SETUP_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _decimal(low: Decimal, high: Decimal):  # type: ignore[no-untyped-def]
+def _decimal(low: Decimal, high: Decimal) -> Callable[[str], Decimal]:
     def parse(text: str) -> Decimal:
         try:
             value = Decimal(text)
@@ -669,7 +687,7 @@ def _decimal(low: Decimal, high: Decimal):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _int(low: int, high: int):  # type: ignore[no-untyped-def]
+def _int(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         text = text.strip()
         if not re.fullmatch(r"-?[0-9]{1,12}", text):
@@ -682,7 +700,7 @@ def _int(low: int, high: int):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _text(limit: int):  # type: ignore[no-untyped-def]
+def _text(limit: int) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if len(text) > limit:
             raise argparse.ArgumentTypeError(f"keep it to {limit} characters (it has {len(text)})")

@@ -13,6 +13,7 @@ is marked sent, that message goes again when the lease ends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -167,7 +168,7 @@ class OutboxPump:
             self._in_hand += len(messages)
             task = asyncio.get_running_loop().create_task(self._send_chat(messages))
             self._tasks.add(task)
-            task.add_done_callback(lambda t, n=len(messages): self._chat_done(t, n))
+            task.add_done_callback(functools.partial(self._chat_done, count=len(messages)))
             tasks.append(task)
         return tasks
 

@@ -66,11 +66,11 @@ def load_demo(uow: SqlUnitOfWork) -> DemoSummary:
             expert = uow.experts.by_handle(record.handle)
             if expert is not None and expert.id is not None:
                 uow.programmes.add_to_roster(programme.id, expert.id)
-        for key, source, handle, company_name, amount in GRANTS:
-            person = people.by_handle(handle) if handle else None
+        for key, source, grantee_handle, company_name, amount in GRANTS:
+            grantee = people.by_handle(grantee_handle) if grantee_handle else None
             target_company = people.company_by_name(company_name) if company_name else None
             grant(uow, key=key, amount_milli=credits_to_milli(amount), source=source,
-                  person_id=person.id if person else None, company_id=target_company.id if target_company else None,
+                  person_id=grantee.id if grantee else None, company_id=target_company.id if target_company else None,
                   note="demo allocation")
         uow.commit()
         return DemoSummary(outcome.created, outcome.updated, len(PEOPLE))

@@ -158,7 +158,7 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
     """"text/calendar; method=REQUEST" -> ("text", "calendar", {"method": "REQUEST", "charset": "utf-8"})."""
     header = Message()
     header["Content-Type"] = value
-    params = {k: v for k, v in header.get_params()[1:] if isinstance(v, str)}
+    params = {k: v for k, v in (header.get_params() or [])[1:] if isinstance(v, str)}  # None only without a header
     if header.get_content_maintype() == "text":
         params.setdefault("charset", "utf-8")  # an .ics is UTF-8 by definition
     return header.get_content_maintype(), header.get_content_subtype(), params

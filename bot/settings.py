@@ -38,17 +38,6 @@ def smtp_from(env: Mapping[str, str] = os.environ) -> str:
     return env.get("SMTP_FROM", "").strip() or DEFAULT_SMTP_FROM
 
 
-def public_url(env: Mapping[str, str] = os.environ) -> str | None:
-    """PUBLIC_URL: the web process's public base URL (https://bot.example.com); sign-in links to the
-    dashboard start with it. Unset: /dashboard in the chat says the dashboard is not set up."""
-    raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
-    if not raw:
-        return None
-    if not raw.startswith(("https://", "http://")) or any(c.isspace() for c in raw):
-        raise ValueError(f"PUBLIC_URL must be an http(s) URL like https://bot.example.com, not {raw!r}")
-    return raw
-
-
 def port(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get("PORT", "").strip()
     return int(raw) if raw.isdigit() else DEFAULT_PORT
@@ -88,7 +77,8 @@ def previous_secrets(env: Mapping[str, str] = os.environ) -> tuple[str, ...]:
 
 
 def public_url(env: Mapping[str, str] = os.environ) -> str | None:
-    """PUBLIC_URL: the web process's public base URL (https://bot.example.com), for links people open."""
+    """PUBLIC_URL: the web process's public base URL (https://bot.example.com), for links people open
+    (dashboard sign-in links start with it). Unset: /dashboard in the chat says the dashboard is not set up."""
     raw = env.get("PUBLIC_URL", "").strip().rstrip("/")
     if not raw:
         return None

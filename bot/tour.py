@@ -8,7 +8,7 @@ with its refund.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core import booking_service as bookings
 from core.amounts import format_credits
@@ -32,7 +32,7 @@ def run_tour(uow: SqlUnitOfWork, say: Callable[[str], None]) -> int:
             bal = balance(uow, ana.id or 0)
             return f"{format_credits(bal.available)} available, {format_credits(bal.held)} held"
 
-        def local(at, tz: str) -> str:  # type: ignore[no-untyped-def]
+        def local(at: datetime, tz: str) -> str:
             return f"{at.astimezone(ZoneInfo(tz)):%a %d %b %H:%M} {tz}"
 
         say(f"1. @{ana.handle} ({ana.timezone}) searches for 'fundraising pitch deck', paid experts, free this week:")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -46,7 +46,7 @@ def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None
         app[SLACK] = slack
         app.router.add_post("/slack/events", _slack)
 
-        async def slack_lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
+        async def slack_lifecycle(_app: web.Application) -> AsyncIterator[None]:
             await slack.start()
             yield
             await slack.stop()
@@ -56,7 +56,7 @@ def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None
         app[TELEGRAM] = telegram
         app.router.add_post("/telegram/webhook", _telegram_webhook)
 
-        async def lifecycle(_app: web.Application):  # type: ignore[no-untyped-def]
+        async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
             await telegram.start(polling=False)
             yield
             await telegram.stop()

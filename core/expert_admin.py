@@ -19,15 +19,13 @@ from core.ports import UnitOfWork
 from core.schedule import BookingRules
 from core.staff import StaffAction
 from core.staff_access import require_staff_for_expert
+from core.unset import UNSET, Unset
 
 MAX_NOTICE = timedelta(days=30)
 MAX_HORIZON = timedelta(days=365)
 MAX_BUFFER = timedelta(hours=4)
 MAX_DAILY_CAP = 48
 NOTE_MAX = 300
-
-_UNSET: object = object()
-
 
 def _expert(uow: UnitOfWork, expert_id: int, actor_id: int | None) -> tuple[Expert, int | None]:
     expert = uow.experts.get(expert_id)
@@ -57,7 +55,7 @@ def check_rules(rules: BookingRules) -> BookingRules:
 def set_booking_rules(
     uow: UnitOfWork, clock: Clock, *, expert_id: int, actor_id: int | None = None,
     min_notice: timedelta | None = None, horizon: timedelta | None = None, buffer: timedelta | None = None,
-    daily_cap: int | None | object = _UNSET,
+    daily_cap: int | None | Unset = UNSET,
 ) -> BookingRules:
     """Change the rules given (daily_cap None: no cap); the others stay. Returns the rules now in force."""
     expert, programme_id = _expert(uow, expert_id, actor_id)
@@ -67,7 +65,7 @@ def set_booking_rules(
         min_notice=current.min_notice if min_notice is None else min_notice,
         horizon=current.horizon if horizon is None else horizon,
         buffer=current.buffer if buffer is None else buffer,
-        daily_cap=current.daily_cap if daily_cap is _UNSET else daily_cap,  # type: ignore[arg-type]
+        daily_cap=current.daily_cap if daily_cap is UNSET else daily_cap,
     )
     check_rules(new)
     if new != current:

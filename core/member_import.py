@@ -16,8 +16,10 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from core.expert_import import (  # one owner for what a handle, an id, an email and a zone are
     RowError,
@@ -145,10 +147,13 @@ def _header(cells: list[str], line: int, errors: list[RowError]) -> list[str | N
     return columns if not missing else []
 
 
+_T = TypeVar("_T")
+
+
 def _row(line: int, values: dict[str, str], seen: dict[str, dict[str, int]]) -> tuple[MemberRecord | None, list[RowError]]:
     errors: list[RowError] = []
 
-    def check(column: str, parse):  # type: ignore[no-untyped-def]
+    def check(column: str, parse: Callable[[str], _T]) -> _T | None:
         try:
             return parse(values.get(column, ""))
         except ValueError as exc:
@@ -188,12 +193,12 @@ def _row(line: int, values: dict[str, str], seen: dict[str, dict[str, int]]) -> 
             errors.append(RowError(line, "programme", 'staff need a programme (several: "Spring; Autumn")'))
         if company is not None:
             errors.append(RowError(line, "company", "staff have no company; leave it empty"))
-    for column, value in (("handle", handle), ("slack_user_id", slack), ("telegram_user_id", telegram)):
-        if value is None:
+    for column, given in (("handle", handle), ("slack_user_id", slack), ("telegram_user_id", telegram)):
+        if given is None:
             continue
-        first = seen[column].setdefault(str(value), line)
+        first = seen[column].setdefault(str(given), line)
         if first != line:
-            errors.append(RowError(line, column, f'"{value}" is already used on line {first}'))
+            errors.append(RowError(line, column, f'"{given}" is already used on line {first}'))
     if errors or handle is None or timezone is None or role is None:
         return None, errors
     return MemberRecord(line, name, handle, role, timezone, email, slack, telegram, language, company, programmes), errors

@@ -23,6 +23,7 @@ from core.ports import UnitOfWork
 from core.sessions import ALL_LENGTHS, SessionRules
 from core.staff import StaffAction
 from core.staff_access import require_staff
+from core.unset import UNSET, Unset
 
 NAME_MAX = 120
 MAX_ALLOCATION_MILLI = 100_000 * 1000
@@ -104,14 +105,11 @@ class TopUps:
     milli: int = 0
 
 
-_UNSET: object = object()
-
-
 def update_programme(
     uow: UnitOfWork, now: datetime, *, programme_id: int, actor_id: int | None = None, name: str | None = None,
     pairing: PairingMode | None = None, lengths: tuple[int, ...] | None = None,
     credits_per_founder: int | None = None, credits_per_company: int | None = None,
-    max_meetings: int | None | object = _UNSET,
+    max_meetings: int | None | Unset = UNSET,
 ) -> tuple[Programme, TopUps]:
     """Change what was given; a raised allocation tops up everyone already in the programme."""
     if actor_id is not None:
@@ -127,10 +125,10 @@ def update_programme(
         changed = replace(changed, name=_check_name(name))
     if pairing is not None:
         changed = replace(changed, pairing_mode=pairing)
-    if lengths is not None or max_meetings is not _UNSET:
+    if lengths is not None or max_meetings is not UNSET:
         try:
             rules = SessionRules(lengths or current.rules.allowed_lengths,
-                                 current.rules.max_meetings if max_meetings is _UNSET else max_meetings)  # type: ignore[arg-type]
+                                 current.rules.max_meetings if max_meetings is UNSET else max_meetings)
         except ValueError as exc:
             raise InvalidSession(str(exc), reason="bad_lengths") from exc
         changed = replace(changed, rules=rules)
@@ -186,7 +184,7 @@ def allocate_founder(uow: UnitOfWork, person: Person, programme: Programme) -> i
 
 
 def put_company(
-    uow: UnitOfWork, now: datetime, *, name: str, programme_id: int, credits_milli: int | None | object = _UNSET,
+    uow: UnitOfWork, now: datetime, *, name: str, programme_id: int, credits_milli: int | None | Unset = UNSET,
     actor_id: int | None = None,
 ) -> tuple[Company, int]:
     """Create a company in a programme, or change its allocation; returns it and the credits topped up.
@@ -196,16 +194,16 @@ def put_company(
     programme = uow.people.programme(programme_id)
     if programme is None:
         raise NotFound(f"no programme {programme_id}", reason="programme_not_found")
-    if credits_milli is not _UNSET:
-        _check_allocation(credits_milli, "a company's credits")  # type: ignore[arg-type]
+    if credits_milli is not UNSET:
+        _check_allocation(credits_milli, "a company's credits")
     company = uow.people.company_by_name(_check_name(name), any_case=True)
     if company is None:
         company = uow.people.add_company(_check_name(name), programme_id)
     elif company.programme_id != programme_id:
         raise NotAllowed(f"{company.name} belongs to another programme", reason="other_programme")
-    if credits_milli is not _UNSET and credits_milli != company.credits_milli:
-        uow.programmes.set_company(company.id, programme_id=programme_id, credits_milli=credits_milli)  # type: ignore[arg-type]
-        company = replace(company, credits_milli=credits_milli)  # type: ignore[arg-type]
+    if credits_milli is not UNSET and credits_milli != company.credits_milli:
+        uow.programmes.set_company(company.id, programme_id=programme_id, credits_milli=credits_milli)
+        company = replace(company, credits_milli=credits_milli)
         _log(uow, now, f"company:{company.id}:{now.isoformat()}", "company_set", programme_id, actor_id,
              subject=company.name, amount=company.credits_milli)
     return company, allocate_company(uow, company, programme)

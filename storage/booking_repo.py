@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -86,7 +86,8 @@ class SqlBookings:
             raise KeyError(booking.id)
         mapping.booking_into(row, booking)
         flag_modified(row, "status")  # always bump the version, even when only meetings changed
-        by_id = {m.id: m for m in self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking.id))}
+        # keyed for Meeting.id, which is None before a meeting is saved (and then finds nothing)
+        by_id: dict[int | None, MeetingRow] = {m.id: m for m in self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking.id))}
         # The overlap guard checks every row as it is written, so meetings of one session that move
         # onto each other's old times (10:00 -> 11:00 while 11:00 -> 12:00) are written one by one,
         # in an order in which no intermediate state overlaps.
@@ -123,7 +124,7 @@ class SqlBookings:
                    MeetingRow.starts_at >= start, MeetingRow.starts_at < end)
         )
         if after is not None:
-            query = query.where(tuple_(MeetingRow.starts_at, MeetingRow.id) > tuple_(after[0], after[1]))
+            query = query.where(tuple_(MeetingRow.starts_at, MeetingRow.id) > tuple_(literal(after[0]), literal(after[1])))
         rows = self.session.execute(query.order_by(MeetingRow.starts_at, MeetingRow.id).limit(limit))
         return [(b, m, at) for b, m, at in rows]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
@@ -23,8 +24,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     columns = list(rows[0])
     raw = connection.connection.dbapi_connection
-    assert raw is not None
+    assert isinstance(raw, psycopg.Connection)  # the postgresql+psycopg driver: COPY is psycopg's
     names = ", ".join(f'"{name}"' for name in columns)
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:  # type: ignore[attr-defined]
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([row[name] for name in columns])

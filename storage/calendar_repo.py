@@ -3,7 +3,7 @@ CalDAV calendars (each link is also the retry state of its next write), and subs
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -165,7 +165,7 @@ class SqlCalendars:
     def _repack(self, person_id: int) -> None:
         """The person's packed busy time, from all their calendars' intervals (what free slots read)."""
         rows = self.session.execute(select(CalendarBusyRow.starts_at, CalendarBusyRow.ends_at)
-                                    .where(CalendarBusyRow.person_id == person_id)).all()
+                                    .where(CalendarBusyRow.person_id == person_id)).tuples().all()
         self.session.execute(delete(CalendarBusyPackedRow).where(CalendarBusyPackedRow.person_id == person_id))
         if rows:
             self.session.add(CalendarBusyPackedRow(person_id=person_id, spans=busy_spans.pack(rows),
@@ -249,7 +249,7 @@ class SqlCalendars:
             .group_by(CalendarEventLinkRow.connection_id))
         return {c: n for c, n in rows}
 
-    def _upsert_link(self, connection_id: int, meeting_id: int, values: dict[str, object]) -> None:
+    def _upsert_link(self, connection_id: int, meeting_id: int, values: Mapping[str, object]) -> None:
         row = self.session.scalar(select(CalendarEventLinkRow).where(
             CalendarEventLinkRow.connection_id == connection_id, CalendarEventLinkRow.meeting_id == meeting_id))
         if row is None:

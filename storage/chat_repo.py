@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
 from storage.models import ConversationRow, OutboxRow, ProcessedEventRow
-from storage.sql import insert_ignore
+from storage.sql import execute_dml, insert_ignore
 
 
 @dataclass(slots=True)
@@ -68,8 +68,8 @@ class SqlConversations:
                 return False
             conversation.id, conversation.version = inserted, 1
             return True
-        changed = self.session.execute(
-            update(ConversationRow)
+        changed = execute_dml(
+            self.session, update(ConversationRow)
             .where(ConversationRow.id == conversation.id, ConversationRow.version == conversation.version)
             .values(person_id=conversation.person_id, flow=conversation.flow, step=conversation.step, data=data,
                     version=conversation.version + 1, updated_at=now)
@@ -191,8 +191,8 @@ class SqlOutbox:
         """Extend this sender's lease just before sending; False if the lease was lost (it ran out and
         another sender took the row), and then this sender must not send it."""
         now = self.clock.now()
-        return self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.claim_token == token,
+        return execute_dml(
+            self.session, update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.claim_token == token,
                                     OutboxRow.sent_at.is_(None), OutboxRow.claimed_until > now)
             .values(claimed_until=now + lease)
             .execution_options(synchronize_session=False)
@@ -201,8 +201,8 @@ class SqlOutbox:
     def mark_sent(self, message_id: int, at: datetime | None = None, *, sent_message_id: str | None = None,
                   token: str | None = None) -> bool:
         """True only for the first caller: a message is marked sent once."""
-        return self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None), *_holder(token))
+        return execute_dml(
+            self.session, update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None), *_holder(token))
             .values(sent_at=at or self.clock.now(), attempts=OutboxRow.attempts + 1, claim_token=None,
                     claimed_until=None, sent_message_id=sent_message_id)
             .execution_options(synchronize_session=False)

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, desc, or_, select, update
+from sqlalchemy import ColumnElement, and_, desc, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.credits import Movement, Portion, Source, Wallet
 from core.errors import InsufficientCredits
-from storage.sql import insert_ignore
+from storage.sql import execute_dml, insert_ignore
 from storage.models import (
     CompanyRow,
     CreditMovementRow,
@@ -39,7 +39,7 @@ class SqlCredits:
         self.session = session
         self.clock = clock
 
-    def _owner_filter(self, person_id: int):  # type: ignore[no-untyped-def]
+    def _owner_filter(self, person_id: int) -> ColumnElement[bool]:
         company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
         return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
 
@@ -93,8 +93,8 @@ class SqlCredits:
             return False  # applied before: a retry, a double press, a second scheduler
         da, dh = _DELTAS[kind]
         for portion in portions:
-            changed = self.session.execute(
-                update(WalletRow)
+            changed = execute_dml(
+                self.session, update(WalletRow)
                 .where(WalletRow.id == portion.wallet_id,
                        WalletRow.available + da * portion.amount >= 0,
                        WalletRow.held + dh * portion.amount >= 0)

@@ -6,8 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import ColumnElement, CompoundSelect, Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
@@ -28,6 +30,9 @@ from storage.models import (
 )
 
 ACTIVE = [s.value for s in ACTIVE_MEETING_STATUSES]
+
+# The tables of an expert's own rows that put_many rewrites when they change.
+_ExpertChild = type[WeeklyWindowRow] | type[AvailabilityExceptionRow] | type[ExpertTermRow] | type[ExpertLanguageRow]
 
 
 class SqlExperts:
@@ -95,10 +100,10 @@ class SqlExperts:
             current = self.schedules([row.id for row in rows.values()])
         new: list[dict[str, object]] = []
         updates: list[dict[str, object]] = []
-        stale: dict[type, list[int]] = {WeeklyWindowRow: [], AvailabilityExceptionRow: [], ExpertTermRow: [],
+        stale: dict[_ExpertChild, list[int]] = {WeeklyWindowRow: [], AvailabilityExceptionRow: [], ExpertTermRow: [],
                                          ExpertLanguageRow: []}  # existing experts whose rows of a table change
         for expert, schedule in items:
-            row = rows.get(expert.person_id)  # type: ignore[arg-type]
+            row = rows.get(expert.person_id)
             if row is None:
                 new.append({"person_id": expert.person_id, "rating_sum": 0, "rating_count": 0, "session_count": 0,
                             "active": True, **mapping.expert_values(expert, schedule.rules)})
@@ -122,18 +127,20 @@ class SqlExperts:
                     self.session.expire(loaded)
         for table, expert_ids in stale.items():
             if expert_ids:
-                self.session.execute(delete(table).where(table.expert_id.in_(expert_ids)))  # type: ignore[attr-defined]
+                self.session.execute(delete(table).where(table.expert_id.in_(expert_ids)))
         insert_rows(self.session, ExpertRow.__table__, new)
+        ids_of: dict[int | None, int] = {}  # keyed for Expert.person_id (checked not None above)
         if new:
             ids_of = dict(self.session.execute(
                 select(ExpertRow.person_id, ExpertRow.id).where(ExpertRow.person_id.in_([r["person_id"] for r in new]))
             ).tuples().all())
-        else:
-            ids_of = {}
-        ids = [rows[e.person_id].id if e.person_id in rows else ids_of[e.person_id] for e, _ in items]  # type: ignore[index]
+        ids = [rows[e.person_id].id if e.person_id in rows else ids_of[e.person_id] for e, _ in items]
         fresh = set(ids_of.values())
         rewrite = {table: fresh | set(expert_ids) for table, expert_ids in stale.items()}
-        windows, exceptions, terms, languages = [], [], [], []
+        windows: list[dict[str, object]] = []
+        exceptions: list[dict[str, object]] = []
+        terms: list[dict[str, object]] = []
+        languages: list[dict[str, object]] = []
         for expert_id, (expert, schedule) in zip(ids, items):
             if expert_id in rewrite[WeeklyWindowRow]:
                 windows += [{"expert_id": expert_id, "weekday": w.weekday, "start_minute": w.start_minute,
@@ -149,9 +156,9 @@ class SqlExperts:
                 terms += [{"expert_id": expert_id, "term": t, "weight": w} for t, w in index.items()]
             if expert_id in rewrite[ExpertLanguageRow]:
                 languages += [{"expert_id": expert_id, "code": c} for c in dict.fromkeys(expert.languages)]
-        for table, values in ((WeeklyWindowRow, windows), (AvailabilityExceptionRow, exceptions),
-                              (ExpertTermRow, terms), (ExpertLanguageRow, languages)):
-            insert_rows(self.session, table.__table__, values)  # type: ignore[attr-defined]
+        for table, child_rows in ((WeeklyWindowRow, windows), (AvailabilityExceptionRow, exceptions),
+                                  (ExpertTermRow, terms), (ExpertLanguageRow, languages)):
+            insert_rows(self.session, table.__table__, child_rows)
         return ids
 
     def add_rating(self, expert_id: int, stars: int) -> None:
@@ -193,7 +200,7 @@ class SqlExperts:
             .join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id.in_(ids))
         ).all()
         # Weekly windows and dated exceptions in one round trip: kind 'weekly' marks a window row.
-        hours = union_all(
+        hours: CompoundSelect[Any] = union_all(
             select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
                    type_coerce(null(), Date).label("day"), WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute)
             .where(WeeklyWindowRow.expert_id.in_(ids)),
@@ -201,8 +208,8 @@ class SqlExperts:
                    AvailabilityExceptionRow.day, AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute)
             .where(AvailabilityExceptionRow.expert_id.in_(ids)),
         )
-        windows: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
-        exceptions: dict[int, list] = defaultdict(list)  # type: ignore[type-arg]
+        windows: dict[int, list[Row[Any]]] = defaultdict(list)
+        exceptions: dict[int, list[Row[Any]]] = defaultdict(list)
         for row in self.session.execute(hours):
             (windows if row.kind == "weekly" else exceptions)[row.expert_id].append(row)
         return {row.id: mapping.schedule(row.timezone, row, windows[row.id], exceptions[row.id]) for row in experts}
@@ -242,7 +249,7 @@ class SqlExperts:
     def search(self, query: SearchQuery, terms: Sequence[str], candidates: int) -> list[SearchHit]:
         """Experts matching the terms and filters, best score first; availability is ranked by the caller."""
         f = query.filters
-        conditions = [ExpertRow.active.is_(True), ExpertRow.paused_at.is_(None)]  # paused: not offered
+        conditions: list[ColumnElement[bool]] = [ExpertRow.active.is_(True), ExpertRow.paused_at.is_(None)]  # paused: not offered
         if f.pro_bono is True:
             conditions.append(ExpertRow.kind == ExpertKind.PRO_BONO.value)
         elif f.pro_bono is False:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.engine import Row
+
 from core.amounts import Money
 from core.experts import Expert, ExpertKind, MeetingLink, MeetingProvider, Rating
 from core.lifecycle import BookingStatus, MeetingStatus, PairingMode
@@ -23,7 +25,8 @@ from storage.models import (
 )
 
 
-def person(row: PersonRow) -> Person:
+def person(row: PersonRow | Row[Any]) -> Person:
+    """From an ORM row, or from a plain row of the persons table (a large import reads those)."""
     return Person(
         id=row.id, handle=row.handle, name=row.name, timezone=row.timezone, locale=row.locale, email=row.email,
         slack_user_id=row.slack_user_id, telegram_user_id=row.telegram_user_id, is_staff=row.is_staff,

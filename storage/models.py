@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     Unicode,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -39,7 +41,9 @@ ACTIVE_MEETING_SQL = "status IN ('held', 'confirmed')"
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every model here maps a Table (DeclarativeBase types __table__ as any FromClause).
+        __table__: ClassVar[Table]
 
 
 class ProgrammeRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.credits import Movement
@@ -28,7 +28,7 @@ from storage.models import (
     ReviewRow,
     StaffActionRow,
 )
-from storage.sql import insert_ignore
+from storage.sql import execute_dml, insert_ignore
 
 _NO_SHOWS = (MeetingStatus.NO_SHOW_EXPERT.value, MeetingStatus.NO_SHOW_CLIENT.value)
 
@@ -78,7 +78,7 @@ class SqlProgrammes:
     def counts(self) -> dict[int, tuple[int, int, int, int]]:
         """Programme id -> (companies, founders, staff, experts on the roster), in four small queries."""
         out: dict[int, list[int]] = {r: [0, 0, 0, 0] for r in self.session.scalars(select(ProgrammeRow.id))}
-        queries = (
+        queries: tuple[Select[tuple[int | None, int]] | Select[tuple[int, int]], ...] = (
             select(CompanyRow.programme_id, func.count()).where(CompanyRow.programme_id.is_not(None))
             .group_by(CompanyRow.programme_id),
             select(CompanyRow.programme_id, func.count()).join(PersonRow, PersonRow.company_id == CompanyRow.id)
@@ -135,7 +135,7 @@ class SqlProgrammes:
                              returning="expert_id") is not None
 
     def remove_from_roster(self, programme_id: int, expert_id: int) -> bool:
-        return bool(self.session.execute(delete(ProgrammeExpertRow).where(
+        return bool(execute_dml(self.session, delete(ProgrammeExpertRow).where(
             ProgrammeExpertRow.programme_id == programme_id, ProgrammeExpertRow.expert_id == expert_id
         )).rowcount)
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DashboardSessionRow, SigninLinkRow
+from storage.sql import execute_dml
 
 
 class SqlSignIns:
@@ -25,8 +26,8 @@ class SqlSignIns:
         person_id = self.session.scalar(select(SigninLinkRow.person_id).where(SigninLinkRow.token_hash == token_hash))
         if person_id is None:
             return None
-        used = self.session.execute(
-            update(SigninLinkRow)
+        used = execute_dml(
+            self.session, update(SigninLinkRow)
             .where(SigninLinkRow.token_hash == token_hash, SigninLinkRow.used_at.is_(None), SigninLinkRow.expires_at > now)
             .values(used_at=now).execution_options(synchronize_session=False)
         ).rowcount
@@ -44,16 +45,16 @@ class SqlSignIns:
         ))
 
     def end_session(self, token_hash: str, now: datetime) -> bool:
-        return bool(self.session.execute(
-            update(DashboardSessionRow)
+        return bool(execute_dml(
+            self.session, update(DashboardSessionRow)
             .where(DashboardSessionRow.token_hash == token_hash, DashboardSessionRow.ended_at.is_(None))
             .values(ended_at=now).execution_options(synchronize_session=False)
         ).rowcount)
 
     def forget_before(self, before: datetime) -> int:
         """Links and sessions that expired or ended before this instant are deleted (they open nothing)."""
-        gone = self.session.execute(delete(SigninLinkRow).where(SigninLinkRow.expires_at < before)).rowcount
-        gone += self.session.execute(delete(DashboardSessionRow).where(
+        gone = execute_dml(self.session, delete(SigninLinkRow).where(SigninLinkRow.expires_at < before)).rowcount
+        gone += execute_dml(self.session, delete(DashboardSessionRow).where(
             or_(DashboardSessionRow.expires_at < before, DashboardSessionRow.ended_at < before)
         )).rowcount
         return int(gone)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, TextClause, bindparam, text
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy import CursorResult, Executable, Table, TextClause, bindparam, text
+from sqlalchemy.orm import Session
+
+from storage.models import Base
 
 
 @lru_cache(maxsize=64)
@@ -25,10 +27,18 @@ def _statement(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...]
 
 
 def insert_ignore(
-    session: Session, model: type[DeclarativeBase], values: dict[str, Any], *, returning: str,
+    session: Session, model: type[Base], values: dict[str, Any], *, returning: str,
     conflict: tuple[str, ...] = (),
 ) -> Any:
     """The new row's `returning` column, or None when a conflicting row already exists."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = model.__table__
     statement = _statement(table, tuple(values), conflict, returning)
     return session.execute(statement, values).scalar()
+
+
+def execute_dml(session: Session, statement: Executable) -> CursorResult[Any]:
+    """Run an UPDATE or DELETE in the session, for its rowcount. Session.execute is typed to return a plain
+    Result, but for these statements it is a CursorResult (the kind of result that has a rowcount)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result

@@ -5,11 +5,12 @@ meeting, so doing a write twice changes nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import caldav
 from caldav.elements import dav
 from caldav.lib import error as caldav_error
 
@@ -17,7 +18,13 @@ from core.calendar_service import CalendarProblem
 from bot.calendars.feeds import check_host
 from bot.settings import CalendarSettings
 
+if TYPE_CHECKING:  # caldav loads its client lazily (niquests, lxml): only when a calendar is opened
+    from caldav.calendarobjectresource import CalendarObjectResource
+    from caldav.collection import Calendar
+    from caldav.lib.url import URL
+
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _CONFLICT = (403, 409, 412)  # an event with our UID lives elsewhere in the calendar (an imported invite)
 
 
@@ -27,17 +34,25 @@ class Written:
     etag: str | None
 
 
+def _sync(value: _T | Coroutine[Any, Any, _T]) -> _T:
+    """caldav types a calendar's calls for its async client too (a coroutine); ours is the sync one."""
+    assert not isinstance(value, Coroutine)
+    return value
+
+
 class CalDavCalendar:
     """One calendar of one account. Every failure is a CalendarProblem with a reason."""
 
     def __init__(self, url: str, username: str, password: str, settings: CalendarSettings,
                  calendar_url: str | None = None) -> None:
+        from caldav.davclient import DAVClient  # the names caldav exports lazily are untyped
+
         check_host(url, settings)
         self.settings = settings
-        self.client = caldav.DAVClient(url=url, username=username, password=password, enable_rfc6764=False,
-                                       timeout=int(max(1, settings.timeout_seconds)))
+        self.client = DAVClient(url=url, username=username, password=password, enable_rfc6764=False,
+                                timeout=int(max(1, settings.timeout_seconds)))
         self.url = url
-        self._calendar: caldav.Calendar | None = (
+        self._calendar: Calendar | None = (
             self.client.calendar(url=calendar_url) if calendar_url else None
         )
 
@@ -51,7 +66,7 @@ class CalDavCalendar:
         self.close()
 
     @property
-    def calendar(self) -> caldav.Calendar:
+    def calendar(self) -> Calendar:
         if self._calendar is None:
             self._calendar = self._guard(self._discover)
         return self._calendar
@@ -63,7 +78,7 @@ class CalDavCalendar:
     def sync_token(self) -> str | None:
         """Changes whenever anything in the calendar changes (None when the server keeps none)."""
         def read() -> str | None:
-            props = self.calendar.get_properties([dav.SyncToken()])
+            props = _sync(self.calendar.get_properties([dav.SyncToken()]))
             value = props.get(dav.SyncToken.tag)
             return str(value)[:300] if value else None
         return self._guard(read)
@@ -71,7 +86,8 @@ class CalDavCalendar:
     def events(self, start: datetime, end: datetime) -> list[str]:
         """The calendar objects (VCALENDAR texts) with events in [start, end): recurring ones unexpanded."""
         def read() -> list[str]:
-            found = self.calendar.search(event=True, start=start, end=end, expand=False, post_filter=False)
+            found: list[CalendarObjectResource] = _sync(
+                self.calendar.search(event=True, start=start, end=end, expand=False, post_filter=False))
             texts = [str(o.data) for o in found if o.data]
             if sum(len(t) for t in texts) > self.settings.max_bytes:
                 raise CalendarProblem("the calendar is too large", reason="calendar_too_large")
@@ -81,7 +97,7 @@ class CalDavCalendar:
     def put(self, name: str, uid: str, ics: str, href: str | None = None) -> Written:
         """Write the event at `href` (where it was written before) or at <calendar>/<name>.ics."""
         def write() -> Written:
-            target = href or str(self.calendar.url.join(quote(name) + ".ics"))
+            target = href or str(self._calendar_url().join(quote(name) + ".ics"))
             response = self.client.put(target, ics, {"Content-Type": "text/calendar; charset=utf-8"})
             if response.status in _CONFLICT:
                 existing = self._href_of(uid)
@@ -107,7 +123,7 @@ class CalDavCalendar:
 
     # ---- inside
 
-    def _discover(self) -> caldav.Calendar:
+    def _discover(self) -> Calendar:
         """The calendar at the address given, else the account's first calendar that holds events."""
         principal = self.client.principal()
         calendars = principal.calendars()
@@ -124,13 +140,18 @@ class CalDavCalendar:
                 return calendar
         raise CalendarProblem("no calendar in this account", reason="calendar_no_calendar")
 
+    def _calendar_url(self) -> URL:
+        url = self.calendar.url
+        assert url is not None  # a calendar found or given has its address
+        return url
+
     def _href_of(self, uid: str) -> str | None:
         try:
-            return str(self.calendar.event_by_uid(uid).url)
+            return str(_sync(self.calendar.event_by_uid(uid)).url)
         except Exception:  # noqa: BLE001 - not found, or a server that cannot search by UID
             return None
 
-    def _guard(self, work):  # type: ignore[no-untyped-def]
+    def _guard(self, work: Callable[[], _T]) -> _T:
         try:
             return work()
         except CalendarProblem:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from icalendar import Calendar
+from icalendar import Calendar, Event
 
 from core.experts import Expert
 from core.model import Booking, Meeting, Person
@@ -58,7 +58,7 @@ def _calendar() -> Calendar:
     return calendar
 
 
-def _event(view: SessionView, stamp: datetime):  # type: ignore[no-untyped-def]
+def _event(view: SessionView, stamp: datetime) -> Event:
     assert view.booking.id is not None
     return session_event(view.booking, view.meeting, view.expert, view.client, view.expert_person,
                          url=meeting_url(view.expert, view.booking.id), for_expert=view.for_expert, stamp=stamp,

@@ -65,7 +65,8 @@ def check_host(url: str, settings: CalendarSettings) -> None:
         return
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        # sockaddr[0] is the address text for IPv4 and IPv6 (typeshed allows an int for other families)
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError):
         raise CalendarProblem(f"no such host {host!r}", reason="calendar_unreachable") from None
     if any(is_private_address(a) for a in addresses):

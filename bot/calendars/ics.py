@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -79,8 +80,17 @@ def _parse(document: bytes | str) -> icalendar.Component:
     return calendar
 
 
-def _interval(occurrence: object, tz: ZoneInfo, zone: str, owners: set[str]) -> BusyInterval | None:
-    component = occurrence.as_component(False)  # type: ignore[attr-defined]
+class _Occurrence(Protocol):
+    """One occurrence as recurring_ical_events yields it (the library ships no type information)."""
+
+    start: date | datetime
+    end: date | datetime
+
+    def as_component(self, keep_recurrence_attributes: bool) -> icalendar.Component: ...
+
+
+def _interval(occurrence: _Occurrence, tz: ZoneInfo, zone: str, owners: set[str]) -> BusyInterval | None:
+    component = occurrence.as_component(False)
     uid = str(component.get("UID", "") or "")[:UID_CHARS]
     if is_our_session(uid):
         return None
@@ -88,8 +98,8 @@ def _interval(occurrence: object, tz: ZoneInfo, zone: str, owners: set[str]) -> 
     cancelled = str(component.get("STATUS", "")).strip().upper() == "CANCELLED"
     if not blocks_time(transparent=transparent, cancelled=cancelled, declined_by_owner=_declined(component, owners)):
         return None
-    start = _instant(occurrence.start, tz, zone)  # type: ignore[attr-defined]
-    end = _instant(occurrence.end, tz, zone)  # type: ignore[attr-defined]
+    start = _instant(occurrence.start, tz, zone)
+    end = _instant(occurrence.end, tz, zone)
     if start is None or end is None or end <= start:
         return None  # an instant with no length blocks nothing
     return BusyInterval(start, end, uid)

@@ -42,6 +42,7 @@ from bot.calendars.feeds import fetch
 from bot.calendars.notices import clash_notice, failing_notice
 from bot.flows.base import Notice
 from bot.i18n import Translator
+from bot.replies import Reply
 from bot.settings import CalendarSettings
 from storage.calendar_repo import CalendarWrite, OwnerContext
 from storage.uow import SqlUnitOfWork
@@ -198,7 +199,8 @@ class CalendarSync:
                  report: RefreshReport) -> None:
         """Store what reading a calendar gave, in the caller's transaction (not committed here)."""
         assert seen.id is not None
-        c = uow.calendars.get(seen.id)
+        connection_id = seen.id
+        c = uow.calendars.get(connection_id)
         if c is None:  # disconnected while we read it
             return
         c.last_attempt_at = now
@@ -208,7 +210,7 @@ class CalendarSync:
             c.last_error = f"{outcome.problem}: {outcome.detail}"
             c.next_refresh_at = self.rules.next_attempt(now, c.failures)
             report.failed += 1
-            report.problems[c.id] = outcome.problem
+            report.problems[connection_id] = outcome.problem
             if self.rules.should_report(c.failures, c.failure_reported_at is not None):
                 if self._tell_failing(uow, c, outcome.problem):
                     report.reported += 1
@@ -228,8 +230,8 @@ class CalendarSync:
             intervals = outcome.intervals or []
             digest = ics.digest(intervals)
             if digest != c.busy_digest:
-                before = set(uow.calendars.busy(c.id))
-                uow.calendars.replace_busy(c.id, c.person_id, intervals)
+                before = set(uow.calendars.busy(connection_id))
+                uow.calendars.replace_busy(connection_id, c.person_id, intervals)
                 c.busy_digest = digest
                 report.clashes += self._tell_clashes(uow, c.person_id, [i for i in intervals if i not in before])
         uow.calendars.save_state(c)
@@ -250,7 +252,7 @@ class CalendarSync:
                 told += 1
         return told
 
-    def _clash_reply(self, uow: SqlUnitOfWork, person_id: int, booking_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    def _clash_reply(self, uow: SqlUnitOfWork, person_id: int, booking_id: int, meeting_id: int) -> Reply | None:
         parties = uow.bookings.with_parties(booking_id)
         person = uow.people.get(person_id)
         if parties is None or person is None:

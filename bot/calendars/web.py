@@ -14,7 +14,7 @@ from core.clock import Clock, SystemClock
 from bot.calendars.subscription import feed_for_token
 from storage.uow import SqlUnitOfWork
 
-FEEDS = web.AppKey("calendar_feeds", object)
+FEEDS: web.AppKey[FeedSource] = web.AppKey("calendar_feeds")
 MAX_AGE = 300  # seconds: subscribers poll far less often, and a change shows within five minutes anyway
 
 
@@ -34,7 +34,7 @@ def add_routes(app: web.Application, source: FeedSource) -> None:
 
 
 async def _feed(request: web.Request) -> web.Response:
-    source: FeedSource = request.app[FEEDS]  # type: ignore[assignment]
+    source = request.app[FEEDS]
     body = await asyncio.to_thread(source.feed, request.match_info["token"])
     if body is None:
         return web.Response(status=404, text="not found", headers=_private())

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # matplotlib itself is imported when a chart is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 _LOCK = threading.Lock()
-_STYLE = {
+_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text as <text>, searchable and small
     "svg.hashsalt": "headstrt",  # stable ids: the same data draws the same file
     "font.size": 10,
@@ -29,7 +35,7 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
 
 
-def _svg(draw) -> str:  # type: ignore[no-untyped-def]
+def _svg(draw: Callable[[Figure], None]) -> str:
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -41,7 +47,7 @@ def _svg(draw) -> str:  # type: ignore[no-untyped-def]
         return buffer.getvalue()
 
 
-def _empty(ax, text: str) -> None:  # type: ignore[no-untyped-def]
+def _empty(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#52606d")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -49,20 +55,24 @@ def _empty(ax, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def sessions_per_week(weeks: Sequence[str], counts: Sequence[int], current: int) -> str:
     """Bars per week (labels in the viewer's zone); weeks from `current` on are still ahead (lighter)."""
-    def draw(fig) -> None:  # type: ignore[no-untyped-def]
+    def draw(fig: Figure) -> None:
+        from matplotlib.ticker import MaxNLocator
+
         ax = fig.subplots()
         ax.set_title("Sessions per week", loc="left", fontsize=11)
         colors = [BLUE if i < current else "#8fb0e8" for i in range(len(weeks))]
         ax.bar(range(len(weeks)), counts, color=colors)
         ax.set_xticks(range(len(weeks)), weeks, rotation=45, ha="right", fontsize=8)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        locator = ax.yaxis.get_major_locator()
+        assert isinstance(locator, MaxNLocator)  # matplotlib's default AutoLocator is one
+        locator.set_params(integer=True)
         ax.set_ylim(0, max(1, *counts) * 1.1)
         ax.set_ylabel("meetings")
     return _svg(draw)
 
 
 def credits_by_company(names: Sequence[str], allocated: Sequence[float], used: Sequence[float]) -> str:
-    def draw(fig) -> None:  # type: ignore[no-untyped-def]
+    def draw(fig: Figure) -> None:
         ax = fig.subplots()
         ax.set_title("Credits used against allocated, per company", loc="left", fontsize=11)
         if not names:
@@ -80,7 +90,7 @@ def credits_by_company(names: Sequence[str], allocated: Sequence[float], used: S
 
 def utilisation(names: Sequence[str], shares: Sequence[float]) -> str:
     """Share of each expert's open hours booked, in percent."""
-    def draw(fig) -> None:  # type: ignore[no-untyped-def]
+    def draw(fig: Figure) -> None:
         ax = fig.subplots()
         ax.set_title("Expert utilisation, last 28 days (share of open hours booked)", loc="left", fontsize=11)
         if not names:

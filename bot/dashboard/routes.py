@@ -31,7 +31,7 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-CONFIG = web.AppKey("dashboard_config", object)
+CONFIG: web.AppKey[dict[str, DashboardConfig]] = web.AppKey("dashboard_config", dict)  # built on first use
 HERE = Path(__file__).resolve().parent
 UTILISATION_DAYS = 28
 WEEKS_BACK, WEEKS_AHEAD = 12, 4
@@ -106,7 +106,7 @@ _ENV = web.AppKey("dashboard_templates", Environment)
 
 
 def _config(request: web.Request) -> DashboardConfig:
-    holder: dict[str, DashboardConfig] = request.app[CONFIG]  # type: ignore[assignment]
+    holder = request.app[CONFIG]
     if "config" not in holder:
         holder["config"] = DashboardConfig.from_env()
     return holder["config"]

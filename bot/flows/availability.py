@@ -477,7 +477,7 @@ def _parse_date(text: str, tz: str, locale: str, now: datetime) -> date | None:
     settings: dict[str, Any] = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": local_now}
     languages = list(dict.fromkeys([locale.split("_")[0], "en"]))
     try:
-        parsed = dateparser.parse(text, settings=settings, languages=languages)  # type: ignore[arg-type]
+        parsed = dateparser.parse(text, settings=settings, languages=languages)
     except Exception:  # noqa: BLE001 - dateparser raises assorted errors on odd input
         return None
     return parsed.date() if parsed is not None else None

@@ -201,7 +201,7 @@ class StaffFlow(Flow):
                 outdated(ctx)
                 return
             label = f"@{person.handle} ({person.name})"
-            sources = (Source.PROGRAMME, Source.COMPANY, Source.INDIVIDUAL)
+            sources: tuple[Source, ...] = (Source.PROGRAMME, Source.COMPANY, Source.INDIVIDUAL)
         else:
             company = ctx.uow.people.company(target_id)
             if company is None:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.dispatcher import Dispatcher
 from bot.events import Incoming, Press, Sender, parse_text
@@ -103,7 +104,7 @@ class ConsoleChat:
         path.write_bytes(base64.b64decode(file["data"]))
         return f"[file: {name} saved to {path}]"
 
-    def _render(self, message_id: str, data: dict) -> list[str]:  # type: ignore[type-arg]
+    def _render(self, message_id: str, data: dict[str, Any]) -> list[str]:
         lines = [("(updated) " if data.get("edit") else "") + data["text"]] if data["text"] else []
         if data.get("file"):
             lines.append(self._keep(message_id, data["file"]))

@@ -136,7 +136,7 @@ class SlackRuntime:
                 log.info("slack: ignored a %s event (not subscribed to by this app)", event_type[:40])
                 return web.Response(status=200)
             bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
-                                            headers=request.headers)  # type: ignore[arg-type]
+                                            headers=request.headers)  # type: ignore[arg-type]  # bolt types a dict, reads only .items()
         except Refused as refused:
             log.warning("slack: refused a signed request (%d, %s)", refused.status, refused.reason)
             return web.Response(status=refused.status)
