@@ -668,10 +668,10 @@ class SessionsFlow(Flow):
                       when=t.when(found.at) if found.at else t.day(local_day_bounds(ctx.person.timezone, found.day)[0])))
             return
         if isinstance(found, Ask):
-            buttons = [ctx.step_button(c.label, NAME, "rss", slot_arg(c.at)) if c.at is not None
-                       else ctx.step_button(c.label, NAME, "rsd", c.day.isoformat() if c.day else "")
-                       for c in found.choices]
-            ctx.say(found.question, (tuple(buttons), (ctx.step_button(t("Another day"), NAME, "rsback"),)))
+            choices = tuple(ctx.step_button(c.label, NAME, "rss", slot_arg(c.at)) if c.at is not None
+                            else ctx.step_button(c.label, NAME, "rsd", c.day.isoformat() if c.day else "")
+                            for c in found.choices)
+            ctx.say(found.question, (choices, (ctx.step_button(t("Another day"), NAME, "rsback"),)))
             return
         at = found.at
         meeting = seen.the_meeting
@@ -703,8 +703,7 @@ class SessionsFlow(Flow):
         c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
                                   actor_id=ctx.person.id or 0)
         ctx.step("rs_confirm", at=at.isoformat())
-        lines = []
-        lines.extend(notes)  # what the typed words left to us, said before the question
+        lines = list(notes)  # what the typed words left to us, said before the question
         lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
                        old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
         lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
