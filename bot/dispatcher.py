@@ -25,7 +25,7 @@ from bot.notifications import event_notices
 from bot.payloads import decode
 from bot.replies import Reply
 from bot.router import Router
-from storage.chat_repo import Conversation, OutboxMessage
+from storage.chat_repo import Conversation, OutboxMessage, Outgoing
 from storage.errors import ConcurrentChange, unavailable
 from storage.uow import SqlUnitOfWork
 
@@ -79,7 +79,7 @@ class Dispatcher:
             sender = incoming.sender
             convo = uow.conversations.load(sender.platform, sender.chat_id, sender.user_id)
             before = _state(convo)
-            person, is_new = self._identify(uow, sender)
+            person, is_new = self._identify(uow, sender, convo.person_id)
             convo.person_id = person.id
             t = Translator(person.locale, person.timezone)
             ctx = Context(uow, self.clock, person, sender, convo, t, incoming, policy=self.policy)
@@ -152,8 +152,8 @@ class Dispatcher:
 
     # ---- who is this
 
-    def _identify(self, uow: SqlUnitOfWork, sender: Sender) -> tuple[Person, bool]:
-        person = find_person(uow, sender)
+    def _identify(self, uow: SqlUnitOfWork, sender: Sender, known: int | None = None) -> tuple[Person, bool]:
+        person = find_person(uow, sender, known)
         if person is not None:
             return person, False
         handle = sender.user_id.lower() if sender.platform == "console" else _free_handle(uow, sender)
@@ -168,48 +168,55 @@ class Dispatcher:
     # ---- the outbox
 
     def _queue(self, uow: SqlUnitOfWork, ctx: Context, incoming: Incoming) -> list[OutboxMessage]:
-        messages: list[OutboxMessage] = []
+        """The step's replies, then its notices, queued in one INSERT."""
         target = incoming.press.message_id if incoming.press else None
         sender = incoming.sender
-        for i, reply in enumerate(ctx.replies):
-            payload = _payload(reply, target if reply.replace else None)
-            key = f"{sender.platform}:{incoming.event_id}:r{i}"
-            queued = uow.outbox.add(key, ctx.person.id, sender.platform, sender.chat_id, payload,
-                                    claim=self.local_senders.get(sender.platform))
-            if queued is not None:
-                messages.append(OutboxMessage(queued, ctx.person.id, sender.platform, sender.chat_id, payload))
-        for notice in ctx.notices:
-            messages.extend(self.queue_notice(uow, notice))
-        return messages
+        outgoing = [
+            Outgoing(f"{sender.platform}:{incoming.event_id}:r{i}", ctx.person.id, sender.platform, sender.chat_id,
+                     _payload(reply, target if reply.replace else None), self.local_senders.get(sender.platform))
+            for i, reply in enumerate(ctx.replies)
+        ]
+        outgoing += [m for notice in ctx.notices if (m := self._notice_message(uow, notice)) is not None]
+        return _added(uow, outgoing)
 
     def queue_notice(self, uow: SqlUnitOfWork, notice: Notice) -> list[OutboxMessage]:
+        return self.queue_notices(uow, [notice])
+
+    def queue_notices(self, uow: SqlUnitOfWork, notices: Sequence[Notice]) -> list[OutboxMessage]:
+        """Notices for their people, where each can be reached, in one INSERT."""
+        return _added(uow, [m for notice in notices if (m := self._notice_message(uow, notice)) is not None])
+
+    def _notice_message(self, uow: SqlUnitOfWork, notice: Notice) -> Outgoing | None:
         person = uow.people.get(notice.person_id)
         if person is None:
-            return []
+            return None
         if notice.platform == "email":
-            return self._queue_email(uow, person, notice)
+            return self._email_message(person, notice)
         address = self.router.address(person, uow.conversations)
         if address is None:
             log.warning("person %s cannot be reached on %s", person.handle, self.router.platforms)
-            return []
+            return None
         platform, chat_id = address
-        payload = _payload(notice.reply, None)
-        queued = uow.outbox.add(f"{platform}:{notice.key}", person.id, platform, chat_id, payload,
-                                claim=self.local_senders.get(platform))
-        return [] if queued is None else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
+        return Outgoing(f"{platform}:{notice.key}", person.id, platform, chat_id, _payload(notice.reply, None),
+                        self.local_senders.get(platform))
 
-    def _queue_email(self, uow: SqlUnitOfWork, person: Person, notice: Notice) -> list[OutboxMessage]:
+    def _email_message(self, person: Person, notice: Notice) -> Outgoing | None:
         """Email comes on top of the chat, so without SMTP or an address it is simply left out."""
         address = (person.email or "").strip()
         if not self.email_enabled or not address:
-            return []
+            return None
         if len(address) > _MAX_CHAT_ID:  # the outbox could not store it: skip the mail, keep the change
             log.warning("email to %s skipped: address longer than %s characters", person.handle, _MAX_CHAT_ID)
-            return []
-        payload = _payload(notice.reply, None)
-        queued = uow.outbox.add(f"email:{notice.key}", person.id, "email", address, payload,
-                                claim=self.local_senders.get("email"))
-        return [] if queued is None else [OutboxMessage(queued, person.id, "email", address, payload)]
+            return None
+        return Outgoing(f"email:{notice.key}", person.id, "email", address, _payload(notice.reply, None),
+                        self.local_senders.get("email"))
+
+
+def _added(uow: SqlUnitOfWork, outgoing: list[Outgoing]) -> list[OutboxMessage]:
+    """Queue them; the messages actually queued (a key seen before is not queued again)."""
+    ids = uow.outbox.add_many(outgoing)
+    return [OutboxMessage(queued, m.person_id, m.platform, m.chat_id, m.payload)
+            for queued, m in zip(ids, outgoing) if queued is not None]
 
 
 _MAX_CHAT_ID = 64  # the outbox's chat_id column
@@ -248,13 +255,27 @@ def _payload(reply: Reply, edit: str | None) -> str:
     return json.dumps(data)
 
 
-def find_person(uow: SqlUnitOfWork, sender: Sender) -> Person | None:
-    """The person behind a platform account, if we know them."""
+def find_person(uow: SqlUnitOfWork, sender: Sender, known: int | None = None) -> Person | None:
+    """The person behind a platform account, if we know them. `known`: who this chat's conversation
+    last belonged to (loaded with it): still them if the account matches, without another query."""
+    if known is not None:
+        person = uow.people.get(known)
+        if person is not None and _account_of(person, sender):
+            return person
     if sender.platform == "telegram":
         return uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
     if sender.platform == "slack":
         return uow.people.by_slack(sender.user_id)
     return uow.people.by_handle(sender.user_id)
+
+
+def _account_of(person: Person, sender: Sender) -> bool:
+    """Is this the account find_person looks the sender up by?"""
+    if sender.platform == "telegram":
+        return sender.user_id.isdigit() and person.telegram_user_id == int(sender.user_id)
+    if sender.platform == "slack":
+        return person.slack_user_id == sender.user_id
+    return person.handle == sender.user_id.lower().lstrip("@")
 
 
 def _free_handle(uow: SqlUnitOfWork, sender: Sender) -> str:

@@ -133,9 +133,8 @@ def _check_times(
     *, except_meetings: frozenset[int] = frozenset(),
 ) -> Schedule:
     """Raise SlotUnavailable for the first meeting that does not fit; returns the schedule it checked."""
-    schedule = uow.experts.schedule(expert_id)
     ordered = sorted(meetings, key=lambda m: m.start)
-    busy = uow.experts.busy(
+    schedule, busy = uow.experts.availability(  # both in one round trip: this runs under the expert's lock
         expert_id, ordered[0].start - _BUSY_MARGIN, ordered[-1].end + _BUSY_MARGIN, except_meetings=except_meetings
     )
     for meeting in ordered:

@@ -65,6 +65,11 @@ def revoke(
     return uow.credits.apply(f"revoke:{key}", Movement.REVOKE, [Portion(wallet.id, amount_milli)], note=note)
 
 
+def available(uow: UnitOfWork, person_id: int) -> int:
+    """What the person can spend now, across their wallets (the balance without its history)."""
+    return sum(w.available for w in uow.credits.wallets_for(person_id))
+
+
 def balance(uow: UnitOfWork, person_id: int) -> Balance:
     if uow.people.get(person_id) is None:
         raise NotFound(f"no person {person_id}", reason="person_not_found")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from core.clock import Clock
 from core.credits import Movement
@@ -17,6 +18,7 @@ from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
 from core.experts import Expert
 from core.model import Booking, Meeting, Person, Review
 from storage import mapping
+from storage.db import loaded
 from storage.models import BookingRow, CreditMovementRow, ExpertRow, MeetingRow, PersonRow, ReviewRow, SeriesRow
 
 
@@ -33,6 +35,12 @@ class SqlBookings:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+        # Bookings this unit of work wrote or read, with all their meetings: a step that writes a booking
+        # and then renders the notices about it does not read it back.
+        self._rows: dict[int, tuple[BookingRow, list[MeetingRow]]] = {}
+
+    def forget(self) -> None:
+        self._rows.clear()
 
     def add(self, booking: Booking) -> Booking:
         row = BookingRow(
@@ -43,51 +51,83 @@ class SqlBookings:
         mapping.booking_into(row, booking)
         self.session.add(row)
         self.session.flush()
+        meetings = []
         for meeting in booking.meetings:
             m = MeetingRow(booking_id=row.id, expert_id=booking.expert_id)
             mapping.meeting_into(m, meeting)
-            self.session.add(m)
-            self.session.flush()
+            meetings.append(m)
+        self.session.add_all(meetings)
+        self.session.flush()  # one INSERT for all of them, ids in order
+        for meeting, m in zip(booking.meetings, meetings):
             meeting.id = m.id
         booking.id = row.id
         booking.version = row.version
+        self._rows[row.id] = (_settled(row), [_settled(m) for m in meetings])
         return booking
 
     def get(self, booking_id: int, *, for_update: bool = False) -> Booking | None:
-        stmt = select(BookingRow).where(BookingRow.id == booking_id)
-        if for_update and self.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = self.session.scalar(stmt.execution_options(populate_existing=True))
-        if row is None:
+        """The booking and its meetings in one query. On SQLite the transaction holds the only writer
+        lock from its start, so a booking this unit of work already read or wrote is still exactly that;
+        on PostgreSQL `for_update` always reads again, under the row lock."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        known = self._rows.get(booking_id)
+        if known is not None and not (for_update and postgres):
+            return mapping.booking(*known)
+        stmt = (select(BookingRow, MeetingRow).outerjoin(MeetingRow, MeetingRow.booking_id == BookingRow.id)
+                .where(BookingRow.id == booking_id))
+        if for_update and postgres:
+            stmt = stmt.with_for_update(of=BookingRow)
+        found = self.session.execute(stmt.execution_options(populate_existing=True)).all()
+        if not found:
             return None
-        meetings = list(self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking_id)))
+        row, meetings = found[0][0], [m for _, m in found if m is not None]
+        self._rows[booking_id] = (row, meetings)
         return mapping.booking(row, meetings)
 
     def with_parties(self, booking_id: int) -> BookingParties | None:
-        """The booking, its expert and its client (None if any of them is missing), in three queries."""
-        booking = self.get(booking_id)
-        if booking is None:
-            return None
-        expert_person, client = aliased(PersonRow), aliased(PersonRow)
+        """The booking, its expert and its client (None if any of them is missing): one query, or none for
+        what this unit of work already holds."""
+        known = self._rows.get(booking_id)
+        if known is not None:
+            booking = mapping.booking(*known)
+            expert_row = loaded(self.session, ExpertRow, booking.expert_id)
+            expert_person = loaded(self.session, PersonRow, expert_row.person_id) if expert_row is not None else None
+            client = loaded(self.session, PersonRow, booking.client_id)
+            if expert_person is not None and client is not None:
+                return BookingParties(booking, mapping.expert(expert_row, expert_person), mapping.person(client))
+        expert_person_row, client_row = aliased(PersonRow), aliased(PersonRow)
         found = self.session.execute(
-            select(ExpertRow, expert_person, client)
-            .join(expert_person, expert_person.id == ExpertRow.person_id)
-            .join(client, client.id == booking.client_id)
-            .where(ExpertRow.id == booking.expert_id)
-        ).first()
-        if found is None:
+            select(BookingRow, MeetingRow, ExpertRow, expert_person_row, client_row)
+            .join(ExpertRow, ExpertRow.id == BookingRow.expert_id)
+            .join(expert_person_row, expert_person_row.id == ExpertRow.person_id)
+            .join(client_row, client_row.id == BookingRow.client_id)
+            .outerjoin(MeetingRow, MeetingRow.booking_id == BookingRow.id)
+            .where(BookingRow.id == booking_id)
+            .execution_options(populate_existing=True)
+        ).all()
+        if not found:
             return None
-        return BookingParties(booking, mapping.expert(found[0], found[1]), mapping.person(found[2]))
+        row, _, expert, expert_person, client = found[0]
+        meetings = [m for _, m, *_ in found if m is not None]
+        self._rows[booking_id] = (row, meetings)
+        return BookingParties(mapping.booking(row, meetings), mapping.expert(expert, expert_person),
+                              mapping.person(client))
 
     def save(self, booking: Booking) -> None:
         """Write back; the version column makes a lost update raise StaleDataError."""
-        row = self.session.get(BookingRow, booking.id)
+        assert booking.id is not None
+        known = self._rows.get(booking.id)
+        row = known[0] if known is not None else self.session.get(BookingRow, booking.id)
         if row is None:
             raise KeyError(booking.id)
         mapping.booking_into(row, booking)
         flag_modified(row, "status")  # always bump the version, even when only meetings changed
         # keyed for Meeting.id, which is None before a meeting is saved (and then finds nothing)
-        by_id: dict[int | None, MeetingRow] = {m.id: m for m in self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking.id))}
+        by_id: dict[int | None, MeetingRow]
+        if known is not None:
+            by_id = {m.id: m for m in known[1]}
+        else:
+            by_id = {m.id: m for m in self.session.scalars(select(MeetingRow).where(MeetingRow.booking_id == booking.id))}
         # The overlap guard checks every row as it is written, so meetings of one session that move
         # onto each other's old times (10:00 -> 11:00 while 11:00 -> 12:00) are written one by one,
         # in an order in which no intermediate state overlaps.
@@ -96,6 +136,7 @@ class SqlBookings:
             self.session.flush()
         self.session.flush()
         booking.version = row.version
+        self._rows[booking.id] = (_settled(row), [_settled(m) for m in by_id.values()])
 
     def due_for_expiry(self, now: datetime, limit: int = 500) -> list[int]:
         return list(self.session.scalars(
@@ -268,6 +309,17 @@ def _review(row: ReviewRow) -> Review:
     return Review(row.booking_id, row.author_id, row.stars, row.text, row.private_note, id=row.id,
                   created_at=row.created_at, answer=row.answer, answered_at=row.answered_at, hidden_at=row.hidden_at,
                   hidden_by=row.hidden_by)
+_T = TypeVar("_T", BookingRow, MeetingRow)
+
+
+def _settled(row: _T) -> _T:
+    """Instants as a read gives them back (aware UTC), whatever zone they were written in: a booking
+    remembered from its write reads exactly like one loaded from the database."""
+    for column in row.__table__.columns:
+        value = getattr(row, column.key)
+        if isinstance(value, datetime) and value.tzinfo is not UTC:
+            set_committed_value(row, column.key, value.astimezone(UTC))
+    return row
 
 
 def _write_order(meeting: Meeting, row: MeetingRow) -> tuple[int, float]:

@@ -11,8 +11,8 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
-from storage.models import ConversationRow, OutboxRow, ProcessedEventRow
-from storage.sql import execute_dml, insert_ignore
+from storage.models import ConversationRow, OutboxRow, PersonRow, ProcessedEventRow
+from storage.sql import execute_dml, insert_ignore, insert_ignore_many
 
 
 @dataclass(slots=True)
@@ -26,6 +26,18 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to queue: once per key; `claim` leases it at once to this process's sender (token, lease)."""
+
+    key: str
+    person_id: int | None
+    platform: str
+    chat_id: str
+    payload: str
+    claim: tuple[str, timedelta] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +55,18 @@ class SqlConversations:
         self.clock = clock
 
     def load(self, platform: str, chat_id: str, user_id: str) -> Conversation:
-        row = self.session.scalar(
-            select(ConversationRow).where(
+        """The conversation, fresh; its person's row comes in the same query, so the look-up of who is
+        writing that follows (by id, from the unit of work's rows) needs no query of its own."""
+        found = self.session.execute(
+            select(ConversationRow, PersonRow).outerjoin(PersonRow, PersonRow.id == ConversationRow.person_id)
+            .where(
                 ConversationRow.platform == platform, ConversationRow.chat_id == chat_id,
                 ConversationRow.user_id == user_id,
             ).execution_options(populate_existing=True)
-        )
-        if row is None:
+        ).first()
+        if found is None:
             return Conversation(platform, chat_id, user_id)
+        row = found[0]
         return Conversation(platform, chat_id, user_id, row.person_id, row.flow, row.step, json.loads(row.data),
                             row.version, row.id)
 
@@ -124,6 +140,22 @@ class SqlOutbox:
             key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
             created_at=now, attempts=0, last_error="", claim_token=token, claimed_until=until,
         ), returning="id", conflict=("key",))
+
+    def add_many(self, messages: list[Outgoing]) -> list[int | None]:
+        """add() for all the messages of a step in one INSERT: each one's new id, in order, or None where its
+        key was queued before (or earlier in the same list)."""
+        if not messages:
+            return []
+        now = self.clock.now()
+        rows = []
+        for m in messages:
+            token, until = (m.claim[0], now + m.claim[1]) if m.claim else (None, None)
+            rows.append(dict(key=m.key[:200], person_id=m.person_id, platform=m.platform, chat_id=m.chat_id,
+                             payload=m.payload, created_at=now, attempts=0, last_error="", claim_token=token,
+                             claimed_until=until))
+        ids = dict((key, id_) for id_, key in insert_ignore_many(
+            self.session, OutboxRow, rows, returning="id, key", conflict=("key",)))
+        return [ids.pop(row["key"], None) for row in rows]  # pop: a key twice in the list is queued once
 
     def mark_many_sent(self, sent: list[tuple[int, str | None]], token: str) -> None:
         """Record a burst of deliveries in one transaction."""

@@ -4,9 +4,10 @@ wallet rows never go below zero (CHECK), whatever runs at the same time."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, desc, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, desc, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -38,26 +39,37 @@ class SqlCredits:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+        # Wallets read with lock=True, kept current by apply(): nobody else can change them before this
+        # transaction ends (row locks on PostgreSQL, the writer lock on SQLite), so reading them again
+        # (the balance shown after a hold) needs no query.
+        self._locked: dict[int, list[Wallet]] = {}
+
+    def forget(self) -> None:
+        self._locked.clear()
 
     def _owner_filter(self, person_id: int) -> ColumnElement[bool]:
         company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
         return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
 
     def wallets_for(self, person_id: int, *, lock: bool = False) -> list[Wallet]:
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            # Rows locked in id order (no deadlocks between co-founders); SQLite's write lock already serialises.
-            self.session.execute(
-                select(WalletRow.id).where(self._owner_filter(person_id)).order_by(WalletRow.id).with_for_update()
-            ).all()
-        rows = self.session.execute(
+        if not lock and person_id in self._locked:
+            return list(self._locked[person_id])
+        query = (
             select(WalletRow, CompanyRow.name, ProgrammeRow.name)
             .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
             .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
             .where(self._owner_filter(person_id))
             .order_by(WalletRow.id)
-            .execution_options(populate_existing=True)
-        ).all()
-        return [_wallet(w, company, programme) for w, company, programme in rows]
+        )
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            # Rows locked in id order (no deadlocks between co-founders), and read as the lock leaves them;
+            # SQLite's write lock already serialises.
+            query = query.with_for_update(of=WalletRow)
+        rows = self.session.execute(query.execution_options(populate_existing=True)).all()
+        wallets = [_wallet(w, company, programme) for w, company, programme in rows]
+        if lock:
+            self._locked[person_id] = wallets
+        return list(wallets)
 
     def wallet(
         self, *, source: Source, person_id: int | None = None, company_id: int | None = None, create: bool = True
@@ -68,6 +80,7 @@ class SqlCredits:
         if row is None and create:
             values = {"source": source.value, "person_id": person_id, "company_id": company_id, "available": 0, "held": 0}
             insert_ignore(self.session, WalletRow, values, returning="id")
+            self._locked.clear()  # someone has one more wallet now
             row = self.session.scalar(query)
         return _wallet(row, None, None) if row is not None else None
 
@@ -77,14 +90,35 @@ class SqlCredits:
         if any(p.amount <= 0 for p in portions):
             raise ValueError("every portion of a movement is positive")
         self.session.flush()
-        # A savepoint: a portion that cannot be applied undoes the whole movement, key included,
-        # even for a caller that catches the error and commits the rest of its work.
-        with self.session.begin_nested():
-            return self._apply(key, kind, portions, booking_id, note)
+        # A portion that cannot be applied undoes the whole movement, key included, even for a caller
+        # that catches the error and commits the rest of its work. One portion (most movements): nothing
+        # is written before its wallet is checked but the movement row, which is deleted again. Several:
+        # a savepoint.
+        if len(portions) == 1:
+            applied = self._apply(key, kind, portions, booking_id, note)
+        else:
+            with self.session.begin_nested():
+                applied = self._apply(key, kind, portions, booking_id, note)
+        if applied:
+            self._moved(kind, portions)
+        return applied
+
+    def _moved(self, kind: Movement, portions: Sequence[Portion]) -> None:
+        """Keep the wallets read under lock as the movement left them."""
+        da, dh = _DELTAS[kind]
+        change: dict[int, int] = {}
+        for p in portions:
+            change[p.wallet_id] = change.get(p.wallet_id, 0) + p.amount
+        for person_id, wallets in self._locked.items():
+            self._locked[person_id] = [
+                replace(w, available=w.available + da * change[w.id], held=w.held + dh * change[w.id])
+                if w.id in change else w for w in wallets
+            ]
 
     def _apply(
         self, key: str, kind: Movement, portions: Sequence[Portion], booking_id: int | None, note: str
     ) -> bool:
+        """Inside a savepoint, unless there is a single portion (see apply)."""
         total = sum(p.amount for p in portions)
         movement_id = insert_ignore(self.session, CreditMovementRow, dict(
             key=key, kind=kind.value, booking_id=booking_id, amount=total, note=note[:300], created_at=self.clock.now(),
@@ -102,6 +136,9 @@ class SqlCredits:
                 .execution_options(synchronize_session=False)
             ).rowcount
             if changed != 1:
+                if len(portions) == 1:  # no savepoint: take the movement back by hand
+                    self.session.execute(delete(CreditMovementRow).where(CreditMovementRow.id == movement_id)
+                                         .execution_options(synchronize_session=False))
                 have = self.session.scalar(select(WalletRow.available).where(WalletRow.id == portion.wallet_id)) or 0
                 raise InsufficientCredits(
                     f"wallet {portion.wallet_id} cannot give {portion.amount} for {kind}",

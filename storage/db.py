@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 DEFAULT_DATABASE_URL = "sqlite:///headstrt.db"
 CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: a host that does not answer is an error after this, not a hang
@@ -140,5 +142,35 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+_FACTORIES: weakref.WeakKeyDictionary[Engine, sessionmaker[Session]] = weakref.WeakKeyDictionary()
+KEPT = "kept_rows"  # session.info key: rows held for the rest of the unit of work (see keep_rows)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    """One sessionmaker per engine (a unit of work is opened for every chat event)."""
+    factory = _FACTORIES.get(engine)
+    if factory is None:
+        factory = _FACTORIES[engine] = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        event.listen(factory, "loaded_as_persistent", _keep)
+        event.listen(factory, "pending_to_persistent", _keep)
+    return factory
+
+
+def keep_rows(session: Session, *models: type) -> None:
+    """Hold every row of these models this session loads or inserts until it closes. The ORM's identity
+    map only references rows weakly: a repository that maps a row to a core object drops it at once,
+    and the next look-up by id in the same unit of work would query again. Kept, `session.get` and
+    the repositories' look-ups by id answer from memory. Only for tables whose in-session writes go
+    through the ORM (or expire what they change), so a kept row is never stale."""
+    session.info[KEPT] = (tuple(models), [])
+
+
+def loaded(session: Session, model: type, ident: object) -> Any:
+    """The row of `model` with this primary key if this session holds it already, else None (no query)."""
+    return session.identity_map.get(identity_key(model, ident))
+
+
+def _keep(session: Session, instance: object) -> None:
+    kept = session.info.get(KEPT)
+    if kept is not None and isinstance(instance, kept[0]):
+        kept[1].append(instance)

@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CompoundSelect, Date, and_, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import ColumnElement, CompoundSelect, Date, Integer, and_, cast, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from core.experts import Expert, ExpertKind
 from core.lifecycle import ACTIVE_MEETING_STATUSES
 from core.schedule import Busy, Schedule
 from storage import busy_spans, mapping
+from storage.db import loaded
 from storage.bulk import insert_rows
 from storage.models import (
     AvailabilityExceptionRow,
@@ -35,17 +36,47 @@ ACTIVE = [s.value for s in ACTIVE_MEETING_STATUSES]
 _ExpertChild = type[WeeklyWindowRow] | type[AvailabilityExceptionRow] | type[ExpertTermRow] | type[ExpertLanguageRow]
 
 
+class _Rules(NamedTuple):
+    """The columns schedules() reads for an expert."""
+
+    id: int
+    min_notice_minutes: int
+    horizon_days: int
+    buffer_minutes: int
+    daily_cap: int | None
+    timezone: str
+
+
 class SqlExperts:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # lock() reads what the availability check after it needs (rules, timezone, calendar busy time)
+        # in the same statement; schedules() and busy_many() take it from here, once.
+        self._locked: dict[int, Any] = {}
+
+    def forget(self) -> None:
+        self._locked.clear()
 
     # ---- profiles
 
     def get(self, expert_id: int) -> Expert | None:
+        row = loaded(self.session, ExpertRow, expert_id)  # kept by the unit of work: no query
+        person = loaded(self.session, PersonRow, row.person_id) if row is not None else None
+        if person is not None:
+            return mapping.expert(row, person)
         found = self.session.execute(
             select(ExpertRow, PersonRow).join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id == expert_id)
         ).first()
         return mapping.expert(found[0], found[1]) if found else None
+
+    def _kept(self, expert_id: int) -> Any:
+        """The expert's rules and timezone from the rows this unit of work holds, or None."""
+        row = loaded(self.session, ExpertRow, expert_id)
+        person = loaded(self.session, PersonRow, row.person_id) if row is not None else None
+        if person is None:
+            return None
+        return _Rules(row.id, row.min_notice_minutes, row.horizon_days, row.buffer_minutes, row.daily_cap,
+                      person.timezone)
 
     def get_many(self, expert_ids: Iterable[int]) -> dict[int, Expert]:
         ids = list(expert_ids)
@@ -91,6 +122,7 @@ class SqlExperts:
         a large import."""
         if not items:
             return []
+        self._locked.clear()  # rules about to change: read them again
         if any(expert.person_id is None for expert, _ in items):
             raise ValueError("an expert is a person first: set person_id")
         person_ids = [expert.person_id for expert, _ in items]
@@ -180,9 +212,21 @@ class SqlExperts:
         )
 
     def lock(self, expert_id: int) -> None:
-        """PostgreSQL: a row lock until commit. SQLite: the transaction already holds the writer lock."""
+        """PostgreSQL: a row lock until commit. SQLite: the transaction already holds the writer lock.
+        The same statement reads the expert's rules, timezone and calendar busy time for the availability
+        check that follows the lock (schedule() and busy() use them once instead of asking again)."""
+        query = (
+            select(ExpertRow.id, ExpertRow.min_notice_minutes, ExpertRow.horizon_days, ExpertRow.buffer_minutes,
+                   ExpertRow.daily_cap, PersonRow.timezone, CalendarBusyPackedRow.spans)
+            .join(PersonRow, PersonRow.id == ExpertRow.person_id)
+            .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
+            .where(ExpertRow.id == expert_id)
+        )
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(select(ExpertRow.id).where(ExpertRow.id == expert_id).with_for_update())
+            query = query.with_for_update(of=ExpertRow)
+        row = self.session.execute(query).first()
+        if row is not None:
+            self._locked[expert_id] = row
 
     # ---- availability
 
@@ -193,12 +237,16 @@ class SqlExperts:
         ids = list(expert_ids)
         if not ids:
             return {}
-        # Plain column rows, not ORM entities: this runs for every search candidate.
-        experts = self.session.execute(
-            select(ExpertRow.id, ExpertRow.min_notice_minutes, ExpertRow.horizon_days, ExpertRow.buffer_minutes,
-                   ExpertRow.daily_cap, PersonRow.timezone)
-            .join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id.in_(ids))
-        ).all()
+        if all(i in self._locked for i in ids):  # just read under the lock
+            experts: Sequence[Any] = [self._locked[i] for i in ids]
+        elif len(ids) == 1 and (kept := self._kept(ids[0])) is not None:  # a card just shown: no query
+            experts = [kept]
+        else:  # plain column rows, not ORM entities: this runs for every search candidate
+            experts = self.session.execute(
+                select(ExpertRow.id, ExpertRow.min_notice_minutes, ExpertRow.horizon_days, ExpertRow.buffer_minutes,
+                       ExpertRow.daily_cap, PersonRow.timezone)
+                .join(PersonRow, PersonRow.id == ExpertRow.person_id).where(ExpertRow.id.in_(ids))
+            ).all()
         # Weekly windows and dated exceptions in one round trip: kind 'weekly' marks a window row.
         hours: CompoundSelect[Any] = union_all(
             select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
@@ -213,6 +261,39 @@ class SqlExperts:
         for row in self.session.execute(hours):
             (windows if row.kind == "weekly" else exceptions)[row.expert_id].append(row)
         return {row.id: mapping.schedule(row.timezone, row, windows[row.id], exceptions[row.id]) for row in experts}
+
+    def availability(
+        self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
+    ) -> tuple[Schedule, list[Busy]]:
+        """schedule() and busy() together: the hours, days off and meetings in one query (and the rules and
+        calendar busy time from lock(), when it was just called, as before a booking is checked)."""
+        locked = self._locked.get(expert_id)
+        if locked is None:
+            return self.schedule(expert_id), self.busy(expert_id, start, end, except_meetings=except_meetings)
+        del self._locked[expert_id]  # used once, as schedule() and busy() would
+        # typed NULLs in the first branch: PostgreSQL settles a column's type branch by branch
+        meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
+        rows = self.session.execute(union_all(
+            select(literal("weekly").label("kind"), WeeklyWindowRow.weekday, type_coerce(null(), Date).label("day"),
+                   WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute, cast(null(), Integer).label("meeting_id"),
+                   meeting_start.label("starts_at"), meeting_end.label("ends_at"))
+            .where(WeeklyWindowRow.expert_id == expert_id),
+            select(AvailabilityExceptionRow.kind, null(), AvailabilityExceptionRow.day,
+                   AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute, null(), null(), null())
+            .where(AvailabilityExceptionRow.expert_id == expert_id),
+            select(literal("meeting"), null(), null(), null(), null(), MeetingRow.id, MeetingRow.starts_at,
+                   MeetingRow.ends_at)
+            .where(MeetingRow.expert_id == expert_id, MeetingRow.status.in_(ACTIVE),
+                   MeetingRow.starts_at < end, MeetingRow.ends_at > start),
+        )).all()
+        windows = [r for r in rows if r.kind == "weekly"]
+        exceptions = [r for r in rows if r.kind not in ("weekly", "meeting")]
+        busy = sorted(Busy(r.starts_at, r.ends_at) for r in rows
+                      if r.kind == "meeting" and r.meeting_id not in except_meetings)
+        if locked.spans is not None:
+            busy.extend(Busy(s, e, counts_toward_cap=False) for s, e in busy_spans.unpack(locked.spans, start, end))
+            busy.sort()
+        return mapping.schedule(locked.timezone, locked, windows, exceptions), busy
 
     def busy(
         self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
@@ -234,10 +315,15 @@ class SqlExperts:
             if meeting_id not in except_meetings:
                 result[expert_id].append(Busy(s, e))
         # A calendar's thousands of events are one packed row per expert (storage/busy_spans.py).
-        calendars = select(ExpertRow.id, CalendarBusyPackedRow.spans).join(
-            CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id,
-        ).where(ExpertRow.id.in_(ids))
-        for expert_id, spans in self.session.execute(calendars):
+        if all(i in self._locked for i in ids):  # read with the lock: the check after it uses them once
+            packed = [(i, self._locked.pop(i).spans) for i in ids]
+        else:
+            packed = [(r[0], r[1]) for r in self.session.execute(select(ExpertRow.id, CalendarBusyPackedRow.spans).join(
+                CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id,
+            ).where(ExpertRow.id.in_(ids)))]
+        for expert_id, spans in packed:
+            if spans is None:
+                continue
             found = busy_spans.unpack(spans, start, end)
             if found:
                 result[expert_id].extend(Busy(s, e, counts_toward_cap=False) for s, e in found)

@@ -7,6 +7,7 @@ The syntax is the same on PostgreSQL and SQLite (3.35+).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -42,3 +43,32 @@ def execute_dml(session: Session, statement: Executable) -> CursorResult[Any]:
     result = session.execute(statement)
     assert isinstance(result, CursorResult)
     return result
+_MANY = 100  # rows per statement: well under SQLite's bound-parameter limit whatever the table
+
+
+@lru_cache(maxsize=64)
+def _many_statement(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], returning: str,
+                    rows: int) -> TextClause:
+    target = f"({', '.join(conflict)}) " if conflict else ""
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(rows))
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {values} "
+           f"ON CONFLICT {target}DO NOTHING RETURNING {returning}")
+    return text(sql).bindparams(*(bindparam(f"{c}_{i}", type_=table.c[c].type) for i in range(rows) for c in columns))
+
+
+def insert_ignore_many(
+    session: Session, model: type[Base], rows: Sequence[dict[str, Any]], *, returning: str,
+    conflict: tuple[str, ...],
+) -> list[tuple[Any, ...]]:
+    """insert_ignore() for several rows with the same columns, in one statement per _MANY rows: the
+    `returning` columns (comma-separated) of the rows inserted, in no promised order (match them on the
+    conflict columns). The rows are inserted in the order given, so their generated ids rise in that order."""
+    table = model.__table__
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), _MANY):
+        chunk = rows[start:start + _MANY]
+        columns = tuple(chunk[0])
+        params = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in columns}
+        found.extend(tuple(r) for r in session.execute(_many_statement(table, columns, conflict, returning, len(chunk)),
+                                                       params))
+    return found

@@ -16,9 +16,10 @@ from storage.calendar_repo import SqlCalendars
 from storage.chat_repo import SqlConversations, SqlInbox, SqlOutbox
 from storage.credit_repo import SqlCredits
 from storage.dashboard_repo import SqlDashboard
-from storage.db import session_factory
+from storage.db import keep_rows, session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
+from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
 from storage.signin_repo import SqlSignIns
@@ -47,6 +48,9 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> Self:
         self.session = self._factory()
+        # People and experts are read again and again within one step (the actor, the other side, the
+        # notices): the rows loaded once answer the later look-ups by id.
+        keep_rows(self.session, PersonRow, ExpertRow)
         self.people = SqlPeople(self.session)
         self.experts = SqlExperts(self.session)
         self.bookings = SqlBookings(self.session, self.clock)
@@ -75,6 +79,15 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        self._forget()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._forget()
+
+    def _forget(self) -> None:
+        """A unit of work used on after a commit starts a new transaction: what it remembered of the last
+        one (rows kept, what repositories know they just wrote or locked) is read again."""
+        keep_rows(self.session, PersonRow, ExpertRow)
+        for repo in (self.bookings, self.credits, self.experts):
+            repo.forget()

@@ -20,7 +20,7 @@ from core.booking_service import (
     session_rules_for,
     visible_expert_ids,
 )
-from core.credit_service import balance
+from core.credit_service import available as available_credits
 from core.discovery import SearchFilters, SearchQuery
 from core.discovery_service import Match, search_experts
 from core.errors import InvalidSession, NotAllowed, NotFound
@@ -713,7 +713,7 @@ def _choose_count(ctx: Context, expert: Expert, n: int) -> None:
     _validate_count(ctx, expert, n)
     minutes = int(ctx.data["len"])
     price = session_price(expert, [minutes] * n).credits_milli
-    available = balance(ctx.uow, _client_id(ctx)).available
+    available = available_credits(ctx.uow, _client_id(ctx))
     if price > available:
         _ask_count(ctx, expert, lead=[
             t("{n} meetings of {minutes} min cost {needed} credits and you have {available}. Choose fewer or shorter "
@@ -1058,7 +1058,7 @@ def _summary(ctx: Context, expert: Expert, lead: list[str] | None = None) -> Non
     d = ctx.data
     meetings = _meetings(ctx)
     price = session_price(expert, [m.minutes for m in meetings])
-    available = balance(ctx.uow, _client_id(ctx)).available
+    available = available_credits(ctx.uow, _client_id(ctx))
     lines = list(lead or [])
     lines.append(t("Please check your request to {expert}:", expert=expert.name))
     lines.append(t("“{title}”", title=d.get("title", "")))
@@ -1129,7 +1129,7 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
         lines = [t("Request sent to {expert}. I will tell you as soon as they answer (by {when} at the latest).",
                    expert=expert.name, when=t.when(booking.expires_at))]
     if booking.price_milli:
-        left = balance(ctx.uow, _client_id(ctx)).available
+        left = available_credits(ctx.uow, _client_id(ctx))
         lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
                        "available.", credits=t.credits(booking.price_milli), available=t.credits(left)))
     else:
