@@ -17,7 +17,8 @@ from storage.uow import SqlUnitOfWork
 class Recorder:
     platform = "telegram"
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "sent") -> None:
+        self.name = name  # the platform message ids it hands back start with it
         self.started: list[tuple[str, str]] = []  # (chat, text) as each send began
         self.delivered: list[tuple[str, str]] = []  # (chat, text) of each send that succeeded
         self.max_parallel: dict[str, int] = defaultdict(int)  # the most sends in flight at once, per chat
@@ -54,7 +55,7 @@ class Recorder:
                 self._failing.discard(text)
                 raise ConnectionResetError(f"connection reset while sending {text}")
             self.delivered.append((chat, text))
-            return f"sent-{message.id}"
+            return f"{self.name}-{message.id}"
         finally:
             self._in_flight[chat] -= 1
 
