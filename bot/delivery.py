@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.keyed_locks import KeyedLocks
@@ -79,6 +79,9 @@ class OutboxPump:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._chats = KeyedLocks()
+        # Chats whose earlier message failed here and waits for its retry (until when): a message handed over
+        # meanwhile must not overtake it. Cleared when a claim (which keeps each chat's order) takes the chat.
+        self._waiting: dict[str, datetime] = {}
         self._in_hand = 0
         self._preclaimed = False
         self._claimed_at: dict[int, float] = {}  # monotonic time of our claim: a fresh one needs no renewal
@@ -124,7 +127,7 @@ class OutboxPump:
             try:
                 while (room := self.batch - self._in_hand) > 0:
                     claimed = await asyncio.to_thread(self._claim, None, room)
-                    self._start_chats(claimed)
+                    self._start_chats(self._in_order(claimed))
                     if len(claimed) < room:
                         break
             except asyncio.CancelledError:
@@ -156,8 +159,14 @@ class OutboxPump:
     async def deliver(self, ids: list[int] | None = None) -> int:
         """Lease and send due rows (these ids, or any), waiting until they are sent; returns how many."""
         claimed = await asyncio.to_thread(self._claim, ids, self.batch)
-        await asyncio.gather(*self._start_chats(claimed))
+        await asyncio.gather(*self._start_chats(self._in_order(claimed)))
         return len(claimed)
+
+    def _in_order(self, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Rows a claim took: the claim keeps each chat's order, so nothing earlier of these chats waits."""
+        for message in claimed:
+            self._waiting.pop(message.chat_id, None)
+        return claimed
 
     def _start_chats(self, claimed: list[OutboxMessage]) -> list[asyncio.Task[None]]:
         by_chat: dict[str, list[OutboxMessage]] = defaultdict(list)
@@ -185,6 +194,12 @@ class OutboxPump:
             await self._send_in_order(messages)
 
     async def _send_in_order(self, messages: list[OutboxMessage]) -> None:
+        retry_at = self._waiting.get(messages[0].chat_id)
+        if retry_at is not None:  # an earlier message of this chat waits for its retry: these go after it
+            for message in messages:
+                self._claimed_at.pop(message.id, None)
+            await asyncio.to_thread(self._release, [m.id for m in messages], retry_at)
+            return
         for n, message in enumerate(messages):
             claimed_at = self._claimed_at.pop(message.id, None)
             fresh = claimed_at is not None and time.monotonic() - claimed_at < self.lease.total_seconds() / 2
@@ -196,7 +211,9 @@ class OutboxPump:
                 await asyncio.shield(asyncio.to_thread(self._release, [m.id for m in messages[n:]]))
                 raise
             except Exception as error:  # noqa: BLE001 - every failure is classified and recorded
-                await asyncio.to_thread(self._failed, message, error, [m.id for m in messages[n + 1:]])
+                retry_at = await asyncio.to_thread(self._failed, message, error, [m.id for m in messages[n + 1:]])
+                if retry_at is not None:
+                    self._waiting[message.chat_id] = retry_at
                 return
             self._mark_sent(message.id, sent_id)
 
@@ -249,12 +266,13 @@ class OutboxPump:
                 time.sleep(pause)
         self.stats.sent += len(batch)
 
-    def _release(self, message_ids: list[int]) -> None:
+    def _release(self, message_ids: list[int], retry_at: datetime | None = None) -> None:
         with self.uow_factory() as uow:
-            uow.outbox.release(message_ids, token=self.token)
+            uow.outbox.release(message_ids, retry_at, token=self.token)
             uow.commit()
 
-    def _failed(self, message: OutboxMessage, error: Exception, held_back: list[int]) -> None:
+    def _failed(self, message: OutboxMessage, error: Exception, held_back: list[int]) -> datetime | None:
+        """Record the failure; returns when the message is retried (None: given up, the chat goes on)."""
         verdict = self.sender.classify(error)
         with self.uow_factory() as uow:
             attempts = uow.outbox.attempts(message.id) + 1
@@ -276,3 +294,4 @@ class OutboxPump:
                 self.stats.retried += 1
             uow.outbox.release(held_back, retry_at, token=self.token)  # later messages wait for this one
             uow.commit()
+        return retry_at

@@ -413,6 +413,7 @@ class FakeTelegram:
         self._chats: dict[int, dict[str, Any]] = {}
         self._started: set[int] = set()
         self._blocked: set[int] = set()
+        self._migrated: dict[int, int] = {}  # a group upgraded to a supergroup: old id -> new id
         self._messages: dict[int, dict[int, Msg]] = {}
         self._files: dict[str, StoredFile] = {}
         self._file_paths: dict[str, str] = {}
@@ -524,6 +525,16 @@ class FakeTelegram:
         with self._lock:
             self._chats[chat_id] = chat
         return dict(chat)
+
+    def migrate(self, chat_id: int, new_chat_id: int) -> None:
+        """A group becomes a supergroup with a new id: calls naming the old id answer 400 with
+        migrate_to_chat_id (python-telegram-bot raises ChatMigrated), as Telegram does."""
+        if chat_id >= 0 or new_chat_id > -10**12:
+            raise ValueError("a group (negative id) migrates to a supergroup (id below -10**12)")
+        with self._lock:
+            title = self._chats.get(chat_id, {}).get("title", "Founders")
+            self._migrated[chat_id] = new_chat_id
+        self.group(new_chat_id, title=title)
 
     def block(self, user_id: int) -> None:
         """The person blocks the bot: sends to them answer 403 until they write again."""
@@ -824,6 +835,7 @@ class FakeTelegram:
         """The chat a send goes to: known, and (for a private chat) one the person opened."""
         if chat_id is None or chat_id == "":
             raise _bad("chat_id is empty")
+        self._not_migrated(chat_id)
         if not isinstance(chat_id, int) or chat_id not in self._chats:
             raise _bad("chat not found")
         if chat_id > 0 and chat_id in self._blocked:
@@ -831,6 +843,11 @@ class FakeTelegram:
         if chat_id > 0 and self.require_start and chat_id not in self._started:
             raise _ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat_id
+
+    def _not_migrated(self, chat_id: Any) -> None:
+        if chat_id in self._migrated:
+            raise _ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                            {"migrate_to_chat_id": self._migrated[chat_id]})
 
     def _format(self, text: Any, parse_mode: Any, entities: Any, *, limit: int,
                 caption: bool) -> tuple[str, list[dict[str, Any]], str | None]:
@@ -884,6 +901,7 @@ class FakeTelegram:
         chat, message_id = p.get("chat_id"), p.get("message_id")
         if chat is None:
             raise _bad("chat_id is empty")
+        self._not_migrated(chat)
         if message_id is None:
             raise _bad("message identifier is not specified")
         if chat not in self._chats:

@@ -29,7 +29,11 @@ class TelegramSender:
         chat_id = int(message.chat_id)
         marked: str | None = None
         for outgoing in plan(json.loads(message.payload)):
-            sent = await self._one(chat_id, outgoing)
+            try:
+                sent = await self._one(chat_id, outgoing)
+            except ChatMigrated as moved:  # a group became a supergroup: the message goes to its new id
+                chat_id = int(moved.new_chat_id)
+                sent = await self._one(chat_id, outgoing)
             if sent is not None and (marked is None or "reply_markup" in outgoing.kwargs):
                 marked = sent
         return marked
@@ -60,7 +64,7 @@ class TelegramSender:
             return Retry(after.total_seconds() if isinstance(after, timedelta) else float(after))
         if isinstance(error, Forbidden):  # blocked the bot, or never started it: no retry will help
             return GiveUp("forbidden")
-        if isinstance(error, ChatMigrated):  # a group became a supergroup: its old id takes nothing
+        if isinstance(error, ChatMigrated):  # moved twice while sending: the new id refuses as well
             return GiveUp(f"chat moved to {error.new_chat_id}")
         if isinstance(error, InvalidToken):
             return Retry()  # an operator fixes the token; keep the message

@@ -120,7 +120,9 @@ def test_the_app_connects_with_its_app_token_and_says_nothing_unasked(uow, clock
         opened = [c for c in fake.calls if c.method == "apps.connections.open"]
         assert [c.status for c in opened] == [200] and opened[0].error is None
         assert bot.handler is not None and bot.handler.client.web_client is bot.runtime.client
-    assert not fake.socket_connected() and fake.sockets[0].closed_at is not None  # closed on the way out
+    # closed on the way out: the fake records it when its side of the websocket sees the close, a moment later
+    fake.wait_for(lambda f: not f.socket_connected() and f.sockets[0].closed_at is not None, timeout=5)
+    [conn] = fake.sockets  # everything the app sent over its whole connection
     assert fake.envelopes == [] and all(m.get("envelope_id") is None for m in conn.received if isinstance(m, dict))
 
 
