@@ -320,9 +320,9 @@ async def tick() -> None:
         except DBAPIError as error:
             log.error("tick skipped, the database failed: %s", one_line(error))
             return
-        if report.expired or report.completed or report.reminded:
-            log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
-                     report.reminded)
+        if report.expired or report.completed or report.reminded or report.emailed:
+            log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails", report.expired,
+                     report.completed, report.reminded, report.emailed)
 
 
 async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,
