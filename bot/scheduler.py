@@ -6,6 +6,11 @@ outbox key names the meeting, the offset and the start, so a tick that runs twic
 of a batch, or a restart after downtime sends nothing twice and loses nothing. A reschedule changes the
 start (new keys: the reminders move); a cancellation takes the meeting out of the query.
 
+The email reminder (24 h before, with the calendar invite; only when SMTP is set up) works the same way,
+under its own key per meeting, start and person; the email pump sends it, and retries a failed send with
+backoff a bounded number of times. A pending one whose meeting was cancelled or moved meanwhile (the
+server was down) is withdrawn instead of sent.
+
 One scheduler acts at a time: on PostgreSQL the leader holds an advisory lock on its own connection and
 a standby takes over when that connection dies; on SQLite a lock file next to the database does it.
 """
@@ -33,7 +38,7 @@ from bot.calendars.sync import CalendarSync
 from bot.dispatcher import Dispatcher
 from bot.flows.base import Notice
 from bot.notifications import event_notices
-from bot.reminders import reminder
+from bot.reminders import email_reminder, reminder
 from storage.errors import one_line
 from storage.uow import SqlUnitOfWork
 
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ADVISORY_KEY = 0x48_53_54_52  # "HSTR": the scheduler's PostgreSQL advisory lock
 DEFAULT_OFFSETS = "24h,1h"
+EMAIL_BEFORE = timedelta(hours=24)  # the reminder email, with the calendar invite
 BATCH = 200  # reminders queued per transaction
 PAGE = 2000  # meetings read per query
 SCHEDULER = "scheduler"  # the inbox "platform" under which queued reminders are marked done
@@ -72,6 +78,7 @@ class TickReport:
     expired: int = 0
     completed: int = 0
     reminded: int = 0
+    emailed: int = 0
 
 
 class Jobs:
@@ -88,7 +95,7 @@ class Jobs:
         return self.dispatcher.clock
 
     def tick(self) -> TickReport:
-        return TickReport(self.expire_due(), self.complete_ended(), self.remind())
+        return TickReport(self.expire_due(), self.complete_ended(), self.remind(), self.remind_by_email())
 
     def expire_due(self) -> int:
         with self.uow() as uow:
@@ -159,6 +166,55 @@ class Jobs:
         ]
         return self._queue(uow, notices)
 
+    def remind_by_email(self) -> int:
+        """The reminder emails that are due (from 24 h before until the start), once per meeting, start and
+        person; nothing at all without SMTP. Pending ones of meetings that changed meanwhile are withdrawn."""
+        if not self.dispatcher.email_enabled:
+            return 0
+        now = self.clock.now()
+        with self.uow() as uow:
+            withdrawn = uow.outbox.withdraw(_stale_mail_reminders(uow, now), "the meeting was cancelled or moved")
+            uow.commit()
+        if withdrawn:
+            log.info("%s reminder emails withdrawn: their meetings were cancelled or moved", withdrawn)
+        queued = 0
+        after: tuple[datetime, int] | None = None
+        while True:
+            with self.uow() as uow:
+                page = uow.bookings.starting_between(now, now + EMAIL_BEFORE + timedelta(minutes=1), after=after,
+                                                     limit=PAGE)
+                due = [(b, m, start, _mail_marker(m, start)) for b, m, start in page if start - EMAIL_BEFORE <= now]
+                done = uow.inbox.seen(SCHEDULER, [item[3] for item in due])
+            todo = [item for item in due if item[3] not in done]
+            for i in range(0, len(todo), BATCH):
+                with self.uow() as uow:
+                    for booking_id, meeting_id, start, marker in todo[i:i + BATCH]:
+                        if uow.inbox.first_time(SCHEDULER, marker):
+                            queued += self._email(uow, booking_id, meeting_id, marker)
+                    uow.commit()
+            if len(page) < PAGE:
+                return queued
+            after = (page[-1][2], page[-1][1])
+
+    def _email(self, uow: SqlUnitOfWork, booking_id: int, meeting_id: int, marker: str) -> int:
+        booking = uow.bookings.get(booking_id)
+        expert = uow.experts.get(booking.expert_id) if booking else None
+        if booking is None or expert is None or expert.person_id is None:
+            return 0
+        meeting = next((m for m in booking.meetings if m.id == meeting_id), None)
+        client, expert_person = uow.people.get(booking.client_id), uow.people.get(expert.person_id)
+        if meeting is None or client is None or expert_person is None:
+            return 0
+        now = self.clock.now()
+        notices = [
+            Notice(person.id or 0, email_reminder(booking, meeting, expert, person, other, client=client,
+                                                  expert_person=expert_person, now=now),
+                   f"{marker}:{person.id}", platform="email")
+            for person, other in ((client, expert_person), (expert_person, client))
+            if person.email and person.email_reminders
+        ]
+        return self._queue(uow, notices)
+
     def _queue(self, uow: SqlUnitOfWork, notices: list[Notice]) -> int:
         return sum(len(self.dispatcher.queue_notice(uow, notice)) for notice in notices)
 
@@ -166,6 +222,28 @@ class Jobs:
 def _marker(meeting_id: int, offset: timedelta, start: datetime) -> str:
     """One reminder: the meeting, the offset and the start (a reschedule makes new ones)."""
     return f"remind:{meeting_id}:{int(offset.total_seconds())}:{start:%Y%m%dT%H%M%SZ}"
+
+
+MAIL_REMINDER = "mailremind"
+
+
+def _mail_marker(meeting_id: int, start: datetime) -> str:
+    """One reminder email per meeting and start (a reschedule makes a new one); the person follows."""
+    return f"{MAIL_REMINDER}:{meeting_id}:{start:%Y%m%dT%H%M%SZ}"
+
+
+def _stale_mail_reminders(uow: SqlUnitOfWork, now: datetime) -> list[int]:
+    """Unsent reminder emails (waiting for a retry) whose meeting is no longer confirmed at that start."""
+    pending = uow.outbox.pending_keys("email", f"email:{MAIL_REMINDER}:")
+    if not pending:
+        return []
+    stale = []
+    for row_id, key in pending:
+        _, _, meeting, stamp, _ = key.split(":", 4)
+        current = uow.bookings.confirmed_start(int(meeting))
+        if current is None or current <= now or f"{current:%Y%m%dT%H%M%SZ}" != stamp:
+            stale.append(row_id)
+    return stale
 
 
 class Leadership:
@@ -242,9 +320,9 @@ async def tick() -> None:
         except DBAPIError as error:
             log.error("tick skipped, the database failed: %s", one_line(error))
             return
-        if report.expired or report.completed or report.reminded:
-            log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
-                     report.reminded)
+        if report.expired or report.completed or report.reminded or report.emailed:
+            log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails", report.expired,
+                     report.completed, report.reminded, report.emailed)
 
 
 async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,

@@ -21,6 +21,7 @@ class Person:
     telegram_user_id: int | None = None
     is_staff: bool = False  # staff of at least one programme (menus); what they may reach: core.staff_access
     company_id: int | None = None
+    email_reminders: bool = True  # the reminder email 24 h before a meeting (when they have an address)
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,13 @@ class SqlBookings:
         rows = self.session.execute(query.order_by(MeetingRow.starts_at, MeetingRow.id).limit(limit))
         return [(b, m, at) for b, m, at in rows]
 
+    def confirmed_start(self, meeting_id: int) -> datetime | None:
+        """When this meeting starts, if it is still a confirmed meeting of an accepted booking."""
+        return self.session.scalar(
+            select(MeetingRow.starts_at).join(BookingRow, BookingRow.id == MeetingRow.booking_id)
+            .where(MeetingRow.id == meeting_id, BookingRow.status == BookingStatus.ACCEPTED.value,
+                   MeetingRow.status == MeetingStatus.CONFIRMED.value))
+
     def for_person(self, person_id: int) -> list[Booking]:
         """Bookings where the person is the client or the expert, soonest first."""
         expert_id = self.session.scalar(select(ExpertRow.id).where(ExpertRow.person_id == person_id))

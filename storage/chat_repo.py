@@ -182,6 +182,25 @@ class SqlOutbox:
         rows = self.session.scalars(query.order_by(OutboxRow.id).limit(limit))
         return [OutboxMessage(r.id, r.person_id, r.platform, r.chat_id, r.payload) for r in rows]
 
+    def pending_keys(self, platform: str, prefix: str, limit: int = 1000) -> list[tuple[int, str]]:
+        """(id, key) of unsent rows whose key starts with `prefix`: one kind of message still waiting."""
+        rows = self.session.execute(
+            select(OutboxRow.id, OutboxRow.key).where(
+                OutboxRow.platform == platform, OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None),
+                OutboxRow.key.startswith(prefix, autoescape=True)).order_by(OutboxRow.id).limit(limit))
+        return [(row_id, key) for row_id, key in rows]
+
+    def withdraw(self, message_ids: list[int], reason: str) -> int:
+        """Never send these unsent rows (what they say is no longer true); how many were withdrawn."""
+        if not message_ids:
+            return 0
+        return execute_dml(
+            self.session, update(OutboxRow)
+            .where(OutboxRow.id.in_(message_ids), OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None))
+            .values(gave_up_at=self.clock.now(), last_error=reason[:500], claim_token=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+
     def claim(
         self, token: str, lease: timedelta, *, platform: str | None = None, ids: list[int] | None = None,
         limit: int = 100,

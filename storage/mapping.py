@@ -30,7 +30,7 @@ def person(row: PersonRow | Row[Any]) -> Person:
     return Person(
         id=row.id, handle=row.handle, name=row.name, timezone=row.timezone, locale=row.locale, email=row.email,
         slack_user_id=row.slack_user_id, telegram_user_id=row.telegram_user_id, is_staff=row.is_staff,
-        company_id=row.company_id,
+        company_id=row.company_id, email_reminders=row.email_reminders,
     )
 
 
@@ -38,7 +38,7 @@ def person_values(p: Person) -> dict[str, Any]:
     """A person's columns (all but the id), for a row or a bulk insert."""
     return {"handle": p.handle, "name": p.name, "timezone": p.timezone, "locale": p.locale, "email": p.email,
             "slack_user_id": p.slack_user_id, "telegram_user_id": p.telegram_user_id, "is_staff": p.is_staff,
-            "company_id": p.company_id}
+            "company_id": p.company_id, "email_reminders": p.email_reminders}
 
 
 def person_into(row: PersonRow, p: Person) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -100,6 +101,7 @@ class PersonRow(Base):
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)  # mirrors "staff of a programme" (programme_staff)
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    email_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ExpertRow(Base):

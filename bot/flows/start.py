@@ -1,5 +1,5 @@
 """First contact: welcome, timezone (detected when the platform tells us, otherwise asked), language;
-and /settings to change them later."""
+and /settings to change them later (and, for a person with an email address, the reminder email)."""
 
 from __future__ import annotations
 
@@ -44,12 +44,24 @@ class StartFlow(Flow):
     def _settings(self, ctx: Context) -> None:
         t = ctx.t
         ctx.goto(NAME, "settings")
-        ctx.say(t("Your settings: timezone {zone}, language {language}.", zone=ctx.person.timezone,
-                  language=_language_name(ctx.person.locale, ctx.person.locale)),
-                (tuple(
-                    [ctx.step_button(t("Change timezone"), NAME, "ask_tz")]
-                    + ([ctx.step_button(t("Change language"), NAME, "ask_lang")] if len(available_locales()) > 1 else [])
-                ),))
+        lines = [t("Your settings: timezone {zone}, language {language}.", zone=ctx.person.timezone,
+                   language=_language_name(ctx.person.locale, ctx.person.locale))]
+        buttons = [ctx.step_button(t("Change timezone"), NAME, "ask_tz")]
+        if len(available_locales()) > 1:
+            buttons.append(ctx.step_button(t("Change language"), NAME, "ask_lang"))
+        if ctx.person.email:  # without an address there is no email to turn on or off
+            on = ctx.person.email_reminders
+            lines.append(t("Email reminders: on.") if on else t("Email reminders: off."))
+            buttons.append(ctx.step_button(t("Turn email reminders off") if on else t("Turn email reminders on"),
+                                           NAME, "mail", "off" if on else "on"))
+        ctx.say("\n".join(lines), (tuple(buttons),))
+
+    def _set_email_reminders(self, ctx: Context, on: bool) -> None:
+        ctx.person.email_reminders = on
+        ctx.uow.people.save(ctx.person)
+        ctx.finish()
+        ctx.say(ctx.t("Email reminders are on: an email with the calendar invite comes 24 hours before each "
+                      "session.") if on else ctx.t("Email reminders are off. Chat reminders still come."))
 
     def _ask_timezone(self, ctx: Context) -> None:
         ctx.goto(NAME, "timezone")
@@ -124,6 +136,8 @@ class StartFlow(Flow):
                 ctx.finish()
             else:
                 self._done(ctx)
+        elif action == "mail" and len(args) == 2 and args[1] in ("on", "off") and ctx.person.email:
+            self._set_email_reminders(ctx, args[1] == "on")
         elif action == "ask_tz":
             self._ask_timezone(ctx)
             ctx.data["from_settings"] = True
