@@ -41,7 +41,9 @@ def update(locales: tuple[str, ...] = ("en",)) -> dict[str, int]:
                 catalog = read_po(handle, locale=locale)
         else:
             catalog = Catalog(locale=locale, project="headstrt", domain="messages")
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
+        catalog.creation_date = created  # no diff from a run that changed no message
         catalog.fuzzy = False
         if locale == "en":
             for message in catalog:
