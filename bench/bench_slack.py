@@ -64,7 +64,9 @@ from sqlalchemy import Engine
 
 from bench.bench_telegram import NOW, OTHER_EXPERTS, _Delivered, _expert_name, _free_socket, _tag
 from bench.harness import percentiles, postgres_available, postgres_db, sqlite_db
-from bot.adapters.slack.runtime import SlackRuntime, SlackSettings, details_view
+from bot.adapters.slack.runtime import SlackRuntime, SlackSettings, form_view
+from bot.flows.book import DETAILS_FORM
+from bot.forms import build
 from bot.dispatcher import Dispatcher, Handled
 from bot.events import Incoming, Sender
 from bot.flows import all_flows
@@ -389,7 +391,7 @@ class _WatchedDispatch(SerialDispatch):
 def _watch(runtime: SlackRuntime) -> _Watch:
     watch = _Watch(asyncio.get_running_loop())
     runtime.dispatch = _WatchedDispatch(runtime, watch)
-    pump, open_details = runtime.pump, runtime._open_details  # noqa: SLF001 - observation hooks
+    pump, open_form = runtime.pump, runtime._open_form  # noqa: SLF001 - observation hooks
     sent = pump._sent  # noqa: SLF001
 
     def sent_and_report(batch: list[tuple[int, str | None]]) -> None:  # a worker thread
@@ -397,15 +399,15 @@ def _watch(runtime: SlackRuntime) -> _Watch:
         for message_id, _ in batch:
             watch.delivered.report(message_id)
 
-    async def open_and_report(trigger_id: str, sender: Sender) -> None:
+    async def open_and_report(trigger_id: str, sender: Sender, name: str) -> str | None:
         try:
-            await open_details(trigger_id, sender)
+            return await open_form(trigger_id, sender, name)
         finally:
             watch.on_opened(sender.user_id)
 
     # the bench watches the live pump and runtime (method-assign: instrumentation, on purpose)
     pump._sent = sent_and_report  # type: ignore[method-assign]  # noqa: SLF001
-    runtime._open_details = open_and_report  # type: ignore[method-assign]  # noqa: SLF001
+    runtime._open_form = open_and_report  # type: ignore[method-assign]  # noqa: SLF001
     return watch
 
 
@@ -506,7 +508,9 @@ async def _seed(fake: FakeSlack, client: AsyncWebClient, user: str) -> str:
     fake.user(user, name=user.lower(), real_name=f"Person {user}", tz="Asia/Kolkata")
     posted = await client.chat_postMessage(channel=user, text="Again", blocks=SEED_BLOCKS)
     trigger = parse_qs(fake.slash(user, "/book", "").decode())["trigger_id"][0]
-    await client.views_open(trigger_id=trigger, view=details_view(Translator(), user))
+    form = build(DETAILS_FORM, Translator())
+    assert form is not None
+    await client.views_open(trigger_id=trigger, view=form_view(form, user))
     return str(posted["ts"])
 
 

@@ -36,8 +36,9 @@ class Handled:
     duplicate: bool
     messages: tuple[OutboxMessage, ...]
     form_errors: tuple[tuple[str, str], ...] = ()  # a form's refusals, field by field; nothing was changed
-    flow: str = ""  # where the conversation is now: an adapter may offer a form for the step
+    flow: str = ""  # where the conversation is now
     step: str = ""
+    form: str = ""  # the form (bot/forms.py) the step's reply asks for: a chat that shows forms whole may keep it open
 
 
 class Dispatcher:
@@ -69,7 +70,7 @@ class Dispatcher:
                 raise  # the database is away: nothing was recorded, the caller retries (or answers 500)
             log.exception("event %s on %s failed", incoming.event_id, incoming.sender.platform)
             messages, after = self._handle(incoming, failure=error)
-        return Handled(False, tuple(messages), (), after.flow, after.step)
+        return Handled(False, tuple(messages), (), after.flow, after.step, _asked_form(messages))
 
     def _handle(self, incoming: Incoming, failure: Exception | None) -> tuple[list[OutboxMessage], Conversation]:
         uow = self.uow_factory()
@@ -285,3 +286,13 @@ def _free_handle(uow: SqlUnitOfWork, sender: Sender) -> str:
         n += 1
         candidate = f"{base}{n}"
     return candidate
+
+
+def _asked_form(messages: Sequence[OutboxMessage]) -> str:
+    """The form a reply of this step asks for (Reply.form), read back from the queued payloads."""
+    for message in messages:
+        if '"form"' in message.payload:  # JSON escapes quotes inside strings: only the key matches
+            form = json.loads(message.payload).get("form")
+            if isinstance(form, str) and form:
+                return form
+    return ""

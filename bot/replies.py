@@ -22,6 +22,7 @@ class ReplyTooLarge(ValueError):
 class Button:
     label: str
     payload: str
+    form: str = ""  # pressing it may lead to this form's questions (bot/forms.py): Slack opens it at once
 
     def __post_init__(self) -> None:
         if len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
@@ -62,6 +63,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     replace: bool = False  # edit the message that was pressed instead of sending a new one
     file: FileOut | None = field(default=None)
+    form: str = ""  # this reply asks the first field of that form (bot/forms.py): a chat may show it whole
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_CHARS:
@@ -72,9 +74,12 @@ class Reply:
     def to_json(self) -> str:
         data: dict[str, object] = {
             "text": self.text,
-            "buttons": [[[b.label, b.payload] for b in row] for row in self.buttons],
+            "buttons": [[[b.label, b.payload, b.form] if b.form else [b.label, b.payload] for b in row]
+                        for row in self.buttons],
             "replace": self.replace,
         }
+        if self.form:
+            data["form"] = self.form
         if self.file is not None:
             data["file"] = self.file.to_dict()
         return json.dumps(data)
@@ -84,9 +89,10 @@ class Reply:
         data = json.loads(raw)
         return cls(
             data["text"],
-            tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
+            tuple(tuple(Button(*button) for button in row) for row in data["buttons"]),
             data.get("replace", False),
             FileOut.from_dict(data["file"]) if data.get("file") else None,
+            data.get("form", ""),
         )
 
 

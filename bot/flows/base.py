@@ -47,7 +47,8 @@ class Context:
 
     # ---- talking
 
-    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, replace: bool | None = None) -> None:
+    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, replace: bool | None = None,
+            form: str = "") -> None:
         """Long text is split; buttons go on the last piece. By default the first answer to a wizard press
         replaces the pressed message, so a wizard edits itself in place instead of flooding the chat."""
         if replace is None:
@@ -56,7 +57,8 @@ class Context:
         pieces = chunk_text(text)
         for n, piece in enumerate(pieces):
             last = n == len(pieces) - 1
-            self.replies.append(Reply(piece, buttons if last else (), replace=replace and n == 0))
+            self.replies.append(Reply(piece, buttons if last else (), replace=replace and n == 0,
+                                      form=form if last else ""))
 
     def notify(self, person_id: int, reply: Reply, key: str) -> None:
         self.notices.append(Notice(person_id, reply, key))
@@ -88,10 +90,11 @@ class Context:
     def button(self, label: str, flow: str, action: str, *args: object) -> Button:
         return Button(label, p(flow, action, *args))
 
-    def step_button(self, label: str, flow: str, action: str, *args: object) -> Button:
-        """A wizard button: valid only while the conversation is still where it was shown."""
+    def step_button(self, label: str, flow: str, action: str, *args: object, form: str = "") -> Button:
+        """A wizard button: valid only while the conversation is still where it was shown. `form`: the
+        form (bot/forms.py) its press may lead to."""
         self.shown_wizard_buttons = True
-        return Button(label, p(flow, action, self.stamp, *args))
+        return Button(label, p(flow, action, self.stamp, *args), form)
 
     def is_current(self, stamp: str) -> bool:
         return stamp == str(self.convo.version)

@@ -30,6 +30,9 @@ from core.pricing import session_price
 from core.review_service import latest_reviews
 from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import (
+    OUTCOME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
     MeetingRequest,
     SessionDetails,
     SessionRules,
@@ -39,6 +42,8 @@ from core.sessions import (
     validate_meetings,
 )
 from bot.flows.base import Context, Flow, outdated
+from bot.forms import Field, Form, declare
+from bot.i18n import Translator
 from bot.flows.errors import explain, out_of_credits_options
 from bot.flows.pickers import (
     between_hint,
@@ -73,7 +78,25 @@ _MARGIN = timedelta(days=1)  # busy time around the horizon, for buffers and the
 # Steps where a time is being chosen: slot presses and typed times are accepted in all of them.
 _TIME_STEPS = frozenset({"day", "slot", "typed"})
 _DETAIL_STEPS = ("title", "outcome", "intro", "context", "files")
-FORM_STEPS = ("title", "outcome", "intro", "context")  # the steps a details form answers at once
+FORM_STEPS = ("title", "outcome", "intro", "context")  # the steps the details form answers at once
+
+
+def _details_form(t: Translator) -> Form:
+    """The booking's text questions as one form (Slack's modal); other chats ask them step by step."""
+    return Form("details", t("Session details"), t("Continue"), t("Cancel"), (
+        Field("title", t("Title"), t("For example “Fundraising strategy advice”."), TITLE_MAX),
+        Field("outcome", t("Desired outcome"),
+              t("Something meaningful yet achievable: a clear ask is more likely to be accepted."), OUTCOME_MAX,
+              multiline=True),
+        Field("intro", t("Intro note (optional)"), t("Break the ice and greet your mentor."), TEXT_MAX,
+              optional=True, multiline=True),
+        Field("context", t("Context (optional)"),
+              t("Your background, where you are now, your questions, anything to read first."), TEXT_MAX,
+              optional=True, multiline=True),
+    ))
+
+
+DETAILS_FORM = declare("details", _details_form)
 _FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "context": "context"}
 
 
@@ -806,7 +829,7 @@ def _ask_slot(ctx: Context, expert: Expert, day: date, lead: list[str] | None = 
     if hint:
         lines.append(hint)
     lines.append(t("Pick a time, or type one in words."))
-    buttons = list(slot_buttons(ctx, NAME, "slot", shown))
+    buttons = list(slot_buttons(ctx, NAME, "slot", shown, form=DETAILS_FORM))
     buttons.append((ctx.step_button(t("Other day"), NAME, "back"),))
     ctx.say("\n".join(lines), tuple(buttons))
 
@@ -851,7 +874,8 @@ def _offer_nearest(ctx: Context, expert: Expert, target: datetime, lead: list[st
     closest = nearest(slots, target, NEAREST)
     lines = [*lead, t("The nearest free times, in your time with {expert}'s for reference:", expert=expert.name),
              slots_text(ctx, closest, expert.timezone), t("Pick one, type another time, or choose a day.")]
-    buttons = [ctx.step_button(f"{t.day(s)} {t.time(s)}", NAME, "slot", slot_arg(s)) for s in closest]
+    buttons = [ctx.step_button(f"{t.day(s)} {t.time(s)}", NAME, "slot", slot_arg(s), form=DETAILS_FORM)
+               for s in closest]
     ctx.step("day")
     ctx.data.pop("typed", None)
     ctx.say("\n".join(lines), (*rows(buttons, 3), (ctx.step_button(t("Other day"), NAME, "back"),)))
@@ -884,7 +908,7 @@ def _typed_time(ctx: Context, expert: Expert, text: str) -> None:
         _offer_nearest(ctx, expert, ctx.clock.now(), [t("{when} has already passed. Please choose a time ahead.",
                                                         when=t.when(found.at))], avail)
     elif isinstance(found, Ask):
-        buttons = [ctx.step_button(c.label, NAME, "slot", slot_arg(c.at)) if c.at is not None
+        buttons = [ctx.step_button(c.label, NAME, "slot", slot_arg(c.at), form=DETAILS_FORM) if c.at is not None
                    else ctx.step_button(c.label, NAME, "day", c.day.isoformat() if c.day else "") for c in found.choices]
         ctx.data.pop("typed", None)
         ctx.say(found.question, (tuple(buttons), (ctx.step_button(t("Other day"), NAME, "back"),)))
@@ -906,7 +930,7 @@ def _echo_typed(ctx: Context, expert: Expert, at: datetime, notes: list[str], av
         _offer_nearest(ctx, expert, at, [echo, _problem_text(ctx, expert, problem, avail.schedule)], avail)
         return
     ctx.step("typed", typed=slot_arg(at))
-    ctx.say(echo, ((ctx.step_button(t("Yes"), NAME, "tyes"), ctx.step_button(t("No"), NAME, "tno")),))
+    ctx.say(echo, ((ctx.step_button(t("Yes"), NAME, "tyes", form=DETAILS_FORM), ctx.step_button(t("No"), NAME, "tno")),))
 
 
 def _keep_time_step(ctx: Context, expert: Expert, lead: list[str]) -> None:
@@ -982,7 +1006,7 @@ def _ask_detail(ctx: Context, expert: Expert, step: str, lead: list[str] | None 
         lines.append(t("Optional: attach files (pitch deck, CV, screenshots) by sending them now. Press Done when "
                        "you have added everything, or if there is nothing to attach."))
         buttons = ((ctx.step_button(t("Done"), NAME, "done"),),)
-    ctx.say("\n".join(lines), buttons)
+    ctx.say("\n".join(lines), buttons, form=DETAILS_FORM if step == FORM_STEPS[0] else "")
 
 
 def _times_gone(ctx: Context, expert: Expert) -> datetime | None:

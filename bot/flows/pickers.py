@@ -107,8 +107,9 @@ def day_buttons(ctx: Context, flow: str, action: str, slots: Sequence[datetime])
     return rows([ctx.step_button(ctx.t.day(s), flow, action, d.isoformat()) for d, s in firsts.items()], 3)
 
 
-def slot_buttons(ctx: Context, flow: str, action: str, slots: Sequence[datetime]) -> tuple[tuple[Button, ...], ...]:
-    buttons = [ctx.step_button(ctx.t.time(s), flow, action, slot_arg(s)) for s in slots[:MAX_SLOTS]]
+def slot_buttons(ctx: Context, flow: str, action: str, slots: Sequence[datetime], *,
+                 form: str = "") -> tuple[tuple[Button, ...], ...]:
+    buttons = [ctx.step_button(ctx.t.time(s), flow, action, slot_arg(s), form=form) for s in slots[:MAX_SLOTS]]
     return rows(buttons, 4)
 
 

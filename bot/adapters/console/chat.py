@@ -112,10 +112,10 @@ class ConsoleChat:
         if buttons:
             self._numbers, self._labels = {}, {}
             labels = []
-            for n, (label, payload) in enumerate(buttons, start=1):
+            for n, (label, payload, *_) in enumerate(buttons, start=1):
                 self._numbers[str(n)] = (payload, message_id)
                 labels.append(f"[{n}] {label}")
-            for label, payload in buttons:
+            for label, payload, *_ in buttons:
                 self._labels.setdefault(label.lower(), (payload, message_id))
             lines.append("  " + "  ".join(labels))
         return lines

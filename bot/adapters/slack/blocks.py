@@ -79,7 +79,7 @@ def _hard_split(line: str, limit: int) -> list[str]:
 
 
 def actions(rows: list[list[list[str]]]) -> list[dict[str, Any]]:
-    """Rows of [label, payload] as actions blocks, one per row; action_ids count across all rows so each
+    """Rows of [label, payload(, form)] as actions blocks, one per row; action_ids count across all rows so each
     is unique in the message (Slack rejects duplicates)."""
     if sum(len(row) for row in rows) > MAX_ACTIONS:
         raise ValueError(f"more than {MAX_ACTIONS} buttons in one message")
@@ -87,13 +87,13 @@ def actions(rows: list[list[list[str]]]) -> list[dict[str, Any]]:
     n = 0
     for row in rows:
         elements: list[dict[str, Any]] = []
-        for label, payload in row:
+        for label, payload, *form in row:
             if not payload or len(payload) > MAX_BUTTON_VALUE:
                 raise ValueError(f"button value must be 1-{MAX_BUTTON_VALUE} characters: {payload!r}")
             elements.append({
                 "type": "button",
                 "text": {"type": "plain_text", "text": _label(label), "emoji": True},
-                "action_id": f"b{n}",
+                "action_id": f"b{n}.{form[0]}" if form and form[0] else f"b{n}",  # the form a press may lead to
                 "value": payload,
             })
             n += 1

@@ -1,5 +1,5 @@
 """The Slack side of a process: slack-bolt's AsyncApp (request signatures, acknowledgements, Socket
-Mode), our listeners over the shared dispatcher, the details modal, App Home, and the outbox pump.
+Mode), our listeners over the shared dispatcher, declared forms as modals, App Home, and the outbox pump.
 
 Every request is acknowledged first and worked on after, so Slack always gets its answer within 3
 seconds; only the modal's submission waits for the flow, because its inline errors go in the ack."""
@@ -25,7 +25,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.sessions import OUTCOME_MAX, TEXT_MAX, TITLE_MAX
 from bot.adapters.slack.blocks import escape, messages
 from bot.adapters.slack.parse import PLATFORM, from_action, from_command, from_event
 from bot.adapters.slack.sender import SlackSender
@@ -33,7 +32,7 @@ from bot.adapters.slack.verify import EVENT_TYPES, Refused, read_body, verify_si
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, find_person
 from bot.events import Incoming, Sender
-from bot.flows.book import FORM_STEPS
+from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
 from bot.serial import SerialDispatch
@@ -42,14 +41,9 @@ from storage.uow import SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-DETAILS = "details"  # the modal's callback_id
-# The modal's inputs: block_id and action_id are the form field's name.
-FIELDS = ("title", "outcome", "intro", "context")
+FORM_VIEW = re.compile(r"^form:\w+$")  # a declared form's modal: callback_id "form:<name>"
 MAX_HOME_BLOCKS = 100
 FORM_ANSWER_SECONDS = 2.5  # Slack shows an error if a modal's submission is not answered within 3 s
-# Presses that lead to the booking's text questions: the modal opens at once, while the trigger is fresh
-# (it expires 3 s after the press), and is told if the step turned out otherwise.
-_DETAILS_PRESSES = ("1|book|slot|", "1|book|tyes|")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +148,7 @@ class SlackRuntime:
         app.event("app_mention")(self._on_event)
         app.event("app_home_opened")(self._on_home)
         app.action(re.compile(r".*"))(self._on_action)
-        app.view(DETAILS)(self._on_details)
+        app.view(FORM_VIEW)(self._on_form)
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -178,7 +172,10 @@ class SlackRuntime:
             await self.client.chat_postEphemeral(channel=sender.chat_id, user=sender.user_id,
                                                  text=escape(t("This button is for someone else.")))
             return
-        await self._run(incoming, body.get("trigger_id"))
+        # A button whose press may lead to a form says so in its action_id ("b3.details", blocks.actions):
+        # the modal opens at once, while the trigger is fresh (3 s), and is told if the step went otherwise.
+        action_id = str(((body.get("actions") or [{}])[0] or {}).get("action_id") or "")
+        await self._run(incoming, body.get("trigger_id"), form=action_id.partition(".")[2])
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
@@ -192,10 +189,13 @@ class SlackRuntime:
         finally:
             self.busy -= 1
 
-    async def _on_details(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view.get("state", {}).get("values", {})
+        # each input's block_id and action_id are its field's name; only the declared fields are read
+        declared = build(str(view.get("callback_id", "")).partition(":")[2], Translator())
+        names = [f.name for f in declared.fields] if declared else []
         fields = tuple((name, str((values.get(name, {}).get(name) or {}).get("value") or "").strip())
-                       for name in FIELDS)
+                       for name in names)
         meta = _metadata(view.get("private_metadata"))
         user = str(body.get("user", {}).get("id") or "")
         sender = await self._introduce(Sender(PLATFORM, user, str(meta.get("chat") or user)))
@@ -224,20 +224,18 @@ class SlackRuntime:
 
     # ---- the work after the ack
 
-    async def _run(self, incoming: Incoming, trigger_id: str | None) -> None:
+    async def _run(self, incoming: Incoming, trigger_id: str | None, *, form: str = "") -> None:
         self.busy += 1
         try:
             incoming = _with_sender(incoming, await self._introduce(incoming.sender))
             opening = None
-            press = incoming.press
-            if trigger_id and press is not None and press.payload.startswith(_DETAILS_PRESSES):
-                opening = asyncio.ensure_future(self._open_details(trigger_id, incoming.sender))
+            if trigger_id and form and incoming.press is not None:
+                opening = asyncio.ensure_future(self._open_form(trigger_id, incoming.sender, form))
             handled = await self.dispatch(incoming)
-            at_details = handled.flow == "book" and handled.step == FORM_STEPS[0]
             if opening is not None:
                 view_id = await opening
-                if view_id and not at_details:
-                    await self._close_details(view_id, incoming.sender)
+                if view_id and handled.form != form:
+                    await self._close_form(view_id, incoming.sender, form)
         finally:
             self.busy -= 1
 
@@ -263,23 +261,28 @@ class SlackRuntime:
         with self.uow_factory() as uow:
             return find_person(uow, sender) is not None
 
-    async def _open_details(self, trigger_id: str, sender: Sender) -> str | None:
-        """The booking's text questions as one modal; typing them in the chat still works if it fails."""
+    async def _open_form(self, trigger_id: str, sender: Sender, name: str) -> str | None:
+        """A declared form as one modal; answering its questions in the chat still works if it fails."""
         locale, tz = await asyncio.to_thread(self._person_locale, sender)
         t = Translator(locale, tz)
+        form = build(name, t)
+        if form is None:
+            return None
         try:
-            opened = await self.client.views_open(trigger_id=trigger_id, view=details_view(t, sender.chat_id))
+            opened = await self.client.views_open(trigger_id=trigger_id, view=form_view(form, sender.chat_id))
         except SlackApiError as error:
             log.info("details modal not opened (%s); the chat asks instead", error.response.get("error"))
             return None
         return str(opened["view"]["id"])
 
-    async def _close_details(self, view_id: str, sender: Sender) -> None:
+    async def _close_form(self, view_id: str, sender: Sender, name: str) -> None:
         """The press did not lead to the questions (the time was just taken, or more times are to pick)."""
         locale, tz = await asyncio.to_thread(self._person_locale, sender)
         t = Translator(locale, tz)
         text = escape(t("Please carry on in the chat; the details come after the times."))
-        view = {"type": "modal", "title": {"type": "plain_text", "text": t("Session details")[:24]},
+        form = build(name, t)
+        title = form.title if form else ""
+        view = {"type": "modal", "title": {"type": "plain_text", "text": title[:24] or "Headstrt"},
                 "close": {"type": "plain_text", "text": t("Close")[:24]},
                 "blocks": [{"type": "section", "block_id": "gone", "text": {"type": "mrkdwn", "text": text}}]}
         try:
@@ -317,31 +320,20 @@ class SlackRuntime:
                                             "text": {"type": "mrkdwn", "text": text}}]}
 
 
-def details_view(t: Translator, chat_id: str) -> dict[str, Any]:
-    def field(name: str, label: str, *, optional: bool, multiline: bool, max_length: int, hint: str) -> dict[str, Any]:
-        return {
-            "type": "input", "block_id": name, "optional": optional,
-            "label": {"type": "plain_text", "text": label},
-            "hint": {"type": "plain_text", "text": hint},
-            "element": {"type": "plain_text_input", "action_id": name, "multiline": multiline,
-                        "max_length": max_length},
-        }
-
+def form_view(form: Form, chat_id: str) -> dict[str, Any]:
+    """A declared form (bot/forms.py) as a modal: each input's block_id and action_id are its field's name."""
     return {
-        "type": "modal", "callback_id": DETAILS, "private_metadata": json.dumps({"chat": chat_id}),
-        "title": {"type": "plain_text", "text": t("Session details")[:24]},
-        "submit": {"type": "plain_text", "text": t("Continue")[:24]},
-        "close": {"type": "plain_text", "text": t("Cancel")[:24]},
-        "blocks": [
-            field("title", t("Title"), optional=False, multiline=False, max_length=TITLE_MAX,
-                  hint=t("For example “Fundraising strategy advice”.")),
-            field("outcome", t("Desired outcome"), optional=False, multiline=True, max_length=OUTCOME_MAX,
-                  hint=t("Something meaningful yet achievable: a clear ask is more likely to be accepted.")),
-            field("intro", t("Intro note (optional)"), optional=True, multiline=True, max_length=TEXT_MAX,
-                  hint=t("Break the ice and greet your mentor.")),
-            field("context", t("Context (optional)"), optional=True, multiline=True, max_length=TEXT_MAX,
-                  hint=t("Your background, where you are now, your questions, anything to read first.")),
-        ],
+        "type": "modal", "callback_id": f"form:{form.name}", "private_metadata": json.dumps({"chat": chat_id}),
+        "title": {"type": "plain_text", "text": form.title[:24]},
+        "submit": {"type": "plain_text", "text": form.submit[:24]},
+        "close": {"type": "plain_text", "text": form.cancel[:24]},
+        "blocks": [{
+            "type": "input", "block_id": f.name, "optional": f.optional,
+            "label": {"type": "plain_text", "text": f.label[:2000]},
+            "hint": {"type": "plain_text", "text": f.hint[:2000]},
+            "element": {"type": "plain_text_input", "action_id": f.name, "multiline": f.multiline,
+                        "max_length": f.max_length},
+        } for f in form.fields],
     }
 
 

@@ -132,7 +132,7 @@ def keyboard(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
     buttons: list[list[InlineKeyboardButton]] = []
     for row in rows:
         line = []
-        for label, payload in row:
+        for label, payload, *_ in row:
             if len(payload.encode()) > MAX_CALLBACK_BYTES:
                 raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {payload!r}")
             line.append(InlineKeyboardButton(label, callback_data=payload))

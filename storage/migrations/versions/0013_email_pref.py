@@ -16,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("persons") as batch:
-        batch.add_column(sa.Column("email_reminders", sa.Boolean(), nullable=False, server_default=sa.true()))
+    # a plain ALTER TABLE on both databases: a batch copy of persons would trip the foreign keys to it
+    op.add_column("persons", sa.Column("email_reminders", sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("persons") as batch:
-        batch.drop_column("email_reminders")
+    # ALTER TABLE ... DROP COLUMN on both databases (SQLite 3.35+), for the same reason
+    op.execute("ALTER TABLE persons DROP COLUMN email_reminders")

@@ -52,7 +52,7 @@ def book_eve(bot: RunningSlack, ana: SlackUser, *, title: str = "Seed plan") -> 
     out = ana.tap("15:00")
     assert "short title" in out
     modal = bot.fake.modal(ANA)
-    assert modal is not None and modal.view["callback_id"] == "details"  # the questions, as one form
+    assert modal is not None and modal.view["callback_id"] == "form:details"  # the questions, as one form
     status, answer = bot.fake.submit(ANA, modal.id, {"title": title, "outcome": f"A plan {HOSTILE}",
                                                      "intro": "", "context": ""})
     assert (status, answer) == (200, None)  # accepted: the modal closes

@@ -171,7 +171,7 @@ def test_a_founder_books_over_the_socket_and_the_expert_accepts(uow, clock, fake
             ana.tap(label)
         assert "short title" in ana.tap("15:00")
         modal = fake.modal(ANA)  # views.open with the trigger_id that came over the socket
-        assert modal is not None and modal.view["callback_id"] == "details"
+        assert modal is not None and modal.view["callback_id"] == "form:details"
         answer = fake.socket_submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan",
                                                     "intro": "", "context": ""})
         assert fake.envelopes[-1].accepts_response_payload  # a view_submission's ack may carry errors

@@ -1,0 +1,47 @@
+"""Forms a flow declares once: fields with labels, hints and limits, in the reader's language.
+
+A chat that can show a form at once (Slack's modal) builds it from the declaration; every other chat asks the
+fields one at a time in the flow's own steps, and both end in the flow's same checks (Flow.on_form). Adapters
+look a form up by name here, so they never import a flow: a flow declares its forms when it is imported, and
+marks the buttons and replies that lead to one (Button.form, Reply.form)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.i18n import Translator
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    label: str
+    hint: str
+    max_length: int
+    optional: bool = False
+    multiline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    name: str
+    title: str
+    submit: str
+    cancel: str
+    fields: tuple[Field, ...]
+
+
+FormBuilder = Callable[[Translator], Form]
+_DECLARED: dict[str, FormBuilder] = {}
+
+
+def declare(name: str, builder: FormBuilder) -> str:
+    """Called by the flow that owns the form, at import; returns the name to put on buttons and replies."""
+    _DECLARED[name] = builder
+    return name
+
+
+def build(name: str, t: Translator) -> Form | None:
+    builder = _DECLARED.get(name)
+    return builder(t) if builder is not None else None
