@@ -91,6 +91,9 @@ _MARGIN = timedelta(days=1)  # busy time around the horizon, for buffers and the
 _TIME_STEPS = frozenset({"day", "slot", "typed"})
 _DETAIL_STEPS = ("title", "outcome", "intro", "context", "files")
 FORM_STEPS = ("title", "outcome", "intro", "context")  # the steps a details form answers at once
+# Presses that may lead to the details (a chat with forms opens one at once): a slot, a typed time's Yes, and
+# going ahead with a series' free dates.
+DETAIL_PRESSES = ("slot", "tyes", "sok")
 _FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "context": "context"}
 
 

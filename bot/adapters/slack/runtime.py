@@ -33,8 +33,10 @@ from bot.adapters.slack.verify import EVENT_TYPES, Refused, read_body, verify_si
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, find_person
 from bot.events import Incoming, Sender
-from bot.flows.book import FORM_STEPS
+from bot.flows.book import DETAIL_PRESSES, FORM_STEPS
+from bot.flows.book import NAME as BOOK
 from bot.home import home_replies
+from bot.payloads import SEP, p
 from bot.i18n import Translator, normalise_locale
 from bot.serial import SerialDispatch
 from storage.uow import SqlUnitOfWork
@@ -49,7 +51,7 @@ MAX_HOME_BLOCKS = 100
 FORM_ANSWER_SECONDS = 2.5  # Slack shows an error if a modal's submission is not answered within 3 s
 # Presses that lead to the booking's text questions: the modal opens at once, while the trigger is fresh
 # (it expires 3 s after the press), and is told if the step turned out otherwise.
-_DETAILS_PRESSES = ("1|book|slot|", "1|book|tyes|")
+_DETAILS_PRESSES = tuple(p(BOOK, action) + SEP for action in DETAIL_PRESSES)
 
 
 @dataclass(frozen=True, slots=True)
