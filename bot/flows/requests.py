@@ -31,7 +31,7 @@ from bot.flows.pickers import (
     slots_text,
 )
 from bot.flows.series_words import how_often
-from bot.notifications import request_card
+from bot.notifications import request_card, series_card
 from bot.payloads import p
 from bot.replies import Button
 from bot.words import booking_status, meetings_lines
@@ -109,11 +109,19 @@ class RequestsFlow(Flow):
         else:
             ctx.say(t.plural("{n} request is waiting for your answer:", "{n} requests are waiting for your answer:",
                              len(waiting)))
+            series: dict[int, list[Booking]] = {}
+            for booking in waiting:
+                if booking.series_id is not None:
+                    series.setdefault(booking.series_id, []).append(booking)
             for booking in waiting[:MAX_PENDING_CARDS]:
                 client = clients.get(booking.client_id)
                 if client is None:
                     continue
-                card = request_card(booking, expert, ctx.person, client)
+                together = series.get(booking.series_id or 0, [])
+                if len(together) > 1 and booking is not together[0]:
+                    continue  # a series is one card, answered at once
+                card = (series_card(sorted(together, key=lambda b: b.first_start), expert, ctx.person, client, None)
+                        if len(together) > 1 else request_card(booking, expert, ctx.person, client))
                 ctx.say(card.text, card.buttons)
             if len(waiting) > MAX_PENDING_CARDS:
                 ctx.say(t("…and {n} more. Answer these first, then type /requests again.",

@@ -105,6 +105,9 @@ def test_a_weekly_series_across_the_dst_change_is_one_request_the_expert_accepts
     assert "• Tue 12 Mar 2030, 10:00 (America/New_York) · 14:00 (Europe/London), 60 min" in out
     assert "• Tue 26 Mar 2030, 10:00 (America/New_York) · 14:00 (Europe/London), 60 min" in out
     assert "Price: 3 credits" in out and "[1] Accept all  [2] Decline all" in out
+    out = ana.say("/requests")  # the queue shows the series as one card too
+    assert out.count("New series request from Ana: a series of 3 sessions.") == 1 and "New session request" not in out
+    assert out.count("[1] Accept all  [2] Decline all") == 1
     out = ana.say("Accept all")
     assert "Accepted ✓ the series “Weekly mentoring” from Ana (a series of 3 sessions)." in out
     assert {b.status for b in bookings_of(uow, ana_pid)} == {BookingStatus.ACCEPTED}
