@@ -5,13 +5,16 @@ calendar invite, and go by email as well where that is set up."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from core.events import Event
 from core.experts import Expert
-from core.lifecycle import MeetingStatus
+from core.lifecycle import BookingStatus, MeetingStatus
+from core.recurrence import Frequency
 from core.model import Booking, Meeting, Person
 from bot.calendar import invite
 from bot.flows.base import Notice
+from bot.flows.series_words import how_often
 from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.payloads import p
@@ -26,12 +29,15 @@ def event_notices(
 ) -> list[Notice]:
     """`actor_id`: who caused the events; the flow has already told them what they did."""
     notices: list[Notice] = []
+    events = list(events)
+    series = _series_groups(uow, events)
     for n, event in enumerate(events):
         if event.booking_id is None:
             continue
         booking = uow.bookings.get(event.booking_id)
         if booking is None:
             continue
+        group = series.get(n)
         expert = uow.experts.get(booking.expert_id)
         client = uow.people.get(booking.client_id)
         if expert is None or client is None or expert.person_id is None:
@@ -39,7 +45,10 @@ def event_notices(
         expert_person = uow.people.get(expert.person_id)
         assert expert_person is not None
         seen: dict[int, int] = {}
-        chat = _render(uow, event, booking, expert, expert_person, client, actor_id)
+        if group is None:
+            chat = _render(uow, event, booking, expert, expert_person, client, actor_id)
+        else:  # a series: its first event speaks for all of them, the others add only their invites
+            chat = _render_series(event, group, expert, expert_person, client, actor_id) if group else []
         invites = _invites(uow, event, booking, expert, expert_person, client)
         emails = _emails(event, booking, expert, expert_person, client, invites)
         for platform, person, reply in [*((None, who, r) for who, r in chat + invites),
@@ -50,6 +59,116 @@ def event_notices(
             notices.append(Notice(person.id, reply, f"{key_prefix}:e{n}:{event.name}:{person.id}{suffix}",
                                   platform=platform))
     return notices
+
+
+# What a series says once for all its occurrences, when one step does the same to several of them.
+_SERIES_EVENTS = ("booking_accepted", "booking_declined", "booking_withdrawn", "meeting_cancelled")
+
+
+def _series_groups(uow: SqlUnitOfWork, events: list[Event]) -> dict[int, list[tuple[Event, Booking]]]:
+    """Event index -> the series' events of the same kind (on its first one; [] on the others). A series
+    request's card replaces the requests of each occurrence; events of a series that happen alone stay as they are."""
+    named: dict[tuple[str, int], list[tuple[int, Event, Booking]]] = {}
+    requested = {dict(e.data).get("series_id") for e in events if e.name == "series_requested"}
+    for n, event in enumerate(events):
+        if event.booking_id is None:
+            continue
+        booking = uow.bookings.get(event.booking_id)
+        if booking is None or booking.series_id is None:
+            continue
+        if event.name == "series_requested":
+            named.setdefault((event.name, booking.series_id), []).append((n, event, booking))
+        elif event.name == "booking_requested" and str(booking.series_id) in requested:
+            named.setdefault(("series_requested", booking.series_id), []).append((n, event, booking))
+        elif event.name in _SERIES_EVENTS:
+            named.setdefault((event.name, booking.series_id), []).append((n, event, booking))
+    out: dict[int, list[tuple[Event, Booking]]] = {}
+    for (name, _), members in named.items():
+        requests = sum(1 for _, e, _ in members if e.name == "booking_requested")
+        if (name == "series_requested" and (not requests or requests == len(members))) or len(members) < 2:
+            continue  # a series request without its card's event (or in triage), or one event alone
+        members.sort(key=lambda m: (m[1].name != "series_requested", m[0]))
+        whole = [(e, b) for _, e, b in members if e.name != "series_requested"]
+        for i, (n, _, _) in enumerate(members):
+            out[n] = whole if i == 0 else []
+    return out
+
+
+def _whole(bookings: list[Booking]) -> Booking:
+    """The series' occurrences as one booking, for the shared summary: every meeting, the total price."""
+    first = bookings[0]
+    meetings = sorted((m for b in bookings for m in b.meetings), key=lambda m: m.start)
+    return replace(first, meetings=meetings, price_milli=sum(b.price_milli for b in bookings),
+                   expires_at=min(b.expires_at for b in bookings))
+
+
+def series_card(bookings: list[Booking], expert: Expert, expert_person: Person, client: Person,
+                frequency: Frequency | None) -> Reply:
+    """One request for the whole series: the expert answers all of it at once."""
+    t = _t(expert_person)
+    whole = _whole(bookings)
+    text = "\n".join([
+        t("New series request from {name}: {how}.", name=client.name, how=how_often(t, frequency, len(bookings))),
+        summary(t, whole, expert, client, for_expert=True),
+        t("Please answer by {when}; the slots are held for you until then.", when=t.when(whole.expires_at)),
+    ])
+    buttons = ((
+        Button(t("Accept all"), p("req", "sacc", whole.id)),
+        Button(t("Decline all"), p("req", "sdec", whole.id)),
+    ),)
+    return Reply(text, buttons)
+
+
+def _render_series(
+    event: Event, group: list[tuple[Event, Booking]], expert: Expert, expert_person: Person, client: Person,
+    actor_id: int | None,
+) -> list[tuple[Person, Reply]]:
+    tc, te = _t(client), _t(expert_person)
+    bookings = [b for _, b in group]
+    whole = _whole(bookings)
+    title, n = whole.details.title, len(bookings)
+    if event.name == "series_requested":
+        frequency = dict(event.data).get("frequency")
+        waiting = [b for b in bookings if b.status is BookingStatus.REQUESTED]
+        if not waiting:  # in triage first: staff see each occurrence
+            return []
+        return [(expert_person, series_card(waiting, expert, expert_person, client,
+                                            Frequency(frequency) if frequency else None)),
+                *((expert_person, reply) for reply in attachments(whole))]
+    if event.name == "booking_accepted":
+        out = []
+        for person, t, for_expert in ((client, tc, False), (expert_person, te, True)):
+            text = "\n".join([t("Confirmed: your series is booked ({how}).", how=how_often(t, None, n)),
+                              summary(t, whole, expert, client, for_expert=for_expert),
+                              t("Each session's join link is in its calendar invite and in /sessions.")])
+            out.append((person, Reply(text, ((Button(t("My sessions"), p("ses", "list")),),))))
+        return out
+    if event.name == "booking_declined":
+        text = tc("{expert} could not take the series “{title}” ({how}). Your credits are back.",
+                  expert=expert.name, title=title, how=how_often(tc, None, n))
+        if whole.decline_reason:
+            text += "\n" + tc("Their note: {reason}", reason=whole.decline_reason)
+        return [(client, Reply(text, ((Button(tc("Find another expert"), p("book", "again")),),)))]
+    if event.name == "booking_withdrawn":
+        return [(expert_person, Reply(te("{client} withdrew the series “{title}” ({how}).", client=client.name,
+                                         title=title, how=how_often(te, None, n))))]
+    # meeting_cancelled: the rest of a series, cancelled at once; the one who did it was answered already.
+    by = dict(event.data).get("by", "")
+    refund = sum(int(dict(e.data).get("refund_milli", "0")) for e, _ in group)
+    out = []
+    for person, t, other_tz, side in ((client, tc, expert.timezone, "client"), (expert_person, te, client.timezone,
+                                                                                   "expert")):
+        if by == side:
+            continue
+        lines = [t("The remaining sessions of “{title}” are cancelled:", title=title)]
+        lines += [t("• {when}, {minutes} min", when=t.both(e_b.meeting(e.meeting_id).start if e.meeting_id else
+                                                            e_b.first_start, other_tz),
+                    minutes=e_b.meetings[0].minutes) for e, e_b in group]
+        if person is client:
+            lines.append(t("{credits} credits are back in your balance.", credits=t.credits(refund)) if refund
+                         else t("No credits are refunded for this cancellation."))
+        out.append((person, Reply("\n".join(lines))))
+    return out
 
 
 # The events that put a meeting in (or take it out of) people's calendars: these carry an invite, and go

@@ -39,7 +39,7 @@ from core.model import Booking, Meeting, Person, Programme, Review
 from core.policy import CancelReason, Consequence, Initiator, NoShowParty, Policy, cancellation, expiry_deadline, no_show, reschedule
 from core.ports import UnitOfWork
 from core.pricing import meeting_credits_milli, session_price
-from core.recurrence import Frequency, check_series, occurrences
+from core.recurrence import Frequency, OccurrenceCheck, check_series, occurrences
 from core.schedule import SLOT_GRID, Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
 from core.staff import StaffAction
@@ -634,23 +634,44 @@ class SeriesResult:
     conflicts: tuple[tuple[datetime, SlotProblem], ...]
 
 
+def _series_checks(
+    uow: UnitOfWork, clock: Clock, *, expert_id: int, first_start: datetime, minutes: int, frequency: Frequency,
+    count: int | None, until: date | None,
+) -> tuple[Schedule, list[Busy], list[OccurrenceCheck]]:
+    schedule = uow.experts.schedule(expert_id)
+    starts = occurrences(first_start, schedule.timezone, frequency, count=count, until=until)
+    busy = uow.experts.busy(expert_id, starts[0] - _BUSY_MARGIN, starts[-1] + timedelta(minutes=minutes) + _BUSY_MARGIN)
+    return schedule, busy, check_series(schedule, busy, starts, timedelta(minutes=minutes), clock.now())
+
+
+def preview_series(
+    uow: UnitOfWork, clock: Clock, *, expert_id: int, first_start: datetime, minutes: int, frequency: Frequency,
+    count: int | None = None, until: date | None = None,
+) -> list[OccurrenceCheck]:
+    """Each date of a series with what stands in its way (None: free), exactly as request_series will judge it
+    (the expert's hours, days off, own calendar, other meetings, daily cap), without holding anything."""
+    _expert(uow, expert_id)
+    return _series_checks(uow, clock, expert_id=expert_id, first_start=first_start, minutes=minutes,
+                          frequency=Frequency(frequency), count=count, until=until)[2]
+
+
 def request_series(
     uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, first_start: datetime, minutes: int,
     frequency: Frequency, details: SessionDetails, count: int | None = None, until: date | None = None,
     policy: Policy = DEFAULT_POLICY,
 ) -> SeriesResult:
-    """One request per occurrence (credits per occurrence); occurrences that do not fit are reported."""
+    """One request per occurrence (credits per occurrence); occurrences that do not fit are reported.
+    A `series_requested` event names the series so the expert can be asked once for all of it."""
     now = clock.now()
     expert = _expert(uow, expert_id)
     uow.experts.lock(expert_id)
-    schedule = uow.experts.schedule(expert_id)
-    starts = occurrences(first_start, schedule.timezone, frequency, count=count, until=until)
-    busy = uow.experts.busy(expert_id, starts[0] - _BUSY_MARGIN, starts[-1] + timedelta(minutes=minutes) + _BUSY_MARGIN)
-    checks = check_series(schedule, busy, starts, timedelta(minutes=minutes), now)
+    frequency = Frequency(frequency)
+    schedule, busy, checks = _series_checks(uow, clock, expert_id=expert_id, first_start=first_start,
+                                            minutes=minutes, frequency=frequency, count=count, until=until)
     if checks[0].problem is SlotProblem.OFF_GRID:  # the time chosen is off the grid, not only a later date
         raise OffGrid(
-            f"{starts[0].isoformat()} is between two slot starts of the expert's grid", start=starts[0],
-            nearest=nearest_free_slots(schedule, busy, starts[0], timedelta(minutes=minutes), now),
+            f"{checks[0].start.isoformat()} is between two slot starts of the expert's grid", start=checks[0].start,
+            nearest=nearest_free_slots(schedule, busy, checks[0].start, timedelta(minutes=minutes), now),
             grid_minutes=SLOT_GRID // timedelta(minutes=1),
         )
     fitting = [c.start for c in checks if c.problem is None]
@@ -667,7 +688,35 @@ def request_series(
                         details=details, policy=policy, series_id=series_id)
         for s in fitting
     )
+    uow.events.append(Event("series_requested", bookings[0].id, recipients=(expert.person_id or 0,), data=(
+        ("series_id", str(series_id)), ("frequency", frequency.value), ("count", str(len(bookings))),
+        ("conflicts", str(len(conflicts))))))
     return SeriesResult(series_id, bookings, conflicts)
+
+
+def _answerable_in_series(uow: UnitOfWork, series_id: int, now: datetime) -> list[Booking]:
+    bookings = uow.bookings.in_series(series_id)
+    if not bookings:
+        raise NotFound(f"no series {series_id}", reason="series_not_found")
+    return [b for b in bookings if b.status is BookingStatus.REQUESTED and not b.proposed_by_expert
+            and now < b.expires_at]
+
+
+def accept_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: int) -> list[Booking]:
+    """The expert says yes to every occurrence still waiting for them, at once (each one's credits are spent)."""
+    waiting = _answerable_in_series(uow, series_id, clock.now())
+    if not waiting:
+        raise InvalidTransition("nothing in this series is waiting for an answer", reason="series_answered")
+    assert all(b.id is not None for b in waiting)
+    return [accept(uow, clock, booking_id=b.id or 0, actor_id=actor_id) for b in waiting]
+
+
+def decline_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: int, reason: str = "") -> list[Booking]:
+    """The expert says no to every occurrence still waiting for them, at once (each one's hold is released)."""
+    waiting = _answerable_in_series(uow, series_id, clock.now())
+    if not waiting:
+        raise InvalidTransition("nothing in this series is waiting for an answer", reason="series_answered")
+    return [decline(uow, clock, booking_id=b.id or 0, actor_id=actor_id, reason=reason) for b in waiting]
 
 
 def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: int, policy: Policy = DEFAULT_POLICY) -> list[Consequence]:

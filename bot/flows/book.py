@@ -15,8 +15,10 @@ from typing import Any
 from core.availability import check_slot, first_free_slot, free_slots, local_day_bounds
 from core.booking_service import (
     affordability,
+    preview_series,
     programme_of,
     request_booking,
+    request_series,
     session_rules_for,
     visible_expert_ids,
 )
@@ -27,6 +29,7 @@ from core.errors import InvalidSession, NotAllowed, NotFound
 from core.experts import Expert
 from core.lifecycle import BookingStatus
 from core.pricing import session_price
+from core.recurrence import MAX_OCCURRENCES, Frequency, OccurrenceCheck
 from core.review_service import latest_reviews
 from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import (
@@ -59,7 +62,21 @@ from bot.flows.pickers import (
     slots_text,
     thin,
 )
-from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, meaning
+from bot.flows.series_words import (
+    CODE_OF,
+    COUNT_BUTTONS,
+    count_ok,
+    free_starts,
+    frequency_label,
+    frequency_of,
+    how_often,
+    month_ends,
+    moves_for_reader,
+    preview_lines,
+    read_count,
+    strip_until,
+)
+from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, Take, meaning
 from bot.flows.typed_times import read as read_typed
 from bot.replies import Button, rows
 from bot.review_notices import clip, quoted
@@ -215,6 +232,11 @@ class BookFlow(Flow):
                                                     "2, or use the buttons.")])
                 return
             _choose_count(ctx, expert, n)
+        elif step == "rcount":
+            _typed_series_count(ctx, expert, text)
+        elif step == "sprev":
+            _series_preview(ctx, expert, lead=[ctx.t("Please use the buttons: go ahead with the free dates, or pick "
+                                                     "another start.")])
         elif step in _TIME_STEPS:
             _typed_time(ctx, expert, text)
         elif step in ("title", "outcome", "intro", "context"):
@@ -332,8 +354,30 @@ class BookFlow(Flow):
                 _stale(ctx)
                 return
             _choose_count(ctx, expert, n)
-        elif action == "chl" and step in _TIME_STEPS | {"count", "count_more"} and not expert.is_pro_bono:
+        elif action == "rep" and len(rest) == 1 and step in ("count", "count_more") and not expert.is_pro_bono:
+            frequency = frequency_of(rest[0])
+            if frequency is None:
+                _stale(ctx)
+                return
+            ctx.data.update(rep=frequency.value, n=1, slots=[])
+            _ask_series_count(ctx, expert)
+        elif action == "rcn" and len(rest) == 1 and rest[0].isdigit() and step == "rcount":
+            _choose_series(ctx, expert, count=int(rest[0]))
+        elif action == "rcu" and len(rest) == 1 and step == "rcount" and parse_day_arg(rest[0]):
+            _choose_series(ctx, expert, until=parse_day_arg(rest[0]))
+        elif action == "rone" and step == "rcount":
+            _choose_series(ctx, expert, count=1)
+        elif action == "sok" and step == "sprev":
+            _series_go_ahead(ctx, expert)
+        elif action == "sother" and step == "sprev":
             ctx.data["slots"] = []
+            _ask_day(ctx, expert, lead=[ctx.t("Pick another start for the series.")])
+        elif action == "rback" and step == "sprev":
+            ctx.data["slots"] = []
+            _ask_series_count(ctx, expert)
+        elif action == "chl" and step in _TIME_STEPS | {"count", "count_more", "rcount"} and not expert.is_pro_bono:
+            ctx.data["slots"] = []
+            _forget_series(ctx)
             if len(lengths_for(expert, _rules(ctx))) > 1:
                 _ask_length(ctx, expert)
             else:
@@ -400,6 +444,10 @@ def _again(ctx: Context) -> None:
         _ask_count(ctx, expert)
     elif step == "count_more":
         _ask_more(ctx)
+    elif step == "rcount":
+        _ask_series_count(ctx, expert)
+    elif step == "sprev":
+        _series_preview(ctx, expert)
     elif step in ("day", "typed"):
         _ask_day(ctx, expert)
     elif step == "slot":
@@ -710,7 +758,9 @@ def _ask_count(ctx: Context, expert: Expert, lead: list[str] | None = None) -> N
     price = session_price(expert, [minutes])
     text = t("How many meetings of {minutes} min? Each costs {credits} credits.", minutes=minutes,
              credits=t.credits(price.credits_milli))
-    ctx.say("\n".join([*(lead or []), text]), (tuple(buttons), *((tuple(extra),) if extra else ())))
+    repeat = tuple(ctx.step_button(frequency_label(t, f), NAME, "rep", CODE_OF[f]) for f in Frequency)
+    text += "\n" + t("Or make it a series: the same time every week, every two weeks or every month.")
+    ctx.say("\n".join([*(lead or []), text]), (tuple(buttons), *((tuple(extra),) if extra else ()), repeat))
 
 
 def _ask_more(ctx: Context) -> None:
@@ -764,6 +814,9 @@ def _choose_count(ctx: Context, expert: Expert, n: int) -> None:
 
 
 def _meeting_label(ctx: Context, expert: Expert) -> str:
+    if ctx.data.get("rep"):
+        return ctx.t("The first session of the series ({minutes} min) with {expert}; the others follow at the same "
+                     "time in {expert}'s zone.", minutes=int(ctx.data.get("len", 15)), expert=expert.name)
     n = int(ctx.data.get("n", 1))
     i = len(ctx.data.get("slots", [])) + 1
     minutes = int(ctx.data.get("len", 15))
@@ -964,6 +1017,12 @@ def _take_slot(ctx: Context, expert: Expert, at: datetime) -> None:
     if problem is not None:
         _offer_nearest(ctx, expert, at, [_problem_text(ctx, expert, problem, avail.schedule)], avail)
         return
+    if ctx.data.get("rep"):
+        ctx.data.pop("typed", None)
+        ctx.data.pop("day", None)
+        ctx.data["first"] = int(slot_arg(at))
+        _series_preview(ctx, expert)
+        return
     picked = [int(s) for s in ctx.data.get("slots", [])] + [int(slot_arg(at))]
     ctx.data["slots"] = picked
     ctx.data.pop("typed", None)
@@ -978,6 +1037,182 @@ def _take_slot(ctx: Context, expert: Expert, at: datetime) -> None:
         _summary(ctx, expert, lead=[noted])  # times changed from the summary: details are kept
     else:
         _ask_detail(ctx, expert, "title", lead=[noted])
+
+
+# ---------------------------------------------------------------- a recurring series
+
+
+def _frequency(ctx: Context) -> Frequency | None:
+    value = ctx.data.get("rep")
+    return Frequency(value) if value in {f.value for f in Frequency} else None
+
+
+def _forget_series(ctx: Context) -> None:
+    for key in ("rep", "rcnt", "rend", "first"):
+        ctx.data.pop(key, None)
+
+
+def _ask_series_count(ctx: Context, expert: Expert, lead: list[str] | None = None) -> None:
+    """How many sessions (buttons 2-12, or typed), or until which date (a button or typed in words)."""
+    t = ctx.t
+    frequency = _frequency(ctx)
+    assert frequency is not None
+    ctx.step("rcount")
+    # "1" first, so a chat that numbers its buttons (the console) numbers each count as itself.
+    counts = [ctx.step_button("1", NAME, "rone")] + [ctx.step_button(str(n), NAME, "rcn", n) for n in COUNT_BUTTONS]
+    today = local_day(ctx.clock.now(), ctx.person.timezone)
+    ends = [ctx.step_button(t("Until {day}", day=_day(ctx, d)), NAME, "rcu", d.isoformat()) for d in month_ends(today)]
+    text = t("{label}: how many sessions? Pick a number or type one (1 is a single session), or type the date of "
+             "the last one, like “30 April”.", label=frequency_label(t, frequency))
+    ctx.say("\n".join([*(lead or []), text]), (
+        *rows(counts, 6), tuple(ends),
+        (ctx.step_button(t("Change length"), NAME, "chl"),),
+    ))
+
+
+def _typed_series_count(ctx: Context, expert: Expert, text: str) -> None:
+    """A number of sessions, or a last date read like any typed time (a day, or a day and time)."""
+    t = ctx.t
+    n = read_count(text)
+    if n is not None:
+        _choose_series(ctx, expert, count=n)
+        return
+    found = meaning(t, text, read_typed(ctx, strip_until(text)), lambda at: True)
+    if isinstance(found, ShowDay):
+        _choose_series(ctx, expert, until=found.day)
+    elif isinstance(found, Take):
+        _choose_series(ctx, expert, until=local_day(found.at, ctx.person.timezone))
+    elif isinstance(found, Passed):
+        _ask_series_count(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.",
+                                               day=_day(ctx, found.day))])
+    elif isinstance(found, Refuse):
+        _ask_series_count(ctx, expert, lead=[found.text])
+    else:
+        _ask_series_count(ctx, expert, lead=[found.question])
+
+
+def _choose_series(ctx: Context, expert: Expert, *, count: int | None = None, until: date | None = None) -> None:
+    t = ctx.t
+    if count == 1:  # one session after all: the ordinary booking
+        _forget_series(ctx)
+        _choose_count(ctx, expert, 1)
+        return
+    if count is not None and not count_ok(count):
+        _ask_series_count(ctx, expert, lead=[t("Please choose between 2 and {max} sessions.", max=MAX_OCCURRENCES)])
+        return
+    if until is not None and until <= local_day(ctx.clock.now(), ctx.person.timezone):
+        _ask_series_count(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.",
+                                               day=_day(ctx, until))])
+        return
+    ctx.data.pop("rcnt", None)
+    ctx.data.pop("rend", None)
+    if count is not None:
+        ctx.data["rcnt"] = count
+    elif until is not None:
+        ctx.data["rend"] = until.isoformat()
+    ctx.data.update(n=1, slots=[])
+    _ask_day(ctx, expert)
+
+
+def _series_checks(ctx: Context, expert: Expert) -> list[OccurrenceCheck] | None:
+    """The core's verdict on each date of the series (None: the end date is before the first session)."""
+    frequency = _frequency(ctx)
+    first = parse_slot_arg(str(ctx.data.get("first", "")))
+    assert frequency is not None and first is not None and expert.id is not None
+    count = ctx.data.get("rcnt")
+    until = parse_day_arg(str(ctx.data.get("rend", ""))) if count is None else None
+    if count is None and (until is None or until < local_day(first, expert.timezone)):
+        return None
+    return preview_series(ctx.uow, ctx.clock, expert_id=expert.id, first_start=first,
+                          minutes=int(ctx.data["len"]), frequency=frequency,
+                          count=int(count) if count is not None else None, until=until)
+
+
+def _series_preview(ctx: Context, expert: Expert, lead: list[str] | None = None) -> None:
+    """Every date, free or clashing, before anything is held; the free ones can go ahead."""
+    t = ctx.t
+    checks = _series_checks(ctx, expert)
+    frequency = _frequency(ctx)
+    assert frequency is not None
+    if checks is None:
+        ctx.data["slots"] = []
+        _ask_series_count(ctx, expert, lead=[t("The last date is before the first session. Please choose again.")])
+        return
+    free = free_starts(checks)
+    clashes = len(checks) - len(free)
+    minutes = int(ctx.data["len"])
+    ctx.step("sprev", slots=[int(slot_arg(s)) for s in free])
+    lines = list(lead or [])
+    lines.append(t("Your series with {expert}, {how}, {minutes} min each (your time, with {expert}'s for "
+                   "reference):", expert=expert.name, how=how_often(t, frequency, len(checks)), minutes=minutes))
+    lines.extend(preview_lines(t, checks, expert.timezone, expert.name))
+    if moves_for_reader([c.start for c in checks], ctx.person.timezone):
+        lines.append(t("The sessions stay at {time} in {expert}'s zone ({zone}); in yours the time moves when the "
+                       "clocks change.", time=t.time(checks[0].start, expert.timezone), expert=expert.name,
+                       zone=expert.timezone))
+    each = session_price(expert, [minutes]).credits_milli
+    available = available_credits(ctx.uow, _client_id(ctx))
+    buttons = []
+    if clashes:
+        lines.append(t.plural("{n} date clashes and would be left out.", "{n} dates clash and would be left out.",
+                              clashes))
+    if each * len(free) > available:
+        lines.append(t("The free dates cost {needed} credits and you have {available}. Choose fewer sessions.",
+                       needed=t.credits(each * len(free)), available=t.credits(available)))
+    elif free:
+        lines.append(t("Nothing is held yet. The free dates cost {needed} credits ({each} each), held when you send "
+                       "the request.", needed=t.credits(each * len(free)), each=t.credits(each)))
+        label = (t.plural("Go ahead with the {n} free date", "Go ahead with the {n} free dates", len(free))
+                 if clashes else t("Go ahead"))
+        buttons.append(ctx.step_button(label, NAME, "sok", form=DETAILS_FORM))
+    buttons += [ctx.step_button(t("Pick another start"), NAME, "sother"),
+                ctx.step_button(t("Change how many"), NAME, "rback")]
+    ctx.say("\n".join(lines), rows(buttons, 3))
+
+
+def _series_go_ahead(ctx: Context, expert: Expert) -> None:
+    """The free dates become this draft's times; the details come next (or the summary, if already written)."""
+    t = ctx.t
+    if not ctx.data.get("slots"):
+        _series_preview(ctx, expert)
+        return
+    noted = t.plural("{n} session planned.", "{n} sessions planned.", len(ctx.data["slots"]))
+    if ctx.data.get("title") and ctx.data.get("outcome"):
+        _summary(ctx, expert, lead=[noted])
+    else:
+        _ask_detail(ctx, expert, "title", lead=[noted])
+
+
+def _send_series(ctx: Context, expert: Expert, details: SessionDetails, draft: str) -> None:
+    """One request for the whole series, checked again: a date taken since the preview is shown, not dropped."""
+    t = ctx.t
+    checks = _series_checks(ctx, expert)
+    frequency = _frequency(ctx)
+    first = parse_slot_arg(str(ctx.data.get("first", "")))
+    assert checks is not None and frequency is not None and first is not None and expert.id is not None
+    if sorted(int(slot_arg(s)) for s in free_starts(checks)) != sorted(int(s) for s in ctx.data.get("slots", [])):
+        _series_preview(ctx, expert, lead=[t("The dates changed since you saw them:")])
+        return
+    count = ctx.data.get("rcnt")
+    result = request_series(ctx.uow, ctx.clock, client_id=_client_id(ctx), expert_id=expert.id, first_start=first,
+                            minutes=int(ctx.data["len"]), frequency=frequency, details=details,
+                            count=int(count) if count is not None else None,
+                            until=None if count is not None else parse_day_arg(str(ctx.data.get("rend", ""))),
+                            policy=ctx.policy)
+    ctx.finish()
+    ctx.convo.data["sent"] = draft
+    how = how_often(t, frequency, len(result.bookings))
+    if result.bookings[0].status is BookingStatus.AWAITING_TRIAGE:
+        lines = [t("Request sent ({how}). Your programme staff look at it first; then it goes to {expert}.",
+                   how=how, expert=expert.name)]
+    else:
+        lines = [t("Request sent to {expert}: {how}. They answer for the whole series at once; I will tell you as "
+                   "soon as they do.", expert=expert.name, how=how)]
+    held = sum(b.price_milli for b in result.bookings)
+    if held:
+        lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
+                       "available.", credits=t.credits(held), available=t.credits(available_credits(ctx.uow, _client_id(ctx)))))
+    ctx.say("\n".join(lines))
 
 
 # ---------------------------------------------------------------- details
@@ -1082,6 +1317,7 @@ def _summary(ctx: Context, expert: Expert, lead: list[str] | None = None) -> Non
     d = ctx.data
     meetings = _meetings(ctx)
     price = session_price(expert, [m.minutes for m in meetings])
+    series = _frequency(ctx)
     available = available_credits(ctx.uow, _client_id(ctx))
     lines = list(lead or [])
     lines.append(t("Please check your request to {expert}:", expert=expert.name))
@@ -1093,7 +1329,11 @@ def _summary(ctx: Context, expert: Expert, lead: list[str] | None = None) -> Non
         lines.append(t("Context: {context}", context=d["context"]))
     if d.get("files"):
         lines.append(t("Attachments: {count}", count=len(d["files"])))
-    lines.append(t("Meetings (your time, with {expert}'s for reference):", expert=expert.name))
+    if series is not None:
+        lines.append(t("Sessions, {how} (your time, with {expert}'s for reference):",
+                       how=how_often(t, series, len(meetings)), expert=expert.name))
+    else:
+        lines.append(t("Meetings (your time, with {expert}'s for reference):", expert=expert.name))
     lines.extend(t("• {when}, {minutes} min", when=t.both(m.start, expert.timezone), minutes=m.minutes)
                  for m in meetings)
     affordable = price.credits_milli <= available
@@ -1139,6 +1379,9 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
         str(d.get("title", "")), str(d.get("outcome", "")), context=str(d.get("context", "")),
         intro_note=str(d.get("intro", "")), attachments=tuple(str(f) for f in d.get("files", [])),
     )
+    if _frequency(ctx) is not None:
+        _send_series(ctx, expert, details, draft)
+        return
     # Raises SlotUnavailable, InsufficientCredits, InvalidSession...: the dispatcher rolls the event back
     # and explains, and the conversation stays here, at the summary.
     booking = request_booking(ctx.uow, ctx.clock, client_id=_client_id(ctx), expert_id=expert.id,

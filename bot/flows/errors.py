@@ -28,6 +28,8 @@ def explain(t: Translator, error: Exception, person: Person | None = None) -> st
         "taken": t("Someone else just took that time. Please pick another slot."),
         "day_full": t("The expert's day is already full. Please pick another day."),
         "series_no_fit": t("None of the dates in that series is free. Try another time or frequency."),
+        "series_answered": t("Nothing in this series is waiting for your answer any more."),
+        "series_not_found": t("I could not find that series."),
         "pro_bono_length": t("Sessions with pro-bono experts are one 15-minute meeting."),
         "pro_bono_one_meeting": t("Sessions with pro-bono experts are one 15-minute meeting."),
         "bad_length": t("That meeting length is not offered here."),

@@ -30,7 +30,8 @@ from bot.flows.pickers import (
     slot_page,
     slots_text,
 )
-from bot.notifications import request_card
+from bot.flows.series_words import how_often
+from bot.notifications import request_card, series_card
 from bot.payloads import p
 from bot.replies import Button
 from bot.words import booking_status, meetings_lines
@@ -108,11 +109,19 @@ class RequestsFlow(Flow):
         else:
             ctx.say(t.plural("{n} request is waiting for your answer:", "{n} requests are waiting for your answer:",
                              len(waiting)))
+            series: dict[int, list[Booking]] = {}
+            for booking in waiting:
+                if booking.series_id is not None:
+                    series.setdefault(booking.series_id, []).append(booking)
             for booking in waiting[:MAX_PENDING_CARDS]:
                 client = clients.get(booking.client_id)
                 if client is None:
                     continue
-                card = request_card(booking, expert, ctx.person, client)
+                together = series.get(booking.series_id or 0, [])
+                if len(together) > 1 and booking is not together[0]:
+                    continue  # a series is one card, answered at once
+                card = (series_card(sorted(together, key=lambda b: b.first_start), expert, ctx.person, client, None)
+                        if len(together) > 1 else request_card(booking, expert, ctx.person, client))
                 ctx.say(card.text, card.buttons)
             if len(waiting) > MAX_PENDING_CARDS:
                 ctx.say(t("…and {n} more. Answer these first, then type /requests again.",
@@ -143,7 +152,7 @@ class RequestsFlow(Flow):
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         actions = {
             "acc": self._accept, "dec": self._ask_reason, "sug": self._start_suggest,
-            "pyes": self._agree, "pno": self._disagree,
+            "pyes": self._agree, "pno": self._disagree, "sacc": self._accept_series, "sdec": self._decline_series,
         }
         if action in actions:
             booking_id = _int(args[0]) if len(args) == 1 else None
@@ -193,6 +202,32 @@ class RequestsFlow(Flow):
                    title=req.title, client=req.client.name)]
         lines += meetings_lines(t, booking, req.client.timezone)
         ctx.say("\n".join(lines), replace=True)
+
+    # ------------------------------------------------------------------ a whole series at once
+
+    def _series(self, ctx: Context, booking_id: int) -> tuple[_Request, int]:
+        req = _load(ctx, booking_id)
+        _must_be_expert(ctx, req)
+        if req.booking.series_id is None:
+            raise NotFound(f"booking {booking_id} is not part of a series", reason="series_not_found")
+        return req, req.booking.series_id
+
+    def _accept_series(self, ctx: Context, booking_id: int) -> None:
+        req, series_id = self._series(ctx, booking_id)
+        t = ctx.t
+        accepted = booking_service.accept_series(ctx.uow, ctx.clock, series_id=series_id, actor_id=ctx.person.id or 0)
+        lines = [t("Accepted ✓ the series “{title}” from {client} ({how}). I sent both of you the confirmation.",
+                   title=req.title, client=req.client.name, how=how_often(t, None, len(accepted)))]
+        for booking in accepted:
+            lines += meetings_lines(t, booking, req.client.timezone)
+        ctx.say("\n".join(lines), replace=True)
+
+    def _decline_series(self, ctx: Context, booking_id: int) -> None:
+        req, series_id = self._series(ctx, booking_id)
+        t = ctx.t
+        declined = booking_service.decline_series(ctx.uow, ctx.clock, series_id=series_id, actor_id=ctx.person.id or 0)
+        ctx.say(t("Declined ✓ the series “{title}” from {client} ({how}). I told them, and their credits are back.",
+                  title=req.title, client=req.client.name, how=how_often(t, None, len(declined))), replace=True)
 
     # ------------------------------------------------------------------ decline
 

@@ -289,6 +289,8 @@ def build_items(ctx: Context) -> list[Item]:
                     client.name if client else "?")
         if b.status in OPEN_BOOKING_STATUSES:
             actions: list[tuple[str, tuple[object, ...]]] = [("withdraw", (b.id,))] if is_client else []
+            if b.series_id is not None and is_client:
+                actions.append(("cxall", (b.id,)))
             items.append(Item("up", b.first_start, partial(_open_lines, t, b, side), actions))
             continue
         if b.status in (BookingStatus.DECLINED, BookingStatus.EXPIRED, BookingStatus.WITHDRAWN):
@@ -305,7 +307,11 @@ def build_items(ctx: Context) -> list[Item]:
             written = notes.get(b.id, []) if m.id == last_held else []  # the notes go with the last meeting held
             render = partial(_meeting_lines, t, b, m, no, side, now, back.get(f"refund:meeting:{m.id}", 0),
                              written, me or 0)
-            if m.status is MeetingStatus.CONFIRMED and m.start > now:
+            if m.status is MeetingStatus.CONFIRMED and m.start > now and b.series_id is not None:
+                # One occurrence of a series: skip it, move it, or end the series from here on.
+                items.append(Item("up", m.start, render, [("skip", (b.id, m.id)), ("move1", (b.id, m.id)),
+                                                          ("cxall", (b.id,))]))
+            elif m.status is MeetingStatus.CONFIRMED and m.start > now:
                 items.append(Item("up", m.start, render, [("cancel", (b.id, m.id)), ("move", (b.id, m.id))]))
             elif m.status is MeetingStatus.CONFIRMED or m.status in TOOK_PLACE:
                 item = Item("past", m.start, render)
@@ -330,6 +336,12 @@ def _action_button(ctx: Context, kind: str, n: int, args: tuple[object, ...]) ->
         return ctx.button(t("Cancel {n}", n=n), NAME, "cx", *args)
     if kind == "move":
         return ctx.button(t("Reschedule {n}", n=n), NAME, "rs", *args)
+    if kind == "skip":
+        return ctx.button(t("Skip {n}", n=n), NAME, "cx", *args)
+    if kind == "move1":
+        return ctx.button(t("Move {n}", n=n), NAME, "rs", *args)
+    if kind == "cxall":
+        return ctx.button(t("Cancel all remaining {n}", n=n), NAME, "cxa", *args)
     if kind == "withdraw":
         return ctx.button(t("Withdraw {n}", n=n), NAME, "wd", *args)
     if kind == "review":
@@ -446,7 +458,7 @@ class SessionsFlow(Flow):
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         handler = {
             "list": self._list, "cx": self._cancel_start, "rs": self._move_start, "wd": self._withdraw_start,
-            "ns": self._no_show_start,
+            "ns": self._no_show_start, "cxa": self._series_cancel_start,
         }.get(action)
         if handler is not None:
             handler(ctx, args)
@@ -464,6 +476,8 @@ class SessionsFlow(Flow):
             self._cancel_confirm(ctx, "", technical=rest[0] == "tech")
         elif action == "cxok" and step == "cx_confirm":
             self._cancel_do(ctx)
+        elif action == "cxaok" and step == "cxa_confirm":
+            self._series_cancel_do(ctx)
         elif action == "rsd" and step in ("rs_day", "rs_slot", "rs_confirm") and rest and parse_day_arg(rest[0]):
             day = parse_day_arg(rest[0])
             assert day is not None
@@ -575,6 +589,67 @@ class SessionsFlow(Flow):
         ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
         if reason or technical:
             _tell_reason(ctx, seen, reason, technical=technical)
+
+    # ---- a series: cancel all that remains
+
+    def _remaining(self, ctx: Context, series_id: int) -> tuple[list[tuple[Booking, Meeting]], int]:
+        """The occurrences still ahead (open requests and confirmed meetings) and what the policy gives back."""
+        now = ctx.clock.now()
+        ahead: list[tuple[Booking, Meeting]] = []
+        back = 0
+        for b in ctx.uow.bookings.in_series(series_id):
+            assert b.id is not None
+            if b.status in OPEN_BOOKING_STATUSES:
+                ahead += [(b, m) for m in b.meetings]
+                back += b.price_milli
+            elif b.status is BookingStatus.ACCEPTED:
+                for m in b.meetings:
+                    if m.status is MeetingStatus.CONFIRMED and m.start > now and m.id is not None:
+                        ahead.append((b, m))
+                        back += bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=b.id, meeting_id=m.id,
+                                                        actor_id=ctx.person.id or 0).refund_milli
+        return sorted(ahead, key=lambda x: x[1].start), back
+
+    def _series_cancel_start(self, ctx: Context, args: tuple[str, ...]) -> None:
+        ids = ints(args, 1)
+        if ids is None:
+            outdated(ctx)
+            return
+        seen = load(ctx, ids[0])
+        t = ctx.t
+        if seen.booking.series_id is None:
+            outdated(ctx)
+            return
+        ahead, back = self._remaining(ctx, seen.booking.series_id)
+        if not ahead:
+            ctx.say(t("Nothing is left to cancel in this series."))
+            return
+        ctx.goto(NAME, "cxa_confirm", booking=ids[0])
+        lines = [t.plural("Cancel the {n} remaining session of “{title}” with {name}?",
+                          "Cancel all {n} remaining sessions of “{title}” with {name}?", len(ahead),
+                          title=seen.title, name=seen.other_name)]
+        lines += [_when(t, m, _side_of(seen)) for _, m in ahead]
+        if seen.is_client:
+            lines.append(t("The policy applies to each one: {credits} credits come back in all.",
+                           credits=t.credits(back)) if back else t("No credits come back (each one is less than "
+                                                                   "{hours} h ahead or free).",
+                                                                   hours=_hours(POLICY.free_change_window)))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Cancel all remaining"), NAME, "cxaok"),
+                                    ctx.step_button(t("Keep the series"), NAME, "keep")),))
+
+    def _series_cancel_do(self, ctx: Context) -> None:
+        t = ctx.t
+        seen = load(ctx, int(ctx.data["booking"]))
+        assert seen.booking.series_id is not None
+        ahead, back = self._remaining(ctx, seen.booking.series_id)
+        bs.cancel_series(ctx.uow, ctx.clock, series_id=seen.booking.series_id, actor_id=ctx.person.id or 0)
+        ctx.finish()
+        text = t.plural("Cancelled {n} session.", "Cancelled {n} sessions.", len(ahead))
+        if seen.is_client:
+            text += " " + (t("{credits} credits are back: you have {available} available now.",
+                             credits=t.credits(back), available=t.credits(_available(ctx))) if back
+                           else t("No credits were refunded."))
+        ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
 
     # ---- reschedule
 
@@ -805,6 +880,10 @@ class SessionsFlow(Flow):
             text += " " + t("{credits} credits are back: you have {available} available now.",
                             credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
         ctx.say(text, replace=True)
+
+
+def _side_of(seen: Seen) -> Side:
+    return Side(seen.is_client, seen.other_tz, seen.expert.name, seen.client.name)
 
 
 def _available(ctx: Context) -> int:
