@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from core.events import Event
 from core.experts import Expert
+from core.files import parse_ref as parse_file_ref
 from core.lifecycle import MeetingStatus
 from core.model import Booking, Meeting, Person
 from bot.calendar import invite
@@ -42,6 +43,8 @@ def event_notices(
         chat = _render(uow, event, booking, expert, expert_person, client, actor_id)
         invites = _invites(uow, event, booking, expert, expert_person, client)
         emails = _emails(event, booking, expert, expert_person, client, invites)
+        if event.name == "booking_requested":
+            emails += request_mail(uow, booking, expert, expert_person, client)
         for platform, person, reply in [*((None, who, r) for who, r in chat + invites),
                                         *(("email", who, r) for who, r in emails)]:
             assert person.id is not None
@@ -136,10 +139,39 @@ def request_card(booking: Booking, expert: Expert, expert_person: Person, client
     return Reply(text, buttons)
 
 
-def attachments(booking: Booking) -> list[Reply]:
+def attachment_files(uow: SqlUnitOfWork, booking: Booking) -> list[FileOut]:
+    """The files the client sent with the request, as references the senders read (a stored file that was
+    deleted meanwhile is left out)."""
+    found = {ref: parsed for ref in booking.details.attachments if (parsed := parse_file_ref(ref)) is not None}
+    stored = uow.files.get_many([file_id for file_id, _ in found.values()]) if found else {}
+    out = []
+    for ref in booking.details.attachments:
+        if ref in found:
+            file = stored.get(found[ref][0])
+            if file is not None:
+                out.append(FileOut(file.name, file.content_type, ref=ref))
+        else:  # a platform's own reference, from before files were stored
+            out.append(FileOut(ref.partition("#")[2] or "attachment", "application/octet-stream", ref=ref))
+    return out
+
+
+def attachments(uow: SqlUnitOfWork, booking: Booking) -> list[Reply]:
     """The files the client sent with the request, each as its own message after the card."""
-    return [Reply("", file=FileOut(ref.partition("#")[2] or "attachment", "application/octet-stream", ref=ref))
-            for ref in booking.details.attachments]
+    return [Reply("", file=file) for file in attachment_files(uow, booking)]
+
+
+def request_mail(uow: SqlUnitOfWork, booking: Booking, expert: Expert, expert_person: Person,
+                 client: Person) -> list[tuple[Person, Reply]]:
+    """A request with files goes by email as well, the files attached (the dispatcher keeps the mail within
+    its size limit, linking what does not fit), so a deck reaches an inbox too; it is answered in the chat,
+    where the buttons are. A request without files is not mailed: email is for what is settled."""
+    if not expert_person.email or not booking.details.attachments:
+        return []
+    files = tuple(attachment_files(uow, booking))
+    if not files:
+        return []
+    card = request_card(booking, expert, expert_person, client)
+    return [(expert_person, Reply(card.text, attachments=files))]
 
 
 def confirmation(booking: Booking, expert: Expert, person: Person, client: Person, *, for_expert: bool) -> Reply:
@@ -168,7 +200,7 @@ def _render(
         ]
         return [
             (expert_person, request_card(booking, expert, expert_person, client)),
-            *((expert_person, reply) for reply in attachments(booking)),
+            *((expert_person, reply) for reply in attachments(uow, booking)),
             *told,
         ]
     if name == "booking_triage":
