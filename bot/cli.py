@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
 import sys
 import uuid
@@ -460,7 +459,9 @@ def cmd_console(args: argparse.Namespace) -> int:
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
     dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]), policy=_policy())
-    files = Path(os.environ.get("HEADSTRT_FILES_DIR") or "headstrt-files")
+    from bot.settings import file_settings
+
+    files = file_settings().directory / "console"  # copies of what the person was sent, beside the stored files
     chat = ConsoleChat(dispatcher, factory, handle, files_dir=files)
     run(chat, sys.stdin, print, echo=not sys.stdin.isatty())
     return 0

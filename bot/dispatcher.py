@@ -17,6 +17,8 @@ from core.model import Person
 from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
 from bot.events import Incoming, Sender
+from bot.files.outgoing import fit as fit_files
+from bot.files.refusal import refusal
 from bot.flows.base import Context, Flow, Notice, outdated
 from bot.flows.start import StartFlow
 from bot.flows.errors import explain
@@ -125,7 +127,9 @@ class Dispatcher:
                 flow.on_press(ctx, payload.action, payload.args)
         elif incoming.kind == "file":
             flow = self.flows.get(ctx.convo.flow)
-            if flow is None:
+            if incoming.file_problem:
+                ctx.say(refusal(ctx.t, incoming.file_problem, (incoming.file_ref or "").rpartition("#")[2] or "file"))
+            elif flow is None:
                 ctx.say(ctx.t("Thanks! Files go with a booking request: start one with /book."))
             else:
                 flow.on_file(ctx, incoming.file_ref or "")
@@ -192,16 +196,17 @@ class Dispatcher:
         if person is None:
             return None
         if notice.platform == "email":
-            return self._email_message(person, notice)
+            return self._email_message(uow, person, notice)
         address = self.router.address(person, uow.conversations)
         if address is None:
             log.warning("person %s cannot be reached on %s", person.handle, self.router.platforms)
             return None
         platform, chat_id = address
-        return Outgoing(f"{platform}:{notice.key}", person.id, platform, chat_id, _payload(notice.reply, None),
+        reply = fit_files(uow, self.clock, notice.reply, person, platform)  # a file too big for it: a link
+        return Outgoing(f"{platform}:{notice.key}", person.id, platform, chat_id, _payload(reply, None),
                         self.local_senders.get(platform))
 
-    def _email_message(self, person: Person, notice: Notice) -> Outgoing | None:
+    def _email_message(self, uow: SqlUnitOfWork, person: Person, notice: Notice) -> Outgoing | None:
         """Email comes on top of the chat, so without SMTP or an address it is simply left out."""
         address = (person.email or "").strip()
         if not self.email_enabled or not address:
@@ -209,7 +214,8 @@ class Dispatcher:
         if len(address) > _MAX_CHAT_ID:  # the outbox could not store it: skip the mail, keep the change
             log.warning("email to %s skipped: address longer than %s characters", person.handle, _MAX_CHAT_ID)
             return None
-        return Outgoing(f"email:{notice.key}", person.id, "email", address, _payload(notice.reply, None),
+        reply = fit_files(uow, self.clock, notice.reply, person, "email")
+        return Outgoing(f"email:{notice.key}", person.id, "email", address, _payload(reply, None),
                         self.local_senders.get("email"))
 
 

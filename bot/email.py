@@ -14,15 +14,16 @@ import os
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.delivery import GiveUp, OutboxPump, Retry
+from bot.files.outgoing import FileReader
 from bot.replies import FileOut
-from bot.settings import DEFAULT_SMTP_FROM, smtp_from, smtp_url
+from bot.settings import DEFAULT_SMTP_FROM, file_settings, smtp_from, smtp_url
 from storage.chat_repo import OutboxMessage
 from storage.uow import SqlUnitOfWork
 
@@ -81,8 +82,9 @@ class EmailSender:
 
     platform: str = PLATFORM
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, files: FileReader | None = None) -> None:
         self.settings = settings
+        self.files = files  # stored files a mail carries are read here
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> EmailSender | None:
@@ -91,6 +93,9 @@ class EmailSender:
 
     async def send(self, message: OutboxMessage) -> str | None:
         """No id back: a mail has no buttons to press or edit later (and a Message-ID may not fit the row)."""
+        if self.files is not None:
+            payload = await self.files.inline(json.loads(message.payload))
+            message = replace(message, payload=json.dumps(payload))
         mail = compose(message, self.settings.sender)
         await asyncio.to_thread(self._deliver, mail, message.chat_id)
         return None
@@ -140,12 +145,14 @@ def compose(message: OutboxMessage, sender: str) -> EmailMessage:
     mail["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a no-reply address
     mail.set_content(text or "\n")
-    if file is not None:
-        if file.data:
-            maintype, subtype, params = _content_type(file.content_type)
-            mail.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.name, params=params)
+    files = [file] if file is not None else []
+    files += [FileOut.from_dict(f) for f in data.get("attachments") or []]
+    for one in files:
+        if one.data:
+            maintype, subtype, params = _content_type(one.content_type)
+            mail.add_attachment(one.data, maintype=maintype, subtype=subtype, filename=one.name, params=params)
         else:  # a platform's file reference: nothing we can fetch from here
-            log.info("outbox %s: %s not attached (a reference, not data)", message.id, file.name)
+            log.info("outbox %s: %s not attached (a reference, not data)", message.id, one.name)
     return mail
 
 
@@ -167,5 +174,7 @@ def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
 def email_pump(uow_factory: Callable[[], SqlUnitOfWork], env: Mapping[str, str] = os.environ,
                ) -> OutboxPump | None:
     """The pump that sends email rows, when SMTP_URL is set (run it beside the chat pumps)."""
-    sender = EmailSender.from_env(env)
-    return None if sender is None else OutboxPump(uow_factory, sender)
+    settings = SmtpSettings.from_env(env)
+    if settings is None:
+        return None
+    return OutboxPump(uow_factory, EmailSender(settings, FileReader.from_settings(uow_factory, file_settings(env))))

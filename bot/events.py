@@ -51,11 +51,12 @@ class Incoming:
     args: str = ""
     press: Press | None = None
     file_ref: str | None = None  # an attachment the person sent (platform file id or path)
+    file_problem: str | None = None  # why that file was not taken (bot.files.refusal): too big, not allowed
     # Several answers at once, from a form the platform showed (a Slack modal): (field, text) pairs.
     form: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
-        _clean_fields(self, ("text", "args"), ("event_id", "command", "file_ref"))
+        _clean_fields(self, ("text", "args"), ("event_id", "command", "file_ref", "file_problem"))
         if self.form is not None:
             object.__setattr__(self, "form", tuple((clean_text(name, one_line=True), clean_text(value))
                                                    for name, value in self.form))

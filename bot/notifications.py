@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from core.events import Event
 from core.experts import Expert
+from core.files import parse_ref as parse_file_ref
 from core.lifecycle import BookingStatus, MeetingStatus
 from core.recurrence import Frequency
 from core.model import Booking, Meeting, Person
@@ -48,9 +49,11 @@ def event_notices(
         if group is None:
             chat = _render(uow, event, booking, expert, expert_person, client, actor_id)
         else:  # a series: its first event speaks for all of them, the others add only their invites
-            chat = _render_series(event, group, expert, expert_person, client, actor_id) if group else []
+            chat = _render_series(uow, event, group, expert, expert_person, client, actor_id) if group else []
         invites = _invites(uow, event, booking, expert, expert_person, client)
         emails = _emails(event, booking, expert, expert_person, client, invites)
+        if event.name == "booking_requested":
+            emails += request_mail(uow, booking, expert, expert_person, client)
         for platform, person, reply in [*((None, who, r) for who, r in chat + invites),
                                         *(("email", who, r) for who, r in emails)]:
             assert person.id is not None
@@ -120,7 +123,7 @@ def series_card(bookings: list[Booking], expert: Expert, expert_person: Person, 
 
 
 def _render_series(
-    event: Event, group: list[tuple[Event, Booking]], expert: Expert, expert_person: Person, client: Person,
+    uow: SqlUnitOfWork, event: Event, group: list[tuple[Event, Booking]], expert: Expert, expert_person: Person, client: Person,
     actor_id: int | None,
 ) -> list[tuple[Person, Reply]]:
     tc, te = _t(client), _t(expert_person)
@@ -134,7 +137,7 @@ def _render_series(
             return []
         return [(expert_person, series_card(waiting, expert, expert_person, client,
                                             Frequency(frequency) if frequency else None)),
-                *((expert_person, reply) for reply in attachments(whole))]
+                *((expert_person, reply) for reply in attachments(uow, whole))]
     if event.name == "booking_accepted":
         out = []
         for person, t, for_expert in ((client, tc, False), (expert_person, te, True)):
@@ -255,10 +258,39 @@ def request_card(booking: Booking, expert: Expert, expert_person: Person, client
     return Reply(text, buttons)
 
 
-def attachments(booking: Booking) -> list[Reply]:
+def attachment_files(uow: SqlUnitOfWork, booking: Booking) -> list[FileOut]:
+    """The files the client sent with the request, as references the senders read (a stored file that was
+    deleted meanwhile is left out)."""
+    found = {ref: parsed for ref in booking.details.attachments if (parsed := parse_file_ref(ref)) is not None}
+    stored = uow.files.get_many([file_id for file_id, _ in found.values()]) if found else {}
+    out = []
+    for ref in booking.details.attachments:
+        if ref in found:
+            file = stored.get(found[ref][0])
+            if file is not None:
+                out.append(FileOut(file.name, file.content_type, ref=ref))
+        else:  # a platform's own reference, from before files were stored
+            out.append(FileOut(ref.partition("#")[2] or "attachment", "application/octet-stream", ref=ref))
+    return out
+
+
+def attachments(uow: SqlUnitOfWork, booking: Booking) -> list[Reply]:
     """The files the client sent with the request, each as its own message after the card."""
-    return [Reply("", file=FileOut(ref.partition("#")[2] or "attachment", "application/octet-stream", ref=ref))
-            for ref in booking.details.attachments]
+    return [Reply("", file=file) for file in attachment_files(uow, booking)]
+
+
+def request_mail(uow: SqlUnitOfWork, booking: Booking, expert: Expert, expert_person: Person,
+                 client: Person) -> list[tuple[Person, Reply]]:
+    """A request with files goes by email as well, the files attached (the dispatcher keeps the mail within
+    its size limit, linking what does not fit), so a deck reaches an inbox too; it is answered in the chat,
+    where the buttons are. A request without files is not mailed: email is for what is settled."""
+    if not expert_person.email or not booking.details.attachments:
+        return []
+    files = tuple(attachment_files(uow, booking))
+    if not files:
+        return []
+    card = request_card(booking, expert, expert_person, client)
+    return [(expert_person, Reply(card.text, attachments=files))]
 
 
 def confirmation(booking: Booking, expert: Expert, person: Person, client: Person, *, for_expert: bool) -> Reply:
@@ -287,7 +319,7 @@ def _render(
         ]
         return [
             (expert_person, request_card(booking, expert, expert_person, client)),
-            *((expert_person, reply) for reply in attachments(booking)),
+            *((expert_person, reply) for reply in attachments(uow, booking)),
             *told,
         ]
     if name == "booking_triage":

@@ -33,7 +33,8 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class FileOut:
-    """A file to send: its bytes (an .ics we made), or a reference to a file a person sent on a platform
+    """A file to send: its bytes (an .ics we made), or a reference: to a stored file ("file:<id>#<name>",
+    whose bytes the sender reads from the files directory), or to an older platform file
     ("telegram:<file_id>#<name>"), which that platform can send again without us downloading it."""
 
     name: str
@@ -64,6 +65,8 @@ class Reply:
     replace: bool = False  # edit the message that was pressed instead of sending a new one
     file: FileOut | None = field(default=None)
     form: str = ""  # this reply asks the first field of that form (bot/forms.py): a chat may show it whole
+    # Several files with one message: only a mail can carry them (a chat gets one message per file).
+    attachments: tuple[FileOut, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_CHARS:
@@ -82,6 +85,8 @@ class Reply:
             data["form"] = self.form
         if self.file is not None:
             data["file"] = self.file.to_dict()
+        if self.attachments:
+            data["attachments"] = [f.to_dict() for f in self.attachments]
         return json.dumps(data)
 
     @classmethod
@@ -93,6 +98,7 @@ class Reply:
             data.get("replace", False),
             FileOut.from_dict(data["file"]) if data.get("file") else None,
             data.get("form", ""),
+            tuple(FileOut.from_dict(f) for f in data.get("attachments") or ()),
         )
 
 

@@ -38,7 +38,9 @@ from bot.calendars.sync import CalendarSync
 from bot.dispatcher import Dispatcher
 from bot.flows.base import Notice
 from bot.notifications import event_notices
+from bot.files.retention import purge_files
 from bot.reminders import email_reminder, reminder
+from bot.settings import FileSettings, file_settings
 from storage.errors import one_line
 from storage.uow import SqlUnitOfWork
 
@@ -79,12 +81,14 @@ class TickReport:
     completed: int = 0
     reminded: int = 0
     emailed: int = 0
+    files_deleted: int = 0
 
 
 class Jobs:
-    def __init__(self, dispatcher: Dispatcher, settings: SchedulerSettings) -> None:
+    def __init__(self, dispatcher: Dispatcher, settings: SchedulerSettings, files: FileSettings | None = None) -> None:
         self.dispatcher = dispatcher
         self.settings = settings
+        self.files = files or file_settings()  # where stored files are, and how long they are kept
 
     @property
     def uow(self) -> Callable[[], SqlUnitOfWork]:
@@ -95,7 +99,12 @@ class Jobs:
         return self.dispatcher.clock
 
     def tick(self) -> TickReport:
-        return TickReport(self.expire_due(), self.complete_ended(), self.remind(), self.remind_by_email())
+        return TickReport(self.expire_due(), self.complete_ended(), self.remind(), self.remind_by_email(),
+                          self.purge_files())
+
+    def purge_files(self) -> int:
+        """Files deleted with their booking's retention (HEADSTRT_FILE_RETENTION_DAYS), and abandoned drafts'."""
+        return purge_files(self.uow, self.clock, self.files)
 
     def expire_due(self) -> int:
         with self.uow() as uow:
@@ -320,9 +329,9 @@ async def tick() -> None:
         except DBAPIError as error:
             log.error("tick skipped, the database failed: %s", one_line(error))
             return
-        if report.expired or report.completed or report.reminded or report.emailed:
-            log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails", report.expired,
-                     report.completed, report.reminded, report.emailed)
+        if report.expired or report.completed or report.reminded or report.emailed or report.files_deleted:
+            log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails, %s files deleted",
+                     report.expired, report.completed, report.reminded, report.emailed, report.files_deleted)
 
 
 async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from pathlib import Path
 
 from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
@@ -119,3 +120,52 @@ def calendar_settings(env: Mapping[str, str] = os.environ) -> CalendarSettings:
         concurrency=int(number("CALENDAR_FETCH_CONCURRENCY", default.concurrency, 1, 64)),
         allow_private=env.get("CALENDAR_ALLOW_PRIVATE_ADDRESSES", "").strip().lower() in ("1", "true", "yes", "on"),
     )
+
+
+DEFAULT_MAX_FILE_MB = 20
+DEFAULT_FILE_RETENTION_DAYS = 90
+FILES_FOLDER = "headstrt-files"
+
+
+@dataclass(frozen=True, slots=True)
+class FileSettings:
+    """Files people attach to requests: where their bytes go, the largest taken, how long they are kept."""
+
+    directory: Path
+    max_bytes: int = DEFAULT_MAX_FILE_MB * 1024 * 1024
+    retention: timedelta = timedelta(days=DEFAULT_FILE_RETENTION_DAYS)
+
+
+def file_settings(env: Mapping[str, str] = os.environ) -> FileSettings:
+    """HEADSTRT_FILES_DIR (default: a headstrt-files folder next to the SQLite database, or ./headstrt-files),
+    HEADSTRT_MAX_FILE_MB (20), HEADSTRT_FILE_RETENTION_DAYS (90); ValueError names a bad value."""
+    raw_dir = env.get("HEADSTRT_FILES_DIR", "").strip()
+    directory = Path(raw_dir) if raw_dir else _default_files_dir(env)
+
+    def whole(name: str, default: int, low: int, high: int) -> int:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+        return int(raw)
+
+    return FileSettings(
+        directory,
+        whole("HEADSTRT_MAX_FILE_MB", DEFAULT_MAX_FILE_MB, 1, 1024) * 1024 * 1024,
+        timedelta(days=whole("HEADSTRT_FILE_RETENTION_DAYS", DEFAULT_FILE_RETENTION_DAYS, 1, 3650)),
+    )
+
+
+def _default_files_dir(env: Mapping[str, str]) -> Path:
+    from sqlalchemy.engine import make_url
+
+    from storage.db import DEFAULT_DATABASE_URL, sqlite_path
+
+    raw = (env.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip()
+    try:
+        url = make_url(raw)
+    except Exception:  # noqa: BLE001 - a bad DATABASE_URL is reported where the database is opened
+        return Path(FILES_FOLDER)
+    path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    return Path(path).parent / FILES_FOLDER if path else Path(FILES_FOLDER)

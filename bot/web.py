@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bot.adapters.slack.runtime import SlackRuntime
 from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime
 from bot.dashboard import mount as mount_dashboard
+from bot.files.web import mount as mount_files
 from storage.migrate import head
 from storage.readiness import Readiness, check
 from storage.uow import SqlUnitOfWork
@@ -42,6 +43,7 @@ def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None
         app[ENGINE] = engine
     app.router.add_get("/health", _health)
     mount_dashboard(app)  # the staff dashboard under /dashboard (its database is opened on first use)
+    mount_files(app)  # files too big for a chat, for the people of their session, after signing in
     if slack is not None:
         app[SLACK] = slack
         app.router.add_post("/slack/events", _slack)

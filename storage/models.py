@@ -519,3 +519,19 @@ class CalendarBusyPackedRow(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True)
     spans: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FileRow(Base):
+    """A file a person sent with a request: its bytes are in the files directory (path), its row here."""
+
+    __tablename__ = "files"
+    __table_args__ = (Index("ix_files_booking", "booking_id"), Index("ix_files_created", "created_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,6 +19,7 @@ from storage.dashboard_repo import SqlDashboard
 from storage.db import keep_rows, session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
+from storage.file_repo import SqlFiles
 from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     credits: SqlCredits
     programmes: SqlProgrammes
     signins: SqlSignIns
+    files: SqlFiles
     dashboard: SqlDashboard
     conversations: SqlConversations
     inbox: SqlInbox
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         self.credits = SqlCredits(self.session, self.clock)
         self.programmes = SqlProgrammes(self.session)
         self.signins = SqlSignIns(self.session)
+        self.files = SqlFiles(self.session)
         self.dashboard = SqlDashboard(self.session)
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)

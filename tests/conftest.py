@@ -7,6 +7,7 @@ HEADSTRT_SKIP_POSTGRES=1 only on a machine without it (the tests then say so).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,6 +38,14 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _files_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files people send are stored in a directory of the test's own, never next to the code."""
+    directory = tmp_path_factory.mktemp("files")
+    monkeypatch.setenv("HEADSTRT_FILES_DIR", str(directory))
+    return directory
 
 
 def _postgres_engine() -> Iterator[Engine]:

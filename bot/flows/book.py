@@ -26,6 +26,7 @@ from core.credit_service import available as available_credits
 from core.discovery import SearchFilters, SearchQuery
 from core.discovery_service import Match, search_experts
 from core.errors import InvalidSession, NotAllowed, NotFound
+from core.files import attach_to_booking
 from core.experts import Expert
 from core.lifecycle import BookingStatus
 from core.pricing import session_price
@@ -1386,6 +1387,7 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
     # and explains, and the conversation stays here, at the summary.
     booking = request_booking(ctx.uow, ctx.clock, client_id=_client_id(ctx), expert_id=expert.id,
                               meetings=_meetings(ctx), details=details, policy=ctx.policy)
+    attach_to_booking(ctx.uow, booking)  # the files stored as they came now belong to the request
     ctx.finish()
     ctx.convo.data["sent"] = draft  # a second press of this Confirm is recognised
     # One message says it all (the engine's "your request is with …" notice is not sent to the one who sent it).

@@ -825,6 +825,24 @@ class FakeSlack:
                 event["thread_ts"] = thread_ts
             return self.event_body(event)
 
+    def dm_file_event(self, user_id: str, name: str, data: bytes, *, text: str = "") -> bytes:
+        """A person shares a file in their DM with the bot: the file is stored (files.info and its
+        url_private_download serve it, with the bot token), the message posted, and the message.im
+        event with subtype file_share returned."""
+        with self._lock:
+            self._person(user_id)
+            channel = self.dm(user_id)
+            file_id = self._new_id(10, "F")
+            stored = StoredFile(file_id, name, len(data), data=data, title=name, channels=[channel],
+                                completed=True, created=int(time.time()))
+            self._files[file_id] = stored
+            info = {**self._file_dict(stored), "user": user_id}
+            msg = self._new_msg(channel, text=text, blocks=[], user=user_id, bot=False, files=[info])
+            event = {"type": "message", "subtype": "file_share", "user": user_id, "ts": msg.ts, "text": text,
+                     "team": self.team_id, "channel": channel, "event_ts": msg.ts, "channel_type": "im",
+                     "files": [info], "upload": True, "display_as_bot": False}
+            return self.event_body(event)
+
     def app_home_opened(self, user_id: str, *, tab: str = "home") -> bytes:
         """A person opens the app's Home (or Messages) tab."""
         with self._lock:

@@ -644,6 +644,11 @@ class FakeTelegram:
             return [copy.deepcopy(m) for m in self._messages.get(chat_id, {}).values()
                     if m.from_bot and not m.deleted]
 
+    def file_data(self, file_id: str) -> bytes:
+        """The bytes of a file the fake holds (one a person sent, or one the bot uploaded)."""
+        with self._lock:
+            return self._files[file_id].data
+
     def last(self, chat_id: int) -> Msg:
         sent = self.sent(chat_id)
         if not sent:

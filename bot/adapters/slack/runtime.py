@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -26,16 +26,19 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import escape, messages
-from bot.adapters.slack.parse import PLATFORM, from_action, from_command, from_event
+from bot.adapters.slack.parse import PLATFORM, from_action, from_command, from_event, parse_file_ref
 from bot.adapters.slack.sender import SlackSender
 from bot.adapters.slack.verify import EVENT_TYPES, Refused, read_body, verify_signature
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, find_person
+from bot.files.intake import Fetch, FileIntake, TooBig
+from bot.files.outgoing import FileReader
 from bot.events import Incoming, Sender
 from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
 from bot.serial import SerialDispatch
+from bot.settings import FileSettings, file_settings
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,7 @@ class SlackSettings:
 class SlackRuntime:
     def __init__(
         self, settings: SlackSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
-        poll_seconds: float = 1.0, socket_mode: bool = False,
+        poll_seconds: float = 1.0, socket_mode: bool = False, files: FileSettings | None = None,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
@@ -80,7 +83,10 @@ class SlackRuntime:
             client=self.client, signing_secret=settings.signing_secret or None,
             request_verification_enabled=not socket_mode, process_before_response=False,
         )
-        self.pump = OutboxPump(uow_factory, SlackSender(self.client), poll_seconds=poll_seconds)
+        files = files or file_settings()
+        self.intake = FileIntake(uow_factory, dispatcher.clock, files)  # files are fetched and stored as they come
+        self.pump = OutboxPump(uow_factory, SlackSender(self.client, FileReader.from_settings(uow_factory, files)),
+                               poll_seconds=poll_seconds)
         self.pump.serve(dispatcher)
         self.dispatch = SerialDispatch(dispatcher, self.pump)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
@@ -228,6 +234,9 @@ class SlackRuntime:
         self.busy += 1
         try:
             incoming = _with_sender(incoming, await self._introduce(incoming.sender))
+            found = parse_file_ref(incoming.file_ref or "") if incoming.kind == "file" else None
+            if found is not None:
+                incoming = await self.intake.take(incoming, found[1], self._fetcher(found[0]))
             opening = None
             if trigger_id and form and incoming.press is not None:
                 opening = asyncio.ensure_future(self._open_form(trigger_id, incoming.sender, form))
@@ -238,6 +247,35 @@ class SlackRuntime:
                     await self._close_form(view_id, incoming.sender, form)
         finally:
             self.busy -= 1
+
+    def _fetcher(self, file_id: str) -> Fetch:
+        """files.info (its size is checked first), then url_private_download with the bot token, read no
+        further than the limit."""
+        async def fetch(limit: int) -> bytes:
+            info = (await self.client.files_info(file=file_id))["file"]
+            if int(info.get("size") or 0) > limit:
+                raise TooBig
+            url = str(info.get("url_private_download") or info.get("url_private") or "")
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"file {file_id} has no download address")
+            headers = {"Authorization": f"Bearer {self.settings.bot_token}"}
+            session = self.client.session or ClientSession()
+            try:
+                async with session.get(url, headers=headers, allow_redirects=False,
+                                       timeout=ClientTimeout(total=120)) as response:
+                    if response.status != 200:  # Slack answers a missing token with a redirect to sign in
+                        raise ValueError(f"file {file_id}: download answered {response.status}")
+                    data = bytearray()
+                    async for chunk in response.content.iter_chunked(64 * 1024):
+                        data += chunk
+                        if len(data) > limit:
+                            raise TooBig
+                    return bytes(data)
+            finally:
+                if session is not self.client.session:
+                    await session.close()
+
+        return fetch
 
     async def _introduce(self, sender: Sender) -> Sender:
         """Someone new: their name, timezone and language from users.info, so times are right from the start."""

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import SlackMessage, escape, messages
 from bot.adapters.slack.parse import message_ref, parse_message_ref
 from bot.delivery import GiveUp, Retry
+from bot.files.outgoing import FileReader
 from storage.chat_repo import OutboxMessage
 
 PLATFORM = "slack"
@@ -30,11 +31,14 @@ _PERMANENT = {
 class SlackSender:
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, files: FileReader | None = None) -> None:
         self.client = client
+        self.files = files  # stored files are read here and uploaded to the DM (files_upload_v2)
 
     async def send(self, message: OutboxMessage) -> str | None:
         payload = json.loads(message.payload)
+        if self.files is not None:
+            payload = await self.files.inline(payload)
         marked: str | None = None
         for piece in messages(payload):
             marked = await self._one(message.chat_id, piece)
@@ -59,8 +63,8 @@ class SlackSender:
         return message_ref(str(answer["channel"]), str(answer["ts"]))
 
     async def _file(self, chat_id: str, file: dict[str, str]) -> None:
-        """Our own files (an .ics) are uploaded; a file a person sent (here or on another platform) is not
-        fetched and re-shared yet, so its name is said instead."""
+        """Bytes are uploaded: our own files (an .ics) and stored files a person sent. An older platform
+        reference (from before files were stored) cannot be fetched here, so its name is said instead."""
         name = file.get("name") or "file"
         if "data" not in file:
             await self.client.chat_postMessage(channel=chat_id, text=escape(f"📎 {name}"))

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import CallbackQuery, Update
+from telegram import Bot, CallbackQuery, Update
 from telegram.error import BadRequest
 
-from bot.adapters.telegram.parse import to_incoming
+from bot.adapters.telegram.parse import parse_file_ref, to_incoming
 from bot.dispatcher import Handled
 from bot.serial import SerialDispatch
 from bot.events import Incoming
+from bot.files.intake import Fetch, FileIntake, TooBig
 from bot.i18n import Translator, normalise_locale
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,12 @@ class MalformedUpdate(ValueError):
 
 
 class TelegramAdapter:
-    def __init__(self, dispatch: SerialDispatch, bot_username: str) -> None:
+    def __init__(self, dispatch: SerialDispatch, bot_username: str, *, bot: Bot | None = None,
+                 intake: FileIntake | None = None) -> None:
         self.dispatch = dispatch
         self.bot_username = bot_username
+        self.bot = bot
+        self.intake = intake  # files people send are fetched and stored before the dispatcher sees them
 
     async def handle(self, update: Update) -> Handled | None:
         """Act on one update. Raises only when the event could not be recorded (the database is down),
@@ -44,6 +48,10 @@ class TelegramAdapter:
         if query is not None and incoming.sender.is_group and not await asyncio.to_thread(self.dispatch.meant_for, incoming):
             await _answer(query, _stranger_text(incoming))
             return None
+        if incoming.kind == "file" and incoming.file_ref and self.intake is not None and self.bot is not None:
+            found = parse_file_ref(incoming.file_ref)
+            if found is not None:
+                incoming = await self.intake.take(incoming, found[1], _fetcher(self.bot, found[0]))
         answering = None
         if query is not None:  # stop the button's spinner at once; the answer itself edits the message
             answering = asyncio.get_running_loop().create_task(_answer(query))
@@ -51,6 +59,25 @@ class TelegramAdapter:
         if answering is not None:
             await answering
         return handled
+
+
+def _fetcher(bot: Bot, file_id: str) -> Fetch:
+    """getFile, then the download from the file path (the Bot API serves bots files up to 20 MB)."""
+    async def fetch(limit: int) -> bytes:
+        try:
+            file = await bot.get_file(file_id)
+        except BadRequest as error:
+            if "too big" in error.message.lower():
+                raise TooBig from None
+            raise
+        if file.file_size is not None and file.file_size > limit:
+            raise TooBig
+        data = bytes(await file.download_as_bytearray())
+        if len(data) > limit:
+            raise TooBig
+        return data
+
+    return fetch
 
 
 def _stranger_text(incoming: Incoming) -> str:

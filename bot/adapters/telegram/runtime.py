@@ -21,6 +21,9 @@ from bot.adapters.telegram.sender import TelegramSender
 from bot.bodies import MalformedBody, json_object
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher
+from bot.files.intake import FileIntake
+from bot.files.outgoing import FileReader
+from bot.settings import FileSettings, file_settings
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
 from storage.errors import one_line, unavailable
@@ -57,7 +60,7 @@ class TelegramSettings:
 class TelegramRuntime:
     def __init__(
         self, settings: TelegramSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
-        limiter: FloodLimiter | None = None, poll_seconds: float = 1.0,
+        limiter: FloodLimiter | None = None, poll_seconds: float = 1.0, files: FileSettings | None = None,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
@@ -71,7 +74,9 @@ class TelegramRuntime:
             .connection_pool_size(32)
             .build()
         )
-        self.pump = OutboxPump(uow_factory, TelegramSender(self.application.bot), poll_seconds=poll_seconds)
+        self.files = files or file_settings()
+        reader = FileReader.from_settings(uow_factory, self.files)
+        self.pump = OutboxPump(uow_factory, TelegramSender(self.application.bot, reader), poll_seconds=poll_seconds)
         self.pump.serve(dispatcher)
         self._adapter: TelegramAdapter | None = None
         self._pump_task: asyncio.Task[None] | None = None
@@ -87,7 +92,8 @@ class TelegramRuntime:
     async def start(self, *, polling: bool) -> None:
         app = self.application
         await app.initialize()  # getMe: also proves the token
-        self._adapter = TelegramAdapter(SerialDispatch(self.dispatcher, self.pump), app.bot.username)
+        self._adapter = TelegramAdapter(SerialDispatch(self.dispatcher, self.pump), app.bot.username, bot=app.bot,
+                                        intake=FileIntake(self.uow_factory, self.dispatcher.clock, self.files))
         app.add_handler(TypeHandler(Update, self._on_update))
         await self.set_commands()
         await app.start()

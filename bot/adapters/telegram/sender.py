@@ -11,6 +11,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 
 from bot.adapters.telegram.render import Outgoing, plan
 from bot.delivery import GiveUp, Retry
+from bot.files.outgoing import FileReader
 from storage.chat_repo import OutboxMessage
 
 PLATFORM = "telegram"
@@ -22,13 +23,17 @@ _EDIT_GONE = ("message to edit not found", "message can't be edited", "message_i
 class TelegramSender:
     platform = PLATFORM
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, files: FileReader | None = None) -> None:
         self.bot = bot
+        self.files = files  # stored files are read here and uploaded (sendDocument with the bytes)
 
     async def send(self, message: OutboxMessage) -> str | None:
         chat_id = int(message.chat_id)
         marked: str | None = None
-        for outgoing in plan(json.loads(message.payload)):
+        payload = json.loads(message.payload)
+        if self.files is not None:
+            payload = await self.files.inline(payload)
+        for outgoing in plan(payload):
             try:
                 sent = await self._one(chat_id, outgoing)
             except ChatMigrated as moved:  # a group became a supergroup: the message goes to its new id

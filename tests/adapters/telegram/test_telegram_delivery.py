@@ -156,13 +156,15 @@ def test_a_long_answer_is_split_within_4096_characters(uow, clock, fake):
 
 
 def test_files_go_both_ways(uow, clock, fake):
-    """A client's attachment follows the request card to the expert (by file id, no download); a file
-    we make (the .ics of issue 6) goes out as an uploaded document."""
+    """A client's attachment is fetched (getFile and the download), stored once, and follows the request
+    card to the expert as an upload of the same bytes; a file we make (the .ics of issue 6) goes out as an
+    uploaded document too."""
     people(uow)
     with RunningBot(fake, uow, clock, polling=True) as bot:
         TgUser(bot, EVE, "Eve").say("/help")
         chen = TgUser(bot, CHEN, "Chen")
         book_eve(chen, attach=("deck.pdf", b"%PDF-1.4 deck"))
+        sent_id = next(c.params["file_id"] for c in fake.calls if c.method == "getFile")
         with uow() as u:
             [booking] = u.bookings.for_person(u.people.by_telegram(CHEN).id)
             assert [a.rsplit("#", 1)[1] for a in booking.details.attachments] == ["deck.pdf"]
@@ -174,7 +176,9 @@ def test_files_go_both_ways(uow, clock, fake):
     card, document = fake.sent(EVE)[-2:]
     assert "New session request from Chen" in card.text and "Attachments: 1" in card.text
     assert document.document is not None and document.document["file_name"] == "deck.pdf"
-    assert document.document["file_id"] == booking.details.attachments[0].split(":", 1)[1].split("#")[0]
+    assert booking.details.attachments[0].startswith("file:")  # stored: no platform's id in the booking
+    assert document.document["file_id"] != sent_id  # uploaded again, not re-sent by Chen's file id
+    assert fake.file_data(document.document["file_id"]) == b"%PDF-1.4 deck"
     [invite] = [m.document for m in fake.sent(CHEN) if m.document]
     assert invite["file_name"] == "session.ics"
 
