@@ -22,6 +22,7 @@ from storage.expert_repo import SqlExperts
 from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
+from storage.relay_repo import SqlRelayMessages
 from storage.signin_repo import SqlSignIns
 
 
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     credits: SqlCredits
     programmes: SqlProgrammes
     signins: SqlSignIns
+    relay: SqlRelayMessages
     dashboard: SqlDashboard
     conversations: SqlConversations
     inbox: SqlInbox
@@ -57,6 +59,7 @@ class SqlUnitOfWork:
         self.credits = SqlCredits(self.session, self.clock)
         self.programmes = SqlProgrammes(self.session)
         self.signins = SqlSignIns(self.session)
+        self.relay = SqlRelayMessages(self.session)
         self.dashboard = SqlDashboard(self.session)
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)
