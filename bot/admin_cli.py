@@ -142,7 +142,7 @@ def cmd_programmes_create(args: argparse.Namespace) -> int:
         programme = programme_service.create_programme(
             uow, name=args.name, pairing=args.pairing, lengths=args.lengths,
             credits_per_founder=args.credits_per_founder or 0, credits_per_company=args.credits_per_company or 0,
-            max_meetings=args.max_meetings,
+            max_meetings=args.max_meetings, relay_days=30 if args.relay_days is None else args.relay_days,
         )
         uow.commit()
     print(f"created programme {programme.name!r}: {_describe(programme)}")
@@ -155,6 +155,7 @@ def _describe(p: Programme) -> str:
         parts.append(f"at most {p.rules.max_meetings} meetings a session")
     parts.append(f"{_money(p.credits_per_founder)} credits per founder")
     parts.append(f"{_money(p.credits_per_company)} per company")
+    parts.append(f"messages between the sides for {p.relay_days} days after the last meeting")
     return ", ".join(parts)
 
 
@@ -188,7 +189,7 @@ def cmd_programmes_set(args: argparse.Namespace) -> int:
         programme, topped = programme_service.update_programme(
             uow, now, programme_id=programme.id, actor_id=actor, name=args.rename, pairing=args.pairing,
             lengths=args.lengths, credits_per_founder=args.credits_per_founder,
-            credits_per_company=args.credits_per_company, max_meetings=max_meetings,
+            credits_per_company=args.credits_per_company, max_meetings=max_meetings, relay_days=args.relay_days,
         )
         notes = []
         for handle in args.add_experts or []:
@@ -370,6 +371,8 @@ def add_commands(sub: Any, experts: Any, credits_group: Any) -> None:
     create.add_argument("--credits-per-founder", type=credits, metavar="N")
     create.add_argument("--credits-per-company", type=credits, metavar="N")
     create.add_argument("--max-meetings", type=int, metavar="N", help="meetings in one session at most")
+    create.add_argument("--relay-days", type=int, metavar="N",
+                        help="days after the last meeting that client and mentor can write to each other (30)")
     create.set_defaults(func=_run(cmd_programmes_create))
     listing = programmes.add_parser("list", help="programmes with their settings, people and staff")
     as_flag(listing)
@@ -382,6 +385,8 @@ def add_commands(sub: Any, experts: Any, credits_group: Any) -> None:
     setp.add_argument("--credits-per-founder", type=credits, metavar="N", help="raising it tops up founders already in")
     setp.add_argument("--credits-per-company", type=credits, metavar="N", help="raising it tops up companies already in")
     setp.add_argument("--max-meetings", metavar="N|none")
+    setp.add_argument("--relay-days", type=int, metavar="N",
+                      help="days after the last meeting that client and mentor can write to each other")
     setp.add_argument("--add-experts", type=handles, metavar="H1,H2")
     setp.add_argument("--remove-experts", type=handles, metavar="H1,H2")
     setp.add_argument("--add-staff", type=handles, metavar="H1,H2")

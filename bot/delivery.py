@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.keyed_locks import KeyedLocks
+from bot.relay_notices import refused
 from storage.chat_repo import OutboxMessage
 from storage.errors import one_line, unavailable
 from storage.uow import SqlUnitOfWork
@@ -88,6 +89,7 @@ class OutboxPump:
         self._marks: list[tuple[int, str | None]] = []  # sent, to be recorded in the next batch
         self._marking: asyncio.Task[None] | None = None
         self._unavailable = False  # the last poll found the database away (logged once per outage)
+        self._dispatcher: Dispatcher | None = None  # set by serve(): what a given-up row may need to queue
 
     # ---- entry points
 
@@ -96,6 +98,7 @@ class OutboxPump:
         needs no claim of its own."""
         dispatcher.local_senders[self.sender.platform] = (self.token, self.lease)
         self._preclaimed = True
+        self._dispatcher = dispatcher
 
     def hand_over(self, messages: Iterable[OutboxMessage]) -> None:
         """Start sending rows just committed by this process (call from the event loop)."""
@@ -266,6 +269,15 @@ class OutboxPump:
                 time.sleep(pause)
         self.stats.sent += len(batch)
 
+    def _given_up(self, uow: SqlUnitOfWork, message: OutboxMessage, reason: str) -> None:
+        """A row that will never arrive may matter to someone else: a relayed message's author is told that
+        its recipient blocked the bot (bot.relay_notices)."""
+        if self._dispatcher is None:
+            return
+        key = uow.outbox.key(message.id) or ""
+        if ":relay:" in key:
+            refused(uow, self._dispatcher, key, reason)
+
     def _release(self, message_ids: list[int], retry_at: datetime | None = None) -> None:
         with self.uow_factory() as uow:
             uow.outbox.release(message_ids, retry_at, token=self.token)
@@ -282,6 +294,7 @@ class OutboxPump:
                 log.warning("outbox %s to %s:%s given up (%s): %s", message.id, message.platform, message.chat_id,
                             reason, error)
                 uow.outbox.mark_failed(message.id, f"{reason}: {error}", give_up=True, token=self.token)
+                self._given_up(uow, message, reason)
                 self.stats.gave_up += 1
                 retry_at = None  # the chat's next messages go on
             else:

@@ -187,11 +187,12 @@ class Dispatcher:
     def queue_notice(self, uow: SqlUnitOfWork, notice: Notice) -> list[OutboxMessage]:
         return self.queue_notices(uow, [notice])
 
-    def queue_notices(self, uow: SqlUnitOfWork, notices: Sequence[Notice]) -> list[OutboxMessage]:
-        """Notices for their people, where each can be reached, in one INSERT."""
-        return _added(uow, [m for notice in notices if (m := self._notice_message(uow, notice)) is not None])
+    def queue_notices(self, uow: SqlUnitOfWork, notices: Sequence[Notice], *, lease: bool = True) -> list[OutboxMessage]:
+        """Notices for their people, where each can be reached, in one INSERT. lease=False: no sender of this
+        process takes them at once (a pump queueing from inside its own bookkeeping); the next poll does."""
+        return _added(uow, [m for notice in notices if (m := self._notice_message(uow, notice, lease)) is not None])
 
-    def _notice_message(self, uow: SqlUnitOfWork, notice: Notice) -> Outgoing | None:
+    def _notice_message(self, uow: SqlUnitOfWork, notice: Notice, lease: bool = True) -> Outgoing | None:
         person = uow.people.get(notice.person_id)
         if person is None:
             return None
@@ -204,7 +205,7 @@ class Dispatcher:
         platform, chat_id = address
         reply = fit_files(uow, self.clock, notice.reply, person, platform)  # a file too big for it: a link
         return Outgoing(f"{platform}:{notice.key}", person.id, platform, chat_id, _payload(reply, None),
-                        self.local_senders.get(platform))
+                        self.local_senders.get(platform) if lease else None)
 
     def _email_message(self, uow: SqlUnitOfWork, person: Person, notice: Notice) -> Outgoing | None:
         """Email comes on top of the chat, so without SMTP or an address it is simply left out."""

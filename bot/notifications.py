@@ -20,6 +20,7 @@ from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.payloads import p
 from bot.replies import Button, FileOut, Reply
+from bot.relay_notices import message_button, staff_no_show
 from bot.review_notices import review_notices
 from bot.words import summary
 from storage.uow import SqlUnitOfWork
@@ -301,7 +302,8 @@ def confirmation(booking: Booking, expert: Expert, person: Person, client: Perso
         summary(t, booking, expert, client, for_expert=for_expert),
         t("Join: {url}", url=meeting_url(expert, booking.id)),
     ])
-    return Reply(text, ((Button(t("My sessions"), p("ses", "list")),),))
+    other = client.name if for_expert else expert.name
+    return Reply(text, ((Button(t("My sessions"), p("ses", "list")), message_button(t, booking.id, other)),))
 
 
 def _render(
@@ -384,6 +386,8 @@ def _render(
             out.append((person, Reply(_meeting_news(t, name, data, booking, meeting, other_tz,
                                                     for_client=person is client))))
         return out
+    if name == "staff_no_show":
+        return staff_no_show(uow, event, booking, expert, client)
     if name in ("review_left", "review_answered"):
         return review_notices(uow, event, booking, expert, expert_person, client)
     if name == "meeting_completed":

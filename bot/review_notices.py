@@ -5,10 +5,12 @@ the staff's feedback list."""
 from __future__ import annotations
 
 from core.events import Event
+from core.relay_service import COMPLAINT_STARS
 from core.experts import Expert
 from core.model import Booking, Person, Review
 from bot.i18n import Translator
 from bot.payloads import p
+from bot.relay_notices import read_button
 from bot.replies import Button, Reply
 from storage.uow import SqlUnitOfWork
 
@@ -57,6 +59,7 @@ def review_notices(
             out.append((member, Reply(
                 ts("New review of {expert} by {client} for “{title}”: {review}", expert=expert.name,
                    client=client.name, title=title, review=quoted(review)),
-                ((Button(ts("Hide review"), p(FLOW, "hide", review_id)),),),
+                ((Button(ts("Hide review"), p(FLOW, "hide", review_id)),
+                  *((read_button(ts, booking.id),) if review.stars <= COMPLAINT_STARS and booking.id else ())),),
             )))
     return out

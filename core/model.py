@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from core.lifecycle import ACTIVE_MEETING_STATUSES, BookingStatus, MeetingStatus, PairingMode
 from core.sessions import SessionDetails, SessionRules
@@ -32,6 +33,7 @@ class Programme:
     rules: SessionRules = field(default_factory=SessionRules)
     credits_per_founder: int = 0  # millicredits each founder receives on joining
     credits_per_company: int = 0  # millicredits each company receives on joining (unless it has its own)
+    relay_days: int = 30  # client and mentor can write to each other this many days after the last meeting
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +116,25 @@ class Review:
     def __post_init__(self) -> None:
         if not 1 <= self.stars <= 5:
             raise ValueError("stars are 1 to 5")
+
+
+class RelayState(StrEnum):
+    """Where a relayed message is: handed to the outbox, or refused by the recipient's platform."""
+
+    SENT = "sent"  # queued for the recipient (the outbox delivers it, or gives up)
+    BLOCKED = "blocked"  # the recipient blocked the bot (or left the workspace): not delivered
+    FAILED = "failed"  # the platform refused it for another reason: not delivered
+
+
+@dataclass(frozen=True, slots=True)
+class RelayMessage:
+    """A message one side of a session wrote to the other, passed on by the bot to the other's chat."""
+
+    booking_id: int
+    author_id: int
+    recipient_id: int
+    text: str
+    created_at: datetime
+    id: int | None = None
+    state: RelayState = RelayState.SENT
+    state_at: datetime | None = None  # when it was found blocked or failed

@@ -10,7 +10,7 @@ from core.credits import Movement, Portion, Source, Wallet
 from core.discovery import SearchHit, SearchQuery
 from core.events import Event
 from core.experts import Expert
-from core.model import Booking, Company, Person, Programme, Review
+from core.model import Booking, Company, Person, Programme, RelayMessage, RelayState, Review
 from core.schedule import BookingRules, Busy, Schedule
 from core.staff import CreditRequest, CreditRequestStatus, FeedbackItem, NoShowReport, StaffAction
 
@@ -159,6 +159,24 @@ class SignIns(Protocol):
     def forget_before(self, before: datetime) -> int: ...
 
 
+class RelayMessages(Protocol):
+    """Messages between the two sides of a session, one thread per booking."""
+
+    def add(self, message: RelayMessage) -> RelayMessage: ...
+    def get(self, message_id: int) -> RelayMessage | None: ...
+    def thread(self, booking_id: int, limit: int) -> list[RelayMessage]:
+        """The newest `limit` messages of the booking's thread, oldest first."""
+        ...
+    def count_since(self, booking_id: int, author_id: int, since: datetime) -> int: ...
+    def mark(self, message_id: int, state: RelayState, at: datetime) -> bool:
+        """Move a SENT message to `state`; False (no change) if it had left SENT already."""
+        ...
+    def recipient_blocked(self, person_id: int, *, author_id: int | None = None) -> bool:
+        """A relayed message to this person (from this author, if given) was refused as blocked, and nothing
+        reached them since."""
+        ...
+
+
 class UnitOfWork(Protocol):
     # Read-only here so that an implementation may hold its own, wider repositories (storage's SqlPeople...).
     @property
@@ -173,6 +191,8 @@ class UnitOfWork(Protocol):
     def programmes(self) -> Programmes: ...
     @property
     def signins(self) -> SignIns: ...
+    @property
+    def relay(self) -> RelayMessages: ...
     events: list[Event]
 
     def __enter__(self) -> Self: ...

@@ -84,6 +84,7 @@ def _log(uow: UnitOfWork, now: datetime, key: str, action: str, programme_id: in
 def create_programme(
     uow: UnitOfWork, *, name: str, pairing: PairingMode, lengths: tuple[int, ...],
     credits_per_founder: int = 0, credits_per_company: int = 0, max_meetings: int | None = None,
+    relay_days: int = 30,
 ) -> Programme:
     """The operator creates a programme (its staff come with the members CSV)."""
     name = _check_name(name)
@@ -95,7 +96,19 @@ def create_programme(
         rules = SessionRules(lengths, max_meetings)
     except ValueError as exc:
         raise InvalidSession(str(exc), reason="bad_lengths") from exc
-    return uow.people.add_programme(Programme(0, name, pairing, rules, credits_per_founder, credits_per_company))
+    _check_relay_days(relay_days)
+    return uow.people.add_programme(Programme(0, name, pairing, rules, credits_per_founder, credits_per_company,
+                                              relay_days))
+
+
+RELAY_DAYS_MAX = 3650
+
+
+def _check_relay_days(days: int) -> int:
+    """Days after the last meeting that client and mentor can write to each other: 0 (never) to ten years."""
+    if not 0 <= days <= RELAY_DAYS_MAX:
+        raise InvalidSession(f"relay days must be 0 to {RELAY_DAYS_MAX}", reason="bad_relay_days")
+    return days
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +122,7 @@ def update_programme(
     uow: UnitOfWork, now: datetime, *, programme_id: int, actor_id: int | None = None, name: str | None = None,
     pairing: PairingMode | None = None, lengths: tuple[int, ...] | None = None,
     credits_per_founder: int | None = None, credits_per_company: int | None = None,
-    max_meetings: int | None | Unset = UNSET,
+    max_meetings: int | None | Unset = UNSET, relay_days: int | None = None,
 ) -> tuple[Programme, TopUps]:
     """Change what was given; a raised allocation tops up everyone already in the programme."""
     if actor_id is not None:
@@ -138,6 +151,8 @@ def update_programme(
         changed = replace(changed, credits_per_founder=credits_per_founder)
     if credits_per_company is not None:
         changed = replace(changed, credits_per_company=credits_per_company)
+    if relay_days is not None:
+        changed = replace(changed, relay_days=_check_relay_days(relay_days))
     if changed != current:
         uow.programmes.update(changed)
         _log(uow, now, f"programme:{programme_id}:{now.isoformat()}", "programme_set", programme_id, actor_id,

@@ -282,6 +282,10 @@ class SqlOutbox:
     def attempts(self, message_id: int) -> int:
         return int(self.session.scalar(select(OutboxRow.attempts).where(OutboxRow.id == message_id)) or 0)
 
+    def key(self, message_id: int) -> str | None:
+        """The idempotency key a row was queued under (it names what the row delivers)."""
+        return self.session.scalar(select(OutboxRow.key).where(OutboxRow.id == message_id))
+
     def owner_of(self, platform: str, chat_id: str, sent_message_id: str) -> int | None:
         """Whom a message on screen was for: in a group, only that person's presses count."""
         return self.session.scalar(

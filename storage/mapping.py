@@ -52,7 +52,8 @@ def person_into(row: PersonRow, p: Person) -> None:
 def programme(row: ProgrammeRow) -> Programme:
     lengths = tuple(int(x) for x in row.allowed_lengths.split(",") if x)
     return Programme(row.id, row.name, PairingMode(row.pairing_mode), SessionRules(lengths, row.max_meetings),
-                     credits_per_founder=row.credits_per_founder or 0, credits_per_company=row.credits_per_company or 0)
+                     credits_per_founder=row.credits_per_founder or 0, credits_per_company=row.credits_per_company or 0,
+                     relay_days=row.relay_days if row.relay_days is not None else 30)
 
 
 def programme_into(row: ProgrammeRow, p: Programme) -> None:
@@ -60,6 +61,7 @@ def programme_into(row: ProgrammeRow, p: Programme) -> None:
     row.allowed_lengths = ",".join(str(m) for m in p.rules.allowed_lengths)
     row.max_meetings = p.rules.max_meetings
     row.credits_per_founder, row.credits_per_company = p.credits_per_founder, p.credits_per_company
+    row.relay_days = p.relay_days
 
 
 def company(row: CompanyRow) -> Company:

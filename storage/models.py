@@ -60,6 +60,8 @@ class ProgrammeRow(Base):
     # Millicredits each founder and each company receive on joining (a top-up when raised later).
     credits_per_founder: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     credits_per_company: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Days after the last meeting that client and mentor can still write to each other through the bot.
+    relay_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
 
 class CompanyRow(Base):
@@ -298,6 +300,26 @@ class ReviewRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # hidden by programme staff
     hidden_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id", name="fk_reviews_hidden_by"))
+
+
+class RelayMessageRow(Base):
+    """A message one side of a session wrote to the other; the thread of a booking goes with it."""
+
+    __tablename__ = "relay_messages"
+    __table_args__ = (
+        CheckConstraint("state IN ('sent', 'blocked', 'failed')", name="ck_relay_messages_state"),
+        Index("ix_relay_messages_thread", "booking_id", "id"),
+        Index("ix_relay_messages_author", "booking_id", "author_id", "created_at"),
+        Index("ix_relay_messages_recipient", "recipient_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(8), default="sent")
+    state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when it was found blocked or failed
 
 
 class CreditRequestRow(Base):

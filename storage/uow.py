@@ -23,6 +23,7 @@ from storage.file_repo import SqlFiles
 from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
+from storage.relay_repo import SqlRelayMessages
 from storage.signin_repo import SqlSignIns
 
 
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     programmes: SqlProgrammes
     signins: SqlSignIns
     files: SqlFiles
+    relay: SqlRelayMessages
     dashboard: SqlDashboard
     conversations: SqlConversations
     inbox: SqlInbox
@@ -60,6 +62,7 @@ class SqlUnitOfWork:
         self.programmes = SqlProgrammes(self.session)
         self.signins = SqlSignIns(self.session)
         self.files = SqlFiles(self.session)
+        self.relay = SqlRelayMessages(self.session)
         self.dashboard = SqlDashboard(self.session)
         self.conversations = SqlConversations(self.session, self.clock)
         self.inbox = SqlInbox(self.session, self.clock)

@@ -15,6 +15,7 @@ def all_flows() -> list[Flow]:
     from bot.flows.book import BookFlow
     from bot.flows.credits import CreditsFlow
     from bot.flows.dashboard import DashboardFlow
+    from bot.flows.relay import RelayFlow
     from bot.flows.requests import RequestsFlow
     from bot.flows.reviews import ReviewAnswerFlow
     from bot.flows.sessions import ReviewFlow, SessionsFlow
@@ -26,7 +27,7 @@ def all_flows() -> list[Flow]:
         BookFlow(),
         RequestsFlow(),
         AvailabilityFlow(),
-        SessionsFlow(), ReviewFlow(), ReviewAnswerFlow(),
+        SessionsFlow(), ReviewFlow(), ReviewAnswerFlow(), RelayFlow(),
         CreditsFlow(),
         StaffFlow(), TriageFlow(),
         DashboardFlow(),

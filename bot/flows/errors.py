@@ -57,6 +57,17 @@ def explain(t: Translator, error: Exception, person: Person | None = None) -> st
         "already_hidden": t("This review is hidden already."),
         "answer_required": t("Type a few words, or press Stop."),
         "answer_too_long": t("Please keep the answer shorter (1000 characters at most)."),
+        "relay_not_confirmed": t("Messages can be sent about confirmed and past sessions only. Nothing was sent."),
+        "relay_closed": t("Messages about this session have closed: I pass them on for a while after the last "
+                          "meeting only."),
+        "relay_daily_limit": t("You have sent as many messages about this session today as I can pass on. Please "
+                               "try again tomorrow."),
+        "relay_blocked": t("The other side cannot get messages from me any more (they blocked the bot or left the "
+                           "chat), so I cannot pass yours on."),
+        "relay_no_reason": t("Staff read a session's messages only after a no-show or a complaint was reported."),
+        "relay_empty": t("Type a few words, or press Stop."),
+        "relay_too_long": t("Please keep a message shorter (2000 characters at most)."),
+        "bad_relay_days": t("Messages can stay open from 0 to 3650 days after the last meeting."),
         "limit_reached": t("This meeting has been moved twice already, which is the limit. You can cancel it instead."),
         "already_started": t("This meeting has already started, so it can no longer be changed."),
         "no_show_too_early": t("A no-show can be reported from 10 minutes after the start."),

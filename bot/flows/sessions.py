@@ -13,6 +13,7 @@ from functools import partial
 from datetime import date, datetime, timedelta
 
 from core import booking_service as bs
+from core.relay_service import open_until as relay_open_until
 from core.availability import check_slot, free_slots, local_day_bounds
 from core.errors import InvalidTransition, NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
@@ -42,10 +43,12 @@ from bot.words import booking_status, meeting_status
 
 NAME = "ses"
 REVIEW = "rev"
+RELAY = "rly"  # bot.flows.relay.NAME (it imports this module)
 SECTIONS = ("up", "past", "gone")
-PAGE = 6  # items per page: 6 x at most 3 action buttons + 4 navigation stays under 25 buttons
+PAGE = 5  # items per page: 5 x at most 4 action buttons + 4 navigation stays under 25 buttons
 POLICY = bs.DEFAULT_POLICY
 TOOK_PLACE = frozenset({MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT})
+RELAY_MEETINGS = TOOK_PLACE | {MeetingStatus.CONFIRMED}
 REASON_MAX = 300
 REVIEW_MAX = 2000
 NOTE_CLIP = 300  # a review or note in the list is cut here; the whole text stays stored
@@ -303,16 +306,21 @@ def build_items(ctx: Context) -> list[Item]:
         took_place = sorted((m for m in b.meetings if m.status in TOOK_PLACE), key=lambda m: m.start)
         last_held = took_place[-1].id if took_place else None
         review_on = last_held if b.id not in reviewed else None
+        until = relay_open_until(ctx.uow, b)
+        relay_open = until is not None and now <= until
         for no, m in enumerate(sorted(b.meetings, key=lambda m: m.start), start=1):
             written = notes.get(b.id, []) if m.id == last_held else []  # the notes go with the last meeting held
             render = partial(_meeting_lines, t, b, m, no, side, now, back.get(f"refund:meeting:{m.id}", 0),
                              written, me or 0)
+            # "Message <name>" on a meeting that is (or was) on, while the thread is open (core.relay_service).
+            message = [("message", (b.id, side.other_name))] if relay_open and m.status in RELAY_MEETINGS else []
             if m.status is MeetingStatus.CONFIRMED and m.start > now and b.series_id is not None:
                 # One occurrence of a series: skip it, move it, or end the series from here on.
                 items.append(Item("up", m.start, render, [("skip", (b.id, m.id)), ("move1", (b.id, m.id)),
-                                                          ("cxall", (b.id,))]))
+                                                          ("cxall", (b.id,)), *message]))
             elif m.status is MeetingStatus.CONFIRMED and m.start > now:
-                items.append(Item("up", m.start, render, [("cancel", (b.id, m.id)), ("move", (b.id, m.id))]))
+                items.append(Item("up", m.start, render,
+                                  [("cancel", (b.id, m.id)), ("move", (b.id, m.id)), *message]))
             elif m.status is MeetingStatus.CONFIRMED or m.status in TOOK_PLACE:
                 item = Item("past", m.start, render)
                 if m.id == review_on:
@@ -324,6 +332,7 @@ def build_items(ctx: Context) -> list[Item]:
                 if (m.status in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED)
                         and m.start + POLICY.no_show_report_after <= now <= m.start + POLICY.no_show_report_within):
                     item.actions.append(("noshow", (b.id, m.id)))
+                item.actions.extend(message)
                 items.append(item)
             elif m.status is MeetingStatus.CANCELLED:
                 items.append(Item("gone", m.start, render))
@@ -348,6 +357,9 @@ def _action_button(ctx: Context, kind: str, n: int, args: tuple[object, ...]) ->
         return ctx.button(t("Review {n}", n=n), REVIEW, "pick", *args)
     if kind == "answer":
         return ctx.button(t("Answer review {n}", n=n), "ans", "pick", *args)
+    if kind == "message":
+        booking_id, name = args
+        return ctx.button(t("Message {name} {n}", name=clip(str(name), 40), n=n), RELAY, "msg", booking_id)
     return ctx.button(t("Report no-show {n}", n=n), NAME, "ns", *args)
 
 

@@ -89,12 +89,12 @@ def test_the_list_has_sections_with_their_actions(uow, chat, dispatcher, clock):
     assert "1. “Confirmed talk” with Bob: confirmed" in out
     assert "Thu 7 Mar 2030, 10:00 (Europe/London) · 11:00 (Europe/Berlin), 30 min" in out
     assert "2. “Open talk” with Bob: request waiting for the expert" in out
-    assert "[1] Cancel 1  [2] Reschedule 1  [3] Withdraw 2  [4] Past (1)  [5] Cancelled (1)" in out
+    assert "[1] Cancel 1  [2] Reschedule 1  [3] Message Bob 1  [4] Withdraw 2  [5] Past (1)  [6] Cancelled (1)" in out
     assert "Declined talk" not in out and "Past talk" not in out
 
     out = ana.say("Past (1)")
     assert out.startswith("(updated) Your sessions: Past (1)")
-    assert "1. “Past talk” with Bob: held" in out and "[1] Review 1  [2] Report no-show 1" in out
+    assert "1. “Past talk” with Bob: held" in out and "[1] Review 1  [2] Report no-show 1  [3] Message Bob 1" in out
 
     out = ana.say("Cancelled (1)")
     assert "“Declined talk” with Bob: request declined" in out

@@ -178,3 +178,14 @@ def test_staff_of_one_programme_cannot_see_or_change_the_other_from_the_command_
     assert available(db, "ana") == 5000
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ProgrammeStaffRow)).scalar() == 2
+
+
+def test_a_programme_sets_how_long_client_and_mentor_can_write(headstrt, db):
+    status, out, _ = headstrt("programmes", "create", "Relay cohort", "--pairing", "self-select", "--lengths", "30")
+    assert status == 0 and "messages between the sides for 30 days after the last meeting" in out
+    status, out, _ = headstrt("programmes", "set", "Relay cohort", "--relay-days", "7")
+    assert status == 0
+    assert "messages between the sides for 7 days" in headstrt("programmes", "list")[1]
+    status, _, _ = headstrt("programmes", "set", "Relay cohort", "--relay-days", "-1")
+    assert status != 0
+    assert "messages between the sides for 7 days" in headstrt("programmes", "list")[1]
