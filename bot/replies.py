@@ -54,6 +54,47 @@ class FileOut:
         return cls(data["name"], data.get("type", "application/octet-stream"), raw, data.get("ref", ""))
 
 
+MAX_INVOICE_TITLE = 32  # Telegram sendInvoice
+MAX_INVOICE_DESCRIPTION = 255
+MAX_INVOICE_PAYLOAD_BYTES = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """A bill to pay in the chat (Telegram sendInvoice). Platforms without payments show the reply's text,
+    which says the same in a sentence. `payload` names a pending purchase; the price is checked against it
+    again before any money moves, so nothing here is trusted when it comes back."""
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    amount: int  # minor units (whole stars for XTR)
+    label: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.title) <= MAX_INVOICE_TITLE:
+            raise ReplyTooLarge(f"invoice title must be 1-{MAX_INVOICE_TITLE} characters: {self.title!r}")
+        if not 1 <= len(self.description) <= MAX_INVOICE_DESCRIPTION:
+            raise ReplyTooLarge(f"invoice description must be 1-{MAX_INVOICE_DESCRIPTION} characters")
+        if not 1 <= len(self.payload.encode()) <= MAX_INVOICE_PAYLOAD_BYTES:
+            raise ReplyTooLarge(f"invoice payload must be 1-{MAX_INVOICE_PAYLOAD_BYTES} bytes")
+        if self.amount <= 0 or not self.label:
+            raise ValueError("an invoice has a positive amount and a label")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"title": self.title, "description": self.description, "payload": self.payload,
+                "currency": self.currency, "amount": self.amount, "label": self.label}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Invoice:
+        amount = data["amount"]
+        if not isinstance(amount, int):
+            raise ValueError("an invoice amount is a whole number")
+        return cls(str(data["title"]), str(data["description"]), str(data["payload"]), str(data["currency"]),
+                   amount, str(data["label"]))
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """Plain text (adapters escape all of it for their markup) and rows of buttons."""
@@ -62,6 +103,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     replace: bool = False  # edit the message that was pressed instead of sending a new one
     file: FileOut | None = field(default=None)
+    invoice: Invoice | None = field(default=None)  # Telegram sends the invoice instead of the text
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_CHARS:
@@ -77,6 +119,8 @@ class Reply:
         }
         if self.file is not None:
             data["file"] = self.file.to_dict()
+        if self.invoice is not None:
+            data["invoice"] = self.invoice.to_dict()
         return json.dumps(data)
 
     @classmethod
@@ -87,6 +131,7 @@ class Reply:
             tuple(tuple(Button(label, payload) for label, payload in row) for row in data["buttons"]),
             data.get("replace", False),
             FileOut.from_dict(data["file"]) if data.get("file") else None,
+            Invoice.from_dict(data["invoice"]) if data.get("invoice") else None,
         )
 
 

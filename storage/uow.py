@@ -22,6 +22,7 @@ from storage.expert_repo import SqlExperts
 from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
+from storage.purchase_repo import SqlPurchases
 from storage.signin_repo import SqlSignIns
 
 
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     outbox: SqlOutbox
     calendars: SqlCalendars
+    purchases: SqlPurchases
     events: list[Event]
     session: Session
 
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
         self.calendars = SqlCalendars(self.session, self.clock)
+        self.purchases = SqlPurchases(self.session)
         self.events = []
         return self
 
