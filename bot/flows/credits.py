@@ -7,7 +7,7 @@ from core.credit_service import balance
 from core.credits import Movement, Source
 from core.purchases import PurchaseStatus
 from bot.flows.base import Context, Flow
-from bot.flows.purchases import buy_button, can_buy, pack_words
+from bot.flows.purchases import buy_button, buy_elsewhere, can_buy, pack_words
 from bot.i18n import Translator
 from storage.people_repo import WalletOwner
 
@@ -89,5 +89,8 @@ class CreditsFlow(Flow):
                 lines.append(line)
         if bal.available == 0:
             lines.append(out_of_credits(t, in_programme=ctx.person.company_id is not None))
+        elsewhere = buy_elsewhere(ctx)
+        if elsewhere is not None:
+            lines.append(elsewhere)
         buttons = ((buy_button(ctx),),) if can_buy(ctx) else ()
         ctx.say("\n".join(lines), buttons)

@@ -13,7 +13,7 @@ from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.payloads import p
 from bot.replies import Button, Invoice, Reply, rows
-from bot.settings import PaymentSettings, payment_settings
+from bot.settings import PaymentSettings, enabled_platforms, payment_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,13 @@ PLATFORM = "telegram"  # the one chat with payments
 def can_buy(ctx: Context) -> bool:
     """An individual, in a private Telegram chat: where an invoice can be paid by the person it is for."""
     return ctx.sender.platform == PLATFORM and not ctx.sender.is_group and is_individual(ctx.person)
+
+
+def buy_elsewhere(ctx: Context) -> str | None:
+    """For an individual on Slack or the console of a deployment that has a Telegram bot: where to buy."""
+    if ctx.sender.platform == PLATFORM or not is_individual(ctx.person) or PLATFORM not in enabled_platforms():
+        return None
+    return ctx.t("Credits can be bought in our Telegram chat: open /credits there.")
 
 
 def buy_button(ctx: Context) -> Button:
