@@ -498,7 +498,10 @@ def _telegram_settings(required: bool) -> TelegramSettings | None: ...
 def _telegram_settings(required: bool) -> TelegramSettings | None:
     from bot.adapters.telegram.runtime import TelegramSettings
 
-    settings = TelegramSettings.from_env()
+    try:
+        settings = TelegramSettings.from_env()
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
     if settings is None and required:
         raise SetupError("TELEGRAM_BOT_TOKEN is not set: nothing to run")
     return settings
@@ -650,6 +653,42 @@ def cmd_web(args: argparse.Namespace) -> int:
     return run_until_signalled(start, runner.cleanup)
 
 
+def cmd_payments_refund(args: argparse.Namespace) -> int:
+    """Give a credit purchase back: its credits leave the buyer's wallet (only while unspent), Stars return
+    through Telegram, money paid through a provider is recorded as refunded (return it in the provider)."""
+    from telegram.error import TelegramError
+
+    from bot.adapters.telegram.payments import star_refunder
+    from bot.i18n import Translator
+    from bot.payments import RefundImpossible, refund_purchase
+    from core.errors import InsufficientCredits
+
+    settings = _telegram_settings(required=False)
+    refunder = star_refunder(settings.token, settings.api_base_url) if settings is not None else None
+    dispatcher, factory = _chat_dispatcher()
+    try:
+        done = refund_purchase(factory, dispatcher.clock, args.charge_id, star_refund=refunder,
+                               queue_notice=dispatcher.queue_notice)
+    except InsufficientCredits as exc:
+        print(f"not refunded: {exc.detail} (spent or held for a request); nothing was changed", file=sys.stderr)
+        return 1
+    except RefundImpossible as exc:
+        print(f"not refunded: {exc}; nothing was changed", file=sys.stderr)
+        return 1
+    except TelegramError as exc:
+        print(f"not refunded: Telegram refused ({exc}); nothing was changed", file=sys.stderr)
+        return 1
+    purchase = done.purchase
+    price = Translator("en").price(purchase.price_minor, purchase.currency)
+    taken = f"{format_credits(purchase.credits_milli)} credits taken back from @{done.handle}"
+    if done.stars_returned:
+        print(f"refunded {args.charge_id}: {taken}; {price} returned through Telegram")
+    else:
+        print(f"refunded {args.charge_id}: {taken}; now return {price} (provider charge "
+              f"{purchase.provider_charge_id or '-'}) in your payment provider's dashboard")
+    return 0
+
+
 def cmd_i18n(args: argparse.Namespace) -> int:
     from bot.catalog import update
     from bot.i18n import available_locales
@@ -771,6 +810,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.admin_cli import add_commands
 
     add_commands(sub, experts, credits)  # programmes, companies, members; experts rules/pause/resume; credits revoke
+
+    payments = sub.add_parser("payments", help="credit purchases made in Telegram").add_subparsers(
+        dest="action", required=True)
+    rp = payments.add_parser("refund", help="refund a purchase: its credits are taken back only if unspent")
+    rp.add_argument("charge_id", metavar="CHARGE_ID", type=_text(255), help="the telegram_payment_charge_id")
+    rp.set_defaults(func=cmd_payments_refund)
 
     cal = sub.add_parser("calendar", help="people's own calendars: connect, status, refresh, feeds, rekey") \
         .add_subparsers(dest="action", required=True)

@@ -33,6 +33,8 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
+PAYMENTS_FLOW = "buy"  # the flow that sells credits receives every completed payment
+
 @dataclass(frozen=True, slots=True)
 class Handled:
     duplicate: bool
@@ -107,6 +109,10 @@ class Dispatcher:
 
     def _run(self, ctx: Context, is_new: bool) -> None:
         incoming = ctx.incoming
+        if incoming.kind == "payment":  # money taken is counted whoever pays, even someone new to us
+            assert incoming.payment is not None
+            (self.flows.get(PAYMENTS_FLOW) or Flow()).on_payment(ctx, incoming.payment)
+            return
         if is_new:
             start = self.flows["start"]
             assert isinstance(start, StartFlow)

@@ -43,6 +43,22 @@ class Press:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentIn:
+    """A payment the platform reports as done (Telegram's successful_payment): the money is taken."""
+
+    payload: str  # the invoice's payload: the purchase's token
+    currency: str
+    total: int  # minor units (whole stars for XTR)
+    charge_id: str  # the platform's id of this payment: the same payment delivered twice has the same one
+    provider_charge_id: str = ""
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, (), ("payload", "currency", "charge_id", "provider_charge_id"))
+        if not isinstance(self.total, int) or isinstance(self.total, bool):
+            raise TypeError("a payment's total is a whole number")
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     sender: Sender
     event_id: str  # unique per delivery on its platform: a retry carries the same id
@@ -54,6 +70,7 @@ class Incoming:
     file_problem: str | None = None  # why that file was not taken (bot.files.refusal): too big, not allowed
     # Several answers at once, from a form the platform showed (a Slack modal): (field, text) pairs.
     form: tuple[tuple[str, str], ...] | None = None
+    payment: PaymentIn | None = None  # a completed payment (Telegram's successful_payment)
 
     def __post_init__(self) -> None:
         _clean_fields(self, ("text", "args"), ("event_id", "command", "file_ref", "file_problem"))
@@ -63,6 +80,8 @@ class Incoming:
 
     @property
     def kind(self) -> str:
+        if self.payment is not None:
+            return "payment"
         if self.form is not None:
             return "form"
         if self.press is not None:

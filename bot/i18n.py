@@ -14,10 +14,11 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 
 from core.amounts import Money, milli_to_credits
+from core.purchases import STARS
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT_LOCALE = "en"
@@ -104,6 +105,12 @@ class Translator:
 
     def credits(self, milli: int) -> str:
         return format_decimal(milli_to_credits(milli), format="#,##0.###", locale=self._babel)
+
+    def price(self, minor: int, currency: str) -> str:
+        """An exact amount in the currency's minor unit: cents as dollars, yen as yen, Telegram Stars as ⭐."""
+        if currency == STARS:
+            return f"{format_decimal(minor, locale=self._babel)} ⭐"
+        return format_currency(Decimal(minor).scaleb(-get_currency_precision(currency)), currency, locale=self._babel)
 
     def money(self, money: Money) -> str:
         return format_currency(Decimal(money.minor) / 100, money.currency, locale=self._babel)

@@ -56,6 +56,47 @@ class FileOut:
         return cls(data["name"], data.get("type", "application/octet-stream"), raw, data.get("ref", ""))
 
 
+MAX_INVOICE_TITLE = 32  # Telegram sendInvoice
+MAX_INVOICE_DESCRIPTION = 255
+MAX_INVOICE_PAYLOAD_BYTES = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """A bill to pay in the chat (Telegram sendInvoice). Platforms without payments show the reply's text,
+    which says the same in a sentence. `payload` names a pending purchase; the price is checked against it
+    again before any money moves, so nothing here is trusted when it comes back."""
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    amount: int  # minor units (whole stars for XTR)
+    label: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.title) <= MAX_INVOICE_TITLE:
+            raise ReplyTooLarge(f"invoice title must be 1-{MAX_INVOICE_TITLE} characters: {self.title!r}")
+        if not 1 <= len(self.description) <= MAX_INVOICE_DESCRIPTION:
+            raise ReplyTooLarge(f"invoice description must be 1-{MAX_INVOICE_DESCRIPTION} characters")
+        if not 1 <= len(self.payload.encode()) <= MAX_INVOICE_PAYLOAD_BYTES:
+            raise ReplyTooLarge(f"invoice payload must be 1-{MAX_INVOICE_PAYLOAD_BYTES} bytes")
+        if self.amount <= 0 or not self.label:
+            raise ValueError("an invoice has a positive amount and a label")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"title": self.title, "description": self.description, "payload": self.payload,
+                "currency": self.currency, "amount": self.amount, "label": self.label}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Invoice:
+        amount = data["amount"]
+        if not isinstance(amount, int):
+            raise ValueError("an invoice amount is a whole number")
+        return cls(str(data["title"]), str(data["description"]), str(data["payload"]), str(data["currency"]),
+                   amount, str(data["label"]))
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """Plain text (adapters escape all of it for their markup) and rows of buttons."""
@@ -67,6 +108,7 @@ class Reply:
     form: str = ""  # this reply asks the first field of that form (bot/forms.py): a chat may show it whole
     # Several files with one message: only a mail can carry them (a chat gets one message per file).
     attachments: tuple[FileOut, ...] = ()
+    invoice: Invoice | None = field(default=None)  # Telegram sends the invoice instead of the text
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_CHARS:
@@ -87,6 +129,8 @@ class Reply:
             data["file"] = self.file.to_dict()
         if self.attachments:
             data["attachments"] = [f.to_dict() for f in self.attachments]
+        if self.invoice is not None:
+            data["invoice"] = self.invoice.to_dict()
         return json.dumps(data)
 
     @classmethod
@@ -99,6 +143,7 @@ class Reply:
             FileOut.from_dict(data["file"]) if data.get("file") else None,
             data.get("form", ""),
             tuple(FileOut.from_dict(f) for f in data.get("attachments") or ()),
+            Invoice.from_dict(data["invoice"]) if data.get("invoice") else None,
         )
 
 

@@ -9,8 +9,11 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+from babel.numbers import list_currencies
+
 from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
+from core.purchases import STARS, Pack, parse_packs
 from core.reminders import parse_offsets
 
 DEFAULT_PORT = 8080
@@ -169,3 +172,40 @@ def _default_files_dir(env: Mapping[str, str]) -> Path:
         return Path(FILES_FOLDER)
     path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
     return Path(path).parent / FILES_FOLDER if path else Path(FILES_FOLDER)
+DEFAULT_CREDIT_PACKS = "5:2500:USD,10:4500:USD"  # with a payment provider: price in the currency's minor unit
+DEFAULT_STAR_PACKS = "5:250:XTR,10:450:XTR"  # Telegram Stars (no provider token): price in whole stars
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSettings:
+    """How individuals buy credits in Telegram: through a payment provider, or in Telegram Stars."""
+
+    provider_token: str  # "" = Telegram Stars
+    packs: tuple[Pack, ...]
+
+    @property
+    def stars(self) -> bool:
+        return not self.provider_token
+
+
+def payment_settings(env: Mapping[str, str] = os.environ) -> PaymentSettings:
+    """TELEGRAM_PAYMENT_PROVIDER_TOKEN (unset: Telegram Stars) and HEADSTRT_CREDIT_PACKS (credits:price:currency,
+    comma-separated; default 5:2500:USD,10:4500:USD with a provider, 5:250:XTR,10:450:XTR in Stars);
+    ValueError says in one line what is wrong."""
+    token = env.get("TELEGRAM_PAYMENT_PROVIDER_TOKEN", "").strip()
+    raw = env.get("HEADSTRT_CREDIT_PACKS", "").strip() or (DEFAULT_CREDIT_PACKS if token else DEFAULT_STAR_PACKS)
+    try:
+        packs = parse_packs(raw)
+    except ValueError as exc:
+        raise ValueError(f"HEADSTRT_CREDIT_PACKS: {exc}") from None
+    known = list_currencies()
+    for pack in packs:
+        if token and pack.currency == STARS:
+            raise ValueError(f"HEADSTRT_CREDIT_PACKS: {pack.spec()!r} is in Telegram Stars (XTR), which take no "
+                             "payment provider: unset TELEGRAM_PAYMENT_PROVIDER_TOKEN or price it in money")
+        if not token and pack.currency != STARS:
+            raise ValueError(f"HEADSTRT_CREDIT_PACKS: {pack.spec()!r} is in {pack.currency}, which needs "
+                             "TELEGRAM_PAYMENT_PROVIDER_TOKEN; without one, packs are sold in Telegram Stars (XTR)")
+        if pack.currency != STARS and pack.currency not in known:
+            raise ValueError(f"HEADSTRT_CREDIT_PACKS: {pack.currency!r} is not a currency code")
+    return PaymentSettings(token, packs)

@@ -557,3 +557,25 @@ class FileRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+class PurchaseRow(Base):
+    """An individual buying a credit pack in Telegram: pending until paid, then paid once per charge id
+    (UNIQUE), refunded at most once. The token is the invoice's payload."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'paid', 'refunded')", name="ck_purchases_status"),
+        CheckConstraint("credits_milli > 0 AND price_minor > 0", name="ck_purchases_positive"),
+        Index("ix_purchases_person", "person_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    credits_milli: Mapped[int] = mapped_column(BigInteger)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telegram_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_charge_id: Mapped[str | None] = mapped_column(String(255))
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ from storage.file_repo import SqlFiles
 from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
+from storage.purchase_repo import SqlPurchases
 from storage.relay_repo import SqlRelayMessages
 from storage.signin_repo import SqlSignIns
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     outbox: SqlOutbox
     calendars: SqlCalendars
+    purchases: SqlPurchases
     events: list[Event]
     session: Session
 
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
         self.calendars = SqlCalendars(self.session, self.clock)
+        self.purchases = SqlPurchases(self.session)
         self.events = []
         return self
 

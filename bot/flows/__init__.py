@@ -15,6 +15,7 @@ def all_flows() -> list[Flow]:
     from bot.flows.book import BookFlow
     from bot.flows.credits import CreditsFlow
     from bot.flows.dashboard import DashboardFlow
+    from bot.flows.purchases import BuyFlow
     from bot.flows.relay import RelayFlow
     from bot.flows.requests import RequestsFlow
     from bot.flows.reviews import ReviewAnswerFlow
@@ -28,7 +29,7 @@ def all_flows() -> list[Flow]:
         RequestsFlow(),
         AvailabilityFlow(),
         SessionsFlow(), ReviewFlow(), ReviewAnswerFlow(), RelayFlow(),
-        CreditsFlow(),
+        CreditsFlow(), BuyFlow(),
         StaffFlow(), TriageFlow(),
         DashboardFlow(),
     ]

@@ -10,7 +10,7 @@ from core.clock import Clock
 from core.model import Person
 from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
-from bot.events import Incoming, Sender
+from bot.events import Incoming, PaymentIn, Sender
 from bot.i18n import Translator
 from bot.payloads import p
 from bot.replies import Button, Reply, chunk_text
@@ -123,6 +123,10 @@ class Flow:
 
     def on_file(self, ctx: Context, ref: str) -> None:
         ctx.say(ctx.t("I can only take files while you add details to a booking request."))
+
+    def on_payment(self, ctx: Context, payment: PaymentIn) -> None:
+        """Only the flow that sells credits takes payments; anywhere else one is a bug to read in the log."""
+        raise RuntimeError(f"payment {payment.charge_id} reached a flow that takes none")
 
     def on_form(self, ctx: Context, fields: dict[str, str]) -> None:
         """A form answered at once (a Slack modal); errors go to ctx.form_errors, shown next to each field."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from core.credit_service import balance
 from core.credits import Movement, Source
+from core.purchases import PurchaseStatus
 from bot.flows.base import Context, Flow
+from bot.flows.purchases import buy_button, buy_elsewhere, can_buy, pack_words
 from bot.i18n import Translator
 from storage.people_repo import WalletOwner
 
 NAME = "credits"
 HISTORY = 10  # movements shown
+RECEIPTS = 5  # purchases shown
 
 
 def wallet_label(t: Translator, source: Source, programme: str | None, company: str | None) -> str:
@@ -75,6 +78,19 @@ class CreditsFlow(Flow):
                 lines.append(line)
         else:
             lines.append(t("No movements yet."))
+        receipts = ctx.uow.purchases.for_person(ctx.person.id or 0, limit=RECEIPTS)
+        if receipts:
+            lines.append(t("Your purchases:"))
+            for purchase in receipts:
+                line = t("• {when}: {pack}", when=t.when(purchase.paid_at or purchase.created_at),
+                         pack=pack_words(t, purchase.pack))
+                if purchase.status is PurchaseStatus.REFUNDED:
+                    line += " " + t("(refunded)")
+                lines.append(line)
         if bal.available == 0:
             lines.append(out_of_credits(t, in_programme=ctx.person.company_id is not None))
-        ctx.say("\n".join(lines))
+        elsewhere = buy_elsewhere(ctx)
+        if elsewhere is not None:
+            lines.append(elsewhere)
+        buttons = ((buy_button(ctx),),) if can_buy(ctx) else ()
+        ctx.say("\n".join(lines), buttons)

@@ -28,7 +28,7 @@ import aiohttp
 from aiohttp import web
 
 COUNTED = frozenset({
-    "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage",
+    "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage", "sendInvoice",
     "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
 })
 NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly "
@@ -41,9 +41,10 @@ _INT_PARAMS = frozenset({"chat_id", "from_chat_id", "message_id", "offset", "lim
                          "max_connections", "reply_to_message_id", "cache_time", "message_thread_id"})
 _BOOL_PARAMS = frozenset({"show_alert", "disable_notification", "protect_content", "drop_pending_updates",
                           "disable_web_page_preview", "allow_sending_without_reply",
-                          "disable_content_type_detection", "show_caption_above_media"})
+                          "disable_content_type_detection", "show_caption_above_media", "ok"})
 _JSON_PARAMS = frozenset({"reply_markup", "allowed_updates", "commands", "scope", "reply_parameters",
-                          "link_preview_options", "entities", "caption_entities", "media", "message_ids"})
+                          "link_preview_options", "entities", "caption_entities", "media", "message_ids",
+                          "prices"})
 _CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_video", "record_voice",
                            "upload_voice", "upload_document", "choose_sticker", "find_location",
                            "record_video_note", "upload_video_note"})
@@ -421,6 +422,12 @@ class FakeTelegram:
         self._allowed_updates: list[str] = []
         self._queries: dict[str, dict[str, Any]] = {}
         self.issued_queries: list[str] = []  # every callback query id a press created, answered or not
+        # Payments: invoices sent, by (chat, message); pre-checkout queries open and answered; charges made.
+        self.invoices: dict[tuple[int, int], dict[str, Any]] = {}
+        self._checkouts: dict[str, dict[str, Any]] = {}
+        self.checkout_answers: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self._charge_ids = itertools.count(1)
         self._faults: dict[str, list[_Fault]] = {}
         self._windows: dict[object, list[float]] = {}
         self._update_ids = itertools.count(100_001)
@@ -585,6 +592,46 @@ class FakeTelegram:
             self._queries[query["id"]] = query
             self.issued_queries.append(query["id"])
             return {"update_id": next(self._update_ids), "callback_query": copy.deepcopy(query)}
+
+    def checkout(self, user_id: int, message_id: int, *, chat_id: int | None = None, payload: str | None = None,
+                 currency: str | None = None, total_amount: int | None = None) -> dict[str, Any]:
+        """The person taps Pay on the bot's invoice: the pre_checkout_query Update (deliver() it). The keyword
+        arguments forge what a tampered client could send instead of the invoice's own values."""
+        with self._lock:
+            person = self._person(user_id)
+            chat_id = user_id if chat_id is None else chat_id
+            invoice = self.invoices.get((chat_id, message_id))
+            if invoice is None:
+                raise ValueError(f"the bot sent no invoice as message {message_id} in chat {chat_id}")
+            query = {"id": str(next(self._query_ids)), "from": dict(person),
+                     "currency": invoice["currency"] if currency is None else currency,
+                     "total_amount": invoice["total_amount"] if total_amount is None else total_amount,
+                     "invoice_payload": invoice["payload"] if payload is None else payload}
+            self._checkouts[query["id"]] = {**query, "chat_id": chat_id}
+            return {"update_id": next(self._update_ids), "pre_checkout_query": copy.deepcopy(query)}
+
+    def successful_payment(self, query_id: str, *, charge_id: str | None = None) -> dict[str, Any]:
+        """Telegram took the money after the bot answered this pre-checkout query ok: the service message
+        Update (deliver() it). The same charge_id again models Telegram delivering one payment twice."""
+        with self._lock:
+            answer = self.checkout_answers.get(query_id)
+            if answer is None or not answer["ok"]:
+                raise ValueError(f"pre-checkout query {query_id} was not answered ok: {answer}")
+            query = answer["query"]
+            user_id, chat_id = query["from"]["id"], query["chat_id"]
+            stars = query["currency"] == "XTR"
+            if charge_id is None:
+                charge_id = f"{'stxCHARGE' if stars else 'tgCHARGE'}{next(self._charge_ids)}"
+            if charge_id not in self.charges:
+                self.charges[charge_id] = {"user_id": user_id, "currency": query["currency"],
+                                           "total_amount": query["total_amount"], "refunded": False}
+            paid: dict[str, Any] = {"currency": query["currency"], "total_amount": query["total_amount"],
+                                    "invoice_payload": query["invoice_payload"],
+                                    "telegram_payment_charge_id": charge_id,
+                                    "provider_payment_charge_id": "" if stars else f"prov_{charge_id}"}
+            msg = self._new_msg(chat_id, from_bot=False, sender_id=user_id,
+                                extra={"successful_payment": paid})
+            return {"update_id": next(self._update_ids), "message": self._msg_dict(msg)}
 
     def deliver(self, update: dict[str, Any]) -> int | None:
         """Hand an update to the bot like Telegram: POST it to the webhook (blocking, returns the HTTP
@@ -1128,6 +1175,66 @@ class FakeTelegram:
         self._queries.pop(query_id)
         self.answered[query_id] = {"text": text, "show_alert": bool(p.get("show_alert")), "url": p.get("url"),
                                    "cache_time": p.get("cache_time"), "at": time.monotonic()}
+        return True
+
+    def _api_sendInvoice(self, p: dict[str, Any]) -> dict[str, Any]:
+        chat = self._target_chat(p.get("chat_id"))
+        title, description, payload = str(p.get("title") or ""), str(p.get("description") or ""), p.get("payload")
+        if not 1 <= len(title) <= 32:
+            raise _bad("INVOICE_TITLE_EMPTY" if not title else "INVOICE_TITLE_TOO_LONG")
+        if not 1 <= len(description) <= 255:
+            raise _bad("INVOICE_DESCRIPTION_EMPTY" if not description else "INVOICE_DESCRIPTION_TOO_LONG")
+        if not isinstance(payload, str) or not 1 <= len(payload.encode()) <= 128:
+            raise _bad("INVOICE_PAYLOAD_INVALID")
+        currency = str(p.get("currency") or "")
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise _bad("CURRENCY_INVALID")
+        prices = p.get("prices")
+        if not isinstance(prices, list) or not prices or not all(
+                isinstance(x, dict) and isinstance(x.get("label"), str) and x["label"]
+                and isinstance(x.get("amount"), int) for x in prices):
+            raise _bad("can't parse prices JSON object")
+        total = sum(x["amount"] for x in prices)
+        provider = p.get("provider_token") or ""
+        if currency == "XTR":
+            if provider:
+                raise _bad("PROVIDER_TOKEN_INVALID: Telegram Stars take an empty provider token")
+            if len(prices) != 1:
+                raise _bad("STARS_INVOICE_INVALID: exactly one price is allowed")
+        elif not provider:
+            raise _bad("PAYMENT_PROVIDER_INVALID")
+        if total <= 0:
+            raise _bad("CURRENCY_TOTAL_AMOUNT_INVALID")
+        markup = check_markup(p.get("reply_markup"), inline_only=True)
+        invoice = {"title": title, "description": description, "start_parameter": "", "currency": currency,
+                   "total_amount": total}
+        msg = self._new_msg(chat, text=None, reply_markup=markup, extra={"invoice": invoice})
+        self.invoices[(chat, msg.message_id)] = {**invoice, "payload": payload, "provider_token": provider,
+                                                 "prices": copy.deepcopy(prices)}
+        return self._msg_dict(msg)
+
+    def _api_answerPreCheckoutQuery(self, p: dict[str, Any]) -> bool:
+        query_id = str(p.get("pre_checkout_query_id") or "")
+        query = self._checkouts.pop(query_id, None)
+        if query is None:
+            raise _bad("QUERY_ID_INVALID")
+        ok = p.get("ok")
+        if not isinstance(ok, bool):
+            raise _bad("ok must be a boolean")
+        message = p.get("error_message")
+        if not ok and not (isinstance(message, str) and message.strip()):
+            raise _bad("ERROR_MESSAGE_EMPTY")
+        self.checkout_answers[query_id] = {"ok": ok, "error_message": message, "query": query,
+                                           "at": time.monotonic()}
+        return True
+
+    def _api_refundStarPayment(self, p: dict[str, Any]) -> bool:
+        charge = self.charges.get(str(p.get("telegram_payment_charge_id") or ""))
+        if charge is None or charge["currency"] != "XTR" or charge["user_id"] != p.get("user_id"):
+            raise _bad("CHARGE_NOT_FOUND")
+        if charge["refunded"]:
+            raise _bad("CHARGE_ALREADY_REFUNDED")
+        charge["refunded"] = True
         return True
 
     def _api_getFile(self, p: dict[str, Any]) -> dict[str, Any]:

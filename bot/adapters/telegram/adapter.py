@@ -10,6 +10,7 @@ from telegram import Bot, CallbackQuery, Update
 from telegram.error import BadRequest
 
 from bot.adapters.telegram.parse import parse_file_ref, to_incoming
+from bot.adapters.telegram.payments import answer_checkout
 from bot.dispatcher import Handled
 from bot.serial import SerialDispatch
 from bot.events import Incoming
@@ -36,6 +37,9 @@ class TelegramAdapter:
         """Act on one update. Raises only when the event could not be recorded (the database is down),
         so a webhook can answer 500 and Telegram delivers it again; MalformedUpdate when the update's
         parts are not what Telegram sends (text that is not text, a button whose data is not a string)."""
+        if update.pre_checkout_query is not None:  # answered at once, outside the per-chat order: 10 s at most
+            await answer_checkout(self.dispatch.dispatcher.uow_factory, update.pre_checkout_query)
+            return None
         try:
             incoming = to_incoming(update, self.bot_username)
         except (AttributeError, TypeError, ValueError) as error:

@@ -29,7 +29,7 @@ ChatKey = int | str
 # The calls that put something in a chat; Telegram counts these against its flood limits.
 COUNTED = frozenset({
     "sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "sendAudio", "sendVideo", "sendVoice",
-    "sendSticker", "sendAnimation", "sendLocation", "sendContact", "sendPoll",
+    "sendSticker", "sendAnimation", "sendLocation", "sendContact", "sendPoll", "sendInvoice",
     "copyMessage", "copyMessages", "forwardMessage", "forwardMessages",
     "editMessageText", "editMessageReplyMarkup", "editMessageCaption", "editMessageMedia",
 })

@@ -8,7 +8,7 @@ import re
 from telegram import Message, Update, User
 from telegram.constants import ChatType
 
-from bot.events import Incoming, Press, Sender, parse_text
+from bot.events import Incoming, PaymentIn, Press, Sender, parse_text
 
 PLATFORM = "telegram"
 REF_PREFIX = "telegram:"
@@ -44,6 +44,11 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         return None
     sender = _sender(message.from_user, message)
     is_group = sender.is_group
+    paid = message.successful_payment
+    if paid is not None:  # the money is taken: whatever chat it is in, it is counted
+        return Incoming(sender, event_id, payment=PaymentIn(
+            paid.invoice_payload, paid.currency, paid.total_amount, paid.telegram_payment_charge_id,
+            paid.provider_payment_charge_id or ""))
     if message.text is not None:
         return _text(sender, event_id, message, message.text, username)
     ref = _attachment(message)

@@ -9,7 +9,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LabeledPrice, LinkPreviewOptions
 from telegram.constants import ParseMode
 
 from bot.adapters.telegram.parse import is_photo_ref, parse_file_ref
@@ -24,13 +24,17 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 class Outgoing:
     """One Bot API call: `await getattr(bot, method)(chat_id=..., **kwargs)`."""
 
-    method: str  # "send_message" | "edit_message_text" | "send_document" | "send_photo"
+    method: str  # "send_message" | "edit_message_text" | "send_document" | "send_photo" | "send_invoice"
     kwargs: dict[str, Any]
 
 
 def plan(payload: dict[str, Any]) -> list[Outgoing]:
     """Text pieces first (the first one edits the pressed message when asked), then the file.
-    Buttons go on the last piece so they stay under everything the reply says."""
+    Buttons go on the last piece so they stay under everything the reply says. A reply with an invoice is
+    the invoice alone (its text is the sentence other platforms show instead); the sender adds the provider."""
+    invoice: dict[str, Any] | None = payload.get("invoice")
+    if invoice:
+        return [_invoice(invoice)]
     text: str = payload.get("text") or ""
     markup = keyboard(payload.get("buttons") or [])
     document: InputFile | str | None = None
@@ -59,6 +63,18 @@ def plan(payload: dict[str, Any]) -> list[Outgoing]:
             kwargs["reply_markup"] = markup
         calls.append(Outgoing("send_photo" if photo else "send_document", kwargs))
     return calls
+
+
+def _invoice(invoice: dict[str, Any]) -> Outgoing:
+    """sendInvoice without the provider token, which the sender adds: secrets never sit in the outbox."""
+    amount = invoice["amount"]
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValueError(f"invoice amount must be a positive whole number: {amount!r}")
+    return Outgoing("send_invoice", {
+        "title": str(invoice["title"]), "description": str(invoice["description"]),
+        "payload": str(invoice["payload"]), "currency": str(invoice["currency"]),
+        "prices": [LabeledPrice(str(invoice["label"]), amount)],
+    })
 
 
 def _document(file: dict[str, Any]) -> tuple[InputFile | str | None, str | None]:

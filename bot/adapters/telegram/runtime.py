@@ -26,6 +26,7 @@ from bot.files.outgoing import FileReader
 from bot.settings import FileSettings, file_settings
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
+from bot.settings import payment_settings
 from storage.errors import one_line, unavailable
 from storage.uow import SqlUnitOfWork
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
 # Pauses after each failed attempt: a database failover of up to about 5 minutes loses nothing.
 POLLING_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0, 0.0)
 
@@ -44,16 +45,19 @@ class TelegramSettings:
     api_base_url: str = DEFAULT_API_BASE_URL
     webhook_url: str = ""
     webhook_secret: str = ""
+    payment_provider_token: str = ""  # "" = credits are sold in Telegram Stars
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> TelegramSettings | None:
-        """None when TELEGRAM_BOT_TOKEN is not set: this deployment has no Telegram bot."""
+        """None when TELEGRAM_BOT_TOKEN is not set: this deployment has no Telegram bot. ValueError (one line)
+        when the credit packs it sells are not set up right (HEADSTRT_CREDIT_PACKS)."""
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if not token:
             return None
         return cls(
             token, (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/"),
             env.get("TELEGRAM_WEBHOOK_URL", "").strip(), env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            payment_settings(env).provider_token,
         )
 
 
@@ -76,7 +80,8 @@ class TelegramRuntime:
         )
         self.files = files or file_settings()
         reader = FileReader.from_settings(uow_factory, self.files)
-        self.pump = OutboxPump(uow_factory, TelegramSender(self.application.bot, reader), poll_seconds=poll_seconds)
+        sender = TelegramSender(self.application.bot, reader, payment_provider_token=settings.payment_provider_token)
+        self.pump = OutboxPump(uow_factory, sender, poll_seconds=poll_seconds)
         self.pump.serve(dispatcher)
         self._adapter: TelegramAdapter | None = None
         self._pump_task: asyncio.Task[None] | None = None

@@ -23,9 +23,10 @@ _EDIT_GONE = ("message to edit not found", "message can't be edited", "message_i
 class TelegramSender:
     platform = PLATFORM
 
-    def __init__(self, bot: Bot, files: FileReader | None = None) -> None:
+    def __init__(self, bot: Bot, files: FileReader | None = None, *, payment_provider_token: str = "") -> None:
         self.bot = bot
         self.files = files  # stored files are read here and uploaded (sendDocument with the bytes)
+        self.payment_provider_token = payment_provider_token  # "" = Telegram Stars
 
     async def send(self, message: OutboxMessage) -> str | None:
         chat_id = int(message.chat_id)
@@ -59,6 +60,9 @@ class TelegramSender:
             return _id(result, kwargs.get("message_id"))
         if outgoing.method == "send_document":
             return _id(await self.bot.send_document(chat_id=chat_id, **kwargs), None)
+        if outgoing.method == "send_invoice":
+            return _id(await self.bot.send_invoice(chat_id=chat_id, provider_token=self.payment_provider_token,
+                                                   **kwargs), None)
         if outgoing.method == "send_photo":
             return _id(await self.bot.send_photo(chat_id=chat_id, **kwargs), None)
         return _id(await self.bot.send_message(chat_id=chat_id, **kwargs), None)

@@ -31,11 +31,12 @@ class RunningBot:
     def __init__(
         self, fake: FakeTelegram, uow: Callable[[], SqlUnitOfWork], clock: Clock, *, polling: bool,
         platforms: Sequence[str] = ("telegram",), limiter: FloodLimiter | None = None, webhook_url: str = "",
+        payment_provider_token: str = "",
     ) -> None:
         self.fake = fake
         self.uow = uow
         self.polling = polling
-        settings = TelegramSettings(fake.token, fake.base_url, webhook_url, SECRET)
+        settings = TelegramSettings(fake.token, fake.base_url, webhook_url, SECRET, payment_provider_token)
         dispatcher = Dispatcher(uow, clock, all_flows(), Router(platforms))
         limiter = limiter or FloodLimiter(private_chat=(1000, 1.0))  # as the `fake` fixture: see there
         self.runtime = TelegramRuntime(settings, dispatcher, uow, limiter=limiter, poll_seconds=0.05)

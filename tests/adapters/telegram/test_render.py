@@ -116,3 +116,26 @@ def test_a_photo_a_client_sent_goes_to_the_expert_as_a_photo() -> None:
     assert call.method == "send_photo" and call.kwargs == {"photo": "AgACphoto"}
     [call] = plan({"text": "", "buttons": [], "file": {"name": "deck.pdf", "ref": file_ref("BQAC", "deck.pdf")}})
     assert call.method == "send_document" and call.kwargs == {"document": "BQAC"}
+
+
+def test_an_invoice_reply_is_the_invoice_alone_and_round_trips_through_the_outbox():
+    from bot.replies import Invoice, Reply, ReplyTooLarge
+
+    reply = Reply("Your invoice: 5 credits for 250 ⭐.",
+                  invoice=Invoice("Headstrt credits: 5", "5 credits <b>", "tok", "XTR", 250, "5 credits"))
+    again = Reply.from_json(reply.to_json())
+    assert again == reply
+    import json
+
+    [call] = plan(json.loads(reply.to_json()))
+    assert call.method == "send_invoice"
+    assert "provider_token" not in call.kwargs  # the sender adds it: no secret in the outbox
+    assert (call.kwargs["title"], call.kwargs["payload"], call.kwargs["currency"]) == ("Headstrt credits: 5", "tok", "XTR")
+    assert [(p.label, p.amount) for p in call.kwargs["prices"]] == [("5 credits", 250)]
+    with pytest.raises(ReplyTooLarge):
+        Invoice("x" * 33, "d", "tok", "XTR", 1, "l")
+    with pytest.raises(ReplyTooLarge):
+        Invoice("t", "d", "p" * 129, "XTR", 1, "l")
+    with pytest.raises(ValueError):
+        plan({"text": "", "buttons": [], "invoice": {"title": "t", "description": "d", "payload": "p",
+                                                     "currency": "XTR", "amount": "250", "label": "l"}})
