@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from core import booking_service
+from core import booking_service, waitlist_service
 from core.clock import Clock
 from core.reminders import due_reminder, parse_offsets
 from bot.calendars import jobs as calendar_jobs
@@ -72,6 +72,7 @@ class TickReport:
     expired: int = 0
     completed: int = 0
     reminded: int = 0
+    passed_on: int = 0  # waitlist offers that ran out (and went to the next in line, if anyone fits)
 
 
 class Jobs:
@@ -88,7 +89,7 @@ class Jobs:
         return self.dispatcher.clock
 
     def tick(self) -> TickReport:
-        return TickReport(self.expire_due(), self.complete_ended(), self.remind())
+        return TickReport(self.expire_due(), self.complete_ended(), self.remind(), self.pass_on_offers())
 
     def expire_due(self) -> int:
         with self.uow() as uow:
@@ -113,6 +114,20 @@ class Jobs:
                     key = f"sched:done:{booking_id}:{'-'.join(map(str, meetings))}"
                     self._queue(uow, event_notices(uow, uow.events, key_prefix=key))
                     done += len(meetings)
+                uow.commit()
+        return done
+
+    def pass_on_offers(self) -> int:
+        """Waitlist offers nobody answered in time: each closed, and its time offered to the next in line, in
+        one transaction with the notice (an offer closed once is not passed on again)."""
+        with self.uow() as uow:
+            due = waitlist_service.due_offers(uow, self.clock)
+        done = 0
+        for offer_id in due:
+            with self.uow() as uow:
+                events = waitlist_service.lapse(uow, self.clock, offer_id=offer_id)
+                self._queue(uow, event_notices(uow, events, key_prefix=f"sched:wl:{offer_id}"))
+                done += 1
                 uow.commit()
         return done
 
@@ -242,9 +257,9 @@ async def tick() -> None:
         except DBAPIError as error:
             log.error("tick skipped, the database failed: %s", one_line(error))
             return
-        if report.expired or report.completed or report.reminded:
-            log.info("tick: %s expired, %s completed, %s reminders", report.expired, report.completed,
-                     report.reminded)
+        if report.expired or report.completed or report.reminded or report.passed_on:
+            log.info("tick: %s expired, %s completed, %s reminders, %s waitlist offers run out", report.expired,
+                     report.completed, report.reminded, report.passed_on)
 
 
 async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,

@@ -23,6 +23,7 @@ from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
 from storage.signin_repo import SqlSignIns
+from storage.waitlist_repo import SqlWaitlist
 
 
 class SqlUnitOfWork:
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     outbox: SqlOutbox
     calendars: SqlCalendars
+    waitlist: SqlWaitlist
     events: list[Event]
     session: Session
 
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
         self.calendars = SqlCalendars(self.session, self.clock)
+        self.waitlist = SqlWaitlist(self.session)
         self.events = []
         return self
 

@@ -20,6 +20,7 @@ def all_flows() -> list[Flow]:
     from bot.flows.sessions import ReviewFlow, SessionsFlow
     from bot.flows.staff import StaffFlow, TriageFlow
     from bot.flows.start import HelpFlow, StartFlow
+    from bot.flows.waitlist import WaitlistFlow
 
     return [
         StartFlow(), HelpFlow(),
@@ -30,4 +31,5 @@ def all_flows() -> list[Flow]:
         CreditsFlow(),
         StaffFlow(), TriageFlow(),
         DashboardFlow(),
+        WaitlistFlow(),
     ]
