@@ -212,3 +212,21 @@ def test_an_earlier_time_wish_is_offered_only_earlier_times(uow, chat, dispatche
     mon_1800 = datetime(2030, 3, 4, 18, 0, tzinfo=UTC)
     assert offers(uow, w) == [(w.ben, mon_1800, OfferStatus.OPEN)]
     assert "Good news: a time with Kim has opened up: Mon 4 Mar 2030, 18:00 (Europe/London)" in ben.as_("ben")
+
+
+def test_a_request_that_expires_offers_its_time_in_the_scheduler_s_own_transaction(uow, chat, dispatcher, clock):
+    w = world(uow)
+    with uow() as u:  # Cid's request holds Kim's only time; Kim never answers
+        held = booking_service.request_booking(u, clock, client_id=w.cid, expert_id=w.kim,
+                                               meetings=[MeetingRequest(TUE_1000, 30)],
+                                               details=SessionDetails("Growth plan", "A plan"))
+        u.commit()
+    ana = chat("ana")
+    ana.as_("ana")
+    assert "You are number 1 in line." in joins(ana)
+    assert offers(uow, w) == []
+    clock.set(held.expires_at)
+    report = jobs(uow, clock).tick()
+    assert report.expired == 1 and report.passed_on == 0
+    assert offers(uow, w) == [(w.ana, TUE_1000, OfferStatus.OPEN)]  # with the expiry, not a tick later
+    assert "Good news: a time with Kim has opened up: Tue 5 Mar 2030, 15:30 (Asia/Kolkata)" in ana.as_("ana")
