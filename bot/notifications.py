@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from core.events import Event
+from core.waitlist import WAITLIST_OFFER
+from core.waitlist_service import react as waitlist_react
 from core.experts import Expert
 from core.files import parse_ref as parse_file_ref
 from core.lifecycle import BookingStatus, MeetingStatus
@@ -22,6 +24,7 @@ from bot.payloads import p
 from bot.replies import Button, FileOut, Reply
 from bot.relay_notices import message_button, staff_no_show
 from bot.review_notices import review_notices
+from bot.waitlist_notices import offer_notice
 from bot.words import summary
 from storage.uow import SqlUnitOfWork
 
@@ -29,11 +32,20 @@ from storage.uow import SqlUnitOfWork
 def event_notices(
     uow: SqlUnitOfWork, events: Iterable[Event], key_prefix: str, actor_id: int | None = None,
 ) -> list[Notice]:
-    """`actor_id`: who caused the events; the flow has already told them what they did."""
+    """`actor_id`: who caused the events; the flow has already told them what they did.
+
+    Time freed in these events is first offered to the expert's waitlist, in the same transaction: every
+    caller that turns events into messages passes here, so no opening is missed."""
     notices: list[Notice] = []
     events = list(events)
+    events += waitlist_react(uow, uow.clock, events)
     series = _series_groups(uow, events)
     for n, event in enumerate(events):
+        if event.name == WAITLIST_OFFER:
+            offer = offer_notice(uow, event)
+            if offer is not None and offer[0].id is not None:
+                notices.append(Notice(offer[0].id, offer[1], f"{key_prefix}:e{n}:{event.name}:{offer[0].id}"))
+            continue
         if event.booking_id is None:
             continue
         booking = uow.bookings.get(event.booking_id)

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from core import booking_service
+from core import booking_service, waitlist_service
 from core.clock import Clock
 from core.reminders import due_reminder, parse_offsets
 from bot.calendars import jobs as calendar_jobs
@@ -82,6 +82,7 @@ class TickReport:
     reminded: int = 0
     emailed: int = 0
     files_deleted: int = 0
+    passed_on: int = 0  # waitlist offers that ran out (and went to the next in line, if anyone fits)
 
 
 class Jobs:
@@ -100,7 +101,7 @@ class Jobs:
 
     def tick(self) -> TickReport:
         return TickReport(self.expire_due(), self.complete_ended(), self.remind(), self.remind_by_email(),
-                          self.purge_files())
+                          self.purge_files(), self.pass_on_offers())
 
     def purge_files(self) -> int:
         """Files deleted with their booking's retention (HEADSTRT_FILE_RETENTION_DAYS), and abandoned drafts'."""
@@ -129,6 +130,20 @@ class Jobs:
                     key = f"sched:done:{booking_id}:{'-'.join(map(str, meetings))}"
                     self._queue(uow, event_notices(uow, uow.events, key_prefix=key))
                     done += len(meetings)
+                uow.commit()
+        return done
+
+    def pass_on_offers(self) -> int:
+        """Waitlist offers nobody answered in time: each closed, and its time offered to the next in line, in
+        one transaction with the notice (an offer closed once is not passed on again)."""
+        with self.uow() as uow:
+            due = waitlist_service.due_offers(uow, self.clock)
+        done = 0
+        for offer_id in due:
+            with self.uow() as uow:
+                events = waitlist_service.lapse(uow, self.clock, offer_id=offer_id)
+                self._queue(uow, event_notices(uow, events, key_prefix=f"sched:wl:{offer_id}"))
+                done += 1
                 uow.commit()
         return done
 
@@ -329,9 +344,11 @@ async def tick() -> None:
         except DBAPIError as error:
             log.error("tick skipped, the database failed: %s", one_line(error))
             return
-        if report.expired or report.completed or report.reminded or report.emailed or report.files_deleted:
-            log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails, %s files deleted",
-                     report.expired, report.completed, report.reminded, report.emailed, report.files_deleted)
+        if (report.expired or report.completed or report.reminded or report.emailed or report.files_deleted
+                or report.passed_on):
+            log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails, %s files deleted, "
+                     "%s waitlist offers run out", report.expired, report.completed, report.reminded,
+                     report.emailed, report.files_deleted, report.passed_on)
 
 
 async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,

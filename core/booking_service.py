@@ -44,6 +44,7 @@ from core.schedule import SLOT_GRID, Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
 from core.staff import StaffAction
 from core.staff_access import is_staff_of, require_any_staff, require_staff
+from core.waitlist import time_freed
 
 DEFAULT_POLICY = Policy()
 _BUSY_MARGIN = timedelta(days=1)  # enough around a meeting for buffers and the local day's cap
@@ -228,6 +229,7 @@ def _release_hold(uow: UnitOfWork, booking: Booking) -> None:
     for meeting in booking.meetings:
         if meeting.status is MeetingStatus.HELD:
             meeting.status = move_meeting(meeting.status, MeetingStatus.RELEASED)
+            uow.events.append(time_freed(booking.expert_id, meeting.start, meeting.end))  # the waitlist's turn
 
 
 def _spend_hold(uow: UnitOfWork, booking: Booking) -> None:
@@ -335,6 +337,8 @@ def propose_times(
         uow, booking.expert_id, moved, now, except_meetings=frozenset(m.id for m in booking.meetings if m.id)
     )
     for meeting, new in zip(booking.meetings, moved):
+        if (meeting.start, meeting.end) != (new.start, new.end):
+            uow.events.append(time_freed(booking.expert_id, meeting.start, meeting.end))
         meeting.start, meeting.end = new.start, new.end
     booking.proposed_by_expert = True
     booking.expires_at = expiry_deadline(
@@ -500,6 +504,7 @@ def apply_cancellation(
         Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert_person),
               data=(("by", by.value), ("refund_milli", str(outcome.refund_milli)), *data))
     )
+    uow.events.append(time_freed(booking.expert_id, meeting.start, meeting.end))  # the waitlist's turn
     return refunded
 
 
@@ -536,6 +541,7 @@ def reschedule_meeting(
             f"charge:meeting:{meeting_id}:{meeting.reschedule_count + 1}", Movement.CHARGE, portions, booking_id=booking.id
         )
     duration = meeting.end - meeting.start
+    old = (meeting.start, meeting.end)
     meeting.start, meeting.end = new_start, new_start + duration
     if by is Initiator.CLIENT:  # the limit is the client's; an expert's move never uses it up
         meeting.reschedule_count += 1
@@ -545,6 +551,8 @@ def reschedule_meeting(
         Event("meeting_rescheduled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
               data=(("by", by.value), ("code", outcome.code)))
     )
+    if old[0] != new_start:
+        uow.events.append(time_freed(booking.expert_id, *old))  # the old time is free: the waitlist's turn
     return outcome
 
 

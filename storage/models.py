@@ -320,6 +320,44 @@ class RelayMessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(8), default="sent")
     state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when it was found blocked or failed
+class WaitlistEntryRow(Base):
+    """A client waiting for an expert's time: one entry per client per expert, in line by created_at."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        UniqueConstraint("client_id", "expert_id", name="uq_waitlist_entries_client_expert"),
+        Index("ix_waitlist_entries_expert", "expert_id", "created_at"),
+        CheckConstraint("minutes > 0", name="ck_waitlist_entries_minutes"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    before: Mapped[datetime | None] = mapped_column(UTCDateTime())  # only times starting before this will do
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WaitlistOfferRow(Base):
+    """Freed time offered to one waiting client until expires_at; kept after it closes, so the same time is
+    never offered to the same client twice."""
+
+    __tablename__ = "waitlist_offers"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'taken', 'declined', 'lapsed', 'withdrawn')",
+                        name="ck_waitlist_offers_status"),
+        CheckConstraint("minutes > 0", name="ck_waitlist_offers_minutes"),
+        Index("ix_waitlist_offers_status_expires", "status", "expires_at"),
+        Index("ix_waitlist_offers_expert", "expert_id", "client_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("experts.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CreditRequestRow(Base):

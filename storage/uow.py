@@ -26,6 +26,7 @@ from storage.programme_repo import SqlProgrammes
 from storage.purchase_repo import SqlPurchases
 from storage.relay_repo import SqlRelayMessages
 from storage.signin_repo import SqlSignIns
+from storage.waitlist_repo import SqlWaitlist
 
 
 class SqlUnitOfWork:
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     calendars: SqlCalendars
     purchases: SqlPurchases
+    waitlist: SqlWaitlist
     events: list[Event]
     session: Session
 
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session, self.clock)
         self.calendars = SqlCalendars(self.session, self.clock)
         self.purchases = SqlPurchases(self.session)
+        self.waitlist = SqlWaitlist(self.session)
         self.events = []
         return self
 

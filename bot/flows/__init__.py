@@ -22,6 +22,7 @@ def all_flows() -> list[Flow]:
     from bot.flows.sessions import ReviewFlow, SessionsFlow
     from bot.flows.staff import StaffFlow, TriageFlow
     from bot.flows.start import HelpFlow, StartFlow
+    from bot.flows.waitlist import WaitlistFlow
 
     return [
         StartFlow(), HelpFlow(),
@@ -32,4 +33,5 @@ def all_flows() -> list[Flow]:
         CreditsFlow(), BuyFlow(),
         StaffFlow(), TriageFlow(),
         DashboardFlow(),
+        WaitlistFlow(),
     ]

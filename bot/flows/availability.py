@@ -24,6 +24,7 @@ from core.expert_import import parse_weekly
 from core.experts import Expert
 from core.lifecycle import MeetingStatus
 from core.schedule import WEEKDAYS, DateException, ExceptionKind, Schedule, WeeklyWindow, format_minute
+from core.waitlist_service import schedule_changed
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.replies import Button, rows
@@ -202,6 +203,7 @@ class AvailabilityFlow(Flow):
             new = Schedule(schedule.timezone, schedule.weekly, merged, schedule.rules)
             done = t("Saved ✓ {items}", items="; ".join(_exception_text(t, x) for x in fresh))
         ctx.uow.experts.put(expert, new)
+        schedule_changed(ctx.uow, expert.id or 0)  # new hours may be what someone on the waitlist waits for
         self._show(ctx, expert, new, [done, *_stands_notes(ctx, expert, new), ""])
 
     def _ask_remove(self, ctx: Context, schedule: Schedule) -> None:
@@ -236,6 +238,7 @@ class AvailabilityFlow(Flow):
         new = Schedule(schedule.timezone, schedule.weekly,
                        tuple(x for x in schedule.exceptions if x != target), schedule.rules)
         ctx.uow.experts.put(expert, new)
+        schedule_changed(ctx.uow, expert.id or 0)  # new hours may be what someone on the waitlist waits for
         self._show(ctx, expert, new, [t("Removed ✓ {item}", item=_exception_text(t, target)),
                                       *_stands_notes(ctx, expert, new), ""])
 

@@ -32,6 +32,7 @@ from core.lifecycle import BookingStatus
 from core.pricing import session_price
 from core.recurrence import MAX_OCCURRENCES, Frequency, OccurrenceCheck
 from core.review_service import latest_reviews
+from core.waitlist_service import offer_taken
 from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import (
     OUTCOME_MAX,
@@ -79,6 +80,7 @@ from bot.flows.series_words import (
 )
 from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, Take, meaning
 from bot.flows.typed_times import read as read_typed
+from bot.flows.waitlist import join_button, show_entries
 from bot.replies import Button, rows
 from bot.review_notices import clip, quoted
 from bot.words import language_name
@@ -200,6 +202,7 @@ class BookFlow(Flow):
             _search(ctx)
         else:
             _ask_intent(ctx)
+            show_entries(ctx)  # "You are on Eve's waitlist", with Leave
 
     # ---- typing
 
@@ -840,8 +843,10 @@ def _ask_day(ctx: Context, expert: Expert, lead: list[str] | None = None, start_
         ctx.step("nofree")
         lines.append(t("{expert} has no free {minutes}-minute time within their booking window. Please choose "
                        "another expert.", expert=expert.name, minutes=minutes))
-        ctx.say("\n".join(lines), ((ctx.button(t("Find another expert"), NAME, "again"),),))
+        wait = (join_button(ctx, expert, minutes),) if _one_meeting(ctx) else ()
+        ctx.say("\n".join(lines), ((*wait, ctx.button(t("Find another expert"), NAME, "again")),))
         return
+    earliest = slots[0]
     if start_from is not None:
         later = [s for s in slots if local_day(s, tz) >= start_from]
         slots = later or slots
@@ -856,9 +861,43 @@ def _ask_day(ctx: Context, expert: Expert, lead: list[str] | None = None, start_
         extra.append(ctx.step_button(t("Change length or number"), NAME, "chl"))
     if extra:
         buttons.append(tuple(extra))
+    if _one_meeting(ctx):  # none of these suits: the waitlist for an earlier time
+        buttons.append((join_button(ctx, expert, minutes, before=earliest),))
     lines.append(_meeting_label(ctx, expert))
     lines.append(t("Pick a day (in your timezone, {zone}), or type a time in words, like “tomorrow 3pm”.", zone=tz))
     ctx.say("\n".join(lines), tuple(buttons))
+
+
+def _one_meeting(ctx: Context) -> bool:
+    """The waitlist offers one time: it is offered while a one-meeting request has no time yet."""
+    return int(ctx.data.get("n", 1)) == 1 and not ctx.data.get("slots") and ctx.data.get("title") is None
+
+
+def show_days_again(ctx: Context, expert_id: int) -> None:
+    """After joining the waitlist from the day picker, the picker again (with fresh buttons): a later time
+    may still do meanwhile."""
+    expert = _expert(ctx)
+    if ctx.convo.flow != NAME or ctx.convo.step not in _TIME_STEPS or expert is None or expert.id != expert_id:
+        return
+    _ask_day(ctx, expert)
+
+
+def book_offered(ctx: Context, expert: Expert, minutes: int, at: datetime, *, offer_id: int) -> None:
+    """A waitlist offer's Book: the normal booking, with the expert, the length and the time already chosen.
+    The time is checked again now and at Confirm, like any time picked from the list."""
+    t = ctx.t
+    assert expert.id is not None
+    if expert.person_id == ctx.person.id:
+        raise NotAllowed("experts cannot book themselves", reason="self_booking")
+    can = affordability(ctx.uow, _client_id(ctx), expert.id)
+    if not can.ok:
+        _reset(ctx, "broke", x=expert.id, q="", f={})
+        ctx.say(t("You have {available} credits, and the shortest session with {expert} costs {needed}.",
+                  available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
+                + "\n" + out_of_credits_options(t, ctx.person))
+        return
+    _reset(ctx, "day", x=expert.id, len=minutes, n=1, slots=[], wo=offer_id, q="", f={})
+    _take_slot(ctx, expert, at)
 
 
 def _ask_slot(ctx: Context, expert: Expert, day: date, lead: list[str] | None = None,
@@ -1388,6 +1427,9 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
     booking = request_booking(ctx.uow, ctx.clock, client_id=_client_id(ctx), expert_id=expert.id,
                               meetings=_meetings(ctx), details=details, policy=ctx.policy)
     attach_to_booking(ctx.uow, booking)  # the files stored as they came now belong to the request
+    offer = d.get("wo")
+    if isinstance(offer, int):  # booked from a waitlist offer: the wait for this expert is over
+        offer_taken(ctx.uow, ctx.clock, offer_id=offer, client_id=_client_id(ctx))
     ctx.finish()
     ctx.convo.data["sent"] = draft  # a second press of this Confirm is recognised
     # One message says it all (the engine's "your request is with …" notice is not sent to the one who sent it).

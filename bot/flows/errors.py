@@ -78,6 +78,7 @@ def explain(t: Translator, error: Exception, person: Person | None = None) -> st
         "concurrent_change": t("Something changed at the same moment. Nothing was lost: please try again."),
         "booking_not_found": t("I could not find that session."),
         "expert_not_found": t("I could not find that expert."),
+        "offer_not_found": t("I could not find that offer."),
     }
     if reason in messages:
         return messages[reason]

@@ -36,6 +36,7 @@ from bot.flows.pickers import (
 )
 from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, meaning
 from bot.flows.typed_times import read as read_typed
+from bot.flows.waitlist import show_entries
 from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.replies import Button, Reply, rows
@@ -464,6 +465,7 @@ class SessionsFlow(Flow):
     def start(self, ctx: Context, args: str) -> None:
         section = {"upcoming": "up", "past": "past", "cancelled": "gone"}.get(args.strip().lower())
         show_list(ctx, section)
+        show_entries(ctx)  # the experts they wait for, with Leave
 
     # ---- presses
 

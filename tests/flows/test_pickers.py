@@ -33,7 +33,7 @@ def starts(first: datetime, every: int, count: int) -> list[datetime]:
 
 def test_the_registry_lists_every_flow_in_lookup_order() -> None:
     assert [flow.name for flow in all_flows()] == [
-        "start", "help", "book", "req", "avail", "ses", "rev", "ans", "rly", "credits", "buy", "staff", "tri", "dash",
+        "start", "help", "book", "req", "avail", "ses", "rev", "ans", "rly", "credits", "buy", "staff", "tri", "dash", "wl",
     ]
 
 

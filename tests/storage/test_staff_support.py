@@ -56,7 +56,7 @@ def test_a_technical_refund_happens_once_even_when_pressed_twice(uow, clock):
                               policy=DEFAULT_POLICY)
         if _press == 0:
             assert (outcome.changed, outcome.refund_milli, outcome.code) == (True, 1000, "cancelled")
-            assert [e.name for e in events] == ["meeting_cancelled"]
+            assert [e.name for e in events] == ["meeting_cancelled", "time_freed"]  # the waitlist hears of it
             assert ("reason", "technical") in events[0].data and ("note", "Zoom was down") in events[0].data
         else:
             assert (outcome.changed, outcome.refund_milli, outcome.code) == (False, 0, "already_done")
@@ -158,7 +158,7 @@ def test_staff_move_a_meeting_for_free_with_a_reason(uow, clock):
     outcome, events = run(uow, ss.staff_move_meeting, clock, staff_id=a.staff, booking_id=a.confirmed,
                           meeting_id=a.meeting, new_start=THU_10 + timedelta(hours=3),
                           reason=StaffReason.EXPERT_REQUEST, policy=DEFAULT_POLICY)
-    assert outcome.code == "moved" and [e.name for e in events] == ["meeting_rescheduled"]
+    assert outcome.code == "moved" and [e.name for e in events] == ["meeting_rescheduled", "time_freed"]
     with uow() as u:
         meeting = u.bookings.get(a.confirmed).meeting(a.meeting)
         assert meeting.start == THU_10 + timedelta(hours=3) and meeting.reschedule_count == 0

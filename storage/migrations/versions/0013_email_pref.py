@@ -1,7 +1,7 @@
 """email reminders: a person can turn off the reminder email sent 24 h before a meeting (on by default)
 
 Revision ID: 0013_email_pref
-Revises: 0011_payments
+Revises: 0012_waitlist
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_email_pref"
-down_revision = "0011_payments"
+down_revision = "0012_waitlist"
 branch_labels = None
 depends_on = None
 

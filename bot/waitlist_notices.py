@@ -1,0 +1,32 @@
+"""The message that offers a freed time to a client on an expert's waitlist: the time in their zone (with
+the expert's for reference), how long it is theirs, and Book / No thanks."""
+
+from __future__ import annotations
+
+from core.events import Event
+from core.model import Person
+from bot.i18n import Translator
+from bot.payloads import p
+from bot.replies import Button, Reply
+from storage.uow import SqlUnitOfWork
+
+FLOW = "wl"  # bot.flows.waitlist.NAME (flows import notifications, not the other way round)
+
+
+def offer_notice(uow: SqlUnitOfWork, event: Event) -> tuple[Person, Reply] | None:
+    value = dict(event.data).get("offer_id", "")
+    offer = uow.waitlist.offer(int(value)) if value.isdigit() else None
+    if offer is None or offer.id is None:
+        return None
+    client, expert = uow.people.get(offer.client_id), uow.experts.get(offer.expert_id)
+    if client is None or expert is None:
+        return None
+    t = Translator(client.locale, client.timezone)
+    text = "\n".join([
+        t("Good news: a time with {expert} has opened up: {when}, {minutes} min.", expert=expert.name,
+          when=t.both(offer.start, expert.timezone), minutes=offer.minutes),
+        t("You are first in line for it until {until}; after that it goes to the next person on the waitlist. "
+          "Nothing is held until you book.", until=t.when(offer.expires_at)),
+    ])
+    buttons = ((Button(t("Book"), p(FLOW, "book", offer.id)), Button(t("No thanks"), p(FLOW, "no", offer.id))),)
+    return client, Reply(text, buttons)
