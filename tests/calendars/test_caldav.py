@@ -31,8 +31,13 @@ BOARD = vcalendar(vevent("board@other.app", ";TZID=Europe/London:20300306T100000
 
 
 def _calendar(radicale, user: str, password: str) -> caldav.Calendar:
+    """The person's only calendar: the server lives for the session, and a calendar left by the other
+    database's run would be the one discovery finds (whichever Radicale lists first)."""
     client = caldav.DAVClient(url=radicale.url + "/", username=user, password=password, enable_rfc6764=False)
-    return client.principal().make_calendar(name="Work", cal_id=f"work-{uuid.uuid4().hex[:8]}")
+    principal = client.principal()
+    for old in principal.calendars():
+        old.delete()
+    return principal.make_calendar(name="Work", cal_id=f"work-{uuid.uuid4().hex[:8]}")
 
 
 def _our_events(calendar: caldav.Calendar) -> list[icalendar.Event]:
