@@ -33,8 +33,8 @@ def slot_arg(at: datetime) -> str:
 def parse_slot_arg(arg: str) -> datetime | None:
     """A slot from a payload (or the draft): ASCII epoch minutes within a sane range (see bot/flows/actions.py).
 
-    The range is checked against the wall clock's year, not the flow's clock, so a draft saved yesterday
-    still parses; whether the instant is free and on the grid is the caller's question."""
+    The range is fixed (2000-2200), not the clock's, so a draft saved before the clock moved still parses;
+    whether the instant is free and on the expert's grid is the caller's question (Availability.problem)."""
     at = slot_minutes(arg)
     return at if at is not None and _FIRST <= at <= _LAST else None
 
