@@ -19,6 +19,7 @@ from core.policy import Policy
 from bot.events import Incoming, Sender
 from bot.files.outgoing import fit as fit_files
 from bot.files.refusal import refusal
+from bot.flows.actions import press_fits
 from bot.flows.base import Context, Flow, Notice, outdated
 from bot.flows.start import StartFlow
 from bot.flows.errors import explain
@@ -127,8 +128,9 @@ class Dispatcher:
             assert incoming.press is not None
             payload = decode(incoming.press.payload)
             flow = self.flows.get(payload.flow) if payload else None
-            if payload is None or flow is None:
-                outdated(ctx)
+            if payload is None or flow is None or not press_fits(flow.actions, payload.action, payload.args,
+                                                                 self.clock.now()):
+                outdated(ctx)  # unknown, forged or garbled: nothing of the flow runs
             else:
                 flow.on_press(ctx, payload.action, payload.args)
         elif incoming.kind == "file":

@@ -25,6 +25,7 @@ from core.experts import Expert
 from core.lifecycle import MeetingStatus
 from core.schedule import WEEKDAYS, DateException, ExceptionKind, Schedule, WeeklyWindow, format_minute
 from core.waitlist_service import schedule_changed
+from bot.flows.actions import Choice, Day, Either, Int, Stamp
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.replies import Button, rows
@@ -43,6 +44,12 @@ _TWELVE_HOUR = re.compile(r"\d\s*(am|pm)\b|\bnoon\b|\bmidnight\b", re.IGNORECASE
 class AvailabilityFlow(Flow):
     name = NAME
     commands = ("availability",)
+    actions = {
+        **{a: (Stamp(),) for a in ("week", "off", "extra", "rm", "save", "again", "view")},
+        # a day off or extra hours to remove: day, kind, start and end minute ("-": the whole day)
+        "rmx": (Stamp(), Day(), Choice(("off", "extra")), Either((Choice(("-",)), Int(0, 1440))),
+                Either((Choice(("-",)), Int(0, 1440)))),
+    }
 
     def start(self, ctx: Context, args: str) -> None:
         expert = _expert(ctx)

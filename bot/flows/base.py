@@ -11,6 +11,7 @@ from core.model import Person
 from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
 from bot.events import Incoming, PaymentIn, Sender
+from bot.flows.actions import Actions
 from bot.i18n import Translator
 from bot.payloads import p
 from bot.replies import Button, Reply, chunk_text
@@ -111,6 +112,9 @@ class Flow:
 
     name: ClassVar[str] = ""
     commands: ClassVar[tuple[str, ...]] = ()
+    # Every press this flow takes: action -> its arguments (bot/flows/actions.py). The dispatcher answers any
+    # other press as outdated before on_press runs, so a forged payload never reaches the flow.
+    actions: ClassVar[Actions] = {}
 
     def start(self, ctx: Context, args: str) -> None:
         raise NotImplementedError

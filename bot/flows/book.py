@@ -46,6 +46,7 @@ from core.sessions import (
     validate_details,
     validate_meetings,
 )
+from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Int, Opt, Slot, Stamp, Text, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.forms import Field, Form, declare
 from bot.i18n import Translator
@@ -67,6 +68,7 @@ from bot.flows.pickers import (
 from bot.flows.series_words import (
     CODE_OF,
     COUNT_BUTTONS,
+    FREQUENCY_CODES,
     count_ok,
     free_starts,
     frequency_label,
@@ -192,6 +194,19 @@ def _client_id(ctx: Context) -> int:
 class BookFlow(Flow):
     name = NAME
     commands = ("book",)
+    actions = {
+        "pick": (Id(),), "again": (Opt(Stamp()),),
+        "ok": (Stamp(),), "chg": (Stamp(),), "stop": (Stamp(),),  # the summary's draft is its stamp
+        "flt": (Stamp(), Choice(("pb", "pball", "paid", "week", "clear", "anylang", "lang")), Opt(Text(8))),
+        "more": (Stamp(), Int(0, 999)),
+        "len": (Stamp(), Int(1, 1440)),
+        "cnt": (Stamp(), Either((Choice(("more",)), Int(1, CHAT_MAX_MEETINGS)))),
+        "rep": (Stamp(), Choice(tuple(FREQUENCY_CODES))),
+        "rcn": (Stamp(), Int(1, MAX_OCCURRENCES)), "rcu": (Stamp(), Day()),
+        "day": (Stamp(), Day()), "days": (Stamp(), Day()), "slot": (Stamp(), Slot()),
+        **{a: (Stamp(),) for a in ("rone", "sok", "sother", "rback", "chl", "cntback", "back", "tyes", "tno",
+                                   "skip", "done")},
+    }
 
     def start(self, ctx: Context, args: str) -> None:
         """/book [topic], or plain words typed outside any flow."""
@@ -309,8 +324,9 @@ class BookFlow(Flow):
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         # Action buttons: checked against the database and the draft, not the conversation version.
-        if action == "pick" and len(args) == 1 and args[0].isdigit():
-            _pick(ctx, int(args[0]))
+        expert_id = ascii_int(args[0], 1, ID_MAX) if action == "pick" and len(args) == 1 else None
+        if expert_id is not None:
+            _pick(ctx, expert_id)
             return
         if action == "again":
             self.start(ctx, "")
@@ -326,17 +342,18 @@ class BookFlow(Flow):
         if action == "flt" and rest:
             _filter(ctx, rest)
             return
-        if action == "more" and len(rest) == 1 and rest[0].isdigit():
-            _search(ctx, page=int(rest[0]))
+        page = ascii_int(rest[0], 0, 999) if action == "more" and len(rest) == 1 else None
+        if page is not None:
+            _search(ctx, page=page)
             return
         expert = _expert(ctx)
         if expert is None:
             _stale(ctx)
             return
         step = ctx.convo.step
-        if action == "len" and len(rest) == 1 and rest[0].isdigit():
+        minutes = ascii_int(rest[0], 1, 1440) if action == "len" and len(rest) == 1 else None
+        if minutes is not None:
             # The rules decide before the step does: a forged length is refused by the core's validation.
-            minutes = int(rest[0])
             validate_meetings(expert, [MeetingRequest(ctx.clock.now(), minutes)], _rules(ctx))
             if step != "length":
                 _stale(ctx)
@@ -349,10 +366,10 @@ class BookFlow(Flow):
                     return
                 _ask_more(ctx)
                 return
-            if not rest[0].isdigit():
+            n = ascii_int(rest[0], 1, CHAT_MAX_MEETINGS)  # bounded before a list of n meetings is built
+            if n is None:
                 _stale(ctx)
                 return
-            n = int(rest[0])
             _validate_count(ctx, expert, n)
             if step not in ("count", "count_more"):
                 _stale(ctx)
@@ -365,8 +382,8 @@ class BookFlow(Flow):
                 return
             ctx.data.update(rep=frequency.value, n=1, slots=[])
             _ask_series_count(ctx, expert)
-        elif action == "rcn" and len(rest) == 1 and rest[0].isdigit() and step == "rcount":
-            _choose_series(ctx, expert, count=int(rest[0]))
+        elif action == "rcn" and len(rest) == 1 and step == "rcount" and ascii_int(rest[0], 1, MAX_OCCURRENCES):
+            _choose_series(ctx, expert, count=ascii_int(rest[0], 1, MAX_OCCURRENCES))
         elif action == "rcu" and len(rest) == 1 and step == "rcount" and parse_day_arg(rest[0]):
             _choose_series(ctx, expert, until=parse_day_arg(rest[0]))
         elif action == "rone" and step == "rcount":
@@ -609,7 +626,7 @@ def _filter(ctx: Context, args: tuple[str, ...]) -> None:
         f = {}
     elif kind == "anylang":
         f.pop("lang", None)
-    elif kind == "lang" and len(args) == 2 and args[1].isalnum() and len(args[1]) <= 8:
+    elif kind == "lang" and len(args) == 2 and args[1].isascii() and args[1].isalnum() and len(args[1]) <= 8:
         f["lang"] = args[1].lower()
     else:
         _stale(ctx)
@@ -665,7 +682,7 @@ def open_deep_link(ctx: Context, args: str) -> bool:
         return False
     key = args[2:]
     expert = ctx.uow.experts.by_handle(key)
-    if expert is None and key.isdigit():
+    if expert is None and ascii_int(key, 1, ID_MAX) is not None:
         expert = ctx.uow.experts.get(int(key))
     if expert is None or expert.id is None:
         return False
@@ -777,7 +794,7 @@ def _validate_count(ctx: Context, expert: Expert, n: int) -> None:
     """The core's rules first (a pro-bono session is one meeting; a programme's cap)."""
     minutes = int(ctx.data.get("len") or lengths_for(expert, _rules(ctx))[0])
     base = ctx.clock.now()
-    meetings = [MeetingRequest(base + timedelta(minutes=minutes * i), minutes) for i in range(max(n, 0))]
+    meetings = [MeetingRequest(base + timedelta(minutes=minutes * i), minutes) for i in range(min(max(n, 0), CHAT_MAX_MEETINGS + 1))]  # more is refused all the same
     validate_meetings(expert, meetings, _rules(ctx))
 
 
@@ -1450,4 +1467,5 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
 
 def _int(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    # Typed, so any script's digits ("३"), but not "²" (isdigit() is true for it and int() fails).
+    return int(text) if text.isdecimal() and len(text) <= 4 else None

@@ -13,12 +13,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.flows.actions import iso_day, slot_minutes
 from bot.flows.base import Context
 from bot.replies import Button, rows
 
 MAX_DAYS = 12
 MAX_SLOTS = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Wider than any clock a test or a deployment runs on, narrower than what makes datetime overflow
+# (9999-12-31 plus a timezone offset); the dispatcher holds presses to a much closer range (actions.Slot).
+_FIRST = datetime(2000, 1, 1, tzinfo=UTC)
+_LAST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def slot_arg(at: datetime) -> str:
@@ -26,9 +31,12 @@ def slot_arg(at: datetime) -> str:
 
 
 def parse_slot_arg(arg: str) -> datetime | None:
-    if not arg.isdigit() or len(arg) > 10:
-        return None
-    return _EPOCH + timedelta(minutes=int(arg))
+    """A slot from a payload (or the draft): ASCII epoch minutes within a sane range (see bot/flows/actions.py).
+
+    The range is fixed (2000-2200), not the clock's, so a draft saved before the clock moved still parses;
+    whether the instant is free and on the expert's grid is the caller's question (Availability.problem)."""
+    at = slot_minutes(arg)
+    return at if at is not None and _FIRST <= at <= _LAST else None
 
 
 def local_day(at: datetime, tz: str) -> date:
@@ -119,7 +127,6 @@ def slots_text(ctx: Context, slots: Sequence[datetime], other_tz: str, limit: in
 
 
 def parse_day_arg(arg: str) -> date | None:
-    try:
-        return date.fromisoformat(arg)
-    except ValueError:
-        return None
+    """A day from a payload: YYYY-MM-DD in ASCII digits, within the years a booking can touch."""
+    day = iso_day(arg)
+    return day if day is not None and _FIRST.date() <= day <= _LAST.date() else None

@@ -9,6 +9,7 @@ import logging
 from core.credit_service import available
 from core.purchases import Pack, Payment, PaymentRefused, complete_payment, is_individual, start_purchase
 from bot.events import PaymentIn
+from bot.flows.actions import Int, Text, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.payloads import p
@@ -47,6 +48,7 @@ class BuyFlow(Flow):
 
     name = NAME
     commands = ()
+    actions = {"packs": (), "pack": (Int(1, 10**9), Int(1, 10**9), Text(8))}  # credits (milli), price, currency
 
     def start(self, ctx: Context, args: str) -> None:
         self._packs(ctx)
@@ -54,8 +56,9 @@ class BuyFlow(Flow):
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         if action == "packs":
             self._packs(ctx)
-        elif action == "pack" and len(args) == 3 and args[0].isdigit() and args[1].isdigit():
-            self._invoice(ctx, Pack(int(args[0]), int(args[1]), args[2]))
+        elif (action == "pack" and len(args) == 3 and (credits := ascii_int(args[0], 1, 10**9)) is not None
+              and (price := ascii_int(args[1], 1, 10**9)) is not None):
+            self._invoice(ctx, Pack(credits, price, args[2]))
         else:
             outdated(ctx)
 

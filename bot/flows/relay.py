@@ -10,6 +10,7 @@ from datetime import datetime
 from core import relay_service as rs
 from core.errors import DomainError
 from core.model import Booking
+from bot.flows.actions import Id, Stamp
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.sessions import ints
 from bot.relay_notices import FLOW, relayed, thread_lines
@@ -22,6 +23,7 @@ class RelayFlow(Flow):
     """Reached by buttons only: "msg" (either side of a session) and "staff" (the programme's staff)."""
 
     name = NAME
+    actions = {"msg": (Id(),), "staff": (Id(),), "stop": (Stamp(),)}
 
     def start(self, ctx: Context, args: str) -> None:
         outdated(ctx)

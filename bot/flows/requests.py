@@ -19,6 +19,7 @@ from core.experts import Expert
 from core.lifecycle import BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person
 from core.schedule import Busy, Schedule
+from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Opt, Slot, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.pickers import (
     day_buttons,
@@ -78,6 +79,13 @@ class _Request:
 class RequestsFlow(Flow):
     name = NAME
     commands = ("requests",)
+    actions = {
+        **{a: (Id(),) for a in ("acc", "dec", "sug", "pyes", "pno", "sacc", "sdec")},
+        **{a: (Stamp(),) for a in ("dnone", "back", "ssend", "sredo")},
+        "sday": (Stamp(), Day(), Opt(Slot())),
+        "sdays": (Stamp(), Either((Slot(), Choice(("",))))),  # "": from the earliest dates again
+        "sslot": (Stamp(), Slot()),
+    }
 
     # ------------------------------------------------------------------ /requests
 
@@ -502,7 +510,7 @@ class RequestsFlow(Flow):
 
 
 def _int(arg: str) -> int | None:
-    return int(arg) if arg.isdigit() and len(arg) < 19 else None
+    return ascii_int(arg, 1, ID_MAX)
 
 
 def _load(ctx: Context, booking_id: int) -> _Request:

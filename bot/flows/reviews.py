@@ -7,6 +7,7 @@ from core import review_service as rs
 from core.errors import InvalidTransition, NotAllowed, NotFound
 from core.model import Booking, Review
 from core.staff_access import is_staff_of
+from bot.flows.actions import Id, Stamp
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.sessions import ints
 from bot.review_notices import FLOW, quoted
@@ -27,6 +28,7 @@ class ReviewAnswerFlow(Flow):
     """"Answer review" (from the notice or /sessions) and "Hide review" (staff, from the notice)."""
 
     name = NAME
+    actions = {"pick": (Id(),), "hide": (Id(),), "stop": (Stamp(),), "hideok": (Stamp(),)}
 
     def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
         outdated(ctx)

@@ -48,7 +48,7 @@ def how_often(t: Translator, frequency: Frequency | None, n: int) -> str:
 def read_count(text: str) -> int | None:
     """A typed number of sessions ("6", "6 sessions"), or None when the words are not a number."""
     words = text.strip().lower().split()
-    if not words or not words[0].isdigit() or len(words[0]) > 3:
+    if not words or not words[0].isdecimal() or len(words[0]) > 3:
         return None
     return int(words[0])
 

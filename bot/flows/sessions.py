@@ -20,6 +20,7 @@ from core.experts import Expert
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person, Review
 from core.policy import CancelReason, Consequence
+from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.errors import explain
 from bot.flows.pickers import (
@@ -110,9 +111,10 @@ def load(ctx: Context, booking_id: int, meeting_id: int | None = None) -> Seen:
 
 def ints(args: Sequence[str], n: int) -> list[int] | None:
     """Exactly n small non-negative integers, or None for a crafted or garbled payload."""
-    if len(args) != n or not all(a.isdigit() and len(a) <= 12 for a in args):
+    if len(args) != n:
         return None
-    return [int(a) for a in args]
+    out = [ascii_int(a, 0, ID_MAX) for a in args]
+    return None if None in out else [a for a in out if a is not None]
 
 
 def _pressed_meeting(ctx: Context, args: Sequence[str]) -> tuple[int, int, Seen] | None:
@@ -461,6 +463,15 @@ class SessionsFlow(Flow):
 
     name = NAME
     commands = ("sessions",)
+    actions = {
+        "list": (Opt(Choice(SECTIONS)), Opt(Int(0, 9999))),
+        "cx": (Id(), Id()), "rs": (Id(), Id()),
+        "ns": (Id(), Int(0, ID_MAX)),  # 0: the notice did not name a meeting
+        "cxa": (Id(),), "wd": (Id(),),
+        **{a: (Stamp(),) for a in ("keep", "cxok", "cxaok", "rsback", "rsok", "wdok", "nsok")},
+        "cxr": (Stamp(), Choice(("none", "tech"))),
+        "rsd": (Stamp(), Day()), "rss": (Stamp(), Slot()),
+    }
 
     def start(self, ctx: Context, args: str) -> None:
         section = {"upcoming": "up", "past": "past", "cancelled": "gone"}.get(args.strip().lower())
@@ -517,7 +528,7 @@ class SessionsFlow(Flow):
         if not args:
             show_list(ctx)
             return
-        page = int(args[1]) if len(args) > 1 and args[1].isdigit() and len(args[1]) < 5 else 0
+        page = (ascii_int(args[1], 0, 9999) if len(args) > 1 else None) or 0
         show_list(ctx, args[0], page, replace=True)
 
     # ---- typed text
@@ -923,6 +934,7 @@ class ReviewFlow(Flow):
     """1-5 stars (a tap), a short review (or Skip), a private note for the programme (or Skip)."""
 
     name = REVIEW
+    actions = {"pick": (Id(),), "star": (Id(), Int(1, 5)), "skip": (Stamp(),)}
 
     def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
         outdated(ctx)

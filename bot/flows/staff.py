@@ -20,6 +20,7 @@ from core.experts import Expert
 from core.lifecycle import BookingStatus
 from core.model import Booking, Company
 from core.sessions import MeetingRequest, SessionRules, validate_meetings
+from bot.flows.actions import ID_MAX, Choice, Id, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
 from bot.replies import Button, Reply, rows
@@ -75,6 +76,12 @@ def read_amount(t: Translator, text: str) -> tuple[int | None, str]:
 class StaffFlow(Flow):
     name = NAME
     commands = ("grant", "assign", "triage")
+    actions = {
+        "stop": (Stamp(),), "ok": (Stamp(),),
+        "who": (Stamp(), Choice(("p", "c")), Id()),
+        "src": (Stamp(), Choice(tuple(s.value for s in Source))),
+        "co": (Stamp(), Id()), "ex": (Stamp(), Id()),
+    }
 
     def start(self, ctx: Context, args: str) -> None:
         if not ctx.person.is_staff:
@@ -139,7 +146,7 @@ class StaffFlow(Flow):
         if action == "stop":
             ctx.finish()
             ctx.say(ctx.t("Stopped. Nothing was changed."), replace=True)
-        elif action == "who" and step == "g_who" and len(rest) == 2 and rest[0] in ("p", "c") and rest[1].isdigit():
+        elif action == "who" and step == "g_who" and len(rest) == 2 and rest[0] in ("p", "c") and ascii_int(rest[1], 1, ID_MAX):
             self._pick_target(ctx, rest[0], int(rest[1]))
         elif action == "src" and step == "g_source" and rest and rest[0] in {s.value for s in Source}:
             source = Source(rest[0])
@@ -151,13 +158,13 @@ class StaffFlow(Flow):
                           source=source_words(ctx.t, source), name=ctx.data["label"]), self._stop_row(ctx))
         elif action == "ok" and step == "g_confirm":
             self._grant(ctx)
-        elif action == "co" and step == "a_company" and rest and rest[0].isdigit():
+        elif action == "co" and step == "a_company" and rest and ascii_int(rest[0], 1, ID_MAX):
             company = ctx.uow.people.company(int(rest[0]))
             if company is None:
                 outdated(ctx)
                 return
             self._ask_expert(ctx, company)
-        elif action == "ex" and step == "a_expert" and rest and rest[0].isdigit():
+        elif action == "ex" and step == "a_expert" and rest and ascii_int(rest[0], 1, ID_MAX):
             expert = ctx.uow.experts.get(int(rest[0]))
             if expert is None:
                 outdated(ctx)
@@ -373,6 +380,10 @@ class TriageFlow(Flow):
     """The staff card's buttons: approve at once; reassign and decline ask one more question."""
 
     name = TRIAGE
+    actions = {
+        "ok": (Id(),), "re": (Id(),), "no": (Id(),),
+        "keep": (Stamp(),), "nook": (Stamp(),), "to": (Stamp(), Id()),
+    }
 
     def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
         outdated(ctx)
@@ -390,7 +401,7 @@ class TriageFlow(Flow):
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         t = ctx.t
         if action in ("ok", "re", "no"):
-            if len(args) != 1 or not args[0].isdigit():
+            if len(args) != 1 or not ascii_int(args[0], 1, ID_MAX):
                 outdated(ctx)
                 return
             booking_id = int(args[0])
@@ -419,7 +430,7 @@ class TriageFlow(Flow):
         if action == "keep":
             ctx.finish()
             ctx.say(t("Nothing changed; the request is still waiting for triage (/triage)."), replace=True)
-        elif action == "to" and ctx.convo.step == "re_who" and rest and rest[0].isdigit():
+        elif action == "to" and ctx.convo.step == "re_who" and rest and ascii_int(rest[0], 1, ID_MAX):
             expert = ctx.uow.experts.get(int(rest[0]))
             if expert is None:
                 outdated(ctx)

@@ -3,6 +3,7 @@ and /settings to change them later (and, for a person with an email address, the
 
 from __future__ import annotations
 
+from bot.flows.actions import Choice, Stamp, Text
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.timezones import COMMON, find_timezone
 from bot.i18n import Translator, available_locales
@@ -15,6 +16,10 @@ NAME = "start"
 class StartFlow(Flow):
     name = NAME
     commands = ("start", "settings")
+    actions = {
+        "tz": (Stamp(), Text(64)), "lang": (Stamp(), Text(16)), "mail": (Stamp(), Choice(("on", "off"))),
+        "ask_tz": (Stamp(),), "ask_lang": (Stamp(),),
+    }
 
     def start(self, ctx: Context, args: str) -> None:
         command = ctx.incoming.command

@@ -10,6 +10,7 @@ from core import waitlist_service as ws
 from core.errors import InvalidTransition
 from core.experts import Expert
 from core.waitlist import WaitEntry
+from bot.flows.actions import ID_MAX, Choice, Either, Id, Int, Slot, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.pickers import parse_slot_arg, slot_arg
 from bot.replies import Button, rows
@@ -54,16 +55,20 @@ class WaitlistFlow(Flow):
     """No command and no steps of its own: its buttons act, and Book hands over to the book flow."""
 
     name = NAME
+    actions = {
+        "join": (Id(), Int(1, 999), Either((Slot(), Choice(("any",))))),  # expert, minutes, before when
+        "leave": (Id(),), "book": (Id(),), "no": (Id(),),
+    }
 
     def start(self, ctx: Context, args: str) -> None:
         show_entries(ctx)
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if not args or not args[0].isdigit() or len(args[0]) > 12:
+        number = ascii_int(args[0], 1, ID_MAX) if args else None
+        if number is None:
             outdated(ctx)
             return
-        number = int(args[0])
-        if action == "join" and len(args) == 3 and args[1].isdigit() and len(args[1]) <= 3:
+        if action == "join" and len(args) == 3 and ascii_int(args[1], 1, 999) is not None:
             before = None if args[2] == "any" else parse_slot_arg(args[2])
             if before is None and args[2] != "any":
                 outdated(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -10,6 +10,7 @@ from bot.adapters.console.chat import ConsoleChat
 from bot.dispatcher import Dispatcher
 from bot.flows import all_flows
 from bot.router import Router
+from tests.flows.declared import queued_buttons, undeclared
 
 
 class Transcript:
@@ -37,8 +38,12 @@ class Transcript:
 
 
 @pytest.fixture
-def dispatcher(uow, clock) -> Dispatcher:  # type: ignore[no-untyped-def]
-    return Dispatcher(uow, clock, all_flows(), Router(["console"]))
+def dispatcher(uow, clock) -> Iterator[Dispatcher]:  # type: ignore[no-untyped-def]
+    flows = all_flows()
+    yield Dispatcher(uow, clock, flows, Router(["console"]))
+    # Every button any transcript produced must be one its flow declares, or it would be refused when pressed.
+    bad = undeclared(queued_buttons(uow), flows)
+    assert not bad, f"buttons their flow does not declare (bot/flows/actions.py): {bad[:5]}"
 
 
 @pytest.fixture
