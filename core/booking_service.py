@@ -39,7 +39,7 @@ from core.model import Booking, Meeting, Person, Programme, Review
 from core.policy import CancelReason, Consequence, Initiator, NoShowParty, Policy, cancellation, expiry_deadline, no_show, reschedule
 from core.ports import UnitOfWork
 from core.pricing import meeting_credits_milli, session_price
-from core.recurrence import Frequency, OccurrenceCheck, check_series, occurrences
+from core.recurrence import SERIES_REACH, Frequency, OccurrenceCheck, check_series, occurrences
 from core.schedule import SLOT_GRID, Busy, Schedule, SlotProblem
 from core.sessions import MeetingRequest, SessionDetails, SessionRules, lengths_for, validate_details, validate_meetings
 from core.staff import StaffAction
@@ -131,16 +131,19 @@ def affordability(uow: UnitOfWork, client_id: int, expert_id: int) -> Affordabil
 
 def _check_times(
     uow: UnitOfWork, expert_id: int, meetings: Sequence[MeetingRequest], now: datetime,
-    *, except_meetings: frozenset[int] = frozenset(),
+    *, except_meetings: frozenset[int] = frozenset(), reach: timedelta | None = None,
 ) -> Schedule:
-    """Raise SlotUnavailable for the first meeting that does not fit; returns the schedule it checked."""
+    """Raise SlotUnavailable for the first meeting that does not fit; returns the schedule it checked.
+    `reach`: how far ahead a series' date may be (priority scheduling), instead of the expert's horizon."""
     ordered = sorted(meetings, key=lambda m: m.start)
     schedule, busy = uow.experts.availability(  # both in one round trip: this runs under the expert's lock
         expert_id, ordered[0].start - _BUSY_MARGIN, ordered[-1].end + _BUSY_MARGIN, except_meetings=except_meetings
     )
+    judged = schedule if reach is None else replace(
+        schedule, rules=replace(schedule.rules, horizon=max(schedule.rules.horizon, reach)))
     for meeting in ordered:
         duration = timedelta(minutes=meeting.minutes)
-        problem = check_slot(schedule, busy, meeting.start, duration, now)
+        problem = check_slot(judged, busy, meeting.start, duration, now)
         if problem is SlotProblem.OFF_GRID:
             raise OffGrid(
                 f"{meeting.start.isoformat()} is between two slot starts of the expert's grid", start=meeting.start,
@@ -179,7 +182,7 @@ def request_booking(
     details = validate_details(details)
     # From here to commit, bookings of this expert queue up: check and insert cannot interleave.
     uow.experts.lock(expert_id)
-    schedule = _check_times(uow, expert_id, meetings, now)
+    schedule = _check_times(uow, expert_id, meetings, now, reach=SERIES_REACH if series_id is not None else None)
 
     price = session_price(expert, [m.minutes for m in meetings])
     portions = plan_hold(uow.credits.wallets_for(client_id, lock=True), price.credits_milli)

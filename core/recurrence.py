@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -27,9 +27,13 @@ from core.availability import check_slot
 from core.clock import ensure_utc
 from core.schedule import Busy, Schedule, SlotProblem
 
-__all__ = ["MAX_OCCURRENCES", "Frequency", "OccurrenceCheck", "check_series", "occurrences"]
+__all__ = ["MAX_OCCURRENCES", "SERIES_REACH", "Frequency", "OccurrenceCheck", "check_series", "occurrences"]
 
 MAX_OCCURRENCES = 52
+# Priority scheduling: a series' later dates may lie beyond the expert's booking horizon (one-off requests
+# cannot), up to this far ahead, and are held from the request on, so the time is the series' before the
+# horizon ever reaches it.
+SERIES_REACH = timedelta(days=366)
 
 
 class Frequency(StrEnum):
@@ -101,12 +105,14 @@ def check_series(
     now: datetime,
 ) -> list[OccurrenceCheck]:
     """check_slot for each occurrence; accepted ones become busy so the series cannot
-    overlap itself and fills the daily cap like real meetings would."""
+    overlap itself and fills the daily cap like real meetings would. The first date must be inside the
+    expert's horizon; the later ones may reach SERIES_REACH ahead (priority scheduling)."""
     taken = list(busy)
     out: list[OccurrenceCheck] = []
-    for start in starts:
+    reaching = replace(schedule, rules=replace(schedule.rules, horizon=max(schedule.rules.horizon, SERIES_REACH)))
+    for n, start in enumerate(starts):
         start = ensure_utc(start)
-        problem = check_slot(schedule, taken, start, duration, now)
+        problem = check_slot(schedule if n == 0 else reaching, taken, start, duration, now)
         if problem is None:
             taken.append(Busy(start, start + duration))
         out.append(OccurrenceCheck(start, problem))

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.recurrence import MAX_OCCURRENCES, Frequency, OccurrenceCheck, check_series, occurrences
+from core.recurrence import MAX_OCCURRENCES, SERIES_REACH, Frequency, OccurrenceCheck, check_series, occurrences
 from core.schedule import BookingRules, Busy, Schedule, SlotProblem, WeeklyWindow
 
 HOUR = timedelta(hours=1)
@@ -138,9 +138,24 @@ def test_check_series_reports_each_occurrence() -> None:
     series = occurrences(at(BERLIN, 2026, 1, 5, 10), BERLIN, Frequency.WEEKLY, count=6)
     busy = [Busy(at(BERLIN, 2026, 1, 12, 10, 30), at(BERLIN, 2026, 1, 12, 11))]
     checks = check_series(s, busy, series, HOUR, now)
-    assert [c.problem for c in checks] == [None, SlotProblem.TAKEN, None, None, None, SlotProblem.BEYOND_HORIZON]
+    # the sixth date is 35 days ahead, past the 30-day horizon: a series holds it all the same
+    assert [c.problem for c in checks] == [None, SlotProblem.TAKEN, None, None, None, None]
     assert checks[0] == OccurrenceCheck(series[0], None)
     assert len(busy) == 1  # the caller's list is left alone
+
+
+def test_a_series_may_reach_past_the_horizon_but_not_start_there_nor_go_past_a_year() -> None:
+    """Priority scheduling: one-off requests stop at the horizon, a series' later dates do not."""
+    s = mondays_nine_to_five()
+    now = at(BERLIN, 2026, 1, 4, 12)
+    far = occurrences(at(BERLIN, 2026, 2, 9, 10), BERLIN, Frequency.WEEKLY, count=2)  # 36 days ahead
+    assert [c.problem for c in check_series(s, [], far, HOUR, now)][0] is SlotProblem.BEYOND_HORIZON
+    monthly = occurrences(at(BERLIN, 2026, 1, 5, 10), BERLIN, Frequency.MONTHLY, count=16)
+    problems = [c.problem for c in check_series(s, [], monthly, HOUR, now)]
+    reach = [c.start - now <= SERIES_REACH for c in check_series(s, [], monthly, HOUR, now)]
+    assert all(p is not SlotProblem.BEYOND_HORIZON for p, inside in zip(problems, reach) if inside)
+    assert all(p is SlotProblem.BEYOND_HORIZON for p, inside in zip(problems, reach) if not inside)
+    assert reach.count(False) >= 3
 
 
 def test_check_series_cannot_overlap_itself_and_fills_the_cap() -> None:

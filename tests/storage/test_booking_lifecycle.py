@@ -1569,3 +1569,25 @@ def test_a_movement_that_fails_halfway_leaves_no_trace_even_if_the_caller_commit
         u.commit()
     assert wallets(uow, client.id) == {C: (200, 800), I: (0, 700)}
     assert count(uow, LedgerEntryRow, LedgerEntryRow.wallet_id == ids[C]) == 2
+
+
+def test_a_series_holds_its_dates_past_the_horizon_ahead_of_one_off_requests(uow, clock):
+    """Priority scheduling: twelve weekly dates, the last ones past the expert's 60-day horizon, are all held
+    from the request; when the horizon reaches them, a one-off request finds them taken."""
+    w = world(uow, credits="13")
+    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+                 minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=12)
+    assert result.conflicts == ()
+    last = result.bookings[-1].meetings[0].start  # 10:00 London on 21 May, summer time
+    assert len(result.bookings) == 12 and last == at(78, 9) and last - clock.now() > BookingRules().horizon
+    with uow() as u:
+        svc.accept_series(u, clock, series_id=result.series_id, actor_id=w.expert.person_id)
+        u.commit()
+    clock.advance(timedelta(days=30))  # the horizon now reaches the last date
+    err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
+                meetings=[MeetingRequest(last, 60)], details=DETAILS)
+    assert err.reason == SlotProblem.TAKEN.value
+    first_alone = fails(uow, SlotUnavailable, svc.request_series, clock, client_id=w.other, expert_id=w.expert.id,
+                        first_start=last + timedelta(days=60), minutes=60, frequency=Frequency.WEEKLY,
+                        details=DETAILS, count=2)
+    assert first_alone.reason == "series_no_fit"  # a series still starts inside the horizon
