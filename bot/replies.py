@@ -7,6 +7,8 @@ import base64
 import json
 from dataclasses import dataclass, field
 
+from core.text import safe_cut
+
 # The strictest of Telegram and Slack, per item.
 MAX_PAYLOAD_BYTES = 64  # Telegram callback_data
 MAX_LABEL_CHARS = 75  # Slack button text
@@ -161,8 +163,9 @@ def chunk_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
+            cut = safe_cut(line, limit)  # never inside an emoji sequence or an accented letter
+            pieces.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             pieces.append(current)
