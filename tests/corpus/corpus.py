@@ -44,6 +44,7 @@ HOSTILE: tuple[Case, ...] = (
     same("html", "<b>x</b> <i>it</i> <a href=\"https://evil.example\">click</a> </b> <tg-spoiler>s</tg-spoiler>"),
     same("entities", "&amp; &lt; &gt; &quot; &#39; &nbsp; &#x1F600; & < > R&D"),
     same("slack-markup", "<!channel> <!here> <@U123> <#C123|general> <https://evil.example|click> <!subteam^S1>"),
+    same("bare-links", "https://evil.example #general @channel @here mailto:x@evil.example"),
     same("mrkdwn", "*bold* _it_ ~s~ `code` ```block``` > quote :smile:"),
     same("nul", "a\x00b plan"),
     same("controls", "\x07\x1b[31mred\x1b[0m\x7f\x85 \x0b\x0cplan"),

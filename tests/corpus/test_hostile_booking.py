@@ -228,10 +228,21 @@ def assert_slack_accepted(fake: FakeSlack) -> None:
     """Every Web API call was ok, and nothing the app sent can ping, link or mention from typed text."""
     refused = [(c.method, c.status, c.error) for c in fake.calls if c.status != 200 or c.error]
     assert refused == []
+    sections = 0
     for call in fake.calls:
+        for block in _blocks(call.params.get("blocks")):
+            if block.get("type") == "section" and block["text"]["type"] == "mrkdwn":
+                assert block["text"].get("verbatim") is True, block  # a typed URL or #channel is no link
+                sections += 1
         raw = json.dumps(call.params, ensure_ascii=False)
         for live in LIVE_SLACK:
             assert live not in raw, (call.method, raw[:300])
+    assert sections > 10
+
+
+def _blocks(raw: Any) -> list[dict[str, Any]]:
+    blocks = json.loads(raw) if isinstance(raw, str) else raw
+    return list(blocks or [])
 
 
 @pytest.mark.parametrize("case", CASES)

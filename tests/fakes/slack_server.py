@@ -306,6 +306,11 @@ class _Checker:
             self.bad(path + "/type", "must be plain_text" if plain else "must be plain_text or mrkdwn")
         elif kind == "mrkdwn" and "emoji" in obj:
             self.bad(path + "/emoji", "emoji is only allowed in plain_text objects")
+        elif kind == "plain_text" and "verbatim" in obj:
+            self.bad(path + "/verbatim", "verbatim is only allowed in mrkdwn objects")
+        for flag in ("emoji", "verbatim"):
+            if flag in obj and not isinstance(obj[flag], bool):
+                self.bad(f"{path}/{flag}", "must be a boolean")
         self.string(obj.get("text"), path + "/text", max_len=max_len, min_len=1, required=True)
 
     def items(self, value: Any, path: str, *, max_items: int, min_items: int = 1) -> list[Any]:

@@ -119,7 +119,8 @@ def messages(payload: dict[str, Any]) -> list[SlackMessage]:
     text: str = payload.get("text") or ""
     pieces = [p for p in split_sections(text) if p.strip()] if text.strip() else []
     sections = [
-        {"type": "section", "block_id": f"s{i}", "text": {"type": "mrkdwn", "text": piece}}
+        # verbatim: a typed URL or "#channel" stays text (Slack would make them links); mentions are escaped
+        {"type": "section", "block_id": f"s{i}", "text": {"type": "mrkdwn", "text": piece, "verbatim": True}}
         for i, piece in enumerate(pieces)
     ]
     buttons = actions(payload.get("buttons") or [])
