@@ -61,3 +61,11 @@ def safe_cut(text: str, at: int, floor: int = 0) -> int:
             return cut
         cut -= 1
     return at if cut <= floor else cut
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, shortened with "…" at a place that splits no emoji or accented letter:
+    for a line that shows a piece of a longer text (the stored text is never cut)."""
+    if len(text) <= limit:
+        return text
+    return text[:safe_cut(text, limit - 1)].rstrip() + "…"

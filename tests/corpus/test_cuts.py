@@ -55,3 +55,12 @@ def test_escaping_that_grows_the_text_still_fits_a_slack_section():
 def test_a_cluster_longer_than_the_limit_is_still_cut():
     assert safe_cut("e" + "\u0301" * 10, 5) == 5  # nowhere better: cut anyway rather than loop
     assert safe_cut("ab🇺🇦🇺🇦", 5) == 4 and safe_cut("ab🇺🇦🇺🇦", 4) == 4 and safe_cut(f"a{FAMILY}", 3) == 1
+
+
+def test_a_shortened_line_ends_with_an_ellipsis_after_a_whole_emoji():
+    from core.text import clip
+
+    assert clip("short", 10) == "short"
+    assert clip("ab" + FAMILY * 3, 12) == "ab" + FAMILY + "…"  # not "ab" + 7 code points of a second family
+    assert clip("Cafe\u0301 au lait", 5) == "Caf…"
+    assert len(clip("x" * 100, 40)) == 40
