@@ -200,6 +200,8 @@ def slack_booking(uow, clock, fake: FakeSlack, typed: dict[str, str], *, modal: 
         if modal:
             view = fake.modal(ANA_SL)
             assert view is not None and view.view["callback_id"] == "form:details"
+            limits = {b["block_id"]: b["element"]["max_length"] for b in view.view["blocks"] if b["type"] == "input"}
+            assert limits == LIMITS  # the modal holds no more than the chat accepts, and no less
             if over:
                 for field in FIELDS:  # Slack's own client refuses more than max_length, next to the field
                     with pytest.raises(ValueError, match=f"{LIMITS[field] + 1} characters is outside"):
