@@ -24,6 +24,7 @@ from bot.delivery import GiveUp, OutboxPump, Retry
 from bot.files.outgoing import FileReader
 from bot.replies import FileOut
 from bot.settings import DEFAULT_SMTP_FROM, file_settings, smtp_from, smtp_url
+from core.text import clip as shorten
 from storage.chat_repo import OutboxMessage
 from storage.uow import SqlUnitOfWork
 
@@ -158,7 +159,7 @@ def compose(message: OutboxMessage, sender: str) -> EmailMessage:
 
 def subject(text: str, fallback: str = "") -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "") or fallback or "Headstrt"
-    return first if len(first) <= SUBJECT_CHARS else first[:SUBJECT_CHARS - 1].rstrip() + "…"
+    return shorten(first, SUBJECT_CHARS)
 
 
 def _content_type(value: str) -> tuple[str, str, dict[str, str]]:

@@ -16,6 +16,7 @@ from bot.flows.base import Notice
 from bot.i18n import Translator
 from bot.payloads import p
 from bot.replies import Button, Reply
+from core.text import clip as shorten
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -41,11 +42,11 @@ def message_button(t: Translator, booking_id: int, name: str) -> Button:
 
 
 def _short(name: str, limit: int = 40) -> str:
-    return name if len(name) <= limit else name[:limit - 1] + "…"
+    return shorten(name, limit)
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 def thread_lines(t: Translator, messages: Sequence[RelayMessage], names: dict[int, str], *, me: int | None = None,

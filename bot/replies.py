@@ -7,11 +7,18 @@ import base64
 import json
 from dataclasses import dataclass, field
 
+from core.text import safe_cut
+
 # The strictest of Telegram and Slack, per item.
 MAX_PAYLOAD_BYTES = 64  # Telegram callback_data
 MAX_LABEL_CHARS = 75  # Slack button text
 MAX_BUTTONS = 25  # Slack actions block elements
-MAX_TEXT_CHARS = 3000  # Slack section text (Telegram allows 4096)
+MAX_TEXT_CHARS = 3000  # Slack section text (Telegram allows 4096): the size ctx.say cuts a long answer into
+# A notice may be longer than one platform message: a request card carries an intro and a context of up to
+# 3000 characters each. Every adapter splits text into messages its platform takes (Telegram's 4096 UTF-16
+# units after entity parsing, Slack's 3000 escaped characters per section), so any field accepted at its
+# limit can be shown; this bound only stops a runaway text.
+MAX_REPLY_CHARS = 20_000
 
 
 class ReplyTooLarge(ValueError):
@@ -111,8 +118,8 @@ class Reply:
     invoice: Invoice | None = field(default=None)  # Telegram sends the invoice instead of the text
 
     def __post_init__(self) -> None:
-        if len(self.text) > MAX_TEXT_CHARS:
-            raise ReplyTooLarge(f"reply text over {MAX_TEXT_CHARS} characters; split it with chunk_text()")
+        if len(self.text) > MAX_REPLY_CHARS:
+            raise ReplyTooLarge(f"reply text over {MAX_REPLY_CHARS} characters; split it with chunk_text()")
         if sum(len(row) for row in self.buttons) > MAX_BUTTONS:
             raise ReplyTooLarge(f"more than {MAX_BUTTONS} buttons in one reply")
 
@@ -156,8 +163,9 @@ def chunk_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
             if current:
                 pieces.append(current)
                 current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
+            cut = safe_cut(line, limit)  # never inside an emoji sequence or an accented letter
+            pieces.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             pieces.append(current)

@@ -12,6 +12,7 @@ from bot.i18n import Translator
 from bot.payloads import p
 from bot.relay_notices import read_button
 from bot.replies import Button, Reply
+from core.text import clip as shorten
 from storage.uow import SqlUnitOfWork
 
 FLOW = "ans"  # bot.flows.reviews.NAME (flows import notifications, not the other way round)
@@ -23,8 +24,7 @@ def stars(n: int) -> str:
 
 
 def clip(text: str, limit: int = CLIP) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return shorten(" ".join(text.split()), limit)
 
 
 def quoted(review: Review, limit: int = CLIP) -> str:

@@ -42,6 +42,7 @@ from bot.i18n import Translator
 from bot.links import meeting_url
 from bot.replies import Button, Reply, rows
 from bot.words import booking_status, meeting_status
+from core.text import clip as shorten
 
 NAME = "ses"
 REVIEW = "rev"
@@ -199,8 +200,7 @@ def _closed_lines(t: Translator, b: Booking, side: Side, released: int) -> list[
 
 def clip(text: str, limit: int = NOTE_CLIP) -> str:
     """One paragraph of at most `limit` characters, for a list line (the stored text is never cut)."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return shorten(" ".join(text.split()), limit)
 
 
 def file_names(b: Booking) -> list[str]:

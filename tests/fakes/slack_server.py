@@ -231,6 +231,12 @@ class _ApiError(Exception):
         return body
 
 
+def escape(text: str) -> str:
+    """What Slack does to the text a person types before it reaches an app (message events, slash commands):
+    &, < and > become entities, so "<" in a text is always Slack's own markup. Modal values are not escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _invalid(error: str, problems: list[str]) -> _ApiError:
     extra = {"errors": [re.sub(r"^\[ERROR\] ", "", p) for p in problems]} if error == "invalid_blocks" else None
     return _ApiError(error, messages=problems, extra=extra)
@@ -300,6 +306,11 @@ class _Checker:
             self.bad(path + "/type", "must be plain_text" if plain else "must be plain_text or mrkdwn")
         elif kind == "mrkdwn" and "emoji" in obj:
             self.bad(path + "/emoji", "emoji is only allowed in plain_text objects")
+        elif kind == "plain_text" and "verbatim" in obj:
+            self.bad(path + "/verbatim", "verbatim is only allowed in mrkdwn objects")
+        for flag in ("emoji", "verbatim"):
+            if flag in obj and not isinstance(obj[flag], bool):
+                self.bad(f"{path}/{flag}", "must be a boolean")
         self.string(obj.get("text"), path + "/text", max_len=max_len, min_len=1, required=True)
 
     def items(self, value: Any, path: str, *, max_items: int, min_items: int = 1) -> list[Any]:
@@ -816,10 +827,10 @@ class FakeSlack:
         with self._lock:
             self._person(user_id)
             channel = self.dm(user_id)
-            msg = self._new_msg(channel, text=text, blocks=[self._rich_text(text)], user=user_id, bot=False,
+            msg = self._new_msg(channel, text=escape(text), blocks=[self._rich_text(text)], user=user_id, bot=False,
                                 thread_ts=thread_ts)
             event = {"user": user_id, "type": "message", "ts": msg.ts, "client_msg_id": str(uuid.uuid4()),
-                     "text": text, "team": self.team_id, "blocks": copy.deepcopy(msg.blocks), "channel": channel,
+                     "text": escape(text), "team": self.team_id, "blocks": copy.deepcopy(msg.blocks), "channel": channel,
                      "event_ts": msg.ts, "channel_type": "im"}
             if thread_ts:
                 event["thread_ts"] = thread_ts
@@ -863,7 +874,7 @@ class FakeSlack:
             name = self._channels[channel]["name"] if channel in self._channels else "directmessage"
             form = {"token": VERIFICATION_TOKEN, "team_id": self.team_id, "team_domain": self.team_domain,
                     "channel_id": channel, "channel_name": name, "user_id": user_id, "user_name": person["name"],
-                    "command": command, "text": text, "api_app_id": self.app_id, "is_enterprise_install": "false",
+                    "command": command, "text": escape(text), "api_app_id": self.app_id, "is_enterprise_install": "false",
                     "response_url": self._new_hook("commands", user_id, channel, None),
                     "trigger_id": self._new_trigger(user_id)}
         return urlencode(form).encode()

@@ -112,6 +112,7 @@ def test_channels_must_exist_and_have_the_bot(fake: FakeSlack) -> None:
      "/blocks/0/elements/1/action_id"),
     ([{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}], "/blocks/0/fields"),
     ([{"type": "header", "text": {"type": "mrkdwn", "text": "Title"}}], "/blocks/0/text/type"),
+    ([{"type": "section", "text": {"type": "plain_text", "text": "t", "verbatim": True}}], "/blocks/0/text/verbatim"),
     ([{"type": "actions", "elements": [dict(button("Go", "go"), value="v" * 2001)]}], "/blocks/0/elements/0/value"),
     ([section("a") | {"block_id": "b"}, section("b") | {"block_id": "b"}], "/blocks/1/block_id"),
 ])

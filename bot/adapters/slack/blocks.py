@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.text import safe_cut
+
 MAX_BLOCKS = 50  # blocks per message
 MAX_SECTION = 3000  # characters of a section's text, as Slack counts it: escaped
 MAX_BUTTON_TEXT = 75  # characters of a button's plain_text label
@@ -66,13 +68,15 @@ def split_sections(text: str, limit: int = MAX_SECTION) -> list[str]:
 
 
 def _hard_split(line: str, limit: int) -> list[str]:
+    """Cut where no emoji sequence or accented letter is split (core.text.safe_cut), else between characters."""
     pieces: list[str] = []
     start, size = 0, 0
     for i, char in enumerate(line):
         width = _width(char)
         if size + width > limit:
-            pieces.append(line[start:i])
-            start, size = i, 0
+            cut = safe_cut(line, i, start)
+            pieces.append(line[start:cut])
+            start, size = cut, sum(_width(c) for c in line[cut:i])
         size += width
     pieces.append(line[start:])
     return pieces
@@ -105,7 +109,7 @@ def actions(rows: list[list[list[str]]]) -> list[dict[str, Any]]:
 def _label(label: str) -> str:
     """Replies already keep labels within 75 characters; a longer one is shortened rather than refused."""
     label = label.strip() or "·"
-    return label if len(label) <= MAX_BUTTON_TEXT else label[:MAX_BUTTON_TEXT - 1] + "…"
+    return label if len(label) <= MAX_BUTTON_TEXT else label[:safe_cut(label, MAX_BUTTON_TEXT - 1)] + "…"
 
 
 def messages(payload: dict[str, Any]) -> list[SlackMessage]:
@@ -115,7 +119,8 @@ def messages(payload: dict[str, Any]) -> list[SlackMessage]:
     text: str = payload.get("text") or ""
     pieces = [p for p in split_sections(text) if p.strip()] if text.strip() else []
     sections = [
-        {"type": "section", "block_id": f"s{i}", "text": {"type": "mrkdwn", "text": piece}}
+        # verbatim: a typed URL or "#channel" stays text (Slack would make them links); mentions are escaped
+        {"type": "section", "block_id": f"s{i}", "text": {"type": "mrkdwn", "text": piece, "verbatim": True}}
         for i, piece in enumerate(pieces)
     ]
     buttons = actions(payload.get("buttons") or [])

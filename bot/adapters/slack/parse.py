@@ -39,6 +39,13 @@ def parse_file_ref(ref: str) -> tuple[str, str] | None:
     return (file_id, name or "file") if file_id else None
 
 
+def unescape(text: str) -> str:
+    """Slack sends the text of messages and slash commands with &, < and > escaped (so "<@U1>" can only be
+    a real mention); a person who typed "R&D" means "R&D". The & goes last, so "&amp;lt;" stays "&lt;".
+    Modal values arrive as typed and are not unescaped."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _is_dm(channel: str, channel_type: str | None = None) -> bool:
     return channel_type == "im" or channel.startswith("D")
 
@@ -77,10 +84,10 @@ def from_event(body: dict[str, Any]) -> Incoming | None:
             return Incoming(sender, event_id, file_ref=file_ref(first["id"], first.get("name") or "file"))
         if subtype is not None or not (event.get("text") or "").strip():
             return None  # message_changed, message_deleted, thread_broadcast, …
-        return parse_text(sender, event_id, event["text"])
+        return parse_text(sender, event_id, unescape(event["text"]))
     if kind == "app_mention" and not _is_dm(channel, event.get("channel_type")) and subtype is None:
         text = _strip_mention(str(event.get("text") or ""), _bot_user_ids(body))
-        return parse_text(_sender(user, channel, _profile_name(event)), event_id, text)
+        return parse_text(_sender(user, channel, _profile_name(event)), event_id, unescape(text))
     return None
 
 
@@ -112,7 +119,7 @@ def from_command(body: dict[str, Any]) -> Incoming | None:
     sender = _sender(user_id, channel, str(body.get("user_name") or ""))
     name = str(body.get("command") or "").strip().lstrip("/").lower()
     event_id = f"cmd:{body.get('trigger_id') or body.get('response_url') or ''}"
-    return Incoming(sender, event_id, command=name, args=str(body.get("text") or "").strip())
+    return Incoming(sender, event_id, command=name, args=unescape(str(body.get("text") or "")).strip())
 
 
 def from_action(body: dict[str, Any]) -> Incoming | None:

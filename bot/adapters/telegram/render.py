@@ -14,6 +14,7 @@ from telegram.constants import ParseMode
 
 from bot.adapters.telegram.parse import is_photo_ref, parse_file_ref
 from bot.i18n import Translator
+from core.text import safe_cut
 
 MAX_MESSAGE_UNITS = 4096  # Telegram counts the text after entity parsing, in UTF-16 code units
 MAX_CALLBACK_BYTES = 64
@@ -131,16 +132,22 @@ def split_for_telegram(text: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
 
 
 def _hard_split(line: str, limit: int) -> list[str]:
+    """Cut where no emoji sequence or accented letter is split (core.text.safe_cut), else between characters."""
     pieces: list[str] = []
     start, units = 0, 0
     for i, char in enumerate(line):
-        width = 2 if ord(char) > 0xFFFF else 1
+        width = _units(char)
         if units + width > limit:
-            pieces.append(line[start:i])
-            start, units = i, 0
+            cut = safe_cut(line, i, start)
+            pieces.append(line[start:cut])
+            start, units = cut, sum(_units(c) for c in line[cut:i])
         units += width
     pieces.append(line[start:])
     return pieces
+
+
+def _units(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
 
 
 def keyboard(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:

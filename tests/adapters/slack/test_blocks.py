@@ -38,7 +38,8 @@ def test_a_short_reply_is_one_section_with_escaped_fallback_text():
     assert message.edit is None
     assert message.text == "Ping &lt;!channel&gt; &amp; &lt;@U123&gt;"
     assert message.blocks == [{"type": "section", "block_id": "s0",
-                               "text": {"type": "mrkdwn", "text": "Ping &lt;!channel&gt; &amp; &lt;@U123&gt;"}}]
+                               "text": {"type": "mrkdwn", "text": "Ping &lt;!channel&gt; &amp; &lt;@U123&gt;",
+                                        "verbatim": True}}]
 
 
 def test_long_text_full_of_ampersands_splits_after_escaping_and_never_inside_an_entity():

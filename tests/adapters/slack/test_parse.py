@@ -191,3 +191,16 @@ def test_message_refs_round_trip():
     assert parse_message_ref(ref) == ("C123", "1700000000.000100")
     assert parse_message_ref("42") is None
     assert parse_message_ref(":1.2") is None and parse_message_ref("C1:") is None
+
+
+def test_the_entities_slack_escapes_in_typed_text_are_unescaped_once():
+    """Slack sends "R&D <x>" typed by a person as "R&amp;D &lt;x&gt;"; we keep what they typed, and a typed
+    "&lt;" (sent as "&amp;lt;") stays "&lt;"."""
+    incoming = from_event(_envelope(_dm_message(text="R&amp;D &lt;b&gt;x&lt;/b&gt; &amp;lt;")))
+    assert incoming is not None and incoming.text == "R&D <b>x</b> &lt;"
+    mention = {"type": "app_mention", "user": ANA, "text": f"<@{BOT_USER}> R&amp;D &gt; sales",
+               "ts": "1700000000.000300", "channel": CHANNEL, "event_ts": "1700000000.000300"}
+    mentioned = from_event(_envelope(mention))
+    assert mentioned is not None and mentioned.text == "R&D > sales"
+    command = from_command(_command(text="R&amp;D &lt;growth&gt;"))
+    assert command is not None and command.args == "R&D <growth>"
