@@ -480,13 +480,13 @@ def _chat_dispatcher(engine: Engine | None = None) -> tuple[Dispatcher, Callable
     """The dispatcher of a chat process: notices go to every platform this deployment has a token for."""
     from bot.dispatcher import Dispatcher
     from bot.flows import all_flows
-    from bot.router import Router
+    from bot.router import CHAT_PLATFORMS, Router
     from bot.settings import enabled_platforms, smtp_url
 
     engine = engine or make_engine()
     clock = SystemClock()
     factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    dispatcher = Dispatcher(factory, clock, all_flows(), Router(enabled_platforms()),
+    dispatcher = Dispatcher(factory, clock, all_flows(), Router(enabled_platforms(), reach_beyond=CHAT_PLATFORMS),
                             email_enabled=smtp_url() is not None, policy=_policy())
     return dispatcher, factory
 
@@ -585,6 +585,12 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         raise SetupError(str(exc)) from exc
     _ready()
     configure_logging()
+    from bot.settings import enabled_platforms
+
+    if not enabled_platforms():
+        logging.getLogger("headstrt.scheduler").warning(
+            "no chat platform configured here (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN): reminders and notices are "
+            "queued for the telegram and slack processes to send; `headstrt outbox status` shows what waits")
     engine = make_engine()
     dispatcher, _ = _chat_dispatcher(engine)
     try:
@@ -686,6 +692,21 @@ def cmd_payments_refund(args: argparse.Namespace) -> int:
     else:
         print(f"refunded {args.charge_id}: {taken}; now return {price} (provider charge "
               f"{purchase.provider_charge_id or '-'}) in your payment provider's dashboard")
+    return 0
+
+
+def cmd_outbox_status(args: argparse.Namespace) -> int:
+    """What waits to go out, per platform: a notice no chat process sends stays here, visible, never dropped."""
+    with _uow() as uow:
+        rows = uow.outbox.status()
+        now = uow.clock.now()
+    if not rows:
+        print("nothing waiting: every message was sent")
+        return 0
+    print(f"{'platform':<10} {'pending':>8} {'retrying':>9} {'given up':>9}  oldest waiting")
+    for row in rows:
+        age = f"{int((now - row.oldest_waiting).total_seconds() // 60)} min ago" if row.oldest_waiting else "-"
+        print(f"{row.platform:<10} {row.pending:>8} {row.retrying:>9} {row.given_up:>9}  {age}")
     return 0
 
 
@@ -858,6 +879,9 @@ def build_parser() -> argparse.ArgumentParser:
     webp.add_argument("--host", default="0.0.0.0")
     webp.add_argument("--port", type=_int(1, 65535), help="default: $PORT, else 8080")
     webp.set_defaults(func=cmd_web, database=OWN)
+    outbox = sub.add_parser("outbox", help="messages waiting to go out")
+    outbox.add_argument("action", choices=["status"])
+    outbox.set_defaults(func=cmd_outbox_status)
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n.add_argument("action", choices=["update"])
     i18n.set_defaults(func=cmd_i18n, database=NONE)

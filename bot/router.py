@@ -8,16 +8,23 @@ from core.model import Person
 from storage.chat_repo import SqlConversations
 
 
-class Router:
-    """`platforms` are the chats this deployment runs (the console process runs only "console")."""
+CHAT_PLATFORMS = ("telegram", "slack")
 
-    def __init__(self, platforms: Sequence[str]) -> None:
+
+class Router:
+    """`platforms` are the chats this process knows run here (from their tokens; the console process runs only
+    "console"). `reach_beyond`: other chats a person may be reached on, which a process of their own sends."""
+
+    def __init__(self, platforms: Sequence[str], reach_beyond: Sequence[str] = ()) -> None:
         self.platforms = tuple(platforms)
+        self.reach_beyond = tuple(p for p in reach_beyond if p not in self.platforms)
 
     def address(self, person: Person, conversations: SqlConversations) -> tuple[str, str] | None:
-        """The platform the person used last, else the first one they have an account on."""
+        """The platform the person used last, else the first of this process's they have an account on, else
+        any they have an account on: a notice is queued for a chat process to send (and shows in `headstrt
+        outbox status` while none runs) rather than dropped because this process lacks that chat's token."""
         reachable = {}
-        for platform in self.platforms:
+        for platform in self.platforms + self.reach_beyond:
             chat = _chat_for(person, platform)
             if chat is not None:
                 reachable[platform] = chat

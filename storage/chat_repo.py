@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -125,10 +125,35 @@ class SqlInbox:
             ProcessedEventRow.platform == platform, ProcessedEventRow.event_id.in_(event_ids))))
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    """What waits to go out on one platform: never tried, tried and to be retried, given up for good."""
+
+    platform: str
+    pending: int
+    retrying: int
+    given_up: int
+    oldest_waiting: datetime | None
+
+
 class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+
+    def status(self) -> list[OutboxStatus]:
+        """Per platform, the rows not sent: an operator sees notices nobody is sending (no chat process runs)."""
+        waiting = OutboxRow.sent_at.is_(None) & OutboxRow.gave_up_at.is_(None)
+        rows = self.session.execute(
+            select(OutboxRow.platform,
+                   func.sum(case((waiting & (OutboxRow.attempts == 0), 1), else_=0)),
+                   func.sum(case((waiting & (OutboxRow.attempts > 0), 1), else_=0)),
+                   func.sum(case((OutboxRow.gave_up_at.is_not(None), 1), else_=0)),
+                   func.min(case((waiting, OutboxRow.created_at), else_=None)))
+            .where(OutboxRow.sent_at.is_(None))
+            .group_by(OutboxRow.platform).order_by(OutboxRow.platform)
+        ).all()
+        return [OutboxStatus(str(p), int(a or 0), int(b or 0), int(c or 0), _aware(d)) for p, a, b, c, d in rows]
 
     def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str, *,
             claim: tuple[str, timedelta] | None = None) -> int | None:
@@ -299,3 +324,12 @@ class SqlOutbox:
 def _holder(token: str | None) -> tuple[Any, ...]:
     """With a token, only the sender that holds the lease may settle the row."""
     return () if token is None else (OutboxRow.claim_token == token,)
+
+
+def _aware(at: object) -> datetime | None:
+    """min() over a column comes back without the column's type on some databases: make it aware UTC."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if not isinstance(at, datetime):
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -254,3 +254,41 @@ def test_more_due_meetings_than_a_page_are_all_reminded_once(uow, clock, monkeyp
     j._remind = lambda *a: calls.append(a) or real(*a)  # type: ignore[method-assign]
     assert j.tick().reminded == 0 and calls == []  # the next tick skips them without building them again
     assert len(reminders(uow)) == 10
+
+
+def test_a_scheduler_without_chat_tokens_queues_reminders_for_the_chat_processes(uow, clock, monkeypatch):
+    """No silent drops: a scheduler started without TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN still queues each
+    reminder for the person's chat; it waits, visible in `outbox status`, until a Telegram sender takes it."""
+    from bot.router import CHAT_PLATFORMS
+
+    w = world(uow)
+    with uow() as u:
+        for person_id, telegram_id in ((w.ana, 4001), (w.eve_person, 4002)):
+            person = u.people.get(person_id)
+            assert person is not None
+            person.telegram_user_id = telegram_id
+            u.people.save(person)
+        u.commit()
+    clock.set(datetime(2030, 3, 29, 12, 0, tzinfo=UTC))
+    accepted(uow, clock, w, MON_1_APRIL_0900_BST)
+    tokenless = Jobs(Dispatcher(uow, clock, all_flows(), Router([], reach_beyond=CHAT_PLATFORMS)),
+                     SchedulerSettings(parse_offsets("24h,1h")))
+    clock.set(MON_1_APRIL_0900_BST - 24 * HOURS)
+    assert tokenless.tick().reminded == 2
+    with uow() as u:
+        waiting = {(r.platform, r.chat_id) for r in u.session.scalars(select(OutboxRow)) if ":remind:" in r.key}
+        [status] = [s for s in u.outbox.status() if s.platform == "telegram"]
+    assert waiting == {("telegram", "4001"), ("telegram", "4002")}
+    assert status.pending >= 2 and status.oldest_waiting is not None
+    with uow() as u:  # a Telegram process starts: its sender leases them
+        taken = u.outbox.claim("telegram-sender", timedelta(minutes=1), platform="telegram")
+        u.commit()
+    assert {m.chat_id for m in taken} >= {"4001", "4002"}
+
+    # Before: a router that only knew this process's (no) chats dropped the reminder for good.
+    assert Router([]).address(person_of(uow, w.ana), None) is None  # type: ignore[arg-type]
+
+
+def person_of(uow, person_id: int):  # type: ignore[no-untyped-def]
+    with uow() as u:
+        return u.people.get(person_id)

@@ -135,3 +135,23 @@ def test_control_characters_in_arguments_are_dropped(database, capsys):
     assert "granted 1 individual credits to @ana" in capsys.readouterr().out
     with database.connect() as conn:
         assert conn.execute(select(CreditMovementRow.note).where(CreditMovementRow.key == "grant:k2")).scalar() == "for the demo"
+
+
+def test_outbox_status_shows_what_waits_per_platform(database, capsys):
+    from datetime import UTC, datetime
+
+    from storage.models import OutboxRow
+
+    assert main(["outbox", "status"]) == 0
+    assert "nothing waiting" in capsys.readouterr().out
+    with database.begin() as conn:
+        now = datetime.now(UTC)
+        for key, platform, attempts, gave_up in (("a", "telegram", 0, None), ("b", "telegram", 2, None),
+                                                 ("c", "slack", 1, now), ("d", "slack", 0, None)):
+            conn.execute(OutboxRow.__table__.insert().values(
+                key=key, platform=platform, chat_id="1", payload="{}", created_at=now, attempts=attempts,
+                last_error="", gave_up_at=gave_up))
+    assert main(["outbox", "status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["platform", "pending", "retrying", "given", "up", "oldest", "waiting"]
+    assert lines[1].split()[:4] == ["slack", "1", "0", "1"] and lines[2].split()[:4] == ["telegram", "1", "1", "0"]
