@@ -11,6 +11,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
+from storage.heartbeat_repo import held_by_dead
 from storage.models import ConversationRow, OutboxRow, ProcessedEventRow
 from storage.sql import insert_ignore
 
@@ -155,14 +156,17 @@ class SqlOutbox:
         limit: int = 100,
     ) -> list[OutboxMessage]:
         """Lease due, unsent rows to one sender (`token`): another process skips them until the lease ends,
-        so two senders never send one row. A crashed sender's rows come back when its lease runs out."""
+        so two senders never send one row. A crashed sender's rows come back as soon as its heartbeat expires
+        (or, for a sender without one, when the lease runs out)."""
         now = self.clock.now()
         due = (OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None),
-               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now,
+                   held_by_dead(OutboxRow.claim_token, now)))  # its sender died: no need to wait the lease out
         earlier = aliased(OutboxRow)
         blocked = exists().where(  # a chat's messages keep their order: none overtakes one still pending
             earlier.platform == OutboxRow.platform, earlier.chat_id == OutboxRow.chat_id, earlier.id < OutboxRow.id,
             earlier.sent_at.is_(None), earlier.gave_up_at.is_(None), earlier.claimed_until >= now,
+            or_(earlier.claim_token.is_(None), ~held_by_dead(earlier.claim_token, now)),
         )
         query = select(OutboxRow.id).where(*due, ~blocked)
         if platform is not None:

@@ -19,6 +19,8 @@ from storage.dashboard_repo import SqlDashboard
 from storage.db import session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
+from storage.heartbeat_repo import SqlHeartbeats
+from storage.intake_repo import SqlIntake
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
 from storage.signin_repo import SqlSignIns
@@ -36,6 +38,8 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     outbox: SqlOutbox
     calendars: SqlCalendars
+    intake: SqlIntake
+    heartbeats: SqlHeartbeats
     events: list[Event]
     session: Session
 
@@ -58,6 +62,8 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.session, self.clock)
         self.outbox = SqlOutbox(self.session, self.clock)
         self.calendars = SqlCalendars(self.session, self.clock)
+        self.intake = SqlIntake(self.session, self.clock)
+        self.heartbeats = SqlHeartbeats(self.session, self.clock)
         self.events = []
         return self
 
