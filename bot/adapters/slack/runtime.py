@@ -36,6 +36,7 @@ from bot.events import Incoming, Sender
 from bot.flows.book import FORM_STEPS
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
+from bot.intake import Processing
 from bot.serial import SerialDispatch
 from storage.uow import SqlUnitOfWork
 
@@ -71,9 +72,11 @@ class SlackSettings:
 
 
 class SlackRuntime:
+    platform = PLATFORM
+
     def __init__(
         self, settings: SlackSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
-        poll_seconds: float = 1.0, socket_mode: bool = False,
+        poll_seconds: float = 1.0, socket_mode: bool = False, processing: Processing | None = None,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
@@ -88,6 +91,8 @@ class SlackRuntime:
         )
         self.pump = OutboxPump(uow_factory, SlackSender(self.client), poll_seconds=poll_seconds)
         self.pump.serve(dispatcher)
+        self.processing = processing or Processing(uow_factory, kind=PLATFORM)
+        self.processing.heartbeat.add(self.pump.token)
         self.dispatch = SerialDispatch(dispatcher, self.pump)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
@@ -100,6 +105,7 @@ class SlackRuntime:
         # One connection pool for every API call (slack_sdk otherwise opens a session, and a TLS
         # handshake, per call).
         self.client.session = ClientSession()
+        await self.processing.start()
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
@@ -107,6 +113,7 @@ class SlackRuntime:
             if not self.busy:
                 break
             await asyncio.sleep(0.05)
+        await self.processing.stop(drain_seconds)
         if self._pump_task is not None:
             self._pump_task.cancel()
             await asyncio.gather(self._pump_task, return_exceptions=True)
@@ -114,6 +121,7 @@ class SlackRuntime:
             await asyncio.wait_for(self.pump.drain(), drain_seconds)
         except TimeoutError:
             log.warning("stopping with Slack messages still in the outbox; the next process sends them")
+        await self.processing.goodbye()
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
