@@ -176,7 +176,7 @@ class Dispatcher:
             key = f"{sender.platform}:{incoming.event_id}:r{i}"
             queued = uow.outbox.add(key, ctx.person.id, sender.platform, sender.chat_id, payload,
                                     claim=self.local_senders.get(sender.platform))
-            if queued is not None:
+            if queued is not None and queued not in uow.outbox.unclaimed:
                 messages.append(OutboxMessage(queued, ctx.person.id, sender.platform, sender.chat_id, payload))
         for notice in ctx.notices:
             messages.extend(self.queue_notice(uow, notice))
@@ -196,7 +196,7 @@ class Dispatcher:
         payload = _payload(notice.reply, None)
         queued = uow.outbox.add(f"{platform}:{notice.key}", person.id, platform, chat_id, payload,
                                 claim=self.local_senders.get(platform))
-        return [] if queued is None else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
+        return [] if queued is None or queued in uow.outbox.unclaimed else [OutboxMessage(queued, person.id, platform, chat_id, payload)]
 
     def _queue_email(self, uow: SqlUnitOfWork, person: Person, notice: Notice) -> list[OutboxMessage]:
         """Email comes on top of the chat, so without SMTP or an address it is simply left out."""
@@ -209,7 +209,7 @@ class Dispatcher:
         payload = _payload(notice.reply, None)
         queued = uow.outbox.add(f"email:{notice.key}", person.id, "email", address, payload,
                                 claim=self.local_senders.get("email"))
-        return [] if queued is None else [OutboxMessage(queued, person.id, "email", address, payload)]
+        return [] if queued is None or queued in uow.outbox.unclaimed else [OutboxMessage(queued, person.id, "email", address, payload)]
 
 
 _MAX_CHAT_ID = 64  # the outbox's chat_id column

@@ -114,17 +114,32 @@ class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+        self.unclaimed: set[int] = set()  # rows queued in this transaction without the asked-for claim
+        self._clear: set[tuple[str, str]] = set()  # chats with nothing earlier pending (checked once)
 
     def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str, *,
             claim: tuple[str, timedelta] | None = None) -> int | None:
         """Queue once per key; None if that key was queued before. `claim` leases the row to a sender in
-        this same transaction (the process that queued it sends it, without another round trip)."""
+        this same transaction (the process that queued it sends it, without another round trip), unless the
+        chat has earlier messages still pending (then the row is in `unclaimed`, and a poll sends it in turn)."""
         now = self.clock.now()
+        if claim and (platform, chat_id) not in self._clear and self._waiting(platform, chat_id):
+            claim = None  # the chat has earlier messages still to go: this one waits its turn (the poll)
         token, until = (claim[0], now + claim[1]) if claim else (None, None)
-        return insert_ignore(self.session, OutboxRow, dict(
+        queued = insert_ignore(self.session, OutboxRow, dict(
             key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
             created_at=now, attempts=0, last_error="", claim_token=token, claimed_until=until,
         ), returning="id", conflict=("key",))
+        if claim and queued is not None:
+            self._clear.add((platform, chat_id))  # our own rows behind it keep their order in our sender
+        elif queued is not None:
+            self.unclaimed.add(queued)
+        return queued
+
+    def _waiting(self, platform: str, chat_id: str) -> bool:
+        return self.session.scalar(select(exists().where(
+            OutboxRow.platform == platform, OutboxRow.sent_at.is_(None), OutboxRow.chat_id == chat_id,
+            OutboxRow.gave_up_at.is_(None)))) is True
 
     def mark_many_sent(self, sent: list[tuple[int, str | None]], token: str) -> None:
         """Record a burst of deliveries in one transaction."""

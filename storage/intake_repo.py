@@ -153,8 +153,11 @@ class SqlIntake:
                 out[(platform, "in hand")] += n
         return dict(out)
 
-    def unfinished(self) -> int:
-        return int(self.session.scalar(select(func.count()).where(InboundEventRow.status == PENDING)) or 0)
+    def unfinished(self, platform: str | None = None) -> int:
+        query = select(func.count()).where(InboundEventRow.status == PENDING)
+        if platform is not None:
+            query = query.where(InboundEventRow.platform == platform)
+        return int(self.session.scalar(query) or 0)
 
     def prune(self, before: datetime) -> int:
         """Forget finished events (their keys too: a platform redelivers within minutes, not days)."""
