@@ -123,8 +123,9 @@ class SqlOutbox:
         this same transaction (the process that queued it sends it, without another round trip), unless the
         chat has earlier messages still pending (then the row is in `unclaimed`, and a poll sends it in turn)."""
         now = self.clock.now()
+        refused = False
         if claim and (platform, chat_id) not in self._clear and self._waiting(platform, chat_id):
-            claim = None  # the chat has earlier messages still to go: this one waits its turn (the poll)
+            claim, refused = None, True  # the chat has earlier messages still to go: this one waits its turn
         token, until = (claim[0], now + claim[1]) if claim else (None, None)
         queued = insert_ignore(self.session, OutboxRow, dict(
             key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
@@ -132,7 +133,7 @@ class SqlOutbox:
         ), returning="id", conflict=("key",))
         if claim and queued is not None:
             self._clear.add((platform, chat_id))  # our own rows behind it keep their order in our sender
-        elif queued is not None:
+        elif refused and queued is not None:
             self.unclaimed.add(queued)
         return queued
 
