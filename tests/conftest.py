@@ -59,7 +59,9 @@ def _postgres_engine() -> Iterator[Engine]:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # noqa: BLE001 - say exactly why, then fail
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required for the storage tests: {exc}")
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema},public"},
+    # lock_timeout: a statement stuck behind a transaction some test left open fails in 20 s instead of
+    # hanging the run (a worker thread's goodbye once waited for ever and kept pytest from exiting)
+    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema},public -c lock_timeout=20000"},
                          pool_size=40, max_overflow=10)
     upgrade(engine)
     try:

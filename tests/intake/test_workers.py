@@ -67,7 +67,7 @@ def run_workers(processings: list[Processing], until, timeout: float = 60) -> No
             await p.goodbye()
         asyncio.run(main())
 
-    threads = [threading.Thread(target=run, args=(p,)) for p in processings]
+    threads = [threading.Thread(target=run, args=(p,), daemon=True) for p in processings]
     for t in threads:
         t.start()
     for t in threads:
