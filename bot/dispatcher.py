@@ -62,14 +62,23 @@ class Dispatcher:
         self.local_senders: dict[str, tuple[str, timedelta]] = {}
 
     def handle(self, incoming: Incoming) -> Handled:
+        seen: list[int] = []
         try:
-            messages, after = self._handle(incoming, failure=None)
+            messages, after = self._handle(incoming, failure=None, seen=seen)
         except _Duplicate:
             return Handled(True, ())
         except _FormRefused as refused:
             return Handled(False, (), refused.errors)
         except (DomainError, ConcurrentChange) as error:  # the change is rolled back; say why, lose nothing
-            messages, after = self._handle(incoming, failure=error)
+            if incoming.press is not None and seen and self._moved_on(incoming, seen[0]):
+                # The press lost a race to another event of this conversation (a double Confirm handled by
+                # two processes): answer it as the state that won has it ("already sent"), not with the error.
+                try:
+                    messages, after = self._handle(incoming, failure=None)
+                except (DomainError, ConcurrentChange) as again:
+                    messages, after = self._handle(incoming, failure=again)
+            else:
+                messages, after = self._handle(incoming, failure=error)
         except Exception as error:  # a bug: roll back, log it, and still answer the person
             if unavailable(error):
                 raise  # the database is away: nothing was recorded, the caller retries (or answers 500)
@@ -77,13 +86,22 @@ class Dispatcher:
             messages, after = self._handle(incoming, failure=error)
         return Handled(False, tuple(messages), (), after.flow, after.step, _asked_form(messages))
 
-    def _handle(self, incoming: Incoming, failure: Exception | None) -> tuple[list[OutboxMessage], Conversation]:
+    def _moved_on(self, incoming: Incoming, version: int) -> bool:
+        """Whether the conversation was saved by another event since this one loaded it at `version`."""
+        sender = incoming.sender
+        with self.uow_factory() as uow:
+            return uow.conversations.load(sender.platform, sender.chat_id, sender.user_id).version != version
+
+    def _handle(self, incoming: Incoming, failure: Exception | None,
+                seen: list[int] | None = None) -> tuple[list[OutboxMessage], Conversation]:
         uow = self.uow_factory()
         with uow:
             if not uow.inbox.first_time(incoming.sender.platform, incoming.event_id):
                 raise _Duplicate
             sender = incoming.sender
             convo = uow.conversations.load(sender.platform, sender.chat_id, sender.user_id)
+            if seen is not None:
+                seen.append(convo.version)
             before = _state(convo)
             person, is_new = self._identify(uow, sender, convo.person_id)
             convo.person_id = person.id

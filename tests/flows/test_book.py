@@ -411,6 +411,42 @@ def test_a_double_press_of_confirm_books_once(uow, chat):
     assert len(bookings_of(uow, w.ana)) == 1 and credits_of(uow, w.ana) == (1500, 500)
 
 
+def test_a_confirm_that_lost_the_race_to_its_own_twin_says_the_request_was_sent(uow, chat, monkeypatch):
+    """Two processes take the same Confirm (a double tap reaching two web workers): the second loaded the
+    conversation before the first committed, finds the time held by Ana's own new request, and must say so
+    as "already sent", not "Someone else just took that time"."""
+    import copy
+
+    from storage.chat_repo import SqlConversations
+
+    w = world(uow)
+    ana = chat("ana")
+    ana.say("/book fundraising")
+    ana.say("Book Eve")
+    ana.say("30 min · 0.5 credits")
+    ana.say("1")
+    ana.say("Tue 5 Mar")
+    ana.say("15:00")
+    to_eve_details(ana)
+    confirm = ana.chat.button("confirm")[0]
+    with uow() as u:
+        stale = u.conversations.load("console", "ana", "ana")  # what the second process read, before
+    assert "Request sent" in ana.press(confirm)
+    real_load = SqlConversations.load
+    handed = []
+
+    def load_once_stale(self, platform, chat_id, user_id):  # type: ignore[no-untyped-def]
+        if not handed:
+            handed.append(True)
+            return copy.deepcopy(stale)
+        return real_load(self, platform, chat_id, user_id)
+
+    monkeypatch.setattr(SqlConversations, "load", load_once_stale)
+    out = ana.press(confirm)
+    assert "already been sent" in out and "Someone else" not in out
+    assert len(bookings_of(uow, w.ana)) == 1 and credits_of(uow, w.ana) == (1500, 500)
+
+
 def test_cancel_in_the_middle_leaves_nothing_booked_or_held(uow, chat):
     w = world(uow)
     ana = chat("ana")
