@@ -80,7 +80,7 @@ from bot.flows.series_words import (
     read_count,
     strip_until,
 )
-from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, Take, meaning
+from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, Take, day_text, meaning
 from bot.flows.typed_times import read as read_typed
 from bot.flows.waitlist import join_button, show_entries
 from bot.replies import Button, rows
@@ -945,9 +945,7 @@ def _ask_slot(ctx: Context, expert: Expert, day: date, lead: list[str] | None = 
 
 
 def _day(ctx: Context, day: date) -> str:
-    """A local date as the day buttons show it ("Tue 5 Mar")."""
-    start, _ = local_day_bounds(ctx.person.timezone, day)
-    return ctx.t.day(start)
+    return day_text(ctx.t, day)  # ctx.t carries the person's zone
 
 
 def _problem_text(ctx: Context, expert: Expert, problem: SlotProblem, schedule: Schedule) -> str:

@@ -96,11 +96,11 @@ def meaning(t: Translator, text: str, reading: Reading, fits: Callable[[datetime
     if isinstance(reading, NotOnSpringForward):
         return Take(reading.next_valid, [t("{time} does not exist on {day} in {zone}: the clocks go forward that "
                                            "night. The first time that exists is {valid}.",
-                                           time=reading.wall.strftime("%H:%M"), day=_day(t, reading.wall.date()),
+                                           time=reading.wall.strftime("%H:%M"), day=day_text(t, reading.wall.date()),
                                            zone=t.timezone, valid=t.time(reading.next_valid))])
     if isinstance(reading, TwiceOnFallBack):
         return Ask(t("{time} happens twice on {day} in {zone}: the clocks go back that night. Which one do you "
-                     "mean?", time=reading.wall.strftime("%H:%M"), day=_day(t, reading.wall.date()), zone=t.timezone),
+                     "mean?", time=reading.wall.strftime("%H:%M"), day=day_text(t, reading.wall.date()), zone=t.timezone),
                    [Choice(f"{t.time(reading.first)} ({offset_text(reading.first_offset)})", at=reading.first),
                     Choice(f"{t.time(reading.second)} ({offset_text(reading.second_offset)})", at=reading.second)])
     if isinstance(reading, MorningOrEvening):
@@ -113,7 +113,7 @@ def meaning(t: Translator, text: str, reading: Reading, fits: Callable[[datetime
         return Ask(t("Do you mean {morning} or {evening}?", morning=t.time(am), evening=t.time(pm)),
                    [Choice(f"{t.day(am)} {t.time(am)}", at=am), Choice(f"{t.day(pm)} {t.time(pm)}", at=pm)])
     if isinstance(reading, WeekdayMismatch):
-        return Ask(t("{date} is a {weekday}, not a {typed}. Which day do you mean?", date=_day(t, reading.day),
+        return Ask(t("{date} is a {weekday}, not a {typed}. Which day do you mean?", date=day_text(t, reading.day),
                      weekday=t.weekday(reading.day.weekday()), typed=t.weekday(reading.weekday)),
                    [_choice(t, reading.as_dated, reading.day), _choice(t, reading.as_weekday, reading.weekday_day)])
     assert isinstance(reading, Unreadable)
@@ -152,9 +152,10 @@ def _choice(t: Translator, reading: Reading, day: date) -> Choice:
     found = instants(reading)
     if len(found) == 1:
         return Choice(f"{t.day(found[0])} {t.time(found[0])}", at=found[0])
-    return Choice(_day(t, day), day=day)
+    return Choice(day_text(t, day), day=day)
 
 
-def _day(t: Translator, day: date) -> str:
+def day_text(t: Translator, day: date) -> str:
+    """A local date as the day buttons show it ("Tue 5 Mar"), in the reader's zone."""
     start, _ = local_day_bounds(t.timezone, day)
     return t.day(start)
