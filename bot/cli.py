@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # what the parts each command imports when it runs return
     from bot.adapters.slack.runtime import SlackSettings
     from bot.adapters.telegram.runtime import TelegramSettings
     from bot.dispatcher import Dispatcher
+    from bot.intake import Processing
     from bot.settings import CalendarSettings
 
 log = logging.getLogger("headstrt")
@@ -491,6 +492,21 @@ def _chat_dispatcher(engine: Engine | None = None) -> tuple[Dispatcher, Callable
     return dispatcher, factory
 
 
+def _processing(factory: Callable[[], SqlUnitOfWork], kind: str, no_worker: bool = False, *,
+                always: bool = False) -> Processing:
+    """This process's heartbeat and, unless it only receives, its intake worker (always: a worker's)."""
+    from bot.intake import Processing
+    from bot.settings import worker_settings
+
+    try:
+        settings = worker_settings()
+    except ValueError as exc:
+        raise SetupError(str(exc)) from exc
+    return Processing(factory, kind=kind, embedded=always or (settings.embedded and not no_worker),
+                      concurrency=settings.concurrency, poll_seconds=settings.poll_seconds,
+                      heartbeat_seconds=settings.heartbeat_seconds)
+
+
 @overload
 def _telegram_settings(required: Literal[True]) -> TelegramSettings: ...
 @overload
@@ -508,10 +524,10 @@ def _telegram_settings(required: bool) -> TelegramSettings | None:
 
 
 @overload
-def _slack_settings(required: Literal[True], socket_mode: bool = False) -> SlackSettings: ...
+def _slack_settings(required: Literal[True], socket_mode: bool = False, for_worker: bool = False) -> SlackSettings: ...
 @overload
-def _slack_settings(required: bool, socket_mode: bool = False) -> SlackSettings | None: ...
-def _slack_settings(required: bool, socket_mode: bool = False) -> SlackSettings | None:
+def _slack_settings(required: bool, socket_mode: bool = False, for_worker: bool = False) -> SlackSettings | None: ...
+def _slack_settings(required: bool, socket_mode: bool = False, for_worker: bool = False) -> SlackSettings | None:
     from bot.adapters.slack.runtime import SlackSettings
 
     settings = SlackSettings.from_env()
@@ -519,6 +535,8 @@ def _slack_settings(required: bool, socket_mode: bool = False) -> SlackSettings 
         if required:
             raise SetupError("SLACK_BOT_TOKEN is not set: nothing to run")
         return None
+    if for_worker:  # a worker only calls the Web API: the bot token is all it needs
+        return settings
     if socket_mode and not settings.app_token:
         raise SetupError("SLACK_APP_TOKEN (xapp-...) is required for Socket Mode")
     if not socket_mode and not settings.signing_secret:
@@ -540,7 +558,8 @@ def cmd_slack(args: argparse.Namespace) -> int:
     _ready()
     configure_logging()
     dispatcher, factory = _chat_dispatcher()
-    runtime = SlackRuntime(settings, dispatcher, factory, socket_mode=True)
+    runtime = SlackRuntime(settings, dispatcher, factory, socket_mode=True,
+                           processing=_processing(factory, "slack", args.no_worker))
     handlers: list[AsyncSocketModeHandler] = []
 
     async def start() -> None:
@@ -566,8 +585,48 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     _ready()
     configure_logging()
     dispatcher, factory = _chat_dispatcher()
-    runtime = TelegramRuntime(settings, dispatcher, factory)
+    runtime = TelegramRuntime(settings, dispatcher, factory,
+                              processing=_processing(factory, "telegram", args.no_worker))
     return run_until_signalled(lambda: runtime.start(polling=True), runtime.stop)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Runs stored events (from `headstrt web`, `telegram`, `slack --socket`) and sends what they queue;
+    as many as needed, on any machines sharing the database."""
+    from bot.adapters.slack.runtime import SlackRuntime
+    from bot.adapters.telegram.runtime import TelegramRuntime
+    from bot.process import run_until_signalled
+    from bot.settings import configure_logging
+
+    telegram_settings = _telegram_settings(required=False)
+    slack_settings = _slack_settings(required=False, for_worker=True)
+    if telegram_settings is None and slack_settings is None:
+        raise SetupError("neither TELEGRAM_BOT_TOKEN nor SLACK_BOT_TOKEN is set: a worker has nothing to run")
+    _ready()
+    configure_logging()
+    engine = make_engine()
+    dispatcher, factory = _chat_dispatcher(engine)
+    processing = _processing(factory, "worker", always=True)  # HEADSTRT_EMBEDDED_WORKER is for the others
+    runtimes: list[TelegramRuntime | SlackRuntime] = []
+    if telegram_settings is not None:
+        runtimes.append(TelegramRuntime(telegram_settings, dispatcher, factory, processing=processing))
+    if slack_settings is not None:
+        runtimes.append(SlackRuntime(slack_settings, *_chat_dispatcher(engine), processing=processing,
+                                     socket_mode=True))
+
+    async def start() -> None:
+        for runtime in runtimes:
+            if isinstance(runtime, TelegramRuntime):
+                await runtime.start(polling=False, receive=False)
+            else:
+                await runtime.start()
+        log.info("worker running (%s)", ", ".join(r.platform for r in runtimes))
+
+    async def stop() -> None:
+        for runtime in runtimes:
+            await runtime.stop()
+
+    return run_until_signalled(start, stop)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
@@ -637,10 +696,12 @@ def cmd_web(args: argparse.Namespace) -> int:
     configure_logging()
     engine = make_engine()
     telegram = slack = None
+    dispatcher, factory = _chat_dispatcher(engine)
+    processing = _processing(factory, "web", args.no_worker)
     if telegram_settings is not None:
-        telegram = TelegramRuntime(telegram_settings, *_chat_dispatcher(engine))
+        telegram = TelegramRuntime(telegram_settings, dispatcher, factory, processing=processing)
     if slack_settings is not None:
-        slack = SlackRuntime(slack_settings, *_chat_dispatcher(engine))
+        slack = SlackRuntime(slack_settings, *_chat_dispatcher(engine), processing=processing)
     app = make_app(telegram, slack, engine=engine)
     from bot.calendars.web import FeedSource, add_routes
 
@@ -868,16 +929,21 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="chat with the bot in this terminal (reads piped input too)")
     console.add_argument("--as", dest="as_handle", default="ana", metavar="HANDLE", help="who you are (default: ana); a new handle meets the bot for the first time")
     console.set_defaults(func=cmd_console)
-    sub.add_parser("telegram", help="run the Telegram bot with long polling").set_defaults(func=cmd_telegram,
-                                                                                           database=OWN)
+    tg = sub.add_parser("telegram", help="run the Telegram bot with long polling")
+    tg.add_argument("--no-worker", action="store_true", help="only store updates; `headstrt worker` runs them")
+    tg.set_defaults(func=cmd_telegram, database=OWN)
+    sub.add_parser("worker", help="run stored chat events and send what they queue (any number of them)") \
+        .set_defaults(func=cmd_worker, database=OWN)
     slackp = sub.add_parser("slack", help="run the Slack app in Socket Mode (HTTP mode is `headstrt web`)")
     slackp.add_argument("--socket", action="store_true", help="connect with SLACK_APP_TOKEN over Socket Mode")
+    slackp.add_argument("--no-worker", action="store_true", help="only store events; `headstrt worker` runs them")
     slackp.set_defaults(func=cmd_slack, database=OWN)
     sub.add_parser("scheduler", help="reminders, expiries and follow-ups (one leads, others stand by)") \
         .set_defaults(func=cmd_scheduler, database=OWN)
     webp = sub.add_parser("web", help="serve Telegram's webhook, Slack's requests and /health over HTTP")
     webp.add_argument("--host", default="0.0.0.0")
     webp.add_argument("--port", type=_int(1, 65535), help="default: $PORT, else 8080")
+    webp.add_argument("--no-worker", action="store_true", help="only store events; `headstrt worker` runs them")
     webp.set_defaults(func=cmd_web, database=OWN)
     outbox = sub.add_parser("outbox", help="messages waiting to go out")
     outbox.add_argument("action", choices=["status"])

@@ -86,7 +86,7 @@ class OutboxPump:
         self._in_hand = 0
         self._preclaimed = False
         self._claimed_at: dict[int, float] = {}  # monotonic time of our claim: a fresh one needs no renewal
-        self._marks: list[tuple[int, str | None]] = []  # sent, to be recorded in the next batch
+        self._marks: list[tuple[int, str | None, asyncio.Future[None]]] = []  # sent, to be recorded in the next batch
         self._marking: asyncio.Task[None] | None = None
         self._unavailable = False  # the last poll found the database away (logged once per outage)
         self._dispatcher: Dispatcher | None = None  # set by serve(): what a given-up row may need to queue
@@ -203,7 +203,12 @@ class OutboxPump:
                 self._claimed_at.pop(message.id, None)
             await asyncio.to_thread(self._release, [m.id for m in messages], retry_at)
             return
+        recorded: asyncio.Future[None] | None = None
         for n, message in enumerate(messages):
+            if recorded is not None:
+                # The previous message is recorded as sent before this one goes: a crash then repeats at
+                # most the one message in flight in this chat (other chats' marks still share a batch).
+                await asyncio.shield(recorded)
             claimed_at = self._claimed_at.pop(message.id, None)
             fresh = claimed_at is not None and time.monotonic() - claimed_at < self.lease.total_seconds() / 2
             if not fresh and not await asyncio.to_thread(self._renew, message.id):
@@ -218,23 +223,31 @@ class OutboxPump:
                 if retry_at is not None:
                     self._waiting[message.chat_id] = retry_at
                 return
-            self._mark_sent(message.id, sent_id)
+            recorded = self._mark_sent(message.id, sent_id)
 
     # ---- bookkeeping (blocking: run in a thread)
 
-    def _mark_sent(self, message_id: int, sent_id: str | None) -> None:
-        """Deliveries are recorded in batches: one transaction for all that finished meanwhile."""
-        self._marks.append((message_id, sent_id))
+    def _mark_sent(self, message_id: int, sent_id: str | None) -> asyncio.Future[None]:
+        """Deliveries are recorded in batches: one transaction for all that finished meanwhile. The
+        future is done once this one is recorded (or its recording gave up)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((message_id, sent_id, done))
         if self._marking is None:
             self._marking = asyncio.get_running_loop().create_task(self._record_marks())
             self._tasks.add(self._marking)
             self._marking.add_done_callback(self._finished)
+        return done
 
     async def _record_marks(self) -> None:
         try:
             while self._marks:
                 batch, self._marks = self._marks, []
-                await asyncio.to_thread(self._sent, batch)
+                try:
+                    await asyncio.to_thread(self._sent, [(i, sent) for i, sent, _ in batch])
+                finally:
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
         finally:
             self._marking = None
 

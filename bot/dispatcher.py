@@ -247,10 +247,12 @@ class Dispatcher:
 
 
 def _added(uow: SqlUnitOfWork, outgoing: list[Outgoing]) -> list[OutboxMessage]:
-    """Queue them; the messages actually queued (a key seen before is not queued again)."""
+    """Queue them; the messages queued for this process's senders to take at once (a key seen before is not
+    queued again, and a row whose claim was refused, behind a chat's earlier pending ones, waits for a poll)."""
     ids = uow.outbox.add_many(outgoing)
     return [OutboxMessage(queued, m.person_id, m.platform, m.chat_id, m.payload)
-            for queued, m in zip(ids, outgoing) if queued is not None]
+            for queued, m in zip(ids, outgoing)
+            if queued is not None and queued not in uow.outbox.unclaimed]  # refused: the pump sends it in turn
 
 
 _MAX_CHAT_ID = 64  # the outbox's chat_id column

@@ -209,3 +209,38 @@ def payment_settings(env: Mapping[str, str] = os.environ) -> PaymentSettings:
         if pack.currency != STARS and pack.currency not in known:
             raise ValueError(f"HEADSTRT_CREDIT_PACKS: {pack.currency!r} is not a currency code")
     return PaymentSettings(token, packs)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    embedded: bool = True  # chat processes run stored events themselves (single-process mode)
+    concurrency: int = 32  # events in hand at once per process (different people)
+    poll_seconds: float = 0.5  # how often a worker looks for events stored by other processes
+    heartbeat_seconds: float = 2.0  # a process that misses 5 beats is dead: others take over its leases
+
+
+def worker_settings(env: Mapping[str, str] = os.environ) -> WorkerSettings:
+    """HEADSTRT_EMBEDDED_WORKER (on; off/0/false/no: `headstrt web`, `telegram` and `slack` only store
+    events, and `headstrt worker` processes run them), HEADSTRT_WORKER_CONCURRENCY (32),
+    HEADSTRT_WORKER_POLL_SECONDS (0.5), HEADSTRT_HEARTBEAT_SECONDS (2); ValueError names a bad value."""
+    def number(name: str, default: float, low: float, high: float) -> float:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be between {low:g} and {high:g}, not {raw}")
+        return value
+
+    raw = env.get("HEADSTRT_EMBEDDED_WORKER", "").strip().lower()
+    if raw not in ("", "1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"HEADSTRT_EMBEDDED_WORKER must be on or off, not {raw!r}")
+    return WorkerSettings(
+        embedded=raw not in ("0", "false", "no", "off"),
+        concurrency=int(number("HEADSTRT_WORKER_CONCURRENCY", 32, 1, 1000)),
+        poll_seconds=number("HEADSTRT_WORKER_POLL_SECONDS", 0.5, 0.01, 60),
+        heartbeat_seconds=number("HEADSTRT_HEARTBEAT_SECONDS", 2.0, 0.1, 60),
+    )

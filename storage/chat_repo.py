@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
+from storage.heartbeat_repo import held_by_dead
 from storage.models import ConversationRow, OutboxRow, PersonRow, ProcessedEventRow
 from storage.sql import execute_dml, insert_ignore, insert_ignore_many
 
@@ -140,6 +141,8 @@ class SqlOutbox:
     def __init__(self, session: Session, clock: Clock) -> None:
         self.session = session
         self.clock = clock
+        self.unclaimed: set[int] = set()  # rows queued in this transaction without the asked-for claim
+        self._clear: set[tuple[str, str]] = set()  # chats with nothing earlier pending (checked once)
 
     def status(self) -> list[OutboxStatus]:
         """Per platform, the rows not sent: an operator sees notices nobody is sending (no chat process runs)."""
@@ -158,29 +161,66 @@ class SqlOutbox:
     def add(self, key: str, person_id: int | None, platform: str, chat_id: str, payload: str, *,
             claim: tuple[str, timedelta] | None = None) -> int | None:
         """Queue once per key; None if that key was queued before. `claim` leases the row to a sender in
-        this same transaction (the process that queued it sends it, without another round trip)."""
+        this same transaction (the process that queued it sends it, without another round trip), unless the
+        chat has earlier messages still pending that this sender does not hold (then the row is in
+        `unclaimed`, and a poll sends it in turn)."""
         now = self.clock.now()
+        refused = False
+        if claim and (platform, chat_id) not in self._clear and self._waiting_chats({(platform, chat_id): claim[0]}):
+            claim, refused = None, True  # the chat has earlier messages still to go: this one waits its turn
         token, until = (claim[0], now + claim[1]) if claim else (None, None)
-        return insert_ignore(self.session, OutboxRow, dict(
+        queued = insert_ignore(self.session, OutboxRow, dict(
             key=key[:200], person_id=person_id, platform=platform, chat_id=chat_id, payload=payload,
             created_at=now, attempts=0, last_error="", claim_token=token, claimed_until=until,
         ), returning="id", conflict=("key",))
+        if claim and queued is not None:
+            self._clear.add((platform, chat_id))  # our own rows behind it keep their order in our sender
+        elif refused and queued is not None:
+            self.unclaimed.add(queued)
+        return queued
 
     def add_many(self, messages: list[Outgoing]) -> list[int | None]:
         """add() for all the messages of a step in one INSERT: each one's new id, in order, or None where its
-        key was queued before (or earlier in the same list)."""
+        key was queued before (or earlier in the same list). A claim asked for in a chat that has earlier
+        messages still pending that the claiming sender does not hold (another sender's, a dead one's, or
+        nobody's: a retry waiting) is refused like add()'s: the row is queued unclaimed, listed in
+        `unclaimed`, and a poll sends it after them. Behind the sender's own rows it is claimed: that sender
+        sends a chat's rows one after another in order."""
         if not messages:
             return []
         now = self.clock.now()
+        busy = self._waiting_chats({(m.platform, m.chat_id): m.claim[0] for m in messages
+                                    if m.claim and (m.platform, m.chat_id) not in self._clear})
         rows = []
         for m in messages:
-            token, until = (m.claim[0], now + m.claim[1]) if m.claim else (None, None)
+            claim = m.claim if (m.platform, m.chat_id) not in busy else None
+            token, until = (claim[0], now + claim[1]) if claim else (None, None)
             rows.append(dict(key=m.key[:200], person_id=m.person_id, platform=m.platform, chat_id=m.chat_id,
                              payload=m.payload, created_at=now, attempts=0, last_error="", claim_token=token,
                              claimed_until=until))
         ids = dict((key, id_) for id_, key in insert_ignore_many(
             self.session, OutboxRow, rows, returning="id, key", conflict=("key",)))
-        return [ids.pop(row["key"], None) for row in rows]  # pop: a key twice in the list is queued once
+        queued = [ids.pop(row["key"], None) for row in rows]  # pop: a key twice in the list is queued once
+        for id_, m in zip(queued, messages):
+            if id_ is None or not m.claim:
+                continue
+            if (m.platform, m.chat_id) in busy:
+                self.unclaimed.add(id_)
+            else:
+                self._clear.add((m.platform, m.chat_id))  # our own rows behind it keep their order in our sender
+        return queued
+
+    def _waiting_chats(self, chats: dict[tuple[str, str], str]) -> set[tuple[str, str]]:
+        """Which of these chats have messages still pending that their claiming sender (the token given for
+        the chat) does not hold; one query for all of them."""
+        if not chats:
+            return set()
+        return {(platform, chat_id) for platform, chat_id in self.session.execute(
+            select(OutboxRow.platform, OutboxRow.chat_id).distinct().where(
+                OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None),
+                or_(*(and_(OutboxRow.platform == platform, OutboxRow.chat_id == chat_id,
+                           or_(OutboxRow.claim_token.is_(None), OutboxRow.claim_token != token))
+                      for (platform, chat_id), token in sorted(chats.items())))))}
 
     def mark_many_sent(self, sent: list[tuple[int, str | None]], token: str) -> None:
         """Record a burst of deliveries in one transaction."""
@@ -231,14 +271,17 @@ class SqlOutbox:
         limit: int = 100,
     ) -> list[OutboxMessage]:
         """Lease due, unsent rows to one sender (`token`): another process skips them until the lease ends,
-        so two senders never send one row. A crashed sender's rows come back when its lease runs out."""
+        so two senders never send one row. A crashed sender's rows come back as soon as its heartbeat expires
+        (or, for a sender without one, when the lease runs out)."""
         now = self.clock.now()
         due = (OutboxRow.sent_at.is_(None), OutboxRow.gave_up_at.is_(None),
-               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now))
+               or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now,
+                   held_by_dead(OutboxRow.claim_token, now)))  # its sender died: no need to wait the lease out
         earlier = aliased(OutboxRow)
         blocked = exists().where(  # a chat's messages keep their order: none overtakes one still pending
             earlier.platform == OutboxRow.platform, earlier.chat_id == OutboxRow.chat_id, earlier.id < OutboxRow.id,
             earlier.sent_at.is_(None), earlier.gave_up_at.is_(None), earlier.claimed_until >= now,
+            or_(earlier.claim_token.is_(None), ~held_by_dead(earlier.claim_token, now)),
         )
         query = select(OutboxRow.id).where(*due, ~blocked)
         if platform is not None:

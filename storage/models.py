@@ -617,3 +617,44 @@ class PurchaseRow(Base):
     telegram_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_charge_id: Mapped[str | None] = mapped_column(String(255))
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InboundEventRow(Base):
+    """Every update or request a platform sent us, written before the platform is told it arrived, so a
+    process that dies loses nothing: workers take them from here, each person's in the order they came."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_key", name="uq_inbound_events_key"),
+        Index("ix_inbound_events_person", "status", "person_key", "id"),
+        Index("ix_inbound_events_due", "status", "id"),
+        CheckConstraint("status IN ('pending', 'done', 'failed')", name="ck_inbound_events_status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(128))  # the platform's own id: a redelivery is stored once
+    person_key: Mapped[str] = mapped_column(String(96))  # platform:user: one person's events run in order
+    payload: Mapped[str] = mapped_column(Text)  # the raw update or request body, as JSON
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime())  # a failed attempt waits until then
+    lease_owner: Mapped[str | None] = mapped_column(String(32))  # a live process's heartbeat owner
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ProcessHeartbeatRow(Base):
+    """One row per running process that holds leases (workers, outbox senders). A process that stops
+    beating is dead once `expires_at` passes, and any live process takes over its leases at once instead
+    of waiting out the lease."""
+
+    __tablename__ = "process_heartbeats"
+    owner: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

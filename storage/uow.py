@@ -20,6 +20,8 @@ from storage.db import keep_rows, session_factory
 from storage.errors import ConcurrentChange, translate
 from storage.expert_repo import SqlExperts
 from storage.file_repo import SqlFiles
+from storage.heartbeat_repo import SqlHeartbeats
+from storage.intake_repo import SqlIntake
 from storage.models import ExpertRow, PersonRow
 from storage.people_repo import SqlPeople
 from storage.programme_repo import SqlProgrammes
@@ -45,6 +47,8 @@ class SqlUnitOfWork:
     calendars: SqlCalendars
     purchases: SqlPurchases
     waitlist: SqlWaitlist
+    intake: SqlIntake
+    heartbeats: SqlHeartbeats
     events: list[Event]
     session: Session
 
@@ -74,6 +78,8 @@ class SqlUnitOfWork:
         self.calendars = SqlCalendars(self.session, self.clock)
         self.purchases = SqlPurchases(self.session)
         self.waitlist = SqlWaitlist(self.session)
+        self.intake = SqlIntake(self.session, self.clock)
+        self.heartbeats = SqlHeartbeats(self.session, self.clock)
         self.events = []
         return self
 

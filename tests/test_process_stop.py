@@ -102,7 +102,7 @@ def test_telegram_polling_stops_while_retrying_a_database_that_went_away(databas
             fake.wait_for(lambda f: any(c.method == "getUpdates" for c in f.calls), timeout=60)
             proxy.cut()
             fake.deliver(fake.message(CHEN, "/credits"))
-            process.wait_for(r"failed \(.*\); retrying in")
+            process.wait_for(r"storing updates failed \(.*\); again in")
         finally:
             took = process.terminate()
     assert took < STOP_WITHIN, (took, process.output[-3000:])

@@ -18,7 +18,7 @@ def test_migrated_schema_matches_the_models(db):
 
 
 def test_database_is_at_head(db):
-    assert current(db) == "0013_email_pref"
+    assert current(db) == "0014_intake"
 
 
 def test_overlap_guard_exists(db):

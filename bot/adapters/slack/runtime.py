@@ -37,6 +37,7 @@ from bot.events import Incoming, Sender
 from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
+from bot.intake import Processing
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
 from storage.uow import SqlUnitOfWork
@@ -68,9 +69,12 @@ class SlackSettings:
 
 
 class SlackRuntime:
+    platform = PLATFORM
+
     def __init__(
         self, settings: SlackSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
         poll_seconds: float = 1.0, socket_mode: bool = False, files: FileSettings | None = None,
+        processing: Processing | None = None,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
@@ -88,6 +92,8 @@ class SlackRuntime:
         self.pump = OutboxPump(uow_factory, SlackSender(self.client, FileReader.from_settings(uow_factory, files)),
                                poll_seconds=poll_seconds)
         self.pump.serve(dispatcher)
+        self.processing = processing or Processing(uow_factory, kind=PLATFORM)
+        self.processing.heartbeat.add(self.pump.token)
         self.dispatch = SerialDispatch(dispatcher, self.pump)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
@@ -100,6 +106,7 @@ class SlackRuntime:
         # One connection pool for every API call (slack_sdk otherwise opens a session, and a TLS
         # handshake, per call).
         self.client.session = ClientSession()
+        await self.processing.start()
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
@@ -107,6 +114,7 @@ class SlackRuntime:
             if not self.busy:
                 break
             await asyncio.sleep(0.05)
+        await self.processing.stop(drain_seconds)
         if self._pump_task is not None:
             self._pump_task.cancel()
             await asyncio.gather(self._pump_task, return_exceptions=True)
@@ -114,6 +122,7 @@ class SlackRuntime:
             await asyncio.wait_for(self.pump.drain(), drain_seconds)
         except TimeoutError:
             log.warning("stopping with Slack messages still in the outbox; the next process sends them")
+        await self.processing.goodbye()
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None

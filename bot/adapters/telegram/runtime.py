@@ -1,42 +1,53 @@
-"""The Telegram side of a process: python-telegram-bot's Application (the Bot, its rate limiter, the
-poller), our adapter and the outbox pump, started and stopped together. Long polling and the webhook
-share everything but the way updates arrive."""
+"""The Telegram side of a process: python-telegram-bot's Application (the Bot, its rate limiter), our
+adapter and the outbox pump, started and stopped together.
+
+Updates are written to the database before Telegram is told they arrived (durable intake): long polling
+confirms an update (the next getUpdates' offset) only once it is stored, and the webhook answers 200 only
+after the insert. Workers (this process's embedded one, or `headstrt worker`) then run the stored
+updates through the adapter. Long polling and the webhook share everything but the way updates arrive."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
 
 from bot.adapters.telegram.adapter import MalformedUpdate, TelegramAdapter
 from bot.adapters.telegram.limiter import FloodLimiter
+from bot.adapters.telegram.parse import to_incoming
 from bot.adapters.telegram.render import command_menu
 from bot.adapters.telegram.sender import TelegramSender
 from bot.bodies import MalformedBody, json_object
 from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher
+from bot.events import Sender
 from bot.files.intake import FileIntake
 from bot.files.outgoing import FileReader
-from bot.settings import FileSettings, file_settings
+from bot.intake import Processing
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
-from bot.settings import payment_settings
+from bot.settings import FileSettings, file_settings, payment_settings
 from storage.errors import one_line, unavailable
+from storage.intake_repo import NewEvent, StoredEvent
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# pre_checkout_query: answered by the receiving process itself, at once (Telegram waits 10 s at most).
 ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
-# Pauses after each failed attempt: a database failover of up to about 5 minutes loses nothing.
-POLLING_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0, 0.0)
+PLATFORM = "telegram"
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for updates
+POLL_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # after failed polls or stores, the last repeating
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +73,14 @@ class TelegramSettings:
 
 
 class TelegramRuntime:
+    platform = PLATFORM
+
     def __init__(
         self, settings: TelegramSettings, dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork], *,
         limiter: FloodLimiter | None = None, poll_seconds: float = 1.0, files: FileSettings | None = None,
+        processing: Processing | None = None,
     ) -> None:
+        """processing: this process's heartbeat and intake worker (default: its own, embedded)."""
         self.settings = settings
         self.dispatcher = dispatcher
         self.uow_factory = uow_factory
@@ -73,7 +88,7 @@ class TelegramRuntime:
         self.application = (
             Application.builder().token(settings.token)
             .base_url(f"{settings.api_base_url}/bot").base_file_url(f"{settings.api_base_url}/file/bot")
-            .rate_limiter(self.limiter).concurrent_updates(256)
+            .rate_limiter(self.limiter)
             # httpx walks its whole pool on every request: a modest pool is faster than the default 256.
             .connection_pool_size(32)
             .build()
@@ -83,10 +98,16 @@ class TelegramRuntime:
         sender = TelegramSender(self.application.bot, reader, payment_provider_token=settings.payment_provider_token)
         self.pump = OutboxPump(uow_factory, sender, poll_seconds=poll_seconds)
         self.pump.serve(dispatcher)
+        self.processing = processing or Processing(uow_factory, kind=PLATFORM)
+        self.processing.heartbeat.add(self.pump.token)
+        self.processing.worker.serve(self)
         self._adapter: TelegramAdapter | None = None
         self._pump_task: asyncio.Task[None] | None = None
+        self._poll_task: asyncio.Task[None] | None = None
+        self._checkouts: set[asyncio.Task[None]] = set()  # pre-checkout queries being answered
         self._stopping = asyncio.Event()  # set by stop(): retries give up instead of holding the process
         self.polling = False
+        self.offset: int | None = None  # the next getUpdates confirms every update below it
 
     @property
     def adapter(self) -> TelegramAdapter:
@@ -94,35 +115,41 @@ class TelegramRuntime:
             raise RuntimeError("TelegramRuntime.start() first")
         return self._adapter
 
-    async def start(self, *, polling: bool) -> None:
+    async def start(self, *, polling: bool, receive: bool = True) -> None:
+        """polling: take updates by long polling (else by the webhook, when configured); receive=False:
+        take none at all (a `headstrt worker` runs the stored ones)."""
         app = self.application
         await app.initialize()  # getMe: also proves the token
         self._adapter = TelegramAdapter(SerialDispatch(self.dispatcher, self.pump), app.bot.username, bot=app.bot,
                                         intake=FileIntake(self.uow_factory, self.dispatcher.clock, self.files))
-        app.add_handler(TypeHandler(Update, self._on_update))
-        await self.set_commands()
-        await app.start()
-        if polling:
-            assert app.updater is not None
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)  # removes any webhook
+        if receive:
+            await self.set_commands()
+        await self.processing.start()
+        if receive and polling:
+            await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+            self._poll_task = asyncio.get_running_loop().create_task(self._poll())
             self.polling = True
-        elif self.settings.webhook_url:
+        elif receive and self.settings.webhook_url:
             if not self.settings.webhook_secret:
                 raise RuntimeError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
             await app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                       allowed_updates=ALLOWED_UPDATES)
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
-        log.info("telegram bot @%s started (%s)", app.bot.username, "polling" if polling else "webhook")
+        log.info("telegram bot @%s started (%s)", app.bot.username,
+                 "polling" if self.polling else "webhook" if receive else "worker")
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
         """Stop taking updates, finish the ones in hand, then let the pump deliver what they queued
-        (bounded: what is left stays in the outbox for the next process)."""
+        (bounded: what is left stays in the outbox, and stored updates in the table, for the next process)."""
         self._stopping.set()
         app = self.application
-        if self.polling and app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            await asyncio.gather(self._poll_task, return_exceptions=True)
+            if self._checkouts:  # each is bounded by its own 10 s check
+                await asyncio.wait(set(self._checkouts), timeout=drain_seconds)
+            await self._confirm()
+        await self.processing.stop(drain_seconds)
         task = self._pump_task
         if task is not None:
             task.cancel()
@@ -135,6 +162,7 @@ class TelegramRuntime:
             if not unavailable(error):
                 raise
             log.warning("stopping without delivering the outbox: the database failed (%s)", one_line(error))
+        await self.processing.goodbye()
         await app.shutdown()  # a no-op when a stop came before initialize() finished
 
     async def set_commands(self) -> None:
@@ -146,35 +174,72 @@ class TelegramRuntime:
             if len(code) == 2:
                 await bot.set_my_commands(command_menu(Translator(locale)), language_code=code)
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Polling has no redelivery (the offset has moved on), so an update that could not be recorded
-        (the database briefly away) is tried again here; the inbox makes a retry act once. A stop ends
-        the retries: the process must go within seconds, and the update is then lost (logged)."""
-        for attempt, pause in enumerate(POLLING_RETRIES):
+    # ---- receiving: store, then confirm
+
+    async def _poll(self) -> None:
+        """Long polling that never loses an update: a batch is stored before the next getUpdates confirms
+        it (its offset), so a process killed at any point gets the unstored ones again on restart."""
+        failures = 0
+        while not self._stopping.is_set():
             try:
-                await self.adapter.handle(update)
-                return
-            except MalformedUpdate as error:
-                log.warning("telegram update ignored: %s", error)
-                return
-            except Exception as error:  # noqa: BLE001 - logged, retried, and finally given up loudly
-                last = attempt == len(POLLING_RETRIES) - 1
-                if last or self._stopping.is_set():
-                    why = "stopping" if not last else f"{attempt + 1} attempts"
-                    log.error("telegram update %s dropped (%s): %s", update.update_id, why, one_line(error),
-                              exc_info=not unavailable(error))
-                    return
-                log.warning("telegram update %s failed (%s); retrying in %.1f s", update.update_id,
-                            one_line(error), pause, exc_info=not unavailable(error))
+                updates = await self.application.bot.get_updates(
+                    offset=self.offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+                if updates:
+                    self._answer_checkouts([u for u in updates if u.pre_checkout_query is not None])
+                    events = [_new_event(u) for u in updates if u.pre_checkout_query is None]
+                    if events:
+                        await asyncio.to_thread(self.store, events)
+                    self.offset = updates[-1].update_id + 1
+                    self.processing.wake()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - Telegram or the database away: wait, try again
+                pause = _pause(error, failures)
+                level = logging.ERROR if isinstance(error, (Conflict, InvalidToken)) or failures == 0 else logging.INFO
+                what = "storing updates" if not isinstance(error, TelegramError) else "getUpdates"
+                log.log(level, "telegram polling: %s failed (%s); again in %.1f s", what, one_line(error), pause,
+                        exc_info=not isinstance(error, TelegramError) and not unavailable(error))
+                failures += 1
                 try:
                     await asyncio.wait_for(self._stopping.wait(), pause)
                 except TimeoutError:
                     pass
 
+    async def _confirm(self) -> None:
+        """On a clean stop, confirm what was stored (a restart would otherwise fetch it again; harmless,
+        the table keeps one copy, but slower)."""
+        if self.offset is None:
+            return
+        try:
+            await asyncio.wait_for(self.application.bot.get_updates(offset=self.offset, timeout=0, limit=1), 2.0)
+        except Exception as error:  # noqa: BLE001 - the next process confirms them instead
+            log.info("telegram polling: final confirmation skipped (%s)", one_line(error))
+
+    def _answer_checkouts(self, updates: list[Update]) -> None:
+        """A pre-checkout query is answered by the process that received it, at once and beside the poll
+        (Telegram waits 10 s at most, and a worker may be busy or not running); it is not stored: a retry
+        after a crash would come too late anyway, and the payment itself arrives as a message, which is."""
+        for update in updates:
+            task = asyncio.get_running_loop().create_task(self._answer_checkout(update))
+            self._checkouts.add(task)
+            task.add_done_callback(self._checkouts.discard)
+
+    async def _answer_checkout(self, update: Update) -> None:
+        try:
+            await self.adapter.handle(update)  # answer_checkout: bounded by its own check, refuses on failure
+        except Exception:  # noqa: BLE001 - a task nobody awaits must not end with an unseen error
+            log.exception("telegram pre-checkout %s not answered", update.update_id)
+
+    def store(self, events: list[NewEvent]) -> None:
+        with self.uow_factory() as uow:
+            uow.intake.store(events)
+            uow.commit()
+
     async def webhook(self, secret: str, body: bytes) -> int:
         """The HTTP status to answer a webhook delivery with: 403 without the right secret; 200 and a log
-        line for a body that is not a Telegram update (retrying it would never help); 500 (Telegram
-        retries, and the inbox drops the repeat) when a real update could not be recorded."""
+        line for a body that is not a Telegram update (retrying it would never help); 200 once the update
+        is stored; 500 (Telegram delivers it again) when it could not be stored."""
         expected = self.settings.webhook_secret
         if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
             return 403
@@ -190,20 +255,69 @@ class TelegramRuntime:
         except Exception as error:  # noqa: BLE001 - whatever the shape broke in the parser, it is the body's fault
             log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
             return 200
+        if update.pre_checkout_query is not None:  # answered here and now (10 s at most), not stored
+            await self.adapter.handle(update)  # the adapter answers it (bounded: it never raises)
+            return 200
+        try:  # parts that are not what Telegram sends (text that is not text): said now, never stored
+            to_incoming(update, self.adapter.bot_username)
+        except (AttributeError, TypeError, ValueError) as error:
+            log.warning("telegram webhook: ignored a malformed update (update %s: %s)", update.update_id,
+                        one_line(error))
+            return 200
+        event = NewEvent(PLATFORM, str(update.update_id), _person_key(update), body.decode())
+        try:
+            await asyncio.to_thread(self.store, [event])
+        except Exception as error:
+            if not unavailable(error):  # answered with 500 so Telegram tries again
+                log.exception("telegram update %s not stored", update.update_id)
+                return 500
+            log.error("telegram update %s not stored, the database failed: %s", update.update_id,
+                      one_line(error))
+            return 500
+        self.processing.wake()
+        return 200
+
+    # ---- working: a stored update through the adapter (IntakeHandler)
+
+    async def process(self, event: StoredEvent) -> None:
+        """Raises when the update should be tried again (the database or Telegram away)."""
+        update = Update.de_json(json.loads(event.payload), self.application.bot)
+        if update is None:
+            return
         try:
             await self.adapter.handle(update)
         except MalformedUpdate as error:
-            log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
-            return 200
-        except Exception as error:
-            if not unavailable(error):  # answered with 500 so Telegram tries again
-                log.exception("telegram update %s failed", update.update_id)
-                return 500
-            # the database is away: one line, and Telegram delivers it again
-            log.error("telegram update %s not recorded, the database failed: %s", update.update_id,
-                      one_line(error))
-            return 500
-        return 200
+            log.warning("telegram update ignored: %s", error)
+
+    def sender_of(self, event: StoredEvent) -> Sender | None:
+        try:
+            update = Update.de_json(json.loads(event.payload), self.application.bot)
+        except Exception:  # noqa: BLE001 - a payload we cannot read has nobody to tell
+            return None
+        user, chat = (update.effective_user, update.effective_chat) if update else (None, None)
+        if user is None or chat is None:
+            return None
+        return Sender(PLATFORM, str(user.id), str(chat.id), user.first_name or "", user.language_code,
+                      is_group=chat.type != "private")
 
 
+def _new_event(update: Update) -> NewEvent:
+    return NewEvent(PLATFORM, str(update.update_id), _person_key(update), update.to_json())
 
+
+def _person_key(update: Update) -> str:
+    """Whose order an update keeps: its sender (or, for an update without one, its chat)."""
+    user = update.effective_user
+    if user is not None:
+        return f"{PLATFORM}:{user.id}"
+    chat = update.effective_chat
+    return f"{PLATFORM}:chat:{chat.id}" if chat is not None else f"{PLATFORM}:-"
+
+
+def _pause(error: Exception, failures: int) -> float:
+    if isinstance(error, RetryAfter):
+        return float(error.retry_after if isinstance(error.retry_after, (int, float))
+                     else error.retry_after.total_seconds())
+    if isinstance(error, NetworkError) and not isinstance(error, Conflict):
+        return POLL_BACKOFF[min(failures, 3)]  # a network blip: soon again
+    return POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]

@@ -84,13 +84,19 @@ class RunningBot:
         """Wait until the update was handled and everything the outbox holds for Telegram went out."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if (update_id is None or update_id in self.done) and not self.runtime.pump._tasks and self.unsent() == 0:
+            if ((update_id is None or update_id in self.done) and not self.runtime.pump._tasks
+                    and self.unsent() == 0 and self.unfinished() == 0):
                 return
             time.sleep(0.01)
         raise AssertionError(f"update {update_id} not settled: done={update_id in self.done} unsent={self.unsent()}")
 
     def unsent(self) -> int:
         return unsent(self.uow, "telegram")
+
+    def unfinished(self) -> int:
+        """Stored updates no worker has finished yet."""
+        with self.uow() as u:
+            return u.intake.unfinished()
 
 
 class TgUser:
