@@ -16,6 +16,8 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
+GOODBYE_SECONDS = 1.0  # a stop waits no longer for its goodbye (the database may be locked or away)
+
 
 class Heartbeat:
     def __init__(self, uow_factory: Callable[[], SqlUnitOfWork], kind: str, *, interval: float = 2.0,
@@ -63,7 +65,9 @@ class Heartbeat:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         try:
-            await asyncio.to_thread(self._goodbye)
+            await asyncio.wait_for(asyncio.to_thread(self._goodbye), GOODBYE_SECONDS)
+        except TimeoutError:
+            log.warning("heartbeat goodbye took over %.0f s; leases pass on when it expires", GOODBYE_SECONDS)
         except Exception as error:  # noqa: BLE001 - then the heartbeat simply expires
             log.warning("heartbeat goodbye failed (%s); leases pass on when it expires", one_line(error))
 

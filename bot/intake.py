@@ -117,7 +117,8 @@ class IntakeWorker:
             _done, pending = await asyncio.wait(tasks, timeout=seconds)
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            if pending:  # each releases its event as it unwinds; a release the database holds up is left behind
+                await asyncio.wait(pending, timeout=1.0)
 
     # ---- one event
 
@@ -256,7 +257,7 @@ class Processing:
         if self._task is not None:
             await self.worker.stop(seconds)
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.wait({self._task}, timeout=1.0)  # a claim in a database call is left behind
             self._task = None
 
     async def goodbye(self) -> None:

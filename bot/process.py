@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,22 @@ def run_until_signalled(
             _flush()
             os._exit(0)
     return 0
+
+
+async def within(work: Awaitable[Any], seconds: float, *, grace: float = 0.5) -> bool:
+    """Run one step of a stop for at most `seconds` (True when it finished). Past that it is cancelled and
+    given `grace` to unwind, then left behind: a stop never waits on a database call that does not return
+    (an SQLite lock waits 30 s, a shielded release as long). Its own error, if it finished, is raised."""
+    task = asyncio.ensure_future(work)
+    await asyncio.wait({task}, timeout=max(seconds, 0.0))
+    if task.done():
+        task.result()
+        return True
+    task.cancel()
+    await asyncio.wait({task}, timeout=grace)
+    if task.done() and not task.cancelled():
+        task.exception()  # read, so an error while unwinding is not reported as never retrieved
+    return False
 
 
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:

@@ -38,6 +38,7 @@ from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
 from bot.intake import Processing
+from bot.process import within
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
 from storage.uow import SqlUnitOfWork
@@ -110,21 +111,25 @@ class SlackRuntime:
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
-        for _ in range(int(drain_seconds * 20)):  # let acknowledged work finish and queue its messages
-            if not self.busy:
-                break
+        """Let acknowledged work finish and the pump deliver what it queued; every step bounded (about
+        drain_seconds + 4 s in all): what is left stays in the outbox for the next process."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+
+        def left() -> float:
+            return max(deadline - loop.time(), 0.1)
+
+        while self.busy and loop.time() < deadline:  # let acknowledged work finish and queue its messages
             await asyncio.sleep(0.05)
-        await self.processing.stop(drain_seconds)
+        await within(self.processing.stop(left()), left() + 1.0)
         if self._pump_task is not None:
             self._pump_task.cancel()
-            await asyncio.gather(self._pump_task, return_exceptions=True)
-        try:
-            await asyncio.wait_for(self.pump.drain(), drain_seconds)
-        except TimeoutError:
+            await within(asyncio.gather(self._pump_task, return_exceptions=True), 1.0)
+        if not await within(self.pump.drain(), left()):
             log.warning("stopping with Slack messages still in the outbox; the next process sends them")
-        await self.processing.goodbye()
+        await within(self.processing.goodbye(), 1.5)
         if self.client.session is not None:
-            await self.client.session.close()
+            await within(self.client.session.close(), 1.0)
             self.client.session = None
 
     async def http(self, request: web.Request) -> web.Response:

@@ -32,6 +32,7 @@ from bot.events import Sender
 from bot.files.intake import FileIntake
 from bot.files.outgoing import FileReader
 from bot.intake import Processing
+from bot.process import within
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
 from bot.settings import FileSettings, file_settings, payment_settings
@@ -139,31 +140,38 @@ class TelegramRuntime:
                  "polling" if self.polling else "webhook" if receive else "worker")
 
     async def stop(self, drain_seconds: float = 5.0) -> None:
-        """Stop taking updates, finish the ones in hand, then let the pump deliver what they queued
-        (bounded: what is left stays in the outbox, and stored updates in the table, for the next process)."""
+        """Stop taking updates, finish the ones in hand, then let the pump deliver what they queued. Every
+        step is bounded (about drain_seconds + 4 s in all, whatever the database or Telegram do): what is
+        left stays in the outbox, and stored updates in the table, for the next process."""
         self._stopping.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds
+
+        def left() -> float:
+            return max(deadline - loop.time(), 0.1)
+
         app = self.application
         if self._poll_task is not None:
             self._poll_task.cancel()
-            await asyncio.gather(self._poll_task, return_exceptions=True)
+            await within(asyncio.gather(self._poll_task, return_exceptions=True), 1.0)
             if self._checkouts:  # each is bounded by its own 10 s check
-                await asyncio.wait(set(self._checkouts), timeout=drain_seconds)
-            await self._confirm()
-        await self.processing.stop(drain_seconds)
+                await asyncio.wait(set(self._checkouts), timeout=left())
+            await within(self._confirm(), min(2.0, left()))
+        if not await within(self.processing.stop(left()), left() + 1.0):
+            log.warning("stopping with updates still in hand; the next worker runs them again")
         task = self._pump_task
         if task is not None:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await within(asyncio.gather(task, return_exceptions=True), 1.0)
         try:
-            await asyncio.wait_for(self.pump.drain(), drain_seconds)
-        except TimeoutError:
-            log.warning("stopping with messages still in the outbox; the next process sends them")
+            if not await within(self.pump.drain(), left()):
+                log.warning("stopping with messages still in the outbox; the next process sends them")
         except Exception as error:
             if not unavailable(error):
                 raise
             log.warning("stopping without delivering the outbox: the database failed (%s)", one_line(error))
-        await self.processing.goodbye()
-        await app.shutdown()  # a no-op when a stop came before initialize() finished
+        await within(self.processing.goodbye(), 1.5)
+        await within(app.shutdown(), 2.0)  # a no-op when a stop came before initialize() finished
 
     async def set_commands(self) -> None:
         """The command menu in every language we have; Telegram shows the one matching the app's language."""

@@ -21,6 +21,7 @@ from core.clock import Clock
 from storage.uow import SqlUnitOfWork
 from tests.factories import unsent
 from tests.fakes.slack_server import FakeSlack, all_text, buttons
+from tests.fakes.background_loop import end_loop
 
 T = TypeVar("T")
 
@@ -58,9 +59,7 @@ class RunningSlack:
         try:
             self.call(self.runner.cleanup(), timeout=20)
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
-            self.loop.close()
+            end_loop(self.loop, self.thread)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

@@ -19,6 +19,7 @@ from core.clock import Clock
 from storage.uow import SqlUnitOfWork
 from tests.factories import unsent
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.background_loop import end_loop
 
 T = TypeVar("T")
 SENDING = ("sendmessage", "editmessagetext", "senddocument", "editmessagereplymarkup")
@@ -62,9 +63,7 @@ class RunningBot:
         try:
             self.call(self.runtime.stop(), timeout=15)
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(5)
-            self.loop.close()
+            end_loop(self.loop, self.thread)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

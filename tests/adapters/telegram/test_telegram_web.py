@@ -22,6 +22,7 @@ from bot.web import make_app
 from tests.adapters.telegram.harness import SECRET
 from tests.adapters.telegram.test_telegram_booking import CHEN, people
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.background_loop import end_loop
 
 
 def free_port() -> int:
@@ -49,10 +50,10 @@ class WebProcess:
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
     def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(15)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
+        try:
+            asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(15)
+        finally:
+            end_loop(self.loop, self.thread)
 
 
 @pytest.fixture
