@@ -1,8 +1,13 @@
 """The Slack side of a process: slack-bolt's AsyncApp (request signatures, acknowledgements, Socket
 Mode), our listeners over the shared dispatcher, declared forms as modals, App Home, and the outbox pump.
 
-Every request is acknowledged first and worked on after, so Slack always gets its answer within 3
-seconds; only the modal's submission waits for the flow, because its inline errors go in the ack."""
+Durable intake: a command, a button press or a message is written to the database (inbound_events) and
+only then acknowledged, the insert being the only work before the ack, over HTTP and Socket Mode alike
+(a Bolt middleware, after Bolt has checked the signature). Workers (this process's embedded one, or
+`headstrt worker`) then run the stored body through the same code as before. A request that could not be
+stored is not acknowledged, so Slack says so or sends it again; nothing acknowledged is lost. Only the
+modal's submission runs before its ack, because its inline errors go in the ack: if the process dies
+first, Slack shows the person an error and nothing was saved. App Home is drawn at once (nothing to lose)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,6 +47,7 @@ from bot.intake import Processing
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
+from storage.intake_repo import NewEvent, StoredEvent
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -95,6 +102,7 @@ class SlackRuntime:
         self.pump.serve(dispatcher)
         self.processing = processing or Processing(uow_factory, kind=PLATFORM)
         self.processing.heartbeat.add(self.pump.token)
+        self.processing.worker.serve(self)
         self.dispatch = SerialDispatch(dispatcher, self.pump)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
@@ -163,26 +171,56 @@ class SlackRuntime:
 
     def _listen(self) -> None:
         app = self.app
-        app.command(re.compile(r"^/.+"))(self._on_command)
-        app.event("message")(self._on_event)
-        app.event("app_mention")(self._on_event)
+        app.middleware(self._store_then_ack)  # after Bolt's own: signatures, url_verification, our own posts
         app.event("app_home_opened")(self._on_home)
-        app.action(re.compile(r".*"))(self._on_action)
         app.view(FORM_VIEW)(self._on_form)
 
-    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        incoming = from_command(body)
+    async def _store_then_ack(self, body: dict[str, Any], next: Callable[[], Any]) -> BoltResponse | None:  # noqa: A002 - Bolt passes it by this name
+        """A command, a press or a message: stored, then acknowledged (the empty 200 is the ack). Anything
+        else goes on to Bolt's listeners."""
+        stored = _to_store(body)
+        if stored is None:
+            await next()
+            return None
+        kind, incoming = stored
         if incoming is not None:
-            await self._run(incoming, body.get("trigger_id"))
+            event = NewEvent(PLATFORM, incoming.event_id, f"{PLATFORM}:{incoming.sender.user_id}",
+                             json.dumps({"kind": kind, "body": body}, separators=(",", ":")))
+            await asyncio.to_thread(self.store, [event])  # raises: not acknowledged (Bolt answers 500)
+            self.processing.wake()
+        return BoltResponse(status=200, body="")
 
-    async def _on_event(self, body: dict[str, Any]) -> None:
-        incoming = from_event(body)
-        if incoming is not None:
-            await self._run(incoming, None)
+    def store(self, events: list[NewEvent]) -> None:
+        with self.uow_factory() as uow:
+            uow.intake.store(events)
+            uow.commit()
 
-    async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
+    # ---- working: a stored request through the flows (IntakeHandler)
+
+    async def process(self, event: StoredEvent) -> None:
+        """Raises when the request should be tried again (the database or Slack away)."""
+        stored = json.loads(event.payload)
+        kind, body = stored.get("kind"), stored.get("body") or {}
+        if kind == "command":
+            incoming = from_command(body)
+            if incoming is not None:
+                await self._run(incoming, body.get("trigger_id"))
+        elif kind == "event":
+            incoming = from_event(body)
+            if incoming is not None:
+                await self._run(incoming, None)
+        elif kind == "action":
+            await self._on_action(body)
+
+    def sender_of(self, event: StoredEvent) -> Sender | None:
+        try:
+            stored = json.loads(event.payload)
+            found = _to_store(stored.get("body") or {})
+        except Exception:  # noqa: BLE001 - a payload we cannot read has nobody to tell
+            return None
+        return found[1].sender if found and found[1] else None
+
+    async def _on_action(self, body: dict[str, Any]) -> None:
         incoming = from_action(body)
         if incoming is None:
             return
@@ -406,6 +444,21 @@ def _metadata(text: object) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _to_store(body: dict[str, Any]) -> tuple[str, Incoming | None] | None:
+    """What durable intake takes: (kind, what it means; None for one of its kind that means nothing to
+    us, acknowledged and dropped), or None for everything else (views, App Home, Slack's own checks)."""
+    if body.get("type") == "event_callback":
+        event = body.get("event") or {}
+        if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
+            return None
+        return "event", from_event(body)
+    if body.get("type") == "block_actions":
+        return "action", from_action(body)
+    if body.get("command") is not None and body.get("type") is None:
+        return "command", from_command(body)
+    return None
 
 
 def _with_sender(incoming: Incoming, sender: Sender) -> Incoming:

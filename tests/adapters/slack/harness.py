@@ -79,7 +79,8 @@ class RunningSlack:
 def settle(runtime: SlackRuntime, uow: Callable[[], SqlUnitOfWork], timeout: float = 10) -> None:
     """Wait until acknowledged work is done and the outbox holds nothing unsent for Slack."""
     def idle() -> bool:
-        return not runtime.busy and not runtime.pump._tasks and unsent(uow, "slack") == 0
+        return (not runtime.busy and not runtime.pump._tasks and unfinished(uow, "slack") == 0
+                and unsent(uow, "slack") == 0)
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -89,6 +90,12 @@ def settle(runtime: SlackRuntime, uow: Callable[[], SqlUnitOfWork], timeout: flo
                 return
         time.sleep(0.01)
     raise AssertionError(f"slack not settled: busy={runtime.busy} unsent={unsent(uow, 'slack')}")
+
+
+def unfinished(uow: Callable[[], SqlUnitOfWork], platform: str) -> int:
+    """Stored requests no worker has finished yet."""
+    with uow() as u:
+        return u.intake.unfinished(platform)
 
 
 class SlackUser:
