@@ -83,6 +83,7 @@ class TickReport:
     emailed: int = 0
     files_deleted: int = 0
     passed_on: int = 0  # waitlist offers that ran out (and went to the next in line, if anyone fits)
+    events_pruned: int = 0  # finished chat events forgotten after INTAKE_KEPT
 
 
 class Jobs:
@@ -101,7 +102,15 @@ class Jobs:
 
     def tick(self) -> TickReport:
         return TickReport(self.expire_due(), self.complete_ended(), self.remind(), self.remind_by_email(),
-                          self.purge_files(), self.pass_on_offers())
+                          self.purge_files(), self.pass_on_offers(), self.prune_intake())
+
+    def prune_intake(self) -> int:
+        """Finished chat events (inbound_events) are forgotten after INTAKE_KEPT, so the table holds days
+        of traffic, not its history; an unfinished one is never (an indexed range, cheap every tick)."""
+        with self.uow() as uow:
+            pruned = uow.intake.prune(self.clock.now() - INTAKE_KEPT)
+            uow.commit()
+        return pruned
 
     def purge_files(self) -> int:
         """Files deleted with their booking's retention (HEADSTRT_FILE_RETENTION_DAYS), and abandoned drafts'."""
@@ -333,6 +342,8 @@ class Leadership:
             self._file = None
 
 
+INTAKE_KEPT = timedelta(days=7)  # a platform redelivers within minutes; a week is for looking into a failure
+
 _JOBS: Jobs | None = None  # APScheduler stores jobs by reference: the tick finds the process's Jobs here
 
 
@@ -345,10 +356,11 @@ async def tick() -> None:
             log.error("tick skipped, the database failed: %s", one_line(error))
             return
         if (report.expired or report.completed or report.reminded or report.emailed or report.files_deleted
-                or report.passed_on):
+                or report.passed_on or report.events_pruned):
             log.info("tick: %s expired, %s completed, %s reminders, %s reminder emails, %s files deleted, "
-                     "%s waitlist offers run out", report.expired, report.completed, report.reminded,
-                     report.emailed, report.files_deleted, report.passed_on)
+                     "%s waitlist offers run out, %s old chat events forgotten", report.expired,
+                     report.completed, report.reminded, report.emailed, report.files_deleted, report.passed_on,
+                     report.events_pruned)
 
 
 async def run(engine: Engine, jobs: Jobs, stop: asyncio.Event, *, standby_seconds: float = 5.0,

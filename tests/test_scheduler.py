@@ -292,3 +292,22 @@ def test_a_scheduler_without_chat_tokens_queues_reminders_for_the_chat_processes
 def person_of(uow, person_id: int):  # type: ignore[no-untyped-def]
     with uow() as u:
         return u.people.get(person_id)
+
+
+def test_finished_chat_events_are_forgotten_after_a_week_and_unfinished_ones_never(uow, clock):
+    from bot.scheduler import INTAKE_KEPT
+    from storage.intake_repo import NewEvent
+
+    with uow() as u:
+        done, failed, waiting = u.intake.store([NewEvent("telegram", str(n), "telegram:1", "{}") for n in range(3)])
+        assert done is not None and failed is not None and waiting is not None
+        u.intake.complete([done])
+        u.intake.fail(failed, "poison", retry_in=None)
+        u.commit()
+    j = jobs(uow, clock)
+    assert j.tick().events_pruned == 0  # finished just now: kept for looking into
+    clock.advance(INTAKE_KEPT + HOURS)
+    assert j.tick().events_pruned == 2
+    with uow() as u:
+        assert u.intake.counts() == {("telegram", "pending"): 1}
+    assert j.tick().events_pruned == 0
