@@ -43,7 +43,7 @@ from bot.events import Incoming, Sender
 from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
-from bot.intake import Processing
+from bot.intake import Processing, store_pool
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
@@ -105,6 +105,8 @@ class SlackRuntime:
         self.processing.worker.serve(self)
         self.dispatch = SerialDispatch(dispatcher, self.pump)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
+        self._storing = store_pool(PLATFORM)
+        self._opening: dict[str, asyncio.Future[str | None]] = {}  # press event id -> its modal, opening
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
         self._pump_task: asyncio.Task[None] | None = None
         self._listen()
@@ -139,6 +141,7 @@ class SlackRuntime:
         if self.client.session is not None:
             await within(self.client.session.close(), 1.0)
             self.client.session = None
+        self._storing.shutdown(wait=False)
 
     async def http(self, request: web.Request) -> web.Response:
         """POST /slack/events. The signature is checked on the raw bytes before anything reads them (401),
@@ -186,9 +189,25 @@ class SlackRuntime:
         if incoming is not None:
             event = NewEvent(PLATFORM, incoming.event_id, f"{PLATFORM}:{incoming.sender.user_id}",
                              json.dumps({"kind": kind, "body": body}, separators=(",", ":")))
-            await asyncio.to_thread(self.store, [event])  # raises: not acknowledged (Bolt answers 500)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._storing, self.store, [event])  # raises: not acked (Bolt answers 500)
             self.processing.wake()
+            form = _form_of(body) if kind == "action" else ""
+            if form and body.get("trigger_id") and incoming.press is not None:
+                # Its trigger lasts 3 s: the modal opens here and now, not when a worker reaches the press.
+                self._opening[incoming.event_id] = loop.create_task(
+                    self._open_if_meant(incoming, str(body["trigger_id"]), form))
+                loop.call_later(60, self._opening.pop, incoming.event_id, None)  # a worker elsewhere took it
         return BoltResponse(status=200, body="")
+
+    async def _open_if_meant(self, incoming: Incoming, trigger_id: str, form: str) -> str | None:
+        try:
+            if not await asyncio.to_thread(self.dispatch.meant_for, incoming):
+                return None
+            return await self._open_form(trigger_id, await self._introduce(incoming.sender), form)
+        except Exception:  # noqa: BLE001 - the chat asks the questions instead
+            log.exception("slack: the details modal was not opened")
+            return None
 
     def store(self, events: list[NewEvent]) -> None:
         with self.uow_factory() as uow:
@@ -204,11 +223,11 @@ class SlackRuntime:
         if kind == "command":
             incoming = from_command(body)
             if incoming is not None:
-                await self._run(incoming, body.get("trigger_id"))
+                await self._run(incoming)
         elif kind == "event":
             incoming = from_event(body)
             if incoming is not None:
-                await self._run(incoming, None)
+                await self._run(incoming)
         elif kind == "action":
             await self._on_action(body)
 
@@ -231,9 +250,9 @@ class SlackRuntime:
                                                  text=escape(t("This button is for someone else.")))
             return
         # A button whose press may lead to a form says so in its action_id ("b3.details", blocks.actions):
-        # the modal opens at once, while the trigger is fresh (3 s), and is told if the step went otherwise.
-        action_id = str(((body.get("actions") or [{}])[0] or {}).get("action_id") or "")
-        await self._run(incoming, body.get("trigger_id"), form=action_id.partition(".")[2])
+        # the process that took the press opened the modal at once, while the trigger was fresh (3 s); it
+        # is told here if the step went otherwise.
+        await self._run(incoming, self._opening.pop(incoming.event_id, None), form=_form_of(body))
 
     async def _on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
@@ -282,16 +301,15 @@ class SlackRuntime:
 
     # ---- the work after the ack
 
-    async def _run(self, incoming: Incoming, trigger_id: str | None, *, form: str = "") -> None:
+    async def _run(self, incoming: Incoming, opening: asyncio.Future[str | None] | None = None, *,
+                   form: str = "") -> None:
+        """opening: the modal this press opened (its view id, once open), to close if the step went otherwise."""
         self.busy += 1
         try:
             incoming = _with_sender(incoming, await self._introduce(incoming.sender))
             found = parse_file_ref(incoming.file_ref or "") if incoming.kind == "file" else None
             if found is not None:
                 incoming = await self.intake.take(incoming, found[1], self._fetcher(found[0]))
-            opening = None
-            if trigger_id and form and incoming.press is not None:
-                opening = asyncio.ensure_future(self._open_form(trigger_id, incoming.sender, form))
             handled = await self.dispatch(incoming)
             if opening is not None:
                 view_id = await opening
@@ -444,6 +462,13 @@ def _metadata(text: object) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _form_of(body: dict[str, Any]) -> str:
+    """The form a press may lead to, as its button says ("b3.details": "details"), or ""."""
+    actions = body.get("actions") or [{}]
+    first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    return str(first.get("action_id") or "").partition(".")[2]
 
 
 def _to_store(body: dict[str, Any]) -> tuple[str, Incoming | None] | None:

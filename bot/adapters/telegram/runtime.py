@@ -31,7 +31,7 @@ from bot.dispatcher import Dispatcher
 from bot.events import Sender
 from bot.files.intake import FileIntake
 from bot.files.outgoing import FileReader
-from bot.intake import Processing
+from bot.intake import Processing, store_pool
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
@@ -107,6 +107,7 @@ class TelegramRuntime:
         self._poll_task: asyncio.Task[None] | None = None
         self._checkouts: set[asyncio.Task[None]] = set()  # pre-checkout queries being answered
         self._stopping = asyncio.Event()  # set by stop(): retries give up instead of holding the process
+        self._storing = store_pool(PLATFORM)
         self.polling = False
         self.offset: int | None = None  # the next getUpdates confirms every update below it
 
@@ -172,6 +173,7 @@ class TelegramRuntime:
             log.warning("stopping without delivering the outbox: the database failed (%s)", one_line(error))
         await within(self.processing.goodbye(), 1.5)
         await within(app.shutdown(), 2.0)  # a no-op when a stop came before initialize() finished
+        self._storing.shutdown(wait=False)
 
     async def set_commands(self) -> None:
         """The command menu in every language we have; Telegram shows the one matching the app's language."""
@@ -196,7 +198,7 @@ class TelegramRuntime:
                     self._answer_checkouts([u for u in updates if u.pre_checkout_query is not None])
                     events = [_new_event(u) for u in updates if u.pre_checkout_query is None]
                     if events:
-                        await asyncio.to_thread(self.store, events)
+                        await asyncio.get_running_loop().run_in_executor(self._storing, self.store, events)
                     self.offset = updates[-1].update_id + 1
                     self.processing.wake()
                 failures = 0
@@ -274,7 +276,7 @@ class TelegramRuntime:
             return 200
         event = NewEvent(PLATFORM, str(update.update_id), _person_key(update), body.decode())
         try:
-            await asyncio.to_thread(self.store, [event])
+            await asyncio.get_running_loop().run_in_executor(self._storing, self.store, [event])
         except Exception as error:
             if not unavailable(error):  # answered with 500 so Telegram tries again
                 log.exception("telegram update %s not stored", update.update_id)
