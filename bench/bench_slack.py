@@ -377,7 +377,7 @@ class _WatchedDispatch(SerialDispatch):
     """The runtime's SerialDispatch, telling the watch which rows each event queued for the sender's DM."""
 
     def __init__(self, runtime: SlackRuntime, watch: _Watch) -> None:
-        super().__init__(runtime.dispatcher, runtime.pump)
+        super().__init__(runtime.dispatcher)
         self.watch = watch
 
     async def __call__(self, incoming: Incoming) -> Handled:

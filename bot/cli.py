@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NoReturn, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -36,9 +36,9 @@ from storage.uow import SqlUnitOfWork
 if TYPE_CHECKING:  # what the parts each command imports when it runs return
     from sqlalchemy import Engine
 
-    from core.policy import Policy
     from bot.adapters.slack.runtime import SlackSettings
     from bot.adapters.telegram.runtime import TelegramSettings
+    from bot.bootstrap import Parts
     from bot.dispatcher import Dispatcher
     from bot.intake import Processing
     from bot.settings import CalendarSettings
@@ -449,17 +449,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from bot.adapters.console.chat import ConsoleChat, run, valid_handle
-    from bot.dispatcher import Dispatcher
-    from bot.flows import all_flows
-    from bot.router import Router
 
     handle = args.as_handle.lstrip("@").lower()
     if not valid_handle(handle):
         raise SetupError(f"--as {handle!r} is not a handle: up to 32 letters, digits, _ . or -")
-    engine = make_engine()
-    clock = SystemClock()
-    factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    dispatcher = Dispatcher(factory, clock, all_flows(), Router(["console"]), policy=_policy())
+    parts = _parts(console=True)
+    dispatcher, factory = parts.dispatcher, parts.uow
     from bot.settings import file_settings
 
     files = file_settings().directory / "console"  # copies of what the person was sent, beside the stored files
@@ -468,28 +463,20 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
-def _policy() -> Policy:
-    from bot.settings import policy
+def _parts(**kw: Any) -> Parts:
+    """This process's engine, clock, policy and dispatcher (bot.bootstrap); a wrong setting is one line."""
+    from bot.bootstrap import build
 
     try:
-        return policy()
+        return build(**kw)
     except ValueError as exc:
         raise SetupError(str(exc)) from exc
 
 
 def _chat_dispatcher(engine: Engine | None = None) -> tuple[Dispatcher, Callable[[], SqlUnitOfWork]]:
     """The dispatcher of a chat process: notices go to every platform this deployment has a token for."""
-    from bot.dispatcher import Dispatcher
-    from bot.flows import all_flows
-    from bot.router import CHAT_PLATFORMS, Router
-    from bot.settings import enabled_platforms, smtp_url
-
-    engine = engine or make_engine()
-    clock = SystemClock()
-    factory = lambda: SqlUnitOfWork(engine, clock)  # noqa: E731
-    dispatcher = Dispatcher(factory, clock, all_flows(), Router(enabled_platforms(), reach_beyond=CHAT_PLATFORMS),
-                            email_enabled=smtp_url() is not None, policy=_policy())
-    return dispatcher, factory
+    parts = _parts(engine=engine)
+    return parts.dispatcher, parts.uow
 
 
 def _processing(factory: Callable[[], SqlUnitOfWork], kind: str, no_worker: bool = False, *,
@@ -604,15 +591,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise SetupError("neither TELEGRAM_BOT_TOKEN nor SLACK_BOT_TOKEN is set: a worker has nothing to run")
     _ready()
     configure_logging()
-    engine = make_engine()
-    dispatcher, factory = _chat_dispatcher(engine)
+    parts = _parts()
+    dispatcher, factory = parts.dispatcher, parts.uow
     processing = _processing(factory, "worker", always=True)  # HEADSTRT_EMBEDDED_WORKER is for the others
     runtimes: list[TelegramRuntime | SlackRuntime] = []
     if telegram_settings is not None:
         runtimes.append(TelegramRuntime(telegram_settings, dispatcher, factory, processing=processing))
     if slack_settings is not None:
-        runtimes.append(SlackRuntime(slack_settings, *_chat_dispatcher(engine), processing=processing,
-                                     socket_mode=True))
+        runtimes.append(SlackRuntime(slack_settings, dispatcher, factory, processing=processing, socket_mode=True))
 
     async def start() -> None:
         for runtime in runtimes:
@@ -650,8 +636,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         logging.getLogger("headstrt.scheduler").warning(
             "no chat platform configured here (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN): reminders and notices are "
             "queued for the telegram and slack processes to send; `headstrt outbox status` shows what waits")
-    engine = make_engine()
-    dispatcher, _ = _chat_dispatcher(engine)
+    parts = _parts()
+    engine, dispatcher = parts.engine, parts.dispatcher
     try:
         mail = email_pump(dispatcher.uow_factory)  # email leaves from here: one process, always running
     except ValueError as exc:
@@ -694,18 +680,17 @@ def cmd_web(args: argparse.Namespace) -> int:
     slack_settings = _slack_settings(required=False)
     _ready()
     configure_logging()
-    engine = make_engine()
+    parts = _parts()  # one engine, clock, policy and dispatcher for Telegram, Slack, the dashboard and feeds
     telegram = slack = None
-    dispatcher, factory = _chat_dispatcher(engine)
-    processing = _processing(factory, "web", args.no_worker)
+    processing = _processing(parts.uow, "web", args.no_worker)
     if telegram_settings is not None:
-        telegram = TelegramRuntime(telegram_settings, dispatcher, factory, processing=processing)
+        telegram = TelegramRuntime(telegram_settings, parts.dispatcher, parts.uow, processing=processing)
     if slack_settings is not None:
-        slack = SlackRuntime(slack_settings, *_chat_dispatcher(engine), processing=processing)
-    app = make_app(telegram, slack, engine=engine)
+        slack = SlackRuntime(slack_settings, parts.dispatcher, parts.uow, processing=processing)
     from bot.calendars.web import FeedSource, add_routes
 
-    add_routes(app, FeedSource(lambda: SqlUnitOfWork(engine, SystemClock())))  # /calendar/<token>.ics
+    app = make_app(telegram, slack, parts=parts)
+    add_routes(app, FeedSource(parts.uow))  # /calendar/<token>.ics
     # aiohttp waits this long for requests in flight when stopping, within the process's stop budget.
     runner = web.AppRunner(app, shutdown_timeout=1.0)
 

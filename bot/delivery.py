@@ -97,6 +97,7 @@ class OutboxPump:
         """Have `dispatcher` lease this platform's rows to this pump as it queues them, so a hand-over
         needs no claim of its own."""
         dispatcher.local_senders[self.sender.platform] = (self.token, self.lease)
+        dispatcher.hand_overs[self.sender.platform] = self.hand_over
         self._preclaimed = True
         self._dispatcher = dispatcher
 

@@ -60,6 +60,14 @@ class Dispatcher:
         self.commands = {c: f for f in flows for c in f.commands}
         # Platforms this process sends itself: their rows are leased to its sender as they are queued.
         self.local_senders: dict[str, tuple[str, timedelta]] = {}
+        self.hand_overs: dict[str, Callable[[Sequence[OutboxMessage]], None]] = {}  # ... and start sending them
+
+    def hand_over(self, messages: Sequence[OutboxMessage]) -> None:
+        """Rows a step just committed, to this process's sender of each platform (from the event loop): one
+        dispatcher serves every chat a process runs, so a Slack step's notice to a Telegram expert leaves
+        at once too."""
+        for take in self.hand_overs.values():
+            take(messages)
 
     def handle(self, incoming: Incoming) -> Handled:
         seen: list[int] = []

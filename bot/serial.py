@@ -1,27 +1,25 @@
 """Run events through the dispatcher from an async adapter: off the event loop (the dispatcher is plain
 blocking code), one person's events in one chat in the order they came, and what they queued handed to
-this process's outbox pump at once."""
+this process's outbox pumps at once (the dispatcher knows each platform's)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.delivery import OutboxPump
 from bot.dispatcher import Dispatcher, Handled, find_person
 from bot.events import Incoming
 from bot.keyed_locks import KeyedLocks
 
 
 class SerialDispatch:
-    def __init__(self, dispatcher: Dispatcher, pump: OutboxPump) -> None:
+    def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
-        self.pump = pump
         self._order = KeyedLocks()
 
     async def __call__(self, incoming: Incoming) -> Handled:
         async with self._order.hold((incoming.sender.chat_id, incoming.sender.user_id)):
             handled = await asyncio.to_thread(self.dispatcher.handle, incoming)
-        self.pump.hand_over(handled.messages)
+        self.dispatcher.hand_over(handled.messages)
         return handled
 
     def meant_for(self, incoming: Incoming) -> bool:

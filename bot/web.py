@@ -14,7 +14,10 @@ from sqlalchemy import Engine
 
 from bot.adapters.slack.runtime import SlackRuntime
 from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime
+from bot.bootstrap import Parts
 from bot.dashboard import mount as mount_dashboard
+from bot.dashboard.config import DashboardConfig
+from bot.files.web import FilesConfig
 from bot.files.web import mount as mount_files
 from storage.migrate import head
 from storage.readiness import Readiness, check
@@ -31,19 +34,22 @@ HEALTH_SECONDS = 5.0  # /health answers within this even when the database does 
 
 
 def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None, *,
-             engine: Engine | None = None) -> web.Application:
-    """engine: the database /health looks at (default: the one the chats use)."""
+             engine: Engine | None = None, parts: Parts | None = None) -> web.Application:
+    """engine: the database /health looks at (default: the one the chats use). parts: the process's engine,
+    clock and dispatcher (bot.bootstrap), shared by the dashboard and file downloads; without them each
+    builds its own on its first request."""
     # The event loop shares the interpreter with the dispatcher's worker threads: switching between
     # threads more often (default 5 ms) keeps acknowledgements prompt while a booking is being written.
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = web.Application(client_max_size=MAX_BODY)
     runtime = telegram or slack
-    engine = engine or (_engine_of(runtime.uow_factory) if runtime is not None else None)
+    engine = engine or (parts.engine if parts is not None else None) or (_engine_of(runtime.uow_factory) if runtime is not None else None)
     if engine is not None:
         app[ENGINE] = engine
     app.router.add_get("/health", _health)
-    mount_dashboard(app)  # the staff dashboard under /dashboard (its database is opened on first use)
-    mount_files(app)  # files too big for a chat, for the people of their session, after signing in
+    # the staff dashboard under /dashboard; files too big for a chat, for the people of their session
+    mount_dashboard(app, DashboardConfig.from_parts(parts) if parts is not None else None)
+    mount_files(app, FilesConfig.from_parts(parts) if parts is not None else None)
     if slack is not None:
         app[SLACK] = slack
         app.router.add_post("/slack/events", _slack)

@@ -6,8 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.clock import Clock, SystemClock
+from typing import TYPE_CHECKING
+
+from core.clock import Clock
 from storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Parts
 
 Notify = Callable[[SqlUnitOfWork, str, int | None], None]  # (unit of work with events, key prefix, actor)
 
@@ -21,21 +26,18 @@ class DashboardConfig:
 
     @classmethod
     def from_env(cls) -> DashboardConfig:
-        """The web process's: DATABASE_URL, PUBLIC_URL, and notices routed like the chat processes route them."""
-        from bot.dispatcher import Dispatcher
-        from bot.router import Router
-        from bot.settings import enabled_platforms, public_url, smtp_url
-        from storage.db import make_engine
+        """For an app built without the process's parts: DATABASE_URL, PUBLIC_URL, notices routed like the
+        chat processes route them."""
+        from bot.bootstrap import build
 
-        engine = make_engine()
-        clock = SystemClock()
+        return cls.from_parts(build(with_flows=False))
 
-        def factory() -> SqlUnitOfWork:
-            return SqlUnitOfWork(engine, clock)
+    @classmethod
+    def from_parts(cls, parts: Parts) -> DashboardConfig:
+        """The web process's own engine, clock and dispatcher (bot.bootstrap)."""
+        from bot.settings import public_url
 
-        dispatcher = Dispatcher(factory, clock, [], Router(enabled_platforms() or ["console"]),
-                                email_enabled=smtp_url() is not None)
-        return cls(factory, clock, public_url(), notices_through(dispatcher))
+        return cls(parts.uow, parts.clock, public_url(), notices_through(parts.dispatcher))
 
 
 def notices_through(dispatcher: object) -> Notify:

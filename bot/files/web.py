@@ -14,18 +14,21 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from core.clock import Clock, SystemClock
+from core.clock import Clock
 from core.errors import DomainError
 from core.files import file_for_session, redeem_link
 from core.signin import SESSION_TTL
 from bot.dashboard.security import HEADERS, csrf_ok_plain, new_nonce, same_origin, secure
 from bot.files.store import FileStore
 from storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Parts
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +49,16 @@ class FilesConfig:
 
     @classmethod
     def from_env(cls) -> FilesConfig:
-        from bot.settings import file_settings, public_url
-        from storage.db import make_engine
+        """For an app built without the process's parts: DATABASE_URL, PUBLIC_URL, HEADSTRT_FILES_DIR."""
+        from bot.bootstrap import build
 
-        engine = make_engine()
-        clock = SystemClock()
-        return cls(lambda: SqlUnitOfWork(engine, clock), clock, FileStore(file_settings().directory), public_url())
+        return cls.from_parts(build(with_flows=False))
+
+    @classmethod
+    def from_parts(cls, parts: Parts) -> FilesConfig:
+        from bot.settings import file_settings, public_url
+
+        return cls(parts.uow, parts.clock, FileStore(file_settings().directory), public_url())
 
 
 CONFIG: web.AppKey[dict[str, FilesConfig]] = web.AppKey("files_config", dict)

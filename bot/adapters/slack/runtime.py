@@ -103,7 +103,7 @@ class SlackRuntime:
         self.processing = processing or Processing(uow_factory, kind=PLATFORM)
         self.processing.heartbeat.add(self.pump.token)
         self.processing.worker.serve(self)
-        self.dispatch = SerialDispatch(dispatcher, self.pump)
+        self.dispatch = SerialDispatch(dispatcher)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
         self._storing = store_pool(PLATFORM)
         self._opening: dict[str, asyncio.Future[str | None]] = {}  # press event id -> its modal, opening

@@ -122,7 +122,7 @@ class TelegramRuntime:
         take none at all (a `headstrt worker` runs the stored ones)."""
         app = self.application
         await app.initialize()  # getMe: also proves the token
-        self._adapter = TelegramAdapter(SerialDispatch(self.dispatcher, self.pump), app.bot.username, bot=app.bot,
+        self._adapter = TelegramAdapter(SerialDispatch(self.dispatcher), app.bot.username, bot=app.bot,
                                         intake=FileIntake(self.uow_factory, self.dispatcher.clock, self.files))
         if receive:
             await self.set_commands()
