@@ -61,7 +61,8 @@ class AvailabilityFlow(Flow):
     name = NAME
     commands = ("availability",)
     actions = {
-        **{a: (Stamp(),) for a in (Act.EDIT_WEEK, Act.ADD_DAY_OFF, Act.ADD_EXTRA_HOURS, Act.REMOVE, Act.SAVE, Act.TYPE_AGAIN, Act.VIEW)},
+        **{a: (Stamp(),) for a in (Act.EDIT_WEEK, Act.ADD_DAY_OFF, Act.ADD_EXTRA_HOURS, Act.REMOVE, Act.SAVE,
+                                   Act.TYPE_AGAIN, Act.VIEW)},
         # a day off or extra hours to remove: day, kind, start and end minute ("-": the whole day)
         Act.REMOVE_ONE: (Stamp(), Day(), Choice(("off", "extra")), Either((Choice(("-",)), Int(0, 1440))),
                 Either((Choice(("-",)), Int(0, 1440)))),
@@ -88,7 +89,7 @@ class AvailabilityFlow(Flow):
             lines.append(t("No days off or extra hours ahead."))
         lines.append(_rules_text(t, schedule))
         ctx.finish()  # a fresh overview: nothing typed earlier is waiting to be saved
-        ctx.goto(NAME, Act.VIEW)
+        ctx.goto(NAME, "view")
         ctx.say("\n".join(lines), rows([
             ctx.step_button(t("Edit weekly hours"), NAME, Act.EDIT_WEEK),
             ctx.step_button(t("Add a day off"), NAME, Act.ADD_DAY_OFF),

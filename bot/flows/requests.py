@@ -330,7 +330,8 @@ class RequestsFlow(Flow):
         ctx.goto(NAME, "decline", booking=booking_id)
         ctx.say(t("Declining “{title}” from {client}. Type a short reason they will see, or press “No reason”.",
                   title=req.title, client=req.client.name),
-                ((ctx.step_button(t("No reason"), NAME, Act.DECLINE_NO_REASON), ctx.step_button(t("Keep the request"), NAME, Act.BACK)),),
+                ((ctx.step_button(t("No reason"), NAME, Act.DECLINE_NO_REASON),
+                  ctx.step_button(t("Keep the request"), NAME, Act.BACK)),),
                 replace=True)
 
     def _decline_without_reason(self, ctx: Context, args: tuple[str, ...]) -> None:

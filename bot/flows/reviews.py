@@ -139,14 +139,15 @@ class ReviewAnswerFlow(Flow):
             raise NotAllowed("only staff of this programme can hide its reviews", reason="not_staff")
         if review.hidden_at is not None:
             raise InvalidTransition("hidden already", reason="already_hidden")
-        ctx.goto(NAME, Act.HIDE, review=review_id)
+        ctx.goto(NAME, "hide", review=review_id)
         ctx.say("\n".join([
             t("Hide this review of {expert} by {client} (“{title}”)?", expert=expert, client=client,
               title=booking.details.title),
             quoted(review),
             t("It will no longer show on {expert}'s card, and its stars will no longer count in the rating.",
               expert=expert),
-        ]), ((ctx.step_button(t("Hide review"), NAME, Act.CONFIRM_HIDE), ctx.step_button(t("Keep it"), NAME, Act.STOP)),))
+        ]), ((ctx.step_button(t("Hide review"), NAME, Act.CONFIRM_HIDE),
+              ctx.step_button(t("Keep it"), NAME, Act.STOP)),))
 
     def _hide(self, ctx: Context) -> None:
         review = rs.hide_review(ctx.uow, ctx.clock, review_id=ctx.data["review"], staff_id=ctx.person.id or 0)

@@ -21,9 +21,9 @@ from core.experts import Expert
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person, Review
 from core.policy import CancelReason, Consequence
+from bot.flows import relay, reviews
 from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int, ints
 from bot.flows.base import Context, Flow, outdated
-from bot.flows import relay, reviews
 from bot.flows.errors import explain
 from bot.flows.pickers import (
     between_hint,
@@ -522,7 +522,8 @@ class SessionsFlow(Flow):
         Act.CANCEL: (Id(), Id()), Act.RESCHEDULE: (Id(), Id()),
         Act.NO_SHOW: (Id(), Int(0, ID_MAX)),  # 0: the notice did not name a meeting
         Act.CANCEL_ALL: (Id(),), Act.WITHDRAW: (Id(),),
-        **{a: (Stamp(),) for a in (Act.KEEP, Act.CONFIRM_CANCEL, Act.CONFIRM_CANCEL_ALL, Act.RESCHEDULE_BACK, Act.CONFIRM_RESCHEDULE, Act.CONFIRM_WITHDRAW, Act.CONFIRM_NO_SHOW)},
+        **{a: (Stamp(),) for a in (Act.KEEP, Act.CONFIRM_CANCEL, Act.CONFIRM_CANCEL_ALL, Act.RESCHEDULE_BACK,
+                                   Act.CONFIRM_RESCHEDULE, Act.CONFIRM_WITHDRAW, Act.CONFIRM_NO_SHOW)},
         Act.CANCEL_REASON: (Stamp(), Choice(("none", "tech"))),
         Act.RESCHEDULE_DAY: (Stamp(), Day()), Act.RESCHEDULE_SLOT: (Stamp(), Slot()),
     }
@@ -557,7 +558,8 @@ class SessionsFlow(Flow):
             self._cancel_do(ctx)
         elif action == Act.CONFIRM_CANCEL_ALL and step == "cxa_confirm":
             self._series_cancel_do(ctx)
-        elif action == Act.RESCHEDULE_DAY and step in ("rs_day", "rs_slot", "rs_confirm") and rest and parse_day_arg(rest[0]):
+        elif (action == Act.RESCHEDULE_DAY and step in ("rs_day", "rs_slot", "rs_confirm") and rest
+              and parse_day_arg(rest[0])):
             day = parse_day_arg(rest[0])
             assert day is not None
             self._move_slots(ctx, day)
@@ -790,7 +792,8 @@ class SessionsFlow(Flow):
         seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
         start, end = local_day_bounds(ctx.person.timezone, day)
         slots = on_day(self._free(ctx, seen, start, end), ctx.person.timezone, day)
-        back = (ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK), ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP))
+        back = (ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),
+                ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP))
         ctx.step("rs_slot", day=day.isoformat())
         if not slots:
             ctx.say(t("No free time left that day. Pick another day, or type a time."), (back,))
@@ -862,7 +865,8 @@ class SessionsFlow(Flow):
                        old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
         lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
         ctx.say("\n".join(lines), (
-            (ctx.step_button(t("Confirm new time"), NAME, Act.CONFIRM_RESCHEDULE), ctx.step_button(t("Pick another time"), NAME, Act.RESCHEDULE_BACK)),
+            (ctx.step_button(t("Confirm new time"), NAME, Act.CONFIRM_RESCHEDULE),
+             ctx.step_button(t("Pick another time"), NAME, Act.RESCHEDULE_BACK)),
             (ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP),),
         ))
 

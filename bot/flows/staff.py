@@ -182,7 +182,8 @@ class StaffFlow(Flow):
         if action == Act.STOP:
             ctx.finish()
             ctx.say(ctx.t("Stopped. Nothing was changed."), replace=True)
-        elif action == Act.WHO and step == "g_who" and len(rest) == 2 and rest[0] in ("p", "c") and ascii_int(rest[1], 1, ID_MAX):
+        elif (action == Act.WHO and step == "g_who" and len(rest) == 2 and rest[0] in ("p", "c")
+              and ascii_int(rest[1], 1, ID_MAX)):
             self._pick_target(ctx, rest[0], int(rest[1]))
         elif action == Act.SOURCE and step == "g_source" and rest and rest[0] in {s.value for s in Source}:
             source = Source(rest[0])
@@ -507,7 +508,8 @@ class TriageFlow(Flow):
                    title=booking.details.title, expert=current.name if current else "?")]
         lines += [f"• {t.when(m.start)}, {m.minutes} min" for m in booking.meetings]
         lines.append(t("Type their @handle, or pick one who is free then:") if free else t("Type their @handle."))
-        buttons = rows([ctx.step_button(f"{e.name} (@{e.handle})"[:75], TRIAGE, TriageAct.REASSIGN_TO, e.id) for e in free], 2)
+        buttons = rows([ctx.step_button(f"{e.name} (@{e.handle})"[:75], TRIAGE, TriageAct.REASSIGN_TO, e.id)
+                        for e in free], 2)
         ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Keep it"), TRIAGE, TriageAct.KEEP),),), replace=True)
 
     def _reassign(self, ctx: Context, expert: Expert) -> None:

@@ -29,7 +29,8 @@ class StartFlow(Flow):
     name = NAME
     commands = ("start", "settings")
     actions = {
-        Act.TIMEZONE: (Stamp(), Text(64)), Act.LANGUAGE: (Stamp(), Text(16)), Act.EMAIL_REMINDERS: (Stamp(), Choice(("on", "off"))),
+        Act.TIMEZONE: (Stamp(), Text(64)), Act.LANGUAGE: (Stamp(), Text(16)),
+        Act.EMAIL_REMINDERS: (Stamp(), Choice(("on", "off"))),
         Act.ASK_TIMEZONE: (Stamp(),), Act.ASK_LANGUAGE: (Stamp(),),
     }
 
