@@ -536,10 +536,12 @@ class SessionsFlow(Flow):
     # ---- presses
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        handler = {
-            "list": self._list, "cx": self._cancel_start, "rs": self._move_start, "wd": self._withdraw_start,
-            "ns": self._no_show_start, "cxa": self._series_cancel_start,
-        }.get(action)
+        handlers: dict[str, Callable[[Context, tuple[str, ...]], None]] = {
+            Act.LIST: self._list, Act.CANCEL: self._cancel_start, Act.RESCHEDULE: self._move_start,
+            Act.WITHDRAW: self._withdraw_start, Act.NO_SHOW: self._no_show_start,
+            Act.CANCEL_ALL: self._series_cancel_start,
+        }
+        handler = handlers.get(action)
         if handler is not None:
             handler(ctx, args)
             return
