@@ -8,12 +8,12 @@ from core.clock import Clock
 from core.model import Person
 from bot.events import Incoming, Sender
 from bot.flows.base import Context
+from bot.flows.book import book_button
 from bot.flows.credits import CreditsFlow
 from bot.flows.requests import RequestsFlow
 from bot.flows.sessions import SECTIONS, build_items, show_list
 from bot.i18n import Translator
-from bot.payloads import p
-from bot.replies import Button, Reply
+from bot.replies import Reply
 from storage.chat_repo import Conversation
 from storage.uow import SqlUnitOfWork
 
@@ -23,7 +23,7 @@ def home_replies(uow: SqlUnitOfWork, clock: Clock, person: Person, sender: Sende
     convo = Conversation(sender.platform, sender.chat_id, sender.user_id, person.id)  # never saved
     ctx = Context(uow, clock, person, sender, convo, t, Incoming(sender, "home"))
     ctx.say(t("Hello {name}! Book a mentorship session, or look after the ones you have.", name=person.name),
-            ((Button(t("Book a session"), p("book", "again")),),))
+            ((book_button(t),),))
     items = build_items(ctx)
     if not items:
         ctx.say(t("You have no sessions yet. Find an expert with /book, or just type what you need help with."))

@@ -5,7 +5,6 @@ calendar invite, and go by email as well where that is set up."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 from core.events import Event
 from core.waitlist import WAITLIST_OFFER
@@ -17,12 +16,16 @@ from core.recurrence import Frequency
 from core.model import Booking, Meeting, Person
 from bot.calendar import invite
 from bot.flows.base import Notice
+from bot.flows.book import again_button
+from bot.flows.relay import message_button
+from bot.flows.requests import proposal_buttons, request_card, series_card, whole_series
+from bot.flows.sessions import list_button, no_show_button, star_buttons
+from bot.flows.staff import triage_buttons
 from bot.flows.series_words import how_often
 from bot.i18n import Translator
 from bot.links import meeting_url
-from bot.payloads import p
-from bot.replies import Button, FileOut, Reply
-from bot.relay_notices import message_button, staff_no_show
+from bot.replies import FileOut, Reply
+from bot.relay_notices import staff_no_show
 from bot.review_notices import review_notices
 from bot.waitlist_notices import offer_notice
 from bot.words import summary
@@ -110,38 +113,13 @@ def _series_groups(uow: SqlUnitOfWork, events: list[Event]) -> dict[int, list[tu
     return out
 
 
-def _whole(bookings: list[Booking]) -> Booking:
-    """The series' occurrences as one booking, for the shared summary: every meeting, the total price."""
-    first = bookings[0]
-    meetings = sorted((m for b in bookings for m in b.meetings), key=lambda m: m.start)
-    return replace(first, meetings=meetings, price_milli=sum(b.price_milli for b in bookings),
-                   expires_at=min(b.expires_at for b in bookings))
-
-
-def series_card(bookings: list[Booking], expert: Expert, expert_person: Person, client: Person,
-                frequency: Frequency | None) -> Reply:
-    """One request for the whole series: the expert answers all of it at once."""
-    t = _t(expert_person)
-    whole = _whole(bookings)
-    text = "\n".join([
-        t("New series request from {name}: {how}.", name=client.name, how=how_often(t, frequency, len(bookings))),
-        summary(t, whole, expert, client, for_expert=True),
-        t("Please answer by {when}; the slots are held for you until then.", when=t.when(whole.expires_at)),
-    ])
-    buttons = ((
-        Button(t("Accept all"), p("req", "sacc", whole.id)),
-        Button(t("Decline all"), p("req", "sdec", whole.id)),
-    ),)
-    return Reply(text, buttons)
-
-
 def _render_series(
     uow: SqlUnitOfWork, event: Event, group: list[tuple[Event, Booking]], expert: Expert, expert_person: Person, client: Person,
     actor_id: int | None,
 ) -> list[tuple[Person, Reply]]:
     tc, te = _t(client), _t(expert_person)
     bookings = [b for _, b in group]
-    whole = _whole(bookings)
+    whole = whole_series(bookings)
     title, n = whole.details.title, len(bookings)
     if event.name == "series_requested":
         frequency = dict(event.data).get("frequency")
@@ -157,14 +135,14 @@ def _render_series(
             text = "\n".join([t("Confirmed: your series is booked ({how}).", how=how_often(t, None, n)),
                               summary(t, whole, expert, client, for_expert=for_expert),
                               t("Each session's join link is in its calendar invite and in /sessions.")])
-            out.append((person, Reply(text, ((Button(t("My sessions"), p("ses", "list")),),))))
+            out.append((person, Reply(text, ((list_button(t),),))))
         return out
     if event.name == "booking_declined":
         text = tc("{expert} could not take the series “{title}” ({how}). Your credits are back.",
                   expert=expert.name, title=title, how=how_often(tc, None, n))
         if whole.decline_reason:
             text += "\n" + tc("Their note: {reason}", reason=whole.decline_reason)
-        return [(client, Reply(text, ((Button(tc("Find another expert"), p("book", "again")),),)))]
+        return [(client, Reply(text, ((again_button(tc),),)))]
     if event.name == "booking_withdrawn":
         return [(expert_person, Reply(te("{client} withdrew the series “{title}” ({how}).", client=client.name,
                                          title=title, how=how_often(te, None, n))))]
@@ -256,21 +234,6 @@ def _t(person: Person) -> Translator:
     return Translator(person.locale, person.timezone)
 
 
-def request_card(booking: Booking, expert: Expert, expert_person: Person, client: Person) -> Reply:
-    t = _t(expert_person)
-    text = "\n".join([
-        t("New session request from {name}.", name=client.name),
-        summary(t, booking, expert, client, for_expert=True),
-        t("Please answer by {when}; the slots are held for you until then.", when=t.when(booking.expires_at)),
-    ])
-    buttons = ((
-        Button(t("Accept"), p("req", "acc", booking.id)),
-        Button(t("Decline"), p("req", "dec", booking.id)),
-        Button(t("Suggest another time"), p("req", "sug", booking.id)),
-    ),)
-    return Reply(text, buttons)
-
-
 def attachment_files(uow: SqlUnitOfWork, booking: Booking) -> list[FileOut]:
     """The files the client sent with the request, as references the senders read (a stored file that was
     deleted meanwhile is left out)."""
@@ -315,7 +278,7 @@ def confirmation(booking: Booking, expert: Expert, person: Person, client: Perso
         t("Join: {url}", url=meeting_url(expert, booking.id)),
     ])
     other = client.name if for_expert else expert.name
-    return Reply(text, ((Button(t("My sessions"), p("ses", "list")), message_button(t, booking.id, other)),))
+    return Reply(text, ((list_button(t), message_button(t, booking.id, other)),))
 
 
 def _render(
@@ -325,6 +288,7 @@ def _render(
     tc, te = _t(client), _t(expert_person)
     name = event.name
     title = booking.details.title
+    assert booking.id is not None  # loaded from the database
     if name == "booking_requested":
         told = [] if actor_id == client.id else [  # a reassignment by staff: the client hears where it went
             (client, Reply(tc("Your request “{title}” is with {expert}. The slots are held for you; I will tell you "
@@ -346,8 +310,7 @@ def _render(
             out.append((member, Reply(
                 ts("Triage: {client} asks {expert} for a session.", client=client.name, expert=expert.name) + "\n"
                 + summary(ts, booking, expert, client, for_expert=True),
-                ((Button(ts("Approve"), p("tri", "ok", booking.id)), Button(ts("Reassign"), p("tri", "re", booking.id)),
-                  Button(ts("Decline"), p("tri", "no", booking.id))),),
+                (triage_buttons(ts, booking.id),),
             )))
         return out
     if name == "booking_accepted":
@@ -364,12 +327,12 @@ def _render(
             text = tc("{expert} could not take “{title}”. Your credits are back.", expert=expert.name, title=title)
         if reason:
             text += "\n" + tc("Their note: {reason}", reason=reason)
-        return [(client, Reply(text, ((Button(tc("Find another expert"), p("book", "again")),),)))]
+        return [(client, Reply(text, ((again_button(tc),),)))]
     if name == "booking_expired":
         return [
             (client, Reply(tc("{expert} did not answer “{title}” in time, so the request expired and your credits "
                               "are back.", expert=expert.name, title=title),
-                           ((Button(tc("Find another expert"), p("book", "again")),),))),
+                           ((again_button(tc),),))),
             (expert_person, Reply(te("The request “{title}” from {client} expired without an answer.",
                                      title=title, client=client.name))),
         ]
@@ -379,10 +342,7 @@ def _render(
         lines = [tc("{expert} suggests other times for “{title}”:", expert=expert.name, title=title)]
         lines += [tc("• {when}, {minutes} min", when=tc.both(m.start, expert.timezone), minutes=m.minutes)
                   for m in booking.meetings]
-        return [(client, Reply("\n".join(lines), ((
-            Button(tc("Accept these times"), p("req", "pyes", booking.id)),
-            Button(tc("Decline"), p("req", "pno", booking.id)),
-        ),)))]
+        return [(client, Reply("\n".join(lines), (proposal_buttons(tc, booking.id),)))]
     if name == "proposal_declined":
         return [(expert_person, Reply(te("{client} declined the times you suggested for “{title}”.",
                                          client=client.name, title=title)))]
@@ -406,8 +366,8 @@ def _render(
         # Stars lead on to a review and a private note; the other person not turning up is reported here too.
         return [
             (person, Reply(t("How was “{title}”? Tap the stars to rate it.", title=title), (
-                tuple(Button("★" * n, p("rev", "star", booking.id, n)) for n in range(1, 6)),
-                (Button(t("They did not show up"), p("ses", "ns", booking.id, event.meeting_id or 0)),),
+                star_buttons(booking.id),
+                (no_show_button(t, booking.id, event.meeting_id),),
             )))
             for person, t in ((client, tc), (expert_person, te))
         ]

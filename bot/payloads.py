@@ -2,6 +2,9 @@
 
 The version lets a press on a message from an older release be recognised and
 answered politely instead of misread. Fields never contain "|".
+
+Only flows build payloads: each names its actions in a StrEnum whose values are these short codes, and other
+modules get a flow's buttons from its builders (tests/test_wire_codes.py checks that nobody else spells them).
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from core.experts import Expert
 from core.model import Booking, Meeting, Person
 from bot.calendar import invite
+from bot.flows import sessions
 from bot.i18n import Translator
 from bot.links import meeting_url
-from bot.payloads import p
 from bot.replies import Button, Reply
 
 
@@ -29,8 +29,8 @@ def reminder(booking: Booking, meeting: Meeting, expert: Expert, person: Person,
     ]
     buttons: tuple[tuple[Button, ...], ...] = ()
     if first:
-        buttons = ((Button(t("Reschedule"), p("ses", "rs", booking.id, meeting.id)),
-                    Button(t("Cancel"), p("ses", "cx", booking.id, meeting.id))),)
+        buttons = ((sessions.reschedule_button(t, booking.id, meeting.id),
+                    sessions.cancel_button(t, booking.id, meeting.id)),)
     return Reply("\n".join(lines), buttons)
 
 

@@ -8,28 +8,13 @@ from core.events import Event
 from core.relay_service import COMPLAINT_STARS
 from core.experts import Expert
 from core.model import Booking, Person, Review
+from bot.flows.relay import read_button
+from bot.flows.reviews import answer_button, clip, hide_button, quoted
 from bot.i18n import Translator
-from bot.payloads import p
-from bot.relay_notices import read_button
-from bot.replies import Button, Reply
-from core.text import clip as shorten
+from bot.replies import Reply
 from storage.uow import SqlUnitOfWork
 
-FLOW = "ans"  # bot.flows.reviews.NAME (flows import notifications, not the other way round)
-CLIP = 500
-
-
-def stars(n: int) -> str:
-    return "★" * n + "☆" * (5 - n)
-
-
-def clip(text: str, limit: int = CLIP) -> str:
-    return shorten(" ".join(text.split()), limit)
-
-
-def quoted(review: Review, limit: int = CLIP) -> str:
-    """★★★★☆ “text” (or just the stars)."""
-    return stars(review.stars) + (f" “{clip(review.text, limit)}”" if review.text else "")
+__all__ = ["clip", "quoted", "review_notices"]  # clip and quoted are the reviews flow's, read here by the book flow
 
 
 def review_notices(
@@ -49,7 +34,7 @@ def review_notices(
     te = Translator(expert_person.locale, expert_person.timezone)
     out = [(expert_person, Reply(
         te("{client} reviewed “{title}”: {review}", client=client.name, title=title, review=quoted(review)),
-        ((Button(te("Answer review"), p(FLOW, "pick", review_id)),),),
+        ((answer_button(te, int(review_id)),),),
     ))]
     if booking.programme_id is not None:
         for member in uow.programmes.staff_of(booking.programme_id):
@@ -59,7 +44,7 @@ def review_notices(
             out.append((member, Reply(
                 ts("New review of {expert} by {client} for “{title}”: {review}", expert=expert.name,
                    client=client.name, title=title, review=quoted(review)),
-                ((Button(ts("Hide review"), p(FLOW, "hide", review_id)),
+                ((hide_button(ts, int(review_id)),
                   *((read_button(ts, booking.id),) if review.stars <= COMPLAINT_STARS and booking.id else ())),),
             )))
     return out

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from core.events import Event
 from core.model import Person
+from bot.flows.waitlist import offer_buttons
 from bot.i18n import Translator
-from bot.payloads import p
-from bot.replies import Button, Reply
+from bot.replies import Reply
 from storage.uow import SqlUnitOfWork
-
-FLOW = "wl"  # bot.flows.waitlist.NAME (flows import notifications, not the other way round)
 
 
 def offer_notice(uow: SqlUnitOfWork, event: Event) -> tuple[Person, Reply] | None:
@@ -28,5 +26,4 @@ def offer_notice(uow: SqlUnitOfWork, event: Event) -> tuple[Person, Reply] | Non
         t("You are first in line for it until {until}; after that it goes to the next person on the waitlist. "
           "Nothing is held until you book.", until=t.when(offer.expires_at)),
     ])
-    buttons = ((Button(t("Book"), p(FLOW, "book", offer.id)), Button(t("No thanks"), p(FLOW, "no", offer.id))),)
-    return client, Reply(text, buttons)
+    return client, Reply(text, (offer_buttons(t, offer.id),))

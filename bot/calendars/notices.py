@@ -7,17 +7,15 @@ from datetime import datetime
 
 from core.calendar_service import ConnectionKind
 from bot.i18n import Translator
-from bot.payloads import p
+from bot.flows import sessions
 from bot.replies import Button, Reply
 
 ADDRESS_CHARS = 60
 
 
 def session_buttons(t: Translator, booking_id: int, meeting_id: int) -> tuple[tuple[Button, ...], ...]:
-    """Reschedule and Cancel for one meeting: the only place calendar notices spell these payloads (the
-    sessions dialog's own builders take over here once they exist)."""
-    return ((Button(t("Reschedule"), p("ses", "rs", booking_id, meeting_id)),
-             Button(t("Cancel"), p("ses", "cx", booking_id, meeting_id))),)
+    """Reschedule and Cancel for one meeting, as the sessions flow builds them."""
+    return ((sessions.reschedule_button(t, booking_id, meeting_id), sessions.cancel_button(t, booking_id, meeting_id)),)
 
 
 def clash_notice(t: Translator, *, title: str, other_name: str, start: datetime, other_tz: str,

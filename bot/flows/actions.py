@@ -95,6 +95,14 @@ def ascii_int(text: str, lo: int, hi: int) -> int | None:
     return value if lo <= value <= hi else None
 
 
+def ints(args: Sequence[str], n: int) -> list[int] | None:
+    """Exactly n small non-negative integers, or None for a crafted or garbled payload."""
+    if len(args) != n:
+        return None
+    out = [ascii_int(a, 0, ID_MAX) for a in args]
+    return None if None in out else [a for a in out if a is not None]
+
+
 def slot_minutes(text: str) -> datetime | None:
     """An instant from its epoch-minute form (ASCII, at most 10 digits), unchecked against any range."""
     minutes = ascii_int(text, 0, 9_999_999_999)

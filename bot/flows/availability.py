@@ -9,10 +9,11 @@ still stands.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,21 @@ from bot.i18n import Translator
 from bot.replies import Button, rows
 
 NAME = "avail"
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    EDIT_WEEK = "week"
+    ADD_DAY_OFF = "off"
+    ADD_EXTRA_HOURS = "extra"
+    REMOVE = "rm"
+    REMOVE_ONE = "rmx"
+    SAVE = "save"
+    TYPE_AGAIN = "again"
+    VIEW = "view"
+
+
 MAX_LISTED = 20  # exceptions offered for removal (buttons)
 MAX_WARNINGS = 10
 _TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}")
@@ -45,9 +61,10 @@ class AvailabilityFlow(Flow):
     name = NAME
     commands = ("availability",)
     actions = {
-        **{a: (Stamp(),) for a in ("week", "off", "extra", "rm", "save", "again", "view")},
+        **{a: (Stamp(),) for a in (Act.EDIT_WEEK, Act.ADD_DAY_OFF, Act.ADD_EXTRA_HOURS, Act.REMOVE, Act.SAVE,
+                                   Act.TYPE_AGAIN, Act.VIEW)},
         # a day off or extra hours to remove: day, kind, start and end minute ("-": the whole day)
-        "rmx": (Stamp(), Day(), Choice(("off", "extra")), Either((Choice(("-",)), Int(0, 1440))),
+        Act.REMOVE_ONE: (Stamp(), Day(), Choice(("off", "extra")), Either((Choice(("-",)), Int(0, 1440))),
                 Either((Choice(("-",)), Int(0, 1440)))),
     }
 
@@ -74,10 +91,10 @@ class AvailabilityFlow(Flow):
         ctx.finish()  # a fresh overview: nothing typed earlier is waiting to be saved
         ctx.goto(NAME, "view")
         ctx.say("\n".join(lines), rows([
-            ctx.step_button(t("Edit weekly hours"), NAME, "week"),
-            ctx.step_button(t("Add a day off"), NAME, "off"),
-            ctx.step_button(t("Add extra hours"), NAME, "extra"),
-            ctx.step_button(t("Remove a day off"), NAME, "rm"),
+            ctx.step_button(t("Edit weekly hours"), NAME, Act.EDIT_WEEK),
+            ctx.step_button(t("Add a day off"), NAME, Act.ADD_DAY_OFF),
+            ctx.step_button(t("Add extra hours"), NAME, Act.ADD_EXTRA_HOURS),
+            ctx.step_button(t("Remove a day off"), NAME, Act.REMOVE),
         ], 2))
 
     # ------------------------------------------------------------------ presses
@@ -92,18 +109,18 @@ class AvailabilityFlow(Flow):
         expert, schedule = mine
         rest = args[1:]
         step = ctx.convo.step
-        if action in ("week", "off", "extra"):
+        if action in (Act.EDIT_WEEK, Act.ADD_DAY_OFF, Act.ADD_EXTRA_HOURS):
             self._prompt(ctx, action, schedule)
-        elif action == "rm":
+        elif action == Act.REMOVE:
             self._ask_remove(ctx, schedule)
-        elif action == "rmx" and step == "remove" and len(rest) == 4:
+        elif action == Act.REMOVE_ONE and step == "remove" and len(rest) == 4:
             self._remove(ctx, expert, schedule, rest)
-        elif action == "save" and step in ("week_ok", "exc_ok"):
+        elif action == Act.SAVE and step in ("week_ok", "exc_ok"):
             self._save(ctx, expert, schedule)
-        elif action == "again" and step in ("week_ok", "exc_ok"):
+        elif action == Act.TYPE_AGAIN and step in ("week_ok", "exc_ok"):
             kind = str(ctx.data.get("kind") or "week")
             self._prompt(ctx, kind if kind in ("week", "off", "extra") else "week", schedule)
-        elif action == "view":
+        elif action == Act.VIEW:
             self._show(ctx, expert, schedule)
         else:
             outdated(ctx)
@@ -112,7 +129,7 @@ class AvailabilityFlow(Flow):
         """Ask for the weekly hours, a day off or extra hours, in the expert's own zone."""
         t = ctx.t
         zone = schedule.timezone
-        back = ((ctx.step_button(t("Back"), NAME, "view"),),)
+        back = ((ctx.step_button(t("Back"), NAME, Act.VIEW),),)
         ctx.step(kind)
         if kind == "week":
             ctx.say("\n".join([
@@ -181,7 +198,7 @@ class AvailabilityFlow(Flow):
         fresh = [x for x in new_items if x not in schedule.exceptions]
         if not fresh:
             ctx.say(t("That is already in your availability. Type another day, or press Back."),
-                    ((ctx.step_button(t("Back"), NAME, "view"),),))
+                    ((ctx.step_button(t("Back"), NAME, Act.VIEW),),))
             return
         new = Schedule(tz, schedule.weekly, tuple(sorted((*schedule.exceptions, *fresh))), schedule.rules)
         ctx.step("exc_ok", kind=kind.value if kind is ExceptionKind.EXTRA else "off",
@@ -216,14 +233,14 @@ class AvailabilityFlow(Flow):
     def _ask_remove(self, ctx: Context, schedule: Schedule) -> None:
         t = ctx.t
         ahead = _upcoming(schedule, _today(ctx, schedule.timezone))
-        back = ctx.step_button(t("Back"), NAME, "view")
+        back = ctx.step_button(t("Back"), NAME, Act.VIEW)
         if not ahead:
             ctx.step("view")
             ctx.say(t("You have no days off or extra hours ahead, so there is nothing to remove."), ((back,),))
             return
         ctx.step("remove")
         buttons = [
-            ctx.step_button(_exception_label(t, x), NAME, "rmx", x.day.isoformat(), x.kind.value,
+            ctx.step_button(_exception_label(t, x), NAME, Act.REMOVE_ONE, x.day.isoformat(), x.kind.value,
                             _minute_arg(x.start_minute), _minute_arg(x.end_minute))
             for x in ahead[:MAX_LISTED]
         ]
@@ -287,8 +304,8 @@ def _upcoming(schedule: Schedule, today: date) -> list[DateException]:
 
 def _confirm_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
     t = ctx.t
-    return ((ctx.step_button(t("Save"), NAME, "save"), ctx.step_button(t("Type it again"), NAME, "again"),
-             ctx.step_button(t("Back"), NAME, "view")),)
+    return ((ctx.step_button(t("Save"), NAME, Act.SAVE), ctx.step_button(t("Type it again"), NAME, Act.TYPE_AGAIN),
+             ctx.step_button(t("Back"), NAME, Act.VIEW)),)
 
 
 # ---------------------------------------------------------------------- wording

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from core.availability import check_slot, first_free_slot, free_slots, local_day_bounds
@@ -50,6 +51,7 @@ from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Int, Opt, Slot, S
 from bot.flows.base import Context, Flow, outdated
 from bot.forms import Field, Form, declare
 from bot.i18n import Translator
+from bot.payloads import p
 from bot.flows.errors import explain, out_of_credits_options
 from bot.flows.pickers import (
     between_hint,
@@ -120,6 +122,47 @@ def _details_form(t: Translator) -> Form:
 
 DETAILS_FORM = declare("details", _details_form)
 _FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "context": "context"}
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    PICK_EXPERT = "pick"
+    SEARCH_AGAIN = "again"
+    CONFIRM = "ok"
+    CHANGE_TIME = "chg"
+    STOP = "stop"
+    FILTER = "flt"
+    MORE = "more"
+    LENGTH = "len"
+    COUNT = "cnt"
+    REPEAT = "rep"
+    REPEAT_COUNT = "rcn"
+    REPEAT_UNTIL = "rcu"
+    DAY = "day"
+    LATER_DAYS = "days"
+    SLOT = "slot"
+    REPEAT_ONCE = "rone"
+    SERIES_OK = "sok"
+    SERIES_OTHER_START = "sother"
+    REPEAT_BACK = "rback"
+    CHANGE_LENGTH = "chl"
+    COUNT_BACK = "cntback"
+    BACK = "back"
+    TYPED_YES = "tyes"
+    TYPED_NO = "tno"
+    SKIP = "skip"
+    DONE = "done"
+
+
+def again_button(t: Translator) -> Button:
+    """"Find another expert": a new search, from anywhere (a declined or expired request, say)."""
+    return Button(t("Find another expert"), p(NAME, Act.SEARCH_AGAIN))
+
+
+def book_button(t: Translator) -> Button:
+    """"Book a session" (the App Home): the same new search."""
+    return Button(t("Book a session"), p(NAME, Act.SEARCH_AGAIN))
 
 
 # ---------------------------------------------------------------- what one event needs about the expert

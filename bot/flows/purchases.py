@@ -4,6 +4,7 @@ founder's credits come from their programme and company (ask staff)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 import logging
 
 from core.credit_service import available
@@ -19,6 +20,15 @@ from bot.settings import PaymentSettings, enabled_platforms, payment_settings
 log = logging.getLogger(__name__)
 
 NAME = "buy"
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    PACKS = "packs"
+    PACK = "pack"
+
+
 PLATFORM = "telegram"  # the one chat with payments
 
 
@@ -35,7 +45,7 @@ def buy_elsewhere(ctx: Context) -> str | None:
 
 
 def buy_button(ctx: Context) -> Button:
-    return Button(ctx.t("Buy credits"), p(NAME, "packs"))
+    return Button(ctx.t("Buy credits"), p(NAME, Act.PACKS))
 
 
 def pack_words(t: Translator, pack: Pack) -> str:
@@ -48,15 +58,15 @@ class BuyFlow(Flow):
 
     name = NAME
     commands = ()
-    actions = {"packs": (), "pack": (Int(1, 10**9), Int(1, 10**9), Text(8))}  # credits (milli), price, currency
+    actions = {Act.PACKS: (), Act.PACK: (Int(1, 10**9), Int(1, 10**9), Text(8))}  # credits (milli), price, currency
 
     def start(self, ctx: Context, args: str) -> None:
         self._packs(ctx)
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if action == "packs":
+        if action == Act.PACKS:
             self._packs(ctx)
-        elif (action == "pack" and len(args) == 3 and (credits := ascii_int(args[0], 1, 10**9)) is not None
+        elif (action == Act.PACK and len(args) == 3 and (credits := ascii_int(args[0], 1, 10**9)) is not None
               and (price := ascii_int(args[1], 1, 10**9)) is not None):
             self._invoice(ctx, Pack(credits, price, args[2]))
         else:
@@ -108,7 +118,7 @@ class BuyFlow(Flow):
         if settings is None:
             return
         t = ctx.t
-        buttons = [Button(pack_words(t, pack), p(NAME, "pack", pack.credits_milli, pack.price_minor, pack.currency))
+        buttons = [Button(pack_words(t, pack), p(NAME, Act.PACK, pack.credits_milli, pack.price_minor, pack.currency))
                    for pack in settings.packs]
         text = t("Which pack would you like? You pay in Telegram, and the credits are added as soon as the "
                  "payment goes through.")

@@ -5,17 +5,73 @@ complaint notice. The core checks every rule (core.relay_service); this flow ask
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from core import relay_service as rs
 from core.errors import DomainError
-from core.model import Booking
-from bot.flows.actions import Id, Stamp
+from core.model import Booking, Person, RelayMessage
+from core.text import clip as shorten
+from bot.flows.actions import Id, Stamp, ints
 from bot.flows.base import Context, Flow, outdated
-from bot.flows.sessions import ints
-from bot.relay_notices import FLOW, relayed, thread_lines
+from bot.i18n import Translator
+from bot.payloads import p
+from bot.replies import Button, Reply
 
-NAME = FLOW
+NAME = "rly"
+PREVIEW = 300  # a message in the thread shown before typing is cut here; staff read every word
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    MESSAGE = "msg"
+    READ_THREAD = "staff"
+    STOP = "stop"
+
+
+# ---- the buttons other modules show to reach this flow (its wire codes are spelled only here)
+
+
+def message_button(t: Translator, booking_id: int, name: str, *, n: int | None = None) -> Button:
+    """"Message <name>" (numbered in a list): opens the relay flow for this session."""
+    label = (t("Message {name}", name=shorten(name, 40)) if n is None
+             else t("Message {name} {n}", name=shorten(name, 40), n=n))
+    return Button(label, p(NAME, Act.MESSAGE, booking_id))
+
+
+def reply_button(t: Translator, booking_id: int) -> Button:
+    """"Reply" under a relayed message: the same flow back."""
+    return Button(t("Reply"), p(NAME, Act.MESSAGE, booking_id))
+
+
+def read_button(t: Translator, booking_id: int) -> Button:
+    """"Read messages": the programme's staff read a session's thread."""
+    return Button(t("Read messages"), p(NAME, Act.READ_THREAD, booking_id))
+
+
+def thread_lines(t: Translator, messages: Sequence[RelayMessage], names: dict[int, str], *, me: int | None = None,
+                 clip: int | None = PREVIEW) -> list[str]:
+    """One entry per message: who and when on one line, the text under it (kept as typed, line breaks too)."""
+    lines: list[str] = []
+    for m in messages:
+        who = t("You") if m.author_id == me else names.get(m.author_id, "?")
+        lines.append(f"{who}, {t.day(m.created_at)} {t.time(m.created_at)}:")
+        text = m.text if clip is None else shorten(m.text, clip)
+        lines.extend("   " + line for line in text.split("\n"))
+    return lines
+
+
+def relayed(message: RelayMessage, booking: Booking, author: Person, recipient: Person) -> Reply:
+    """What the recipient gets: who wrote, about which session, the text, and Reply (the same flow back)."""
+    t = Translator(recipient.locale, recipient.timezone)
+    assert booking.id is not None
+    head = t("{name} wrote to you about “{title}” ({day}):", name=author.name, title=booking.details.title,
+             day=t.day(booking.first_start))
+    return Reply(f"{head}\n{message.text}", ((reply_button(t, booking.id),),))
+
+
 _STOPS = frozenset({"relay_blocked", "relay_closed", "relay_daily_limit", "relay_not_confirmed"})
 
 
@@ -23,22 +79,22 @@ class RelayFlow(Flow):
     """Reached by buttons only: "msg" (either side of a session) and "staff" (the programme's staff)."""
 
     name = NAME
-    actions = {"msg": (Id(),), "staff": (Id(),), "stop": (Stamp(),)}
+    actions = {Act.MESSAGE: (Id(),), Act.READ_THREAD: (Id(),), Act.STOP: (Stamp(),)}
 
     def start(self, ctx: Context, args: str) -> None:
         outdated(ctx)
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if action in ("msg", "staff"):
+        if action in (Act.MESSAGE, Act.READ_THREAD):
             ids = ints(args, 1)
             if ids is None:
                 outdated(ctx)
-            elif action == "msg":
+            elif action == Act.MESSAGE:
                 self._ask(ctx, ids[0])
             else:
                 self._staff(ctx, ids[0])
             return
-        if action == "stop" and ctx.pressed_current(NAME, args):
+        if action == Act.STOP and ctx.pressed_current(NAME, args):
             ctx.finish()
             ctx.say(ctx.t("Nothing was sent."), replace=True)
             return
@@ -70,7 +126,7 @@ class RelayFlow(Flow):
         lines.append(t("Type your message to {name} about “{title}” (at most {n} characters). I will pass it on "
                        "with your name.", name=other, title=title, n=rs.TEXT_MAX))
         ctx.goto(NAME, "text", booking=booking_id)
-        ctx.say("\n".join(lines), ((ctx.step_button(t("Stop"), NAME, "stop"),),))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Stop"), NAME, Act.STOP),),))
 
     def on_text(self, ctx: Context, text: str) -> None:
         if ctx.convo.step != "text":

@@ -8,9 +8,10 @@ card in place, so an answered card never keeps buttons that no longer apply.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from core import booking_service
 from core.availability import check_slot, free_slots, local_day_bounds
@@ -18,9 +19,11 @@ from core.errors import NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
 from core.lifecycle import BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person
+from core.recurrence import Frequency
 from core.schedule import Busy, Schedule
 from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Opt, Slot, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
+from bot.flows.book import again_button
 from bot.flows.pickers import (
     day_buttons,
     later_days_start,
@@ -32,12 +35,89 @@ from bot.flows.pickers import (
     slots_text,
 )
 from bot.flows.series_words import how_often
-from bot.notifications import request_card, series_card
+from bot.i18n import Translator
 from bot.payloads import p
-from bot.replies import Button
-from bot.words import booking_status, meetings_lines
+from bot.replies import Button, Reply
+from bot.words import booking_status, meetings_lines, summary
 
 NAME = "req"
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    ACCEPT = "acc"
+    DECLINE = "dec"
+    SUGGEST = "sug"
+    ACCEPT_PROPOSAL = "pyes"
+    DECLINE_PROPOSAL = "pno"
+    ACCEPT_SERIES = "sacc"
+    DECLINE_SERIES = "sdec"
+    DECLINE_NO_REASON = "dnone"
+    BACK = "back"
+    SEND_SUGGESTION = "ssend"
+    SUGGEST_AGAIN = "sredo"
+    SUGGEST_DAY = "sday"
+    SUGGEST_DAYS = "sdays"
+    SUGGEST_SLOT = "sslot"
+
+
+# ---- the request cards and the buttons other modules show to reach this flow (its wire codes are spelled
+# only here): bot/notifications.py sends the cards, /requests shows them again
+
+
+def answer_buttons(t: Translator, booking_id: int) -> tuple[Button, ...]:
+    """Accept, Decline, Suggest another time: the expert's answers to one request."""
+    return (Button(t("Accept"), p(NAME, Act.ACCEPT, booking_id)),
+            Button(t("Decline"), p(NAME, Act.DECLINE, booking_id)),
+            Button(t("Suggest another time"), p(NAME, Act.SUGGEST, booking_id)))
+
+
+def series_answer_buttons(t: Translator, booking_id: int) -> tuple[Button, ...]:
+    """Accept all, Decline all: the expert answers a whole series at once."""
+    return (Button(t("Accept all"), p(NAME, Act.ACCEPT_SERIES, booking_id)),
+            Button(t("Decline all"), p(NAME, Act.DECLINE_SERIES, booking_id)))
+
+
+def proposal_buttons(t: Translator, booking_id: int) -> tuple[Button, ...]:
+    """The client's answer to the times the expert suggested."""
+    return (Button(t("Accept these times"), p(NAME, Act.ACCEPT_PROPOSAL, booking_id)),
+            Button(t("Decline"), p(NAME, Act.DECLINE_PROPOSAL, booking_id)))
+
+
+def whole_series(bookings: list[Booking]) -> Booking:
+    """The series' occurrences as one booking, for the shared summary: every meeting, the total price."""
+    first = bookings[0]
+    meetings = sorted((m for b in bookings for m in b.meetings), key=lambda m: m.start)
+    return replace(first, meetings=meetings, price_milli=sum(b.price_milli for b in bookings),
+                   expires_at=min(b.expires_at for b in bookings))
+
+
+def series_card(bookings: list[Booking], expert: Expert, expert_person: Person, client: Person,
+                frequency: Frequency | None) -> Reply:
+    """One request for the whole series: the expert answers all of it at once."""
+    t = Translator(expert_person.locale, expert_person.timezone)
+    whole = whole_series(bookings)
+    assert whole.id is not None
+    text = "\n".join([
+        t("New series request from {name}: {how}.", name=client.name, how=how_often(t, frequency, len(bookings))),
+        summary(t, whole, expert, client, for_expert=True),
+        t("Please answer by {when}; the slots are held for you until then.", when=t.when(whole.expires_at)),
+    ])
+    return Reply(text, (series_answer_buttons(t, whole.id),))
+
+
+def request_card(booking: Booking, expert: Expert, expert_person: Person, client: Person) -> Reply:
+    t = Translator(expert_person.locale, expert_person.timezone)
+    assert booking.id is not None
+    text = "\n".join([
+        t("New session request from {name}.", name=client.name),
+        summary(t, booking, expert, client, for_expert=True),
+        t("Please answer by {when}; the slots are held for you until then.", when=t.when(booking.expires_at)),
+    ])
+    return Reply(text, (answer_buttons(t, booking.id),))
+
+
 MAX_REASON = 500
 MAX_PENDING_CARDS = 10
 MAX_UPCOMING = 15
@@ -80,11 +160,12 @@ class RequestsFlow(Flow):
     name = NAME
     commands = ("requests",)
     actions = {
-        **{a: (Id(),) for a in ("acc", "dec", "sug", "pyes", "pno", "sacc", "sdec")},
-        **{a: (Stamp(),) for a in ("dnone", "back", "ssend", "sredo")},
-        "sday": (Stamp(), Day(), Opt(Slot())),
-        "sdays": (Stamp(), Either((Slot(), Choice(("",))))),  # "": from the earliest dates again
-        "sslot": (Stamp(), Slot()),
+        **{a: (Id(),) for a in (Act.ACCEPT, Act.DECLINE, Act.SUGGEST, Act.ACCEPT_PROPOSAL, Act.DECLINE_PROPOSAL,
+                                Act.ACCEPT_SERIES, Act.DECLINE_SERIES)},
+        **{a: (Stamp(),) for a in (Act.DECLINE_NO_REASON, Act.BACK, Act.SEND_SUGGESTION, Act.SUGGEST_AGAIN)},
+        Act.SUGGEST_DAY: (Stamp(), Day(), Opt(Slot())),
+        Act.SUGGEST_DAYS: (Stamp(), Either((Slot(), Choice(("",))))),  # "": from the earliest dates again
+        Act.SUGGEST_SLOT: (Stamp(), Slot()),
     }
 
     # ------------------------------------------------------------------ /requests
@@ -158,9 +239,10 @@ class RequestsFlow(Flow):
     # ------------------------------------------------------------------ presses
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        actions = {
-            "acc": self._accept, "dec": self._ask_reason, "sug": self._start_suggest,
-            "pyes": self._agree, "pno": self._disagree, "sacc": self._accept_series, "sdec": self._decline_series,
+        actions: dict[str, Callable[[Context, int], None]] = {
+            Act.ACCEPT: self._accept, Act.DECLINE: self._ask_reason, Act.SUGGEST: self._start_suggest,
+            Act.ACCEPT_PROPOSAL: self._agree, Act.DECLINE_PROPOSAL: self._disagree,
+            Act.ACCEPT_SERIES: self._accept_series, Act.DECLINE_SERIES: self._decline_series,
         }
         if action in actions:
             booking_id = _int(args[0]) if len(args) == 1 else None
@@ -169,10 +251,10 @@ class RequestsFlow(Flow):
                 return
             actions[action](ctx, booking_id)
             return
-        wizard = {
-            "dnone": self._decline_without_reason, "back": self._back_to_card,
-            "sday": self._pick_day, "sdays": self._show_days, "sslot": self._pick_slot,
-            "ssend": self._send_suggestion, "sredo": self._redo_suggestion,
+        wizard: dict[str, Callable[[Context, tuple[str, ...]], None]] = {
+            Act.DECLINE_NO_REASON: self._decline_without_reason, Act.BACK: self._back_to_card,
+            Act.SUGGEST_DAY: self._pick_day, Act.SUGGEST_DAYS: self._show_days, Act.SUGGEST_SLOT: self._pick_slot,
+            Act.SEND_SUGGESTION: self._send_suggestion, Act.SUGGEST_AGAIN: self._redo_suggestion,
         }
         booking_id = ctx.data.get("booking")
         if (action not in wizard or not ctx.pressed_current(NAME, args)
@@ -248,7 +330,8 @@ class RequestsFlow(Flow):
         ctx.goto(NAME, "decline", booking=booking_id)
         ctx.say(t("Declining “{title}” from {client}. Type a short reason they will see, or press “No reason”.",
                   title=req.title, client=req.client.name),
-                ((ctx.step_button(t("No reason"), NAME, "dnone"), ctx.step_button(t("Keep the request"), NAME, "back")),),
+                ((ctx.step_button(t("No reason"), NAME, Act.DECLINE_NO_REASON),
+                  ctx.step_button(t("Keep the request"), NAME, Act.BACK)),),
                 replace=True)
 
     def _decline_without_reason(self, ctx: Context, args: tuple[str, ...]) -> None:
@@ -305,12 +388,12 @@ class RequestsFlow(Flow):
         slots = _free(ctx, req, meeting.minutes, picked, start=since)
         ctx.step("suggest")
         header = _suggest_header(ctx, req, len(picked))
-        nav = [ctx.step_button(t("Back to the request"), NAME, "back")]
+        nav = [ctx.step_button(t("Back to the request"), NAME, Act.BACK)]
         if picked:
-            nav.insert(0, ctx.step_button(t("Start over"), NAME, "sredo"))
+            nav.insert(0, ctx.step_button(t("Start over"), NAME, Act.SUGGEST_AGAIN))
         if not slots:
             if since is not None:
-                nav.insert(0, ctx.step_button(t("Earliest dates"), NAME, "sdays", ""))
+                nav.insert(0, ctx.step_button(t("Earliest dates"), NAME, Act.SUGGEST_DAYS, ""))
                 ctx.say(header + "\n" + t("No free {minutes}-minute slot after these dates.", minutes=meeting.minutes),
                         (tuple(nav),), replace=True)
                 return
@@ -322,12 +405,12 @@ class RequestsFlow(Flow):
         more: list[Button] = []
         later = later_days_start(slots, tz)
         if later is not None:
-            more.append(ctx.step_button(t("Later dates"), NAME, "sdays", slot_arg(later)))
+            more.append(ctx.step_button(t("Later dates"), NAME, Act.SUGGEST_DAYS, slot_arg(later)))
         if since is not None:
-            more.append(ctx.step_button(t("Earliest dates"), NAME, "sdays", ""))
+            more.append(ctx.step_button(t("Earliest dates"), NAME, Act.SUGGEST_DAYS, ""))
         text = header + "\n" + t("Pick a day (your time, {zone}; {client} is in {client_zone}):", zone=tz,
                                  client=req.client.name, client_zone=req.client.timezone)
-        ctx.say(text, day_buttons(ctx, NAME, "sday", slots) + ((*more, *nav),), replace=True)
+        ctx.say(text, day_buttons(ctx, NAME, Act.SUGGEST_DAY, slots) + ((*more, *nav),), replace=True)
 
     def _show_days(self, ctx: Context, args: tuple[str, ...]) -> None:
         if ctx.convo.step not in ("suggest", "suggest_slot") or len(args) != 1:
@@ -359,22 +442,22 @@ class RequestsFlow(Flow):
         if not slots:
             ctx.step("suggest")
             ctx.say(header + "\n" + t("That day has no free slot any more. Please pick another day."),
-                    ((ctx.step_button(t("Other days"), NAME, "sdays", str(ctx.data.get("since") or "")),),),
+                    ((ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, str(ctx.data.get("since") or "")),),),
                     replace=True)
             return
         ctx.step("suggest_slot")
         page, later = slot_page(slots)
         nav: list[Button] = []
         if later is not None:
-            nav.append(ctx.step_button(t("Later that day"), NAME, "sday", day.isoformat(), slot_arg(later)))
-        nav.append(ctx.step_button(t("Other days"), NAME, "sdays", str(ctx.data.get("since") or "")))
+            nav.append(ctx.step_button(t("Later that day"), NAME, Act.SUGGEST_DAY, day.isoformat(), slot_arg(later)))
+        nav.append(ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, str(ctx.data.get("since") or "")))
         text = "\n".join([
             header,
             t("{day}: pick a start (your time, {zone}). The client's time is after each:",
               day=t.day(page[0]), zone=ctx.person.timezone),
             slots_text(ctx, page, req.client.timezone),
         ])
-        ctx.say(text, slot_buttons(ctx, NAME, "sslot", page) + (tuple(nav),), replace=True)
+        ctx.say(text, slot_buttons(ctx, NAME, Act.SUGGEST_SLOT, page) + (tuple(nav),), replace=True)
 
     def _pick_slot(self, ctx: Context, args: tuple[str, ...]) -> None:
         at = parse_slot_arg(args[0]) if len(args) == 1 else None
@@ -399,9 +482,9 @@ class RequestsFlow(Flow):
             lines.append(t("• {when}, {minutes} min", when=t.both(start, req.client.timezone), minutes=m.minutes))
         lines.append(t("The slots are held while {client} decides.", client=req.client.name))
         ctx.say("\n".join(lines), ((
-            ctx.step_button(t("Send to {client}", client=req.client.name)[:75], NAME, "ssend"),
-            ctx.step_button(t("Start over"), NAME, "sredo"),
-            ctx.step_button(t("Back to the request"), NAME, "back"),
+            ctx.step_button(t("Send to {client}", client=req.client.name)[:75], NAME, Act.SEND_SUGGESTION),
+            ctx.step_button(t("Start over"), NAME, Act.SUGGEST_AGAIN),
+            ctx.step_button(t("Back to the request"), NAME, Act.BACK),
         ),), replace=True)
 
     def _redo_suggestion(self, ctx: Context, args: tuple[str, ...]) -> None:
@@ -491,7 +574,7 @@ class RequestsFlow(Flow):
         req = _load(ctx, booking_id)
         _must_be_client(ctx, req)
         t = ctx.t
-        again = ((Button(t("Find another expert"), p("book", "again")),),)
+        again = ((again_button(t),),)
         if not req.booking.proposed_by_expert and req.booking.status is BookingStatus.WITHDRAWN:
             ctx.say(t("You already declined these times; the request is closed and your credits are back."),
                     again, replace=True)

@@ -3,16 +3,57 @@ hide a review from the expert's card. The core checks who may do it on every ste
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from core import review_service as rs
 from core.errors import InvalidTransition, NotAllowed, NotFound
 from core.model import Booking, Review
 from core.staff_access import is_staff_of
-from bot.flows.actions import Id, Stamp
+from core.text import clip as shorten
+from bot.flows.actions import Id, Stamp, ints
 from bot.flows.base import Context, Flow, outdated
-from bot.flows.sessions import ints
-from bot.review_notices import FLOW, quoted
+from bot.i18n import Translator
+from bot.payloads import p
+from bot.replies import Button
 
-NAME = FLOW
+NAME = "ans"
+CLIP = 500
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    ANSWER = "pick"
+    HIDE = "hide"
+    STOP = "stop"
+    CONFIRM_HIDE = "hideok"
+
+
+def stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    return shorten(" ".join(text.split()), limit)
+
+
+def quoted(review: Review, limit: int = CLIP) -> str:
+    """★★★★☆ “text” (or just the stars)."""
+    return stars(review.stars) + (f" “{clip(review.text, limit)}”" if review.text else "")
+
+
+# ---- the buttons other modules show to reach this flow (its wire codes are spelled only here)
+
+
+def answer_button(t: Translator, review_id: int, *, n: int | None = None) -> Button:
+    """"Answer review" (numbered in a list): the expert answers a client's review."""
+    label = t("Answer review") if n is None else t("Answer review {n}", n=n)
+    return Button(label, p(NAME, Act.ANSWER, review_id))
+
+
+def hide_button(t: Translator, review_id: int) -> Button:
+    """"Hide review": programme staff take a review off the expert's card."""
+    return Button(t("Hide review"), p(NAME, Act.HIDE, review_id))
 
 
 def _load(ctx: Context, review_id: int) -> tuple[Review, Booking, str, str]:
@@ -28,26 +69,26 @@ class ReviewAnswerFlow(Flow):
     """"Answer review" (from the notice or /sessions) and "Hide review" (staff, from the notice)."""
 
     name = NAME
-    actions = {"pick": (Id(),), "hide": (Id(),), "stop": (Stamp(),), "hideok": (Stamp(),)}
+    actions = {Act.ANSWER: (Id(),), Act.HIDE: (Id(),), Act.STOP: (Stamp(),), Act.CONFIRM_HIDE: (Stamp(),)}
 
     def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
         outdated(ctx)
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        if action in ("pick", "hide"):
+        if action in (Act.ANSWER, Act.HIDE):
             ids = ints(args, 1)
             if ids is None:
                 outdated(ctx)
                 return
-            (self._ask_answer if action == "pick" else self._ask_hide)(ctx, ids[0])
+            (self._ask_answer if action == Act.ANSWER else self._ask_hide)(ctx, ids[0])
             return
         if not ctx.pressed_current(NAME, args):
             outdated(ctx)
             return
-        if action == "stop":
+        if action == Act.STOP:
             ctx.finish()
             ctx.say(ctx.t("Nothing changed."), replace=True)
-        elif action == "hideok" and ctx.convo.step == "hide":
+        elif action == Act.CONFIRM_HIDE and ctx.convo.step == "hide":
             self._hide(ctx)
         else:
             outdated(ctx)
@@ -70,7 +111,7 @@ class ReviewAnswerFlow(Flow):
               review=quoted(review)),
             t("Type your answer (at most {n} characters). It shows under the review on your card, and you can "
               "answer only once.", n=rs.ANSWER_MAX),
-        ]), ((ctx.step_button(t("Stop"), NAME, "stop"),),))
+        ]), ((ctx.step_button(t("Stop"), NAME, Act.STOP),),))
 
     def on_text(self, ctx: Context, text: str) -> None:
         if ctx.convo.step != "text":
@@ -105,7 +146,8 @@ class ReviewAnswerFlow(Flow):
             quoted(review),
             t("It will no longer show on {expert}'s card, and its stars will no longer count in the rating.",
               expert=expert),
-        ]), ((ctx.step_button(t("Hide review"), NAME, "hideok"), ctx.step_button(t("Keep it"), NAME, "stop")),))
+        ]), ((ctx.step_button(t("Hide review"), NAME, Act.CONFIRM_HIDE),
+              ctx.step_button(t("Keep it"), NAME, Act.STOP)),))
 
     def _hide(self, ctx: Context) -> None:
         review = rs.hide_review(ctx.uow, ctx.clock, review_id=ctx.data["review"], staff_id=ctx.person.id or 0)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import partial
 
 from core import booking_service as bs
 from core.relay_service import open_until as relay_open_until
@@ -20,7 +21,8 @@ from core.experts import Expert
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person, Review
 from core.policy import CancelReason, Consequence
-from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int
+from bot.flows import relay, reviews
+from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int, ints
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.errors import explain
 from bot.flows.pickers import (
@@ -40,13 +42,70 @@ from bot.flows.typed_times import read as read_typed
 from bot.flows.waitlist import show_entries
 from bot.i18n import Translator
 from bot.links import meeting_url
+from bot.payloads import p
 from bot.replies import Button, Reply, rows
 from bot.words import booking_status, meeting_status
 from core.text import clip as shorten
 
 NAME = "ses"
 REVIEW = "rev"
-RELAY = "rly"  # bot.flows.relay.NAME (it imports this module)
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    LIST = "list"
+    CANCEL = "cx"
+    RESCHEDULE = "rs"
+    NO_SHOW = "ns"
+    CANCEL_ALL = "cxa"
+    WITHDRAW = "wd"
+    KEEP = "keep"
+    CONFIRM_CANCEL = "cxok"
+    CONFIRM_CANCEL_ALL = "cxaok"
+    RESCHEDULE_BACK = "rsback"
+    CONFIRM_RESCHEDULE = "rsok"
+    CONFIRM_WITHDRAW = "wdok"
+    CONFIRM_NO_SHOW = "nsok"
+    CANCEL_REASON = "cxr"
+    RESCHEDULE_DAY = "rsd"
+    RESCHEDULE_SLOT = "rss"
+
+
+class ReviewAct(StrEnum):
+    """The presses of ReviewFlow: readable names, short wire codes."""
+
+    PICK = "pick"
+    STARS = "star"
+    SKIP = "skip"
+
+
+# ---- the buttons other modules show to reach these flows (their wire codes are spelled only here)
+
+
+def list_button(t: Translator) -> Button:
+    """"My sessions": the list of this person's sessions."""
+    return Button(t("My sessions"), p(NAME, Act.LIST))
+
+
+def reschedule_button(t: Translator, booking_id: int, meeting_id: int) -> Button:
+    return Button(t("Reschedule"), p(NAME, Act.RESCHEDULE, booking_id, meeting_id))
+
+
+def cancel_button(t: Translator, booking_id: int, meeting_id: int) -> Button:
+    return Button(t("Cancel"), p(NAME, Act.CANCEL, booking_id, meeting_id))
+
+
+def no_show_button(t: Translator, booking_id: int, meeting_id: int | None) -> Button:
+    """"They did not show up" (meeting 0: the notice did not name one)."""
+    return Button(t("They did not show up"), p(NAME, Act.NO_SHOW, booking_id, meeting_id or 0))
+
+
+def star_buttons(booking_id: int) -> tuple[Button, ...]:
+    """★ to ★★★★★: the review flow's first question, asked from a notice or from the list."""
+    return tuple(Button("★" * n, p(REVIEW, ReviewAct.STARS, booking_id, n)) for n in range(1, 6))
+
+
 SECTIONS = ("up", "past", "gone")
 PAGE = 5  # items per page: 5 x at most 4 action buttons + 4 navigation stays under 25 buttons
 POLICY = bs.DEFAULT_POLICY
@@ -108,14 +167,6 @@ def load(ctx: Context, booking_id: int, meeting_id: int | None = None) -> Seen:
         except KeyError:
             raise NotFound(f"no meeting {meeting_id} in booking {booking_id}", reason="booking_not_found") from None
     return Seen(booking, meeting, expert, client, is_client)
-
-
-def ints(args: Sequence[str], n: int) -> list[int] | None:
-    """Exactly n small non-negative integers, or None for a crafted or garbled payload."""
-    if len(args) != n:
-        return None
-    out = [ascii_int(a, 0, ID_MAX) for a in args]
-    return None if None in out else [a for a in out if a is not None]
 
 
 def _pressed_meeting(ctx: Context, args: Sequence[str]) -> tuple[int, int, Seen] | None:
@@ -345,25 +396,28 @@ def build_items(ctx: Context) -> list[Item]:
 def _action_button(ctx: Context, kind: str, n: int, args: tuple[object, ...]) -> Button:
     t = ctx.t
     if kind == "cancel":
-        return ctx.button(t("Cancel {n}", n=n), NAME, "cx", *args)
+        return ctx.button(t("Cancel {n}", n=n), NAME, Act.CANCEL, *args)
     if kind == "move":
-        return ctx.button(t("Reschedule {n}", n=n), NAME, "rs", *args)
+        return ctx.button(t("Reschedule {n}", n=n), NAME, Act.RESCHEDULE, *args)
     if kind == "skip":
-        return ctx.button(t("Skip {n}", n=n), NAME, "cx", *args)
+        return ctx.button(t("Skip {n}", n=n), NAME, Act.CANCEL, *args)
     if kind == "move1":
-        return ctx.button(t("Move {n}", n=n), NAME, "rs", *args)
+        return ctx.button(t("Move {n}", n=n), NAME, Act.RESCHEDULE, *args)
     if kind == "cxall":
-        return ctx.button(t("Cancel all remaining {n}", n=n), NAME, "cxa", *args)
+        return ctx.button(t("Cancel all remaining {n}", n=n), NAME, Act.CANCEL_ALL, *args)
     if kind == "withdraw":
-        return ctx.button(t("Withdraw {n}", n=n), NAME, "wd", *args)
+        return ctx.button(t("Withdraw {n}", n=n), NAME, Act.WITHDRAW, *args)
     if kind == "review":
-        return ctx.button(t("Review {n}", n=n), REVIEW, "pick", *args)
+        return ctx.button(t("Review {n}", n=n), REVIEW, ReviewAct.PICK, *args)
     if kind == "answer":
-        return ctx.button(t("Answer review {n}", n=n), "ans", "pick", *args)
+        review_id = args[0]
+        assert isinstance(review_id, int)
+        return reviews.answer_button(t, review_id, n=n)
     if kind == "message":
         booking_id, name = args
-        return ctx.button(t("Message {name} {n}", name=clip(str(name), 40), n=n), RELAY, "msg", booking_id)
-    return ctx.button(t("Report no-show {n}", n=n), NAME, "ns", *args)
+        assert isinstance(booking_id, int)
+        return relay.message_button(t, booking_id, " ".join(str(name).split()), n=n)  # one line, as clip() makes it
+    return ctx.button(t("Report no-show {n}", n=n), NAME, Act.NO_SHOW, *args)
 
 
 def _section_title(t: Translator, section: str, count: int) -> str:
@@ -407,11 +461,11 @@ def show_list(ctx: Context, section: str | None = None, page: int = 0, *, replac
         lines.extend(text[1:])
         if item.actions:
             buttons.append(tuple(_action_button(ctx, kind, n, args) for kind, args in item.actions))
-    nav = [ctx.button(_section_title(t, s, len(by[s])), NAME, "list", s, 0) for s in SECTIONS if s != section]
+    nav = [ctx.button(_section_title(t, s, len(by[s])), NAME, Act.LIST, s, 0) for s in SECTIONS if s != section]
     if page > 0:
-        nav.append(ctx.button(t("Previous page"), NAME, "list", section, page - 1))
+        nav.append(ctx.button(t("Previous page"), NAME, Act.LIST, section, page - 1))
     if page + 1 < pages:
-        nav.append(ctx.button(t("Next page"), NAME, "list", section, page + 1))
+        nav.append(ctx.button(t("Next page"), NAME, Act.LIST, section, page + 1))
     buttons.extend(rows(nav, 4))
     ctx.say("\n".join(lines), tuple(buttons), replace=replace)
 
@@ -464,13 +518,14 @@ class SessionsFlow(Flow):
     name = NAME
     commands = ("sessions",)
     actions = {
-        "list": (Opt(Choice(SECTIONS)), Opt(Int(0, 9999))),
-        "cx": (Id(), Id()), "rs": (Id(), Id()),
-        "ns": (Id(), Int(0, ID_MAX)),  # 0: the notice did not name a meeting
-        "cxa": (Id(),), "wd": (Id(),),
-        **{a: (Stamp(),) for a in ("keep", "cxok", "cxaok", "rsback", "rsok", "wdok", "nsok")},
-        "cxr": (Stamp(), Choice(("none", "tech"))),
-        "rsd": (Stamp(), Day()), "rss": (Stamp(), Slot()),
+        Act.LIST: (Opt(Choice(SECTIONS)), Opt(Int(0, 9999))),
+        Act.CANCEL: (Id(), Id()), Act.RESCHEDULE: (Id(), Id()),
+        Act.NO_SHOW: (Id(), Int(0, ID_MAX)),  # 0: the notice did not name a meeting
+        Act.CANCEL_ALL: (Id(),), Act.WITHDRAW: (Id(),),
+        **{a: (Stamp(),) for a in (Act.KEEP, Act.CONFIRM_CANCEL, Act.CONFIRM_CANCEL_ALL, Act.RESCHEDULE_BACK,
+                                   Act.CONFIRM_RESCHEDULE, Act.CONFIRM_WITHDRAW, Act.CONFIRM_NO_SHOW)},
+        Act.CANCEL_REASON: (Stamp(), Choice(("none", "tech"))),
+        Act.RESCHEDULE_DAY: (Stamp(), Day()), Act.RESCHEDULE_SLOT: (Stamp(), Slot()),
     }
 
     def start(self, ctx: Context, args: str) -> None:
@@ -481,10 +536,12 @@ class SessionsFlow(Flow):
     # ---- presses
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
-        handler = {
-            "list": self._list, "cx": self._cancel_start, "rs": self._move_start, "wd": self._withdraw_start,
-            "ns": self._no_show_start, "cxa": self._series_cancel_start,
-        }.get(action)
+        handlers: dict[str, Callable[[Context, tuple[str, ...]], None]] = {
+            Act.LIST: self._list, Act.CANCEL: self._cancel_start, Act.RESCHEDULE: self._move_start,
+            Act.WITHDRAW: self._withdraw_start, Act.NO_SHOW: self._no_show_start,
+            Act.CANCEL_ALL: self._series_cancel_start,
+        }
+        handler = handlers.get(action)
         if handler is not None:
             handler(ctx, args)
             return
@@ -494,32 +551,33 @@ class SessionsFlow(Flow):
             return
         rest = args[1:]
         step = ctx.convo.step
-        if action == "keep":
+        if action == Act.KEEP:
             ctx.finish()
             ctx.say(ctx.t("Nothing changed."), replace=True)
-        elif action == "cxr" and step == "cx_reason" and rest and rest[0] in ("none", "tech"):
+        elif action == Act.CANCEL_REASON and step == "cx_reason" and rest and rest[0] in ("none", "tech"):
             self._cancel_confirm(ctx, "", technical=rest[0] == "tech")
-        elif action == "cxok" and step == "cx_confirm":
+        elif action == Act.CONFIRM_CANCEL and step == "cx_confirm":
             self._cancel_do(ctx)
-        elif action == "cxaok" and step == "cxa_confirm":
+        elif action == Act.CONFIRM_CANCEL_ALL and step == "cxa_confirm":
             self._series_cancel_do(ctx)
-        elif action == "rsd" and step in ("rs_day", "rs_slot", "rs_confirm") and rest and parse_day_arg(rest[0]):
+        elif (action == Act.RESCHEDULE_DAY and step in ("rs_day", "rs_slot", "rs_confirm") and rest
+              and parse_day_arg(rest[0])):
             day = parse_day_arg(rest[0])
             assert day is not None
             self._move_slots(ctx, day)
-        elif action == "rss" and step in ("rs_day", "rs_slot", "rs_confirm") and rest:
+        elif action == Act.RESCHEDULE_SLOT and step in ("rs_day", "rs_slot", "rs_confirm") and rest:
             at = parse_slot_arg(rest[0])
             if at is None:
                 outdated(ctx)
             else:
                 self._move_confirm(ctx, at)
-        elif action == "rsback" and step in ("rs_day", "rs_slot", "rs_confirm"):
+        elif action == Act.RESCHEDULE_BACK and step in ("rs_day", "rs_slot", "rs_confirm"):
             self._move_days(ctx, load(ctx, ctx.data["booking"], ctx.data["meeting"]))
-        elif action == "rsok" and step == "rs_confirm":
+        elif action == Act.CONFIRM_RESCHEDULE and step == "rs_confirm":
             self._move_do(ctx)
-        elif action == "wdok" and step == "wd_confirm":
+        elif action == Act.CONFIRM_WITHDRAW and step == "wd_confirm":
             self._withdraw_do(ctx)
-        elif action == "nsok" and step == "ns_confirm":
+        elif action == Act.CONFIRM_NO_SHOW and step == "ns_confirm":
             self._no_show_do(ctx)
         else:
             outdated(ctx)
@@ -567,9 +625,9 @@ class SessionsFlow(Flow):
             head,
             cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client),
             t("Why are you cancelling? Type a short reason for {name} (optional), or pick:", name=seen.other_name),
-        ]), ((ctx.step_button(t("No reason, continue"), NAME, "cxr", "none"),
-              ctx.step_button(t("Technical problem"), NAME, "cxr", "tech")),
-             (ctx.step_button(t("Keep the meeting"), NAME, "keep"),)))
+        ]), ((ctx.step_button(t("No reason, continue"), NAME, Act.CANCEL_REASON, "none"),
+              ctx.step_button(t("Technical problem"), NAME, Act.CANCEL_REASON, "tech")),
+             (ctx.step_button(t("Keep the meeting"), NAME, Act.KEEP),)))
 
     def _cancel_confirm(self, ctx: Context, reason: str, *, technical: bool) -> None:
         t = ctx.t
@@ -588,8 +646,8 @@ class SessionsFlow(Flow):
         elif reason:
             lines.append(t("Reason: {reason}", reason=reason))
         lines.append(cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client))
-        ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm cancellation"), NAME, "cxok"),
-                                    ctx.step_button(t("Keep the meeting"), NAME, "keep")),))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm cancellation"), NAME, Act.CONFIRM_CANCEL),
+                                    ctx.step_button(t("Keep the meeting"), NAME, Act.KEEP)),))
 
     def _cancel_do(self, ctx: Context) -> None:
         t = ctx.t
@@ -659,8 +717,8 @@ class SessionsFlow(Flow):
                            credits=t.credits(back)) if back else t("No credits come back (each one is less than "
                                                                    "{hours} h ahead or free).",
                                                                    hours=_hours(POLICY.free_change_window)))
-        ctx.say("\n".join(lines), ((ctx.step_button(t("Cancel all remaining"), NAME, "cxaok"),
-                                    ctx.step_button(t("Keep the series"), NAME, "keep")),))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Cancel all remaining"), NAME, Act.CONFIRM_CANCEL_ALL),
+                                    ctx.step_button(t("Keep the series"), NAME, Act.KEEP)),))
 
     def _series_cancel_do(self, ctx: Context) -> None:
         t = ctx.t
@@ -691,7 +749,7 @@ class SessionsFlow(Flow):
         if not c.allowed:
             buttons: tuple[tuple[Button, ...], ...] = ()
             if c.code == "limit_reached":
-                buttons = ((ctx.button(t("Cancel the meeting"), NAME, "cx", booking_id, meeting_id),),)
+                buttons = ((ctx.button(t("Cancel the meeting"), NAME, Act.CANCEL, booking_id, meeting_id),),)
             ctx.say(t("“{title}” with {name} on {when}:", title=seen.title, name=seen.other_name,
                       when=t.both(meeting.start, seen.other_tz)) + "\n" + words, buttons)
             return
@@ -700,7 +758,7 @@ class SessionsFlow(Flow):
             if have < meeting.price_milli:
                 ctx.say(words + "\n" + t("That needs {needed} credits and you have {available}. You can cancel "
                                          "instead.", needed=t.credits(meeting.price_milli), available=t.credits(have)),
-                        ((ctx.button(t("Cancel the meeting"), NAME, "cx", booking_id, meeting_id),),))
+                        ((ctx.button(t("Cancel the meeting"), NAME, Act.CANCEL, booking_id, meeting_id),),))
                 return
         ctx.goto(NAME, "rs_day", booking=booking_id, meeting=meeting_id)
         ctx.say(t("Reschedule “{title}” with {name}, now on {when}.", title=seen.title, name=seen.other_name,
@@ -723,20 +781,21 @@ class SessionsFlow(Flow):
         t = ctx.t
         ctx.step("rs_day")
         slots = self._free(ctx, seen)
-        keep = (ctx.step_button(t("Keep it as it is"), NAME, "keep"),)
+        keep = (ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP),)
         if not slots:
             ctx.say(t("{name} has no other free time in their booking window. Type a time to check one, or keep "
                       "the meeting as it is.", name=seen.expert.name), (keep,))
             return
         ctx.say(t("Pick a new day (times in {zone}), or type a time, for example “Thursday 15:00”.",
-                  zone=ctx.person.timezone), day_buttons(ctx, NAME, "rsd", slots) + (keep,))
+                  zone=ctx.person.timezone), day_buttons(ctx, NAME, Act.RESCHEDULE_DAY, slots) + (keep,))
 
     def _move_slots(self, ctx: Context, day: date) -> None:
         t = ctx.t
         seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
         start, end = local_day_bounds(ctx.person.timezone, day)
         slots = on_day(self._free(ctx, seen, start, end), ctx.person.timezone, day)
-        back = (ctx.step_button(t("Another day"), NAME, "rsback"), ctx.step_button(t("Keep it as it is"), NAME, "keep"))
+        back = (ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),
+                ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP))
         ctx.step("rs_slot", day=day.isoformat())
         if not slots:
             ctx.say(t("No free time left that day. Pick another day, or type a time."), (back,))
@@ -746,7 +805,7 @@ class SessionsFlow(Flow):
         hint = between_hint(ctx, slots, shown)
         if hint:
             text += "\n" + hint
-        ctx.say(text, slot_buttons(ctx, NAME, "rss", shown) + (back,))
+        ctx.say(text, slot_buttons(ctx, NAME, Act.RESCHEDULE_SLOT, shown) + (back,))
 
     def _move_typed(self, ctx: Context, text: str) -> None:
         t = ctx.t
@@ -768,10 +827,10 @@ class SessionsFlow(Flow):
                       when=t.when(found.at) if found.at else t.day(local_day_bounds(ctx.person.timezone, found.day)[0])))
             return
         if isinstance(found, Ask):
-            choices = tuple(ctx.step_button(c.label, NAME, "rss", slot_arg(c.at)) if c.at is not None
-                            else ctx.step_button(c.label, NAME, "rsd", c.day.isoformat() if c.day else "")
+            choices = tuple(ctx.step_button(c.label, NAME, Act.RESCHEDULE_SLOT, slot_arg(c.at)) if c.at is not None
+                            else ctx.step_button(c.label, NAME, Act.RESCHEDULE_DAY, c.day.isoformat() if c.day else "")
                             for c in found.choices)
-            ctx.say(found.question, (choices, (ctx.step_button(t("Another day"), NAME, "rsback"),)))
+            ctx.say(found.question, (choices, (ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),)))
             return
         at = found.at
         meeting = seen.the_meeting
@@ -790,8 +849,8 @@ class SessionsFlow(Flow):
             if near:
                 lines.append(t("Free times nearby:"))
                 lines.append(slots_text(ctx, near, seen.other_tz))
-                buttons = slot_buttons(ctx, NAME, "rss", near)
-            ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Another day"), NAME, "rsback"),),))
+                buttons = slot_buttons(ctx, NAME, Act.RESCHEDULE_SLOT, near)
+            ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),),))
             return
         self._move_confirm(ctx, at, notes=found.notes)
 
@@ -808,8 +867,9 @@ class SessionsFlow(Flow):
                        old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
         lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
         ctx.say("\n".join(lines), (
-            (ctx.step_button(t("Confirm new time"), NAME, "rsok"), ctx.step_button(t("Pick another time"), NAME, "rsback")),
-            (ctx.step_button(t("Keep it as it is"), NAME, "keep"),),
+            (ctx.step_button(t("Confirm new time"), NAME, Act.CONFIRM_RESCHEDULE),
+             ctx.step_button(t("Pick another time"), NAME, Act.RESCHEDULE_BACK)),
+            (ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP),),
         ))
 
     def _move_do(self, ctx: Context) -> None:
@@ -848,8 +908,8 @@ class SessionsFlow(Flow):
         lines = [t("Withdraw your request “{title}” to {name}?", title=seen.title, name=seen.expert.name)]
         if held:
             lines.append(t("The {credits} credits held for it come back to you.", credits=t.credits(held)))
-        ctx.say("\n".join(lines), ((ctx.step_button(t("Withdraw request"), NAME, "wdok"),
-                                    ctx.step_button(t("Keep it"), NAME, "keep")),))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Withdraw request"), NAME, Act.CONFIRM_WITHDRAW),
+                                    ctx.step_button(t("Keep it"), NAME, Act.KEEP)),))
 
     def _withdraw_do(self, ctx: Context) -> None:
         t = ctx.t
@@ -891,8 +951,8 @@ class SessionsFlow(Flow):
             lines.append(t("Your {credits} credits will be refunded in full.", credits=t.credits(meeting.price_milli)))
         elif meeting.price_milli:
             lines.append(t("The client's credits stay spent."))
-        ctx.say("\n".join(lines), ((ctx.step_button(t("Report no-show"), NAME, "nsok"),
-                                    ctx.step_button(t("Back"), NAME, "keep")),))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Report no-show"), NAME, Act.CONFIRM_NO_SHOW),
+                                    ctx.step_button(t("Back"), NAME, Act.KEEP)),))
 
     def _no_show_do(self, ctx: Context) -> None:
         t = ctx.t
@@ -934,7 +994,7 @@ class ReviewFlow(Flow):
     """1-5 stars (a tap), a short review (or Skip), a private note for the programme (or Skip)."""
 
     name = REVIEW
-    actions = {"pick": (Id(),), "star": (Id(), Int(1, 5)), "skip": (Stamp(),)}
+    actions = {ReviewAct.PICK: (Id(),), ReviewAct.STARS: (Id(), Int(1, 5)), ReviewAct.SKIP: (Stamp(),)}
 
     def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
         outdated(ctx)
@@ -951,7 +1011,7 @@ class ReviewFlow(Flow):
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         t = ctx.t
-        if action == "pick":
+        if action == ReviewAct.PICK:
             ids = ints(args, 1)
             if ids is None:
                 outdated(ctx)
@@ -959,9 +1019,9 @@ class ReviewFlow(Flow):
             seen = self._reviewable(ctx, ids[0])
             if seen is not None:
                 ctx.say(t("How was “{title}” with {name}? Tap the stars.", title=seen.title, name=seen.other_name),
-                        (tuple(ctx.button("★" * n, REVIEW, "star", ids[0], n) for n in range(1, 6)),))
+                        (star_buttons(ids[0]),))
             return
-        if action == "star":
+        if action == ReviewAct.STARS:
             ids = ints(args, 2)
             if ids is None or not 1 <= ids[1] <= 5:
                 outdated(ctx)
@@ -972,9 +1032,9 @@ class ReviewFlow(Flow):
             ctx.goto(REVIEW, "text", booking=ids[0], stars=ids[1], text="")
             ctx.say(t("Thanks: {stars} for “{title}”. Would you add a short review? Type a sentence or two, or "
                       "press Skip.", stars=_stars(ids[1]), title=seen.title),
-                    ((ctx.step_button(t("Skip"), REVIEW, "skip"),),), replace=True)
+                    ((ctx.step_button(t("Skip"), REVIEW, ReviewAct.SKIP),),), replace=True)
             return
-        if action == "skip" and ctx.pressed_current(REVIEW, args):
+        if action == ReviewAct.SKIP and ctx.pressed_current(REVIEW, args):
             if ctx.convo.step == "text":
                 self._ask_note(ctx)
                 return
@@ -1004,7 +1064,7 @@ class ReviewFlow(Flow):
     def _ask_note(self, ctx: Context) -> None:
         ctx.step("note")
         ctx.say(ctx.t("Anything the programme team should know? This note is private: only programme staff see it. "
-                      "Type it, or press Skip."), ((ctx.step_button(ctx.t("Skip"), REVIEW, "skip"),),))
+                      "Type it, or press Skip."), ((ctx.step_button(ctx.t("Skip"), REVIEW, ReviewAct.SKIP),),))
 
     def _save(self, ctx: Context, note: str) -> None:
         t = ctx.t

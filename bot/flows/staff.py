@@ -8,6 +8,7 @@ mid-conversation gets the refusal on their next message.
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 from core import booking_service as bs
 from core.amounts import credits_to_milli
@@ -23,11 +24,46 @@ from core.sessions import MeetingRequest, SessionRules, validate_meetings
 from bot.flows.actions import ID_MAX, Choice, Id, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.i18n import Translator
+from bot.payloads import p
 from bot.replies import Button, Reply, rows
 from storage.people_repo import ExpertRef
 
 NAME = "staff"
 TRIAGE = "tri"
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    STOP = "stop"
+    CONFIRM = "ok"
+    WHO = "who"
+    SOURCE = "src"
+    COMPANY = "co"
+    EXPERT = "ex"
+
+
+class TriageAct(StrEnum):
+    """The presses of TriageFlow: readable names, short wire codes."""
+
+    APPROVE = "ok"
+    REASSIGN = "re"
+    DECLINE = "no"
+    KEEP = "keep"
+    DECLINE_NO_REASON = "nook"
+    REASSIGN_TO = "to"
+
+
+def triage_buttons(t: Translator, booking_id: int, *, n: int | None = None) -> tuple[Button, ...]:
+    """Approve, Reassign, Decline for a request waiting for triage (numbered in the /triage list)."""
+    if n is None:
+        labels = t("Approve"), t("Reassign"), t("Decline")
+    else:
+        labels = t("Approve {n}", n=n), t("Reassign {n}", n=n), t("Decline {n}", n=n)
+    return tuple(Button(label, p(TRIAGE, action, booking_id))
+                 for label, action in zip(labels, (TriageAct.APPROVE, TriageAct.REASSIGN, TriageAct.DECLINE)))
+
+
 MAX_CREDITS = 100_000  # a typo guard: more than this in one grant is almost certainly a mistake
 TRIAGE_PAGE = 8  # 8 cards x 3 buttons = 24, within the 25-button limit
 SUGGESTIONS = 6
@@ -77,10 +113,10 @@ class StaffFlow(Flow):
     name = NAME
     commands = ("grant", "assign", "triage")
     actions = {
-        "stop": (Stamp(),), "ok": (Stamp(),),
-        "who": (Stamp(), Choice(("p", "c")), Id()),
-        "src": (Stamp(), Choice(tuple(s.value for s in Source))),
-        "co": (Stamp(), Id()), "ex": (Stamp(), Id()),
+        Act.STOP: (Stamp(),), Act.CONFIRM: (Stamp(),),
+        Act.WHO: (Stamp(), Choice(("p", "c")), Id()),
+        Act.SOURCE: (Stamp(), Choice(tuple(s.value for s in Source))),
+        Act.COMPANY: (Stamp(), Id()), Act.EXPERT: (Stamp(), Id()),
     }
 
     def start(self, ctx: Context, args: str) -> None:
@@ -106,7 +142,7 @@ class StaffFlow(Flow):
         ctx.say(t("Who gets the credits? Type a person's @handle or a company's name."), self._stop_row(ctx))
 
     def _stop_row(self, ctx: Context) -> tuple[tuple[Button, ...], ...]:
-        return ((ctx.step_button(ctx.t("Stop"), NAME, "stop"),),)
+        return ((ctx.step_button(ctx.t("Stop"), NAME, Act.STOP),),)
 
     # ---- text
 
@@ -143,12 +179,13 @@ class StaffFlow(Flow):
             return
         rest = args[1:]
         step = ctx.convo.step
-        if action == "stop":
+        if action == Act.STOP:
             ctx.finish()
             ctx.say(ctx.t("Stopped. Nothing was changed."), replace=True)
-        elif action == "who" and step == "g_who" and len(rest) == 2 and rest[0] in ("p", "c") and ascii_int(rest[1], 1, ID_MAX):
+        elif (action == Act.WHO and step == "g_who" and len(rest) == 2 and rest[0] in ("p", "c")
+              and ascii_int(rest[1], 1, ID_MAX)):
             self._pick_target(ctx, rest[0], int(rest[1]))
-        elif action == "src" and step == "g_source" and rest and rest[0] in {s.value for s in Source}:
+        elif action == Act.SOURCE and step == "g_source" and rest and rest[0] in {s.value for s in Source}:
             source = Source(rest[0])
             if source is Source.INDIVIDUAL and ctx.data["kind"] != "p":
                 outdated(ctx)
@@ -156,15 +193,15 @@ class StaffFlow(Flow):
             ctx.step("g_amount", source=source.value)
             ctx.say(ctx.t("How many credits ({source}) for {name}? Type a number, for example 2 or 0.5.",
                           source=source_words(ctx.t, source), name=ctx.data["label"]), self._stop_row(ctx))
-        elif action == "ok" and step == "g_confirm":
+        elif action == Act.CONFIRM and step == "g_confirm":
             self._grant(ctx)
-        elif action == "co" and step == "a_company" and rest and ascii_int(rest[0], 1, ID_MAX):
+        elif action == Act.COMPANY and step == "a_company" and rest and ascii_int(rest[0], 1, ID_MAX):
             company = ctx.uow.people.company(int(rest[0]))
             if company is None:
                 outdated(ctx)
                 return
             self._ask_expert(ctx, company)
-        elif action == "ex" and step == "a_expert" and rest and ascii_int(rest[0], 1, ID_MAX):
+        elif action == Act.EXPERT and step == "a_expert" and rest and ascii_int(rest[0], 1, ID_MAX):
             expert = ctx.uow.experts.get(int(rest[0]))
             if expert is None:
                 outdated(ctx)
@@ -191,8 +228,8 @@ class StaffFlow(Flow):
             return
         people = ctx.uow.people.find(needle)
         companies = [] if needle.startswith("@") else ctx.uow.people.companies_like(needle)
-        buttons = [ctx.step_button(f"@{p.handle} ({p.name})"[:75], NAME, "who", "p", p.id) for p in people]
-        buttons += [ctx.step_button(c.name[:75], NAME, "who", "c", c.id) for c in companies]
+        buttons = [ctx.step_button(f"@{p.handle} ({p.name})"[:75], NAME, Act.WHO, "p", p.id) for p in people]
+        buttons += [ctx.step_button(c.name[:75], NAME, Act.WHO, "c", c.id) for c in companies]
         if buttons:
             ctx.say(t("I don't know “{text}”. Did you mean one of these? Or type it again.", text=needle),
                     rows(buttons[:10], 2) + self._stop_row(ctx))
@@ -217,7 +254,7 @@ class StaffFlow(Flow):
             label = company.name
             sources = (Source.PROGRAMME, Source.COMPANY)
         ctx.step("g_source", kind=kind, target=target_id, label=label)
-        buttons = [ctx.step_button(_source_button(t, s), NAME, "src", s.value) for s in sources]
+        buttons = [ctx.step_button(_source_button(t, s), NAME, Act.SOURCE, s.value) for s in sources]
         ctx.say(t("Which kind of credits for {name}?", name=label), (tuple(buttons),) + self._stop_row(ctx))
 
     def _confirm_grant(self, ctx: Context, milli: int) -> None:
@@ -231,8 +268,8 @@ class StaffFlow(Flow):
             count = len(ctx.uow.people.members(ctx.data["target"]))
             lines.append(t.plural("Its {n} member shares them and will be told.", "Its {n} members share them and will be told.", count) if count
                          else t("The company has no members yet; the credits wait for them."))
-        ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm grant"), NAME, "ok"),
-                                    ctx.step_button(t("Stop"), NAME, "stop")),))
+        ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm grant"), NAME, Act.CONFIRM),
+                                    ctx.step_button(t("Stop"), NAME, Act.STOP)),))
 
     def _grant(self, ctx: Context) -> None:
         t = ctx.t
@@ -286,7 +323,7 @@ class StaffFlow(Flow):
         close = ctx.uow.people.companies_like(text)
         if close:
             ctx.say(t("There is no company called “{text}”. Did you mean one of these? Or type it again.", text=text.strip()),
-                    rows([ctx.step_button(c.name[:75], NAME, "co", c.id) for c in close], 2) + self._stop_row(ctx))
+                    rows([ctx.step_button(c.name[:75], NAME, Act.COMPANY, c.id) for c in close], 2) + self._stop_row(ctx))
         else:
             ctx.say(t("There is no company called “{text}”. Please type its name again.", text=text.strip()),
                     self._stop_row(ctx))
@@ -305,7 +342,7 @@ class StaffFlow(Flow):
         close = ctx.uow.people.experts_like(text)
         if close:
             ctx.say(t("No expert has the handle “{text}”. Did you mean one of these? Or type it again.", text=text.strip()),
-                    rows([_expert_button(ctx, e, NAME, "ex") for e in close], 2)
+                    rows([_expert_button(ctx, e, NAME, Act.EXPERT) for e in close], 2)
                     + self._stop_row(ctx))
         else:
             ctx.say(t("No expert has the handle “{text}”. Please type it again.", text=text.strip()), self._stop_row(ctx))
@@ -370,9 +407,8 @@ def show_triage(ctx: Context) -> None:
         if len(b.meetings) > 1:
             line += "; " + t.plural("first of {n} meeting", "first of {n} meetings", len(b.meetings))
         lines.append(line)
-        buttons.append((ctx.button(t("Approve {n}", n=n), TRIAGE, "ok", b.id),
-                        ctx.button(t("Reassign {n}", n=n), TRIAGE, "re", b.id),
-                        ctx.button(t("Decline {n}", n=n), TRIAGE, "no", b.id)))
+        assert b.id is not None
+        buttons.append(triage_buttons(t, b.id, n=n))
     ctx.say("\n".join(lines), tuple(buttons))
 
 
@@ -381,8 +417,8 @@ class TriageFlow(Flow):
 
     name = TRIAGE
     actions = {
-        "ok": (Id(),), "re": (Id(),), "no": (Id(),),
-        "keep": (Stamp(),), "nook": (Stamp(),), "to": (Stamp(), Id()),
+        TriageAct.APPROVE: (Id(),), TriageAct.REASSIGN: (Id(),), TriageAct.DECLINE: (Id(),),
+        TriageAct.KEEP: (Stamp(),), TriageAct.DECLINE_NO_REASON: (Stamp(),), TriageAct.REASSIGN_TO: (Stamp(), Id()),
     }
 
     def start(self, ctx: Context, args: str) -> None:  # no command: reached by buttons only
@@ -400,19 +436,19 @@ class TriageFlow(Flow):
 
     def on_press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
         t = ctx.t
-        if action in ("ok", "re", "no"):
+        if action in (TriageAct.APPROVE, TriageAct.REASSIGN, TriageAct.DECLINE):
             if len(args) != 1 or not ascii_int(args[0], 1, ID_MAX):
                 outdated(ctx)
                 return
             booking_id = int(args[0])
-            if action == "ok":
+            if action == TriageAct.APPROVE:
                 booking = bs.triage_approve(ctx.uow, ctx.clock, booking_id=booking_id, staff_id=ctx.person.id or 0)
                 expert = ctx.uow.experts.get(booking.expert_id)
                 client = ctx.uow.people.get(booking.client_id)
                 ctx.say(t("Approved: “{title}” from {client} is now with {expert}.", title=booking.details.title,
                           client=client.name if client else "?", expert=expert.name if expert else "?")
                         + still_waiting(ctx), replace=True)
-            elif action == "re":
+            elif action == TriageAct.REASSIGN:
                 self._ask_expert(ctx, self._waiting(ctx, booking_id))
             else:
                 booking = self._waiting(ctx, booking_id)
@@ -420,23 +456,23 @@ class TriageFlow(Flow):
                 ctx.goto(TRIAGE, "no_why", booking=booking_id)
                 ctx.say(t("Decline “{title}” from {client}? Type a short reason for them, or decline without one.",
                           title=booking.details.title, client=client.name if client else "?"),
-                        ((ctx.step_button(t("Decline without a reason"), TRIAGE, "nook"),
-                          ctx.step_button(t("Keep it"), TRIAGE, "keep")),), replace=True)
+                        ((ctx.step_button(t("Decline without a reason"), TRIAGE, TriageAct.DECLINE_NO_REASON),
+                          ctx.step_button(t("Keep it"), TRIAGE, TriageAct.KEEP)),), replace=True)
             return
         if not ctx.pressed_current(TRIAGE, args):
             outdated(ctx)
             return
         rest = args[1:]
-        if action == "keep":
+        if action == TriageAct.KEEP:
             ctx.finish()
             ctx.say(t("Nothing changed; the request is still waiting for triage (/triage)."), replace=True)
-        elif action == "to" and ctx.convo.step == "re_who" and rest and ascii_int(rest[0], 1, ID_MAX):
+        elif action == TriageAct.REASSIGN_TO and ctx.convo.step == "re_who" and rest and ascii_int(rest[0], 1, ID_MAX):
             expert = ctx.uow.experts.get(int(rest[0]))
             if expert is None:
                 outdated(ctx)
                 return
             self._reassign(ctx, expert)
-        elif action == "nook" and ctx.convo.step == "no_why":
+        elif action == TriageAct.DECLINE_NO_REASON and ctx.convo.step == "no_why":
             self._decline(ctx, "")
         else:
             outdated(ctx)
@@ -448,10 +484,10 @@ class TriageFlow(Flow):
                 self._reassign(ctx, expert)
                 return
             close = ctx.uow.people.experts_like(text)
-            buttons = rows([_expert_button(ctx, e, TRIAGE, "to") for e in close], 2)
+            buttons = rows([_expert_button(ctx, e, TRIAGE, TriageAct.REASSIGN_TO) for e in close], 2)
             ctx.say(ctx.t("No expert has the handle “{text}”.", text=text.strip()) + " "
                     + (ctx.t("Did you mean one of these? Or type it again.") if close else ctx.t("Please type it again.")),
-                    buttons + ((ctx.step_button(ctx.t("Keep it"), TRIAGE, "keep"),),))
+                    buttons + ((ctx.step_button(ctx.t("Keep it"), TRIAGE, TriageAct.KEEP),),))
         elif ctx.convo.step == "no_why":
             reason = text.strip()
             if len(reason) > REASON_MAX:
@@ -472,8 +508,9 @@ class TriageFlow(Flow):
                    title=booking.details.title, expert=current.name if current else "?")]
         lines += [f"• {t.when(m.start)}, {m.minutes} min" for m in booking.meetings]
         lines.append(t("Type their @handle, or pick one who is free then:") if free else t("Type their @handle."))
-        buttons = rows([ctx.step_button(f"{e.name} (@{e.handle})"[:75], TRIAGE, "to", e.id) for e in free], 2)
-        ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Keep it"), TRIAGE, "keep"),),), replace=True)
+        buttons = rows([ctx.step_button(f"{e.name} (@{e.handle})"[:75], TRIAGE, TriageAct.REASSIGN_TO, e.id)
+                        for e in free], 2)
+        ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Keep it"), TRIAGE, TriageAct.KEEP),),), replace=True)
 
     def _reassign(self, ctx: Context, expert: Expert) -> None:
         t = ctx.t

@@ -3,6 +3,8 @@ and /settings to change them later (and, for a person with an email address, the
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot.flows.actions import Choice, Stamp, Text
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.timezones import COMMON, find_timezone
@@ -13,12 +15,23 @@ from bot.words import language_name as _language_name
 NAME = "start"
 
 
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    TIMEZONE = "tz"
+    LANGUAGE = "lang"
+    EMAIL_REMINDERS = "mail"
+    ASK_TIMEZONE = "ask_tz"
+    ASK_LANGUAGE = "ask_lang"
+
+
 class StartFlow(Flow):
     name = NAME
     commands = ("start", "settings")
     actions = {
-        "tz": (Stamp(), Text(64)), "lang": (Stamp(), Text(16)), "mail": (Stamp(), Choice(("on", "off"))),
-        "ask_tz": (Stamp(),), "ask_lang": (Stamp(),),
+        Act.TIMEZONE: (Stamp(), Text(64)), Act.LANGUAGE: (Stamp(), Text(16)),
+        Act.EMAIL_REMINDERS: (Stamp(), Choice(("on", "off"))),
+        Act.ASK_TIMEZONE: (Stamp(),), Act.ASK_LANGUAGE: (Stamp(),),
     }
 
     def start(self, ctx: Context, args: str) -> None:
@@ -51,14 +64,14 @@ class StartFlow(Flow):
         ctx.goto(NAME, "settings")
         lines = [t("Your settings: timezone {zone}, language {language}.", zone=ctx.person.timezone,
                    language=_language_name(ctx.person.locale, ctx.person.locale))]
-        buttons = [ctx.step_button(t("Change timezone"), NAME, "ask_tz")]
+        buttons = [ctx.step_button(t("Change timezone"), NAME, Act.ASK_TIMEZONE)]
         if len(available_locales()) > 1:
-            buttons.append(ctx.step_button(t("Change language"), NAME, "ask_lang"))
+            buttons.append(ctx.step_button(t("Change language"), NAME, Act.ASK_LANGUAGE))
         if ctx.person.email:  # without an address there is no email to turn on or off
             on = ctx.person.email_reminders
             lines.append(t("Email reminders: on.") if on else t("Email reminders: off."))
             buttons.append(ctx.step_button(t("Turn email reminders off") if on else t("Turn email reminders on"),
-                                           NAME, "mail", "off" if on else "on"))
+                                           NAME, Act.EMAIL_REMINDERS, "off" if on else "on"))
         ctx.say("\n".join(lines), (tuple(buttons),))
 
     def _set_email_reminders(self, ctx: Context, on: bool) -> None:
@@ -70,7 +83,7 @@ class StartFlow(Flow):
 
     def _ask_timezone(self, ctx: Context) -> None:
         ctx.goto(NAME, "timezone")
-        buttons = [ctx.step_button(zone, NAME, "tz", zone) for zone in COMMON]
+        buttons = [ctx.step_button(zone, NAME, Act.TIMEZONE, zone) for zone in COMMON]
         ctx.say(ctx.t("Which timezone are you in? Pick one, or type your city or zone (for example “Kolkata” "
                       "or “America/Chicago”)."), rows(buttons, 2))
 
@@ -79,7 +92,7 @@ class StartFlow(Flow):
         locales = available_locales()
         if len(locales) > 1 and not ctx.sender.language:
             ctx.goto(NAME, "language")
-            buttons = [ctx.step_button(_language_name(code, code), NAME, "lang", code) for code in locales]
+            buttons = [ctx.step_button(_language_name(code, code), NAME, Act.LANGUAGE, code) for code in locales]
             ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
             return
         self._done(ctx)
@@ -105,7 +118,7 @@ class StartFlow(Flow):
         zone, close = find_timezone(text)
         if zone is None:
             if close:
-                buttons = [ctx.step_button(z, NAME, "tz", z) for z in close]
+                buttons = [ctx.step_button(z, NAME, Act.TIMEZONE, z) for z in close]
                 ctx.say(ctx.t("I don't know the timezone “{text}”. Did you mean one of these?", text=text),
                         rows(buttons, 2))
             else:
@@ -125,14 +138,14 @@ class StartFlow(Flow):
         if not ctx.pressed_current(NAME, args):
             outdated(ctx)
             return
-        if action == "tz" and len(args) == 2:
+        if action == Act.TIMEZONE and len(args) == 2:
             zone, _ = find_timezone(args[1])
             if zone is None:
                 outdated(ctx)
                 return
             self._set_timezone(ctx, zone)
             self._after_timezone(ctx)
-        elif action == "lang" and len(args) == 2 and args[1] in available_locales():
+        elif action == Act.LANGUAGE and len(args) == 2 and args[1] in available_locales():
             ctx.person.locale = args[1]
             ctx.uow.people.save(ctx.person)
             ctx.t = Translator(args[1], ctx.person.timezone)
@@ -141,15 +154,15 @@ class StartFlow(Flow):
                 ctx.finish()
             else:
                 self._done(ctx)
-        elif action == "mail" and len(args) == 2 and args[1] in ("on", "off") and ctx.person.email:
+        elif action == Act.EMAIL_REMINDERS and len(args) == 2 and args[1] in ("on", "off") and ctx.person.email:
             self._set_email_reminders(ctx, args[1] == "on")
-        elif action == "ask_tz":
+        elif action == Act.ASK_TIMEZONE:
             self._ask_timezone(ctx)
             ctx.data["from_settings"] = True
-        elif action == "ask_lang":
+        elif action == Act.ASK_LANGUAGE:
             locales = available_locales()
             ctx.goto(NAME, "language", from_settings=True)
-            buttons = [ctx.step_button(_language_name(code, code), NAME, "lang", code) for code in locales]
+            buttons = [ctx.step_button(_language_name(code, code), NAME, Act.LANGUAGE, code) for code in locales]
             ctx.say(ctx.t("Which language should I use?"), rows(buttons, 3))
         else:
             outdated(ctx)

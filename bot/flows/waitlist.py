@@ -5,6 +5,7 @@ the normal booking with the length and the time already chosen) and No thanks, a
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from core import waitlist_service as ws
 from core.errors import InvalidTransition
@@ -13,16 +14,31 @@ from core.waitlist import WaitEntry
 from bot.flows.actions import ID_MAX, Choice, Either, Id, Int, Slot, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.pickers import parse_slot_arg, slot_arg
+from bot.i18n import Translator
+from bot.payloads import p
 from bot.replies import Button, rows
-from bot.waitlist_notices import FLOW
 
-NAME = FLOW
+NAME = "wl"
+
+
+class Act(StrEnum):
+    """Every press this flow takes: readable names in the code, short wire codes (bot/payloads.py) as values."""
+
+    JOIN = "join"
+    LEAVE = "leave"
+    BOOK = "book"
+    NO_THANKS = "no"
 
 
 def join_button(ctx: Context, expert: Expert, minutes: int, before: datetime | None = None) -> Button:
     """The book flow's "Tell me if something opens" (before: only a time earlier than that one will do)."""
     label = ctx.t("Tell me if something earlier opens") if before is not None else ctx.t("Tell me if something opens")
-    return ctx.button(label, NAME, "join", expert.id, minutes, slot_arg(before) if before is not None else "any")
+    return ctx.button(label, NAME, Act.JOIN, expert.id, minutes, slot_arg(before) if before is not None else "any")
+
+
+def offer_buttons(t: Translator, offer_id: int) -> tuple[Button, ...]:
+    """Book and No thanks under a waitlist offer (bot/waitlist_notices.py)."""
+    return Button(t("Book"), p(NAME, Act.BOOK, offer_id)), Button(t("No thanks"), p(NAME, Act.NO_THANKS, offer_id))
 
 
 def show_entries(ctx: Context) -> None:
@@ -38,7 +54,7 @@ def show_entries(ctx: Context) -> None:
         if expert is None:
             continue
         lines.append(_entry_line(ctx, entry, expert))
-        buttons.append(ctx.button(t("Leave {expert}'s waitlist", expert=expert.name[:40]), NAME, "leave", expert.id))
+        buttons.append(ctx.button(t("Leave {expert}'s waitlist", expert=expert.name[:40]), NAME, Act.LEAVE, expert.id))
     if lines:
         ctx.say("\n".join(lines), rows(buttons, 2))
 
@@ -56,8 +72,8 @@ class WaitlistFlow(Flow):
 
     name = NAME
     actions = {
-        "join": (Id(), Int(1, 999), Either((Slot(), Choice(("any",))))),  # expert, minutes, before when
-        "leave": (Id(),), "book": (Id(),), "no": (Id(),),
+        Act.JOIN: (Id(), Int(1, 999), Either((Slot(), Choice(("any",))))),  # expert, minutes, before when
+        Act.LEAVE: (Id(),), Act.BOOK: (Id(),), Act.NO_THANKS: (Id(),),
     }
 
     def start(self, ctx: Context, args: str) -> None:
@@ -68,17 +84,17 @@ class WaitlistFlow(Flow):
         if number is None:
             outdated(ctx)
             return
-        if action == "join" and len(args) == 3 and ascii_int(args[1], 1, 999) is not None:
+        if action == Act.JOIN and len(args) == 3 and ascii_int(args[1], 1, 999) is not None:
             before = None if args[2] == "any" else parse_slot_arg(args[2])
             if before is None and args[2] != "any":
                 outdated(ctx)
                 return
             self._join(ctx, number, int(args[1]), before)
-        elif action == "leave" and len(args) == 1:
+        elif action == Act.LEAVE and len(args) == 1:
             self._leave(ctx, number)
-        elif action == "book" and len(args) == 1:
+        elif action == Act.BOOK and len(args) == 1:
             self._book(ctx, number)
-        elif action == "no" and len(args) == 1:
+        elif action == Act.NO_THANKS and len(args) == 1:
             self._no(ctx, number)
         else:
             outdated(ctx)
@@ -95,7 +111,7 @@ class WaitlistFlow(Flow):
                  t("You are number {n} in line.", n=joined.position),
                  t("When a {minutes}-minute time opens, I will offer it to the first person in line it suits, for 15 "
                    "minutes, then to the next.", minutes=minutes)]
-        ctx.say("\n".join(lines), ((ctx.button(t("Leave {expert}'s waitlist", expert=name[:40]), NAME, "leave",
+        ctx.say("\n".join(lines), ((ctx.button(t("Leave {expert}'s waitlist", expert=name[:40]), NAME, Act.LEAVE,
                                                expert_id),),))
         from bot.flows.book import show_days_again  # the day picker this came from stays usable
 
@@ -152,4 +168,4 @@ class WaitlistFlow(Flow):
         expert = ctx.uow.experts.get(offer.expert_id)
         name = expert.name if expert else ""
         ctx.say(t("All right, I will offer it to the next person. You stay on {expert}'s waitlist.", expert=name),
-                ((ctx.button(t("Leave {expert}'s waitlist", expert=name[:40]), NAME, "leave", offer.expert_id),),))
+                ((ctx.button(t("Leave {expert}'s waitlist", expert=name[:40]), NAME, Act.LEAVE, offer.expert_id),),))
