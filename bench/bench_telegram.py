@@ -386,6 +386,14 @@ class _Delivered:
         self.done: set[int] = set()
         self.waiting: dict[int, asyncio.Future[None]] = {}
         self.queued: dict[int, list[int]] = {}  # update_id -> its outbox rows for Telegram
+        self.handled: dict[int, asyncio.Future[None]] = {}  # update_id -> run by the worker (after the 200)
+
+    def ran(self, update_id: int, message_ids: list[int]) -> None:
+        """A worker ran the update (durable intake: the webhook's 200 only says it was stored)."""
+        self.queued[update_id] = message_ids
+        future = self.handled.setdefault(update_id, self.loop.create_future())
+        if not future.done():
+            future.set_result(None)
 
     def report(self, message_id: int) -> None:  # any thread
         self.loop.call_soon_threadsafe(self._mark, message_id)
@@ -397,6 +405,8 @@ class _Delivered:
             future.set_result(None)
 
     async def settle(self, update_id: int) -> None:
+        await self.handled.setdefault(update_id, self.loop.create_future())
+        del self.handled[update_id]
         for message_id in self.queued.pop(update_id, []):
             if message_id not in self.done:
                 if message_id not in self.waiting:
@@ -425,8 +435,8 @@ async def _our_bot(engine: Engine, fake: FakeTelegram, limiter: FloodLimiter, *,
 
         async def handle_and_note(update: Update) -> Handled | None:
             handled = await handle(update)
-            if handled is not None:
-                delivered.queued[update.update_id] = [m.id for m in handled.messages if m.platform == "telegram"]
+            delivered.ran(update.update_id, [m.id for m in handled.messages if m.platform == "telegram"]
+                          if handled is not None else [])
             return handled
 
         def sent_and_report(batch: list[tuple[int, str | None]]) -> None:
