@@ -8,11 +8,11 @@ behind and any process can continue the conversation. The core re-checks everyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.availability import check_slot, first_free_slot, free_slots, local_day_bounds
+from core.availability import first_free_slot
 from core.booking_service import (
     affordability,
     preview_series,
@@ -33,7 +33,6 @@ from core.pricing import session_price
 from core.recurrence import MAX_OCCURRENCES, Frequency, OccurrenceCheck
 from core.review_service import latest_reviews
 from core.waitlist_service import offer_taken
-from core.schedule import Busy, Schedule, SlotProblem
 from core.sessions import (
     OUTCOME_MAX,
     TEXT_MAX,
@@ -48,22 +47,15 @@ from core.sessions import (
 )
 from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Int, Opt, Slot, Stamp, Text, ascii_int
 from bot.flows.base import Context, Flow, outdated
+from bot.flows.dialog import Dialog, Step, active_name, caller_data, instants
 from bot.forms import Field, Form, declare
 from bot.i18n import Translator
 from bot.flows.errors import explain, out_of_credits_options
 from bot.flows.pickers import (
-    between_hint,
-    day_buttons,
-    later_days_start,
     local_day,
-    nearest,
-    on_day,
     parse_day_arg,
     parse_slot_arg,
     slot_arg,
-    slot_buttons,
-    slots_text,
-    thin,
 )
 from bot.flows.series_words import (
     CODE_OF,
@@ -80,8 +72,10 @@ from bot.flows.series_words import (
     read_count,
     strip_until,
 )
-from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, Take, day_text, meaning
+from bot.flows.typed_times import Passed, Refuse, ShowDay, Take, day_text, meaning
 from bot.flows.typed_times import read as read_typed
+from bot.flows.time_picker import MARGIN, PickerState, TimePicker, calendar
+from bot.flows.time_picker import STEPS as TIME_STEPS
 from bot.flows.waitlist import join_button, show_entries
 from bot.replies import Button, rows
 from bot.review_notices import clip, quoted
@@ -92,13 +86,7 @@ CARD_CLIP = 200  # a review on an expert's card is cut here (the whole text stay
 PAGE = 5  # expert cards per message
 CHAT_MAX_MEETINGS = 10  # one request in the chat; a programme's own cap may be lower
 MAX_FILES = 10
-NEAREST = 6  # free slots offered around a time that did not work
-LIST_STEP = timedelta(minutes=30)  # the grid shown as buttons; typed times may use any quarter hour
-NEAR_STEP = timedelta(minutes=15)
-_MARGIN = timedelta(days=1)  # busy time around the horizon, for buffers and the daily cap
 
-# Steps where a time is being chosen: slot presses and typed times are accepted in all of them.
-_TIME_STEPS = frozenset({"day", "slot", "typed"})
 _DETAIL_STEPS = ("title", "outcome", "intro", "context", "files")
 FORM_STEPS = ("title", "outcome", "intro", "context")  # the steps the details form answers at once
 
@@ -122,44 +110,11 @@ DETAILS_FORM = declare("details", _details_form)
 _FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "context": "context"}
 
 
-# ---------------------------------------------------------------- what one event needs about the expert
-
-
-@dataclass(frozen=True, slots=True)
-class _Availability:
-    """The expert's schedule and busy time, loaded once per event (two queries), plus this draft's picks."""
-
-    schedule: Schedule
-    busy: list[Busy]
-    now: datetime
-
-    def free(self, minutes: int, *, step: timedelta = LIST_STEP, start: datetime | None = None,
-             end: datetime | None = None) -> list[datetime]:
-        return free_slots(self.schedule, self.busy, timedelta(minutes=minutes), self.now, start=start, end=end,
-                          step=step)
-
-    def problem(self, at: datetime, minutes: int) -> SlotProblem | None:
-        return check_slot(self.schedule, self.busy, at, timedelta(minutes=minutes), self.now)
-
-
-def _availability(ctx: Context, expert: Expert) -> _Availability:
-    assert expert.id is not None
-    now = ctx.clock.now()
-    schedule = ctx.uow.experts.schedule(expert.id)
-    busy = ctx.uow.experts.busy(expert.id, now - _MARGIN, now + schedule.rules.horizon + _MARGIN)
-    minutes = int(ctx.data.get("len") or 0)
-    for start in _picked(ctx):  # this draft's own meetings block their time too
-        busy.append(Busy(start, start + timedelta(minutes=minutes)))
-    return _Availability(schedule, busy, now)
+# ---------------------------------------------------------------- what one event needs
 
 
 def _picked(ctx: Context) -> list[datetime]:
-    out = []
-    for arg in ctx.data.get("slots", []):
-        at = parse_slot_arg(str(arg))
-        if at is not None:
-            out.append(at)
-    return out
+    return instants(ctx.data.get("slots", []))
 
 
 def _expert(ctx: Context) -> Expert | None:
@@ -222,6 +177,9 @@ class BookFlow(Flow):
     # ---- typing
 
     def on_text(self, ctx: Context, text: str) -> None:
+        if _picking(ctx):
+            PICKER.on_text(ctx, text)
+            return
         step = ctx.convo.step
         text = text.strip()
         if step in ("intent", "results", "broke", "nofree", ""):
@@ -256,8 +214,6 @@ class BookFlow(Flow):
         elif step == "sprev":
             _series_preview(ctx, expert, lead=[ctx.t("Please use the buttons: go ahead with the free dates, or pick "
                                                      "another start.")])
-        elif step in _TIME_STEPS:
-            _typed_time(ctx, expert, text)
         elif step in ("title", "outcome", "intro", "context"):
             _detail(ctx, expert, step, text)
         elif step == "files":
@@ -274,12 +230,13 @@ class BookFlow(Flow):
         if ctx.convo.flow != NAME or not isinstance(ctx.data.get("x"), int) or not ref:
             super().on_file(ctx, ref)
             return
-        files: list[str] = list(ctx.data.get("files", []))
+        draft = _draft(ctx)
+        files: list[str] = list(draft.get("files", []))
         if len(files) >= MAX_FILES:
             ctx.say(ctx.t("That is {max} files already, the most one request takes.", max=MAX_FILES))
             return
         files.append(ref[:500])
-        ctx.data["files"] = files
+        draft["files"] = files
         if ctx.convo.step == "files":
             ctx.say(ctx.t("Attached ({count} so far). Send more, or press Done.", count=len(files)),
                     ((ctx.step_button(ctx.t("Done"), NAME, "done"),),))
@@ -339,6 +296,10 @@ class BookFlow(Flow):
             _stale(ctx)
             return
         rest = args[1:]
+        if _picking(ctx):
+            _rules_first(ctx, action, rest)
+            PICKER.on_press(ctx, action, rest)
+            return
         if action == "flt" and rest:
             _filter(ctx, rest)
             return
@@ -392,11 +353,11 @@ class BookFlow(Flow):
             _series_go_ahead(ctx, expert)
         elif action == "sother" and step == "sprev":
             ctx.data["slots"] = []
-            _ask_day(ctx, expert, lead=[ctx.t("Pick another start for the series.")])
+            _choose_times(ctx, expert, lead=[ctx.t("Pick another start for the series.")])
         elif action == "rback" and step == "sprev":
             ctx.data["slots"] = []
             _ask_series_count(ctx, expert)
-        elif action == "chl" and step in _TIME_STEPS | {"count", "count_more", "rcount"} and not expert.is_pro_bono:
+        elif action == "chl" and step in ("count", "count_more", "rcount") and not expert.is_pro_bono:
             ctx.data["slots"] = []
             _forget_series(ctx)
             if len(lengths_for(expert, _rules(ctx))) > 1:
@@ -405,31 +366,6 @@ class BookFlow(Flow):
                 _ask_count(ctx, expert)
         elif action == "cntback" and step == "count_more":
             _ask_count(ctx, expert)
-        elif action == "day" and len(rest) == 1 and step in _TIME_STEPS:
-            day = parse_day_arg(rest[0])
-            if day is None:
-                _stale(ctx)
-                return
-            _ask_slot(ctx, expert, day)
-        elif action == "days" and len(rest) == 1 and step in _TIME_STEPS:
-            _ask_day(ctx, expert, start_from=parse_day_arg(rest[0]))
-        elif action == "back" and step in _TIME_STEPS:
-            _ask_day(ctx, expert)
-        elif action == "slot" and len(rest) == 1 and step in _TIME_STEPS:
-            at = parse_slot_arg(rest[0])
-            if at is None:
-                _stale(ctx)
-                return
-            _take_slot(ctx, expert, at)
-        elif action == "tyes" and step == "typed":
-            at = parse_slot_arg(str(ctx.data.get("typed", "")))
-            if at is None:
-                _stale(ctx)
-                return
-            _take_slot(ctx, expert, at)
-        elif action == "tno" and step == "typed":
-            ctx.data.pop("typed", None)
-            _ask_day(ctx, expert, lead=[ctx.t("No problem. Pick a day, or type another time.")])
         elif action == "skip" and step in ("intro", "context"):
             ctx.data["intro" if step == "intro" else "context"] = ""
             _next_detail(ctx, expert, step)
@@ -437,6 +373,20 @@ class BookFlow(Flow):
             _summary(ctx, expert)
         else:
             _stale(ctx)
+
+
+def _rules_first(ctx: Context, action: str, rest: tuple[str, ...]) -> None:
+    """The rules decide before the step does: a forged length or count is refused by the core's validation
+    (raising), whichever step the conversation is at."""
+    expert = _expert(ctx)
+    if expert is None or len(rest) != 1:
+        return
+    minutes = ascii_int(rest[0], 1, 1440) if action == "len" else None
+    if minutes is not None:
+        validate_meetings(expert, [MeetingRequest(ctx.clock.now(), minutes)], _rules(ctx))
+    n = ascii_int(rest[0], 1, CHAT_MAX_MEETINGS) if action == "cnt" else None
+    if n is not None:
+        _validate_count(ctx, expert, n)
 
 
 def _stale(ctx: Context) -> None:
@@ -452,6 +402,9 @@ def _stale(ctx: Context) -> None:
 def _again(ctx: Context) -> None:
     """Show the current step again, with buttons stamped for the version this answer saves."""
     if ctx.convo.flow != NAME:
+        return
+    if _picking(ctx):
+        PICKER.again(ctx)
         return
     step = ctx.convo.step
     expert = _expert(ctx)
@@ -469,10 +422,6 @@ def _again(ctx: Context) -> None:
         _ask_series_count(ctx, expert)
     elif step == "sprev":
         _series_preview(ctx, expert)
-    elif step in ("day", "typed"):
-        _ask_day(ctx, expert)
-    elif step == "slot":
-        _keep_time_step(ctx, expert, [])
     elif step in _DETAIL_STEPS:
         _ask_detail(ctx, expert, step)
     elif step == "summary":
@@ -688,7 +637,7 @@ def open_deep_link(ctx: Context, args: str) -> bool:
         return False
     now = ctx.clock.now()
     schedule = ctx.uow.experts.schedule(expert.id)
-    busy = ctx.uow.experts.busy(expert.id, now - _MARGIN, now + timedelta(days=15))
+    busy = ctx.uow.experts.busy(expert.id, now - MARGIN, now + timedelta(days=15))
     nxt = first_free_slot(schedule, busy, timedelta(minutes=15), now)
     if nxt is not None and nxt > now + timedelta(days=14):
         nxt = None
@@ -713,7 +662,9 @@ def _pick(ctx: Context, expert_id: int) -> None:
     visible = visible_expert_ids(ctx.uow, ctx.person)
     if visible is not None and expert.id not in visible:
         raise NotAllowed("not assigned to this company", reason="not_assigned")
-    keep = {"q": ctx.data.get("q", ""), "f": _filters(ctx)} if ctx.convo.flow == NAME else {"q": "", "f": {}}
+    draft = _draft(ctx)
+    keep = {"q": draft.get("q", ""), "f": draft.get("f") if isinstance(draft.get("f"), dict) else {}} \
+        if ctx.convo.flow == NAME else {"q": "", "f": {}}
     can = affordability(ctx.uow, _client_id(ctx), expert.id)
     if not can.ok:
         _reset(ctx, "broke", x=expert.id, **keep)
@@ -728,7 +679,7 @@ def _pick(ctx: Context, expert_id: int) -> None:
     lengths = lengths_for(expert, _rules(ctx))
     if expert.is_pro_bono:
         ctx.data.update(len=lengths[0], n=1)
-        _ask_day(ctx, expert, lead=[t("{expert} is a pro-bono expert: the session is one 15-minute meeting, free. "
+        _choose_times(ctx, expert, lead=[t("{expert} is a pro-bono expert: the session is one 15-minute meeting, free. "
                                       "That is fixed, so there is nothing to choose.", expert=expert.name)])
     elif len(lengths) == 1:
         ctx.data["len"] = lengths[0]
@@ -828,61 +779,66 @@ def _choose_count(ctx: Context, expert: Expert, n: int) -> None:
         elif nudge.code == "shorter_meetings":
             lead.append(t("Tip: shorter meetings are recommended for a first session. They give great value for "
                           "limited fees and keep both sides energetic."))
-    _ask_day(ctx, expert, lead=lead)
+    _choose_times(ctx, expert, lead=lead)
 
 
-# ---------------------------------------------------------------- times
+# ---------------------------------------------------------------- times: the time picker, a sub-dialog
 
 
-def _meeting_label(ctx: Context, expert: Expert) -> str:
-    if ctx.data.get("rep"):
-        return ctx.t("The first session of the series ({minutes} min) with {expert}; the others follow at the same "
-                     "time in {expert}'s zone.", minutes=int(ctx.data.get("len", 15)), expert=expert.name)
-    n = int(ctx.data.get("n", 1))
-    i = len(ctx.data.get("slots", [])) + 1
-    minutes = int(ctx.data.get("len", 15))
-    if n > 1:
-        return ctx.t("Meeting {i} of {n} ({minutes} min) with {expert}.", i=i, n=n, minutes=minutes, expert=expert.name)
-    return ctx.t("A {minutes}-minute meeting with {expert}.", minutes=minutes, expert=expert.name)
-
-
-def _ask_day(ctx: Context, expert: Expert, lead: list[str] | None = None, start_from: date | None = None,
-             avail: _Availability | None = None) -> None:
-    t = ctx.t
-    tz = ctx.person.timezone
-    ctx.step("day")
+def _choose_times(ctx: Context, expert: Expert, lead: list[str] | None = None, *, at: datetime | None = None) -> None:
+    """The time picker on top of this booking; its result comes back to the step "times" (_times_chosen)."""
+    assert expert.id is not None
+    series = bool(ctx.data.get("rep"))
+    state = PickerState(expert.id, int(ctx.data["len"]), count=1 if series else int(ctx.data.get("n", 1)),
+                        series=series, changeable=not expert.is_pro_bono,
+                        drafted=ctx.data.get("title") is not None, form=DETAILS_FORM)
     ctx.data.pop("typed", None)
-    avail = avail or _availability(ctx, expert)
-    minutes = int(ctx.data["len"])
-    slots = avail.free(minutes)
-    lines = list(lead or [])
-    if not slots:
+    ctx.data.pop("day", None)
+    ctx.step("times")
+    PICKER.begin(ctx, BOOK, state, resume="times", lead=lead, at=at)
+
+
+def _times_chosen(ctx: Context, result: Mapping[str, Any]) -> None:
+    t = ctx.t
+    expert = _expert(ctx)
+    if result.get("gone") or expert is None:  # the expert disappeared meanwhile: start over, politely
+        _reset(ctx, "intent")
+        ctx.say(t("I could not find that expert any more."))
+        _ask_intent(ctx)
+    elif result.get("exit") == "chl":
+        ctx.data["slots"] = []
+        _forget_series(ctx)
+        if len(lengths_for(expert, _rules(ctx))) > 1:
+            _ask_length(ctx, expert)
+        else:
+            _ask_count(ctx, expert)
+    elif result.get("none"):
+        minutes = int(ctx.data["len"])
         ctx.step("nofree")
-        lines.append(t("{expert} has no free {minutes}-minute time within their booking window. Please choose "
-                       "another expert.", expert=expert.name, minutes=minutes))
+        lines = [*result.get("lead", []), t("{expert} has no free {minutes}-minute time within their booking "
+                                            "window. Please choose another expert.", expert=expert.name,
+                                            minutes=minutes)]
         wait = (join_button(ctx, expert, minutes),) if _one_meeting(ctx) else ()
         ctx.say("\n".join(lines), ((*wait, ctx.button(t("Find another expert"), NAME, "again")),))
-        return
-    earliest = slots[0]
-    if start_from is not None:
-        later = [s for s in slots if local_day(s, tz) >= start_from]
-        slots = later or slots
-    buttons = list(day_buttons(ctx, NAME, "day", slots))
-    extra = []
-    next_days = later_days_start(slots, tz)
-    if next_days is not None:
-        extra.append(ctx.step_button(t("Later days"), NAME, "days", local_day(next_days, tz).isoformat()))
-    if start_from is not None:
-        extra.append(ctx.step_button(t("Earliest days"), NAME, "back"))
-    if not expert.is_pro_bono and not ctx.data.get("slots") and ctx.data.get("title") is None:
-        extra.append(ctx.step_button(t("Change length or number"), NAME, "chl"))
-    if extra:
-        buttons.append(tuple(extra))
-    if _one_meeting(ctx):  # none of these suits: the waitlist for an earlier time
-        buttons.append((join_button(ctx, expert, minutes, before=earliest),))
-    lines.append(_meeting_label(ctx, expert))
-    lines.append(t("Pick a day (in your timezone, {zone}), or type a time in words, like “tomorrow 3pm”.", zone=tz))
-    ctx.say("\n".join(lines), tuple(buttons))
+    elif "first" in result:
+        ctx.data["first"] = int(result["first"])
+        _series_preview(ctx, expert)
+    else:
+        ctx.data["slots"] = [int(s) for s in result["slots"]]
+        if ctx.data.get("title") and ctx.data.get("outcome"):
+            _summary(ctx, expert, lead=list(result["lead"]))  # times changed from the summary: details are kept
+        else:
+            _ask_detail(ctx, expert, "title", lead=list(result["lead"]))
+
+
+def _picking(ctx: Context) -> bool:
+    """The time picker is on top of this booking."""
+    return ctx.convo.flow == NAME and active_name(ctx, BOOK.name) == PICKER.dialog.name
+
+
+def _draft(ctx: Context) -> dict[str, Any]:
+    """The booking's own data, also while the time picker is on top of it."""
+    return (caller_data(ctx) if _picking(ctx) else None) or ctx.data
 
 
 def _one_meeting(ctx: Context) -> bool:
@@ -893,10 +849,8 @@ def _one_meeting(ctx: Context) -> bool:
 def show_days_again(ctx: Context, expert_id: int) -> None:
     """After joining the waitlist from the day picker, the picker again (with fresh buttons): a later time
     may still do meanwhile."""
-    expert = _expert(ctx)
-    if ctx.convo.flow != NAME or ctx.convo.step not in _TIME_STEPS or expert is None or expert.id != expert_id:
-        return
-    _ask_day(ctx, expert)
+    if _picking(ctx) and ctx.convo.step in TIME_STEPS and ctx.data.get("x") == expert_id:
+        PICKER.ask_day(ctx)
 
 
 def book_offered(ctx: Context, expert: Expert, minutes: int, at: datetime, *, offer_id: int) -> None:
@@ -913,185 +867,12 @@ def book_offered(ctx: Context, expert: Expert, minutes: int, at: datetime, *, of
                   available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
                 + "\n" + out_of_credits_options(t, ctx.person))
         return
-    _reset(ctx, "day", x=expert.id, len=minutes, n=1, slots=[], wo=offer_id, q="", f={})
-    _take_slot(ctx, expert, at)
-
-
-def _ask_slot(ctx: Context, expert: Expert, day: date, lead: list[str] | None = None,
-              avail: _Availability | None = None) -> None:
-    t = ctx.t
-    tz = ctx.person.timezone
-    avail = avail or _availability(ctx, expert)
-    start, end = local_day_bounds(tz, day)
-    slots = on_day(avail.free(int(ctx.data["len"]), start=start, end=end), tz, day)
-    if not slots:
-        _ask_day(ctx, expert, avail=avail, lead=[*(lead or []), t("There is no free time left on {day} ({zone}). "
-                                                                 "Please pick another day.", day=_day(ctx, day), zone=tz)])
-        return
-    shown = thin(slots, tz)
-    ctx.step("slot", day=day.isoformat())
-    lines = list(lead or [])
-    lines.append(_meeting_label(ctx, expert))
-    lines.append(t("Free times on {day}, in your time ({zone}) with {expert}'s for reference:", day=_day(ctx, day),
-                   zone=tz, expert=expert.name))
-    lines.append(slots_text(ctx, shown, expert.timezone))
-    hint = between_hint(ctx, slots, shown)
-    if hint:
-        lines.append(hint)
-    lines.append(t("Pick a time, or type one in words."))
-    buttons = list(slot_buttons(ctx, NAME, "slot", shown, form=DETAILS_FORM))
-    buttons.append((ctx.step_button(t("Other day"), NAME, "back"),))
-    ctx.say("\n".join(lines), tuple(buttons))
+    _reset(ctx, "times", x=expert.id, len=minutes, n=1, slots=[], wo=offer_id, q="", f={})
+    _choose_times(ctx, expert, at=at)
 
 
 def _day(ctx: Context, day: date) -> str:
     return day_text(ctx.t, day)  # ctx.t carries the person's zone
-
-
-def _problem_text(ctx: Context, expert: Expert, problem: SlotProblem, schedule: Schedule) -> str:
-    t = ctx.t
-    if problem is SlotProblem.PAST:
-        return t("That time has already passed.")
-    if problem is SlotProblem.TOO_SOON:
-        hours = int(schedule.rules.min_notice.total_seconds() // 3600)
-        if hours >= 1:
-            notice = t.plural("{n} hour", "{n} hours", hours)
-        else:
-            notice = t.plural("{n} minute", "{n} minutes", int(schedule.rules.min_notice.total_seconds() // 60))
-        return t("That is too soon: {expert} needs {notice} notice.", expert=expert.name, notice=notice)
-    if problem is SlotProblem.BEYOND_HORIZON:
-        return t.plural("That is too far ahead: {expert} takes bookings up to {n} day ahead.",
-                        "That is too far ahead: {expert} takes bookings up to {n} days ahead.",
-                        schedule.rules.horizon.days, expert=expert.name)
-    if problem is SlotProblem.OUTSIDE_AVAILABILITY:
-        return t("{expert} is not available then.", expert=expert.name)
-    if problem is SlotProblem.OFF_GRID:
-        return t("Meetings start on the quarter hour (:00, :15, :30, :45), so that time cannot be booked.")
-    if problem is SlotProblem.DAY_FULL:
-        return t("{expert}'s day is already full.", expert=expert.name)
-    return t("{expert} already has a meeting then.", expert=expert.name)
-
-
-def _offer_nearest(ctx: Context, expert: Expert, target: datetime, lead: list[str], avail: _Availability) -> None:
-    """A time that did not work: say why (in lead) and offer the free slots closest to it as buttons."""
-    t = ctx.t
-    slots = avail.free(int(ctx.data["len"]), step=NEAR_STEP)
-    if not slots:
-        _ask_day(ctx, expert, lead=lead, avail=avail)
-        return
-    closest = nearest(slots, target, NEAREST)
-    lines = [*lead, t("The nearest free times, in your time with {expert}'s for reference:", expert=expert.name),
-             slots_text(ctx, closest, expert.timezone), t("Pick one, type another time, or choose a day.")]
-    buttons = [ctx.step_button(f"{t.day(s)} {t.time(s)}", NAME, "slot", slot_arg(s), form=DETAILS_FORM)
-               for s in closest]
-    ctx.step("day")
-    ctx.data.pop("typed", None)
-    ctx.say("\n".join(lines), (*rows(buttons, 3), (ctx.step_button(t("Other day"), NAME, "back"),)))
-
-
-def _typed_time(ctx: Context, expert: Expert, text: str) -> None:
-    """A time in words: read in the client's zone and language; anything ambiguous is asked, the rest echoed."""
-    t = ctx.t
-    if not text:
-        _keep_time_step(ctx, expert, [t("Please pick a day, or type a time like “tomorrow 3pm”.")])
-        return
-    on_screen = parse_day_arg(str(ctx.data.get("day", ""))) if ctx.convo.step == "slot" else None
-    avail = _availability(ctx, expert)
-    minutes = int(ctx.data["len"])
-    found = meaning(t, text, read_typed(ctx, text, on_screen),
-                    lambda at: avail.problem(at, minutes) not in OUTSIDE_HOURS)
-    if isinstance(found, Refuse):
-        _keep_time_step(ctx, expert, [found.text])
-    elif isinstance(found, ShowDay):
-        if found.day < local_day(ctx.clock.now(), ctx.person.timezone):
-            _ask_day(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.", day=_day(ctx, found.day))])
-            return
-        _ask_slot(ctx, expert, found.day, avail=avail,
-                  lead=[t("“{text}” is a day without a time. At what time? Pick one of the free times, or type one "
-                          "like “{text} 3pm”.", text=text)])
-    elif isinstance(found, Passed):
-        if found.at is None:
-            _ask_day(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.", day=_day(ctx, found.day))])
-            return
-        _offer_nearest(ctx, expert, ctx.clock.now(), [t("{when} has already passed. Please choose a time ahead.",
-                                                        when=t.when(found.at))], avail)
-    elif isinstance(found, Ask):
-        buttons = [ctx.step_button(c.label, NAME, "slot", slot_arg(c.at), form=DETAILS_FORM) if c.at is not None
-                   else ctx.step_button(c.label, NAME, "day", c.day.isoformat() if c.day else "") for c in found.choices]
-        ctx.data.pop("typed", None)
-        ctx.say(found.question, (tuple(buttons), (ctx.step_button(t("Other day"), NAME, "back"),)))
-    else:
-        _echo_typed(ctx, expert, found.at, found.notes, avail)
-
-
-def _echo_typed(ctx: Context, expert: Expert, at: datetime, notes: list[str], avail: _Availability) -> None:
-    """Say back the one time we read, with the other side's clock; Yes takes it (checked again at the press)."""
-    t = ctx.t
-    minutes = int(ctx.data["len"])
-    echo = " ".join([*notes, t("You mean {when}?", when=t.both(at, expert.timezone))])
-    own = _overlaps_own(ctx, at, minutes)
-    if own is not None:
-        _offer_nearest(ctx, expert, at, [echo, t("That overlaps meeting {n} of this request.", n=own)], avail)
-        return
-    problem = avail.problem(at, minutes)
-    if problem is not None:
-        _offer_nearest(ctx, expert, at, [echo, _problem_text(ctx, expert, problem, avail.schedule)], avail)
-        return
-    ctx.step("typed", typed=slot_arg(at))
-    ctx.say(echo, ((ctx.step_button(t("Yes"), NAME, "tyes", form=DETAILS_FORM), ctx.step_button(t("No"), NAME, "tno")),))
-
-
-def _keep_time_step(ctx: Context, expert: Expert, lead: list[str]) -> None:
-    """Bad input while choosing a time: say what was wrong and show the same choices again."""
-    day = parse_day_arg(str(ctx.data.get("day", ""))) if ctx.convo.step == "slot" else None
-    if day is not None:
-        _ask_slot(ctx, expert, day, lead=lead)
-    else:
-        _ask_day(ctx, expert, lead=lead)
-
-
-def _overlaps_own(ctx: Context, at: datetime, minutes: int) -> int | None:
-    """Which meeting of this draft (1-based) a new one would overlap, if any."""
-    length = timedelta(minutes=minutes)
-    for n, start in enumerate(_picked(ctx), start=1):
-        if at < start + length and start < at + length:
-            return n
-    return None
-
-
-def _take_slot(ctx: Context, expert: Expert, at: datetime) -> None:
-    """Re-checked at press time: someone may have booked it since it was shown."""
-    t = ctx.t
-    minutes = int(ctx.data["len"])
-    avail = _availability(ctx, expert)
-    own = _overlaps_own(ctx, at, minutes)
-    if own is not None:
-        _offer_nearest(ctx, expert, at, [t("That overlaps meeting {n} of this request.", n=own)], avail)
-        return
-    problem = avail.problem(at, minutes)
-    if problem is not None:
-        _offer_nearest(ctx, expert, at, [_problem_text(ctx, expert, problem, avail.schedule)], avail)
-        return
-    if ctx.data.get("rep"):
-        ctx.data.pop("typed", None)
-        ctx.data.pop("day", None)
-        ctx.data["first"] = int(slot_arg(at))
-        _series_preview(ctx, expert)
-        return
-    picked = [int(s) for s in ctx.data.get("slots", [])] + [int(slot_arg(at))]
-    ctx.data["slots"] = picked
-    ctx.data.pop("typed", None)
-    ctx.data.pop("day", None)
-    n = int(ctx.data.get("n", 1))
-    noted = t("Meeting {i}: {when}.", i=len(picked), when=t.both(at, expert.timezone)) if n > 1 else \
-        t("Time: {when}.", when=t.both(at, expert.timezone))
-    if len(picked) < n:
-        avail.busy.append(Busy(at, at + timedelta(minutes=minutes)))
-        _ask_day(ctx, expert, lead=[noted], avail=avail)
-    elif ctx.data.get("title") and ctx.data.get("outcome"):
-        _summary(ctx, expert, lead=[noted])  # times changed from the summary: details are kept
-    else:
-        _ask_detail(ctx, expert, "title", lead=[noted])
 
 
 # ---------------------------------------------------------------- a recurring series
@@ -1166,7 +947,7 @@ def _choose_series(ctx: Context, expert: Expert, *, count: int | None = None, un
     elif until is not None:
         ctx.data["rend"] = until.isoformat()
     ctx.data.update(n=1, slots=[])
-    _ask_day(ctx, expert)
+    _choose_times(ctx, expert)
 
 
 def _series_checks(ctx: Context, expert: Expert) -> list[OccurrenceCheck] | None:
@@ -1302,12 +1083,10 @@ def _ask_detail(ctx: Context, expert: Expert, step: str, lead: list[str] | None 
 def _times_gone(ctx: Context, expert: Expert) -> datetime | None:
     """The first chosen time another booking has taken since it was picked, if any."""
     assert expert.id is not None
-    now = ctx.clock.now()
-    schedule = ctx.uow.experts.schedule(expert.id)
-    busy = ctx.uow.experts.busy(expert.id, now - _MARGIN, now + schedule.rules.horizon + _MARGIN)
-    minutes = timedelta(minutes=int(ctx.data.get("len") or 0))
+    minutes = int(ctx.data.get("len") or 0)
+    cal = calendar(ctx, expert.id, minutes)
     for at in sorted(_picked(ctx)):
-        if check_slot(schedule, busy, at, minutes, now) is not None:
+        if cal.problem(at, minutes) is not None:
             return at
     return None
 
@@ -1428,7 +1207,7 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
         return
     if action == "chg":
         d["slots"] = []
-        _ask_day(ctx, expert, lead=[t("Let's pick new times.")])
+        _choose_times(ctx, expert, lead=[t("Let's pick new times.")])
         return
     details = SessionDetails(
         str(d.get("title", "")), str(d.get("outcome", "")), context=str(d.get("context", "")),
@@ -1467,3 +1246,14 @@ def _int(text: str) -> int | None:
     text = text.strip()
     # Typed, so any script's digits ("३"), but not "²" (isdigit() is true for it and int() fails).
     return int(text) if text.isdecimal() and len(text) <= 4 else None
+
+
+def _times_again(ctx: Context) -> None:
+    expert = _expert(ctx)
+    if expert is not None:
+        _choose_times(ctx, expert)
+
+
+PICKER = TimePicker(NAME)
+BOOK = Dialog("book", NAME, [Step("times", _times_again, on_result=_times_chosen)])
+PICKER.callers[BOOK.name] = BOOK

@@ -129,6 +129,37 @@ class Dialog:
             raise ValueError(f"dialog {self.name}: step {ctx.convo.step!r} declares no next step")
         self.show(ctx, following)
 
+    def again(self, ctx: Context) -> None:
+        """Show the step the conversation is at again (buttons stamped for the version this answer saves)."""
+        step = self.steps.get(ctx.convo.step)
+        if step is not None:
+            step.prompt(ctx)
+
+    def stale(self, ctx: Context) -> None:
+        """A press from an earlier message: say so, change nothing, and show the current step again.
+
+        This answer saves the conversation too, so the buttons on screen would be stale as well; showing the
+        current step again gives fresh ones instead of a dead end."""
+        outdated(ctx)
+        self.again(ctx)
+
+    def press(self, ctx: Context, action: str, args: tuple[str, ...]) -> None:
+        """A current wizard press (its stamp already checked; `args` after it) for the step it is at."""
+        step = self.steps.get(ctx.convo.step)
+        handler = step.actions.get(action) if step is not None else None
+        if handler is None:
+            self.stale(ctx)
+            return
+        handler(ctx, args)
+
+    def type(self, ctx: Context, text: str) -> bool:
+        """Typed words for the step it is at; False when that step takes none."""
+        step = self.steps.get(ctx.convo.step)
+        if step is None or step.text is None:
+            return False
+        step.text(ctx, text)
+        return True
+
     def button(self, ctx: Context, label: str, action: str, *args: object, form: str = "") -> Button:
         """A wizard button of this dialog, stamped with the version this answer saves."""
         return ctx.step_button(label, self.flow, action, *args, form=form)
@@ -149,14 +180,18 @@ def depth(ctx: Context) -> int:
 
 
 def begin(ctx: Context, caller: Dialog, callee: Dialog, data: Mapping[str, Any], *, step: str = "",
-          resume: str = "") -> None:
+          resume: str = "", show: bool = True) -> None:
     """Put `callee` on top: the caller's data and step (`resume`, default the current one) are kept on the
-    stack, the callee starts with `data` only, at `step` (default its first), and is shown."""
+    stack, the callee starts with `data` only, at `step` (default its first), and is shown (show=False: the
+    callee shows itself, e.g. with a lead of its own)."""
     frame = {"d": caller.name, "s": resume or ctx.convo.step,
              "data": {k: v for k, v in ctx.data.items() if k not in (STACK, ACTIVE)}}
     stack = [*_frames(ctx), frame]
     ctx.convo.data = {**data, STACK: stack, ACTIVE: callee.name}
-    callee.show(ctx, step or callee.first)
+    if show:
+        callee.show(ctx, step or callee.first)
+    else:
+        ctx.step(step or callee.first)
 
 
 def end(ctx: Context, dialogs: Mapping[str, Dialog], result: Mapping[str, Any]) -> None:
@@ -222,10 +257,6 @@ class DialogFlow(Flow):
             here[1].prompt(ctx)
 
     def stale(self, ctx: Context) -> None:
-        """A press from an earlier message: say so, change nothing, and show the current step again.
-
-        This answer saves the conversation too, so the buttons on screen would be stale as well; showing the
-        current step again gives fresh ones instead of a dead end."""
         outdated(ctx)
         self.again(ctx)
 
@@ -238,18 +269,15 @@ class DialogFlow(Flow):
             self.stale(ctx)
             return
         here = self.current(ctx)
-        press = here[1].actions.get(action) if here is not None else None
-        if press is None:
+        if here is None:
             self.stale(ctx)
             return
-        press(ctx, args[1:])
+        here[0].press(ctx, action, args[1:])
 
     def on_text(self, ctx: Context, text: str) -> None:
         here = self.current(ctx)
-        if here is None or here[1].text is None:
+        if here is None or not here[0].type(ctx, text):
             super().on_text(ctx, text)
-            return
-        here[1].text(ctx, text)
 
     def cancel(self, ctx: Context) -> None:
         """Leave every dialog of the stack at once (what /cancel does): nothing of the draft is kept."""
