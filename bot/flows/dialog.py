@@ -179,12 +179,13 @@ def depth(ctx: Context) -> int:
     return len(stack) if isinstance(stack, list) else 0
 
 
-def begin(ctx: Context, caller: Dialog, callee: Dialog, data: Mapping[str, Any], *, step: str = "",
+def begin(ctx: Context, caller: str, callee: Dialog, data: Mapping[str, Any], *, step: str = "",
           resume: str = "", show: bool = True) -> None:
-    """Put `callee` on top: the caller's data and step (`resume`, default the current one) are kept on the
+    """Put `callee` on top of the dialog named `caller`: the caller's data and step (`resume`, default the
+    current one) are kept on the
     stack, the callee starts with `data` only, at `step` (default its first), and is shown (show=False: the
     callee shows itself, e.g. with a lead of its own)."""
-    frame = {"d": caller.name, "s": resume or ctx.convo.step,
+    frame = {"d": caller, "s": resume or ctx.convo.step,
              "data": {k: v for k, v in ctx.data.items() if k not in (STACK, ACTIVE)}}
     stack = [*_frames(ctx), frame]
     ctx.convo.data = {**data, STACK: stack, ACTIVE: callee.name}

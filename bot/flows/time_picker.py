@@ -138,9 +138,10 @@ class TimePicker:
 
     # ---- beginning and ending
 
-    def begin(self, ctx: Context, caller: Dialog, state: PickerState, *, resume: str,
+    def begin(self, ctx: Context, caller: str, state: PickerState, *, resume: str,
               lead: list[str] | None = None, at: datetime | None = None) -> None:
-        """Put the picker on top of `caller` (which resumes at its step `resume`), then show the days, or
+        """Put the picker on top of the dialog named `caller` (it resumes at its step `resume`; it must be in
+        `callers` by then, to take the result), then show the days, or
         take `at` at once (a time already chosen elsewhere, checked like a pressed one)."""
         data: dict[str, Any] = {}
         state.save(data)

@@ -51,7 +51,7 @@ def _typed_colour(ctx: Context, text: str) -> None:
 
 
 def _ask_when(ctx: Context) -> None:
-    begin(ctx, COLOURS, PICK, {"len": 30, "slots": []})
+    begin(ctx, COLOURS.name, PICK, {"len": 30, "slots": []})
 
 
 def _got_time(ctx: Context, result: Mapping[str, Any]) -> None:
