@@ -12,7 +12,7 @@ from tests.flows.test_sessions import people as session_people
 from tests.flows.test_sessions import request as session_request
 
 
-def _data(uow, handle: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+def _data(uow, handle: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     with uow() as u:
         return dict(u.conversations.load("console", handle, handle).data)
 
