@@ -40,3 +40,24 @@ def test_a_draft_saved_at_the_day_picker_before_the_upgrade_carries_on(uow, chat
     state = convo(uow, "ana")
     assert state.data["slots"] == [int(TUE_0930.timestamp() // 60)] and state.data["files"] == ["f1"]
     assert "_up" not in state.data
+
+
+def test_the_picker_state_saves_one_encoding_and_loads_it_back() -> None:
+    import json
+    from datetime import UTC, datetime, date
+
+    from bot.flows.time_picker import PickerState
+
+    at = datetime(2030, 3, 5, 9, 30, tzinfo=UTC)
+    state = PickerState(7, 30, count=2, picked=[at], leave_out=[(at, at.replace(hour=10))], series=False,
+                        changeable=True, drafted=False, form="details", day=date(2030, 3, 5), typed=at)
+    data: dict[str, object] = {}
+    state.save(data)
+    stored = json.loads(json.dumps(data))  # what the database gives back
+    minutes = int(at.timestamp() // 60)
+    assert stored["slots"] == [minutes] and stored["typed"] == minutes and stored["out"] == [[minutes, minutes + 60]]
+    assert PickerState.load(stored) == state
+    state.day = state.typed = None
+    state.save(data)
+    assert "day" not in data and "typed" not in data
+    assert PickerState.load({"x": 7, "len": "30", "slots": [str(minutes), "junk"], "typed": str(minutes)}).picked == [at]
