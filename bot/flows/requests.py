@@ -24,6 +24,7 @@ from core.schedule import Busy, Schedule
 from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Opt, Slot, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.book import again_button
+from bot.flows.dialog import instant, instants, minutes_of
 from bot.flows.pickers import (
     day_buttons,
     later_days_start,
@@ -376,7 +377,7 @@ class RequestsFlow(Flow):
             return
         if not _answerable(ctx, req):
             return
-        ctx.goto(NAME, "suggest", booking=booking_id, picked=[], since="")
+        ctx.goto(NAME, "suggest", booking=booking_id, picked=[])
         self._ask_day(ctx, req)
 
     def _ask_day(self, ctx: Context, req: _Request) -> None:
@@ -384,7 +385,7 @@ class RequestsFlow(Flow):
         t = ctx.t
         picked = _picked(ctx)
         meeting = req.booking.meetings[len(picked)]
-        since = parse_slot_arg(str(ctx.data.get("since") or ""))
+        since = instant(ctx.data.get("since"))
         slots = _free(ctx, req, meeting.minutes, picked, start=since)
         ctx.step("suggest")
         header = _suggest_header(ctx, req, len(picked))
@@ -422,7 +423,7 @@ class RequestsFlow(Flow):
         req = self._suggest_request(ctx)
         if req is None:
             return
-        ctx.data["since"] = args[0]
+        _set_since(ctx, parse_slot_arg(args[0]) if args[0] else None)
         self._ask_day(ctx, req)
 
     def _pick_day(self, ctx: Context, args: tuple[str, ...]) -> None:
@@ -442,7 +443,7 @@ class RequestsFlow(Flow):
         if not slots:
             ctx.step("suggest")
             ctx.say(header + "\n" + t("That day has no free slot any more. Please pick another day."),
-                    ((ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, str(ctx.data.get("since") or "")),),),
+                    ((ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, _since_arg(ctx)),),),
                     replace=True)
             return
         ctx.step("suggest_slot")
@@ -450,7 +451,7 @@ class RequestsFlow(Flow):
         nav: list[Button] = []
         if later is not None:
             nav.append(ctx.step_button(t("Later that day"), NAME, Act.SUGGEST_DAY, day.isoformat(), slot_arg(later)))
-        nav.append(ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, str(ctx.data.get("since") or "")))
+        nav.append(ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, _since_arg(ctx)))
         text = "\n".join([
             header,
             t("{day}: pick a start (your time, {zone}). The client's time is after each:",
@@ -470,15 +471,14 @@ class RequestsFlow(Flow):
             ctx.say(t("That time is no longer free. Please pick another."))
             self._ask_day(ctx, req)
             return
-        picked.append(slot_arg(at))
-        ctx.data["picked"] = picked
-        ctx.data["since"] = ""
+        picked.append(at)
+        _set_picked(ctx, picked)
         if len(picked) < len(req.booking.meetings):
             self._ask_day(ctx, req)
             return
         ctx.step("suggest_confirm")
         lines = [t("Suggest these times to {client} for “{title}”?", client=req.client.name, title=req.title)]
-        for start, m in zip(_starts(picked), req.booking.meetings):
+        for start, m in zip(picked, req.booking.meetings):
             lines.append(t("• {when}, {minutes} min", when=t.both(start, req.client.timezone), minutes=m.minutes))
         lines.append(t("The slots are held while {client} decides.", client=req.client.name))
         ctx.say("\n".join(lines), ((
@@ -494,8 +494,7 @@ class RequestsFlow(Flow):
         req = self._suggest_request(ctx)
         if req is None:
             return
-        ctx.data["picked"] = []
-        ctx.data["since"] = ""
+        _set_picked(ctx, [])
         self._ask_day(ctx, req)
 
     def _send_suggestion(self, ctx: Context, args: tuple[str, ...]) -> None:
@@ -506,14 +505,13 @@ class RequestsFlow(Flow):
         if req is None:
             return
         t = ctx.t
-        starts = _starts(_picked(ctx))
+        starts = _picked(ctx)
         try:
             booking = booking_service.propose_times(ctx.uow, ctx.clock, booking_id=req.id,
                                                     actor_id=ctx.person.id or 0, starts=starts)
         except SlotUnavailable:  # raised before anything was written: pick again, nothing is lost
             ctx.say(t("One of those times was taken meanwhile. Please pick again."))
-            ctx.data["picked"] = []
-            ctx.data["since"] = ""
+            _set_picked(ctx, [])
             self._ask_day(ctx, req)
             return
         ctx.finish()
@@ -535,10 +533,10 @@ class RequestsFlow(Flow):
                           title=req.title, client=req.client.name), replace=True)
             return None
         if len(_picked(ctx)) >= len(req.booking.meetings) and ctx.convo.step != "suggest_confirm":
-            ctx.data["picked"] = []
+            _set_picked(ctx, [])
         return req
 
-    def _placing(self, ctx: Context, press_ok: bool) -> tuple[_Request, list[str], Meeting] | None:
+    def _placing(self, ctx: Context, press_ok: bool) -> tuple[_Request, list[datetime], Meeting] | None:
         """For a day or slot press: the request re-checked, the starts picked so far and the meeting to place
         next; None once the person has been told why not (an outdated press, or a request answered meanwhile)."""
         if not press_ok:
@@ -635,13 +633,28 @@ def _leave_wizard_of(ctx: Context, booking_id: int) -> None:
         ctx.finish()
 
 
-def _picked(ctx: Context) -> list[str]:
-    value = ctx.data.get("picked")
-    return [str(v) for v in value] if isinstance(value, list) else []
+def _picked(ctx: Context) -> list[datetime]:
+    """The starts picked so far, stored as epoch minutes (bot/flows/dialog.py: one encoding for an instant)."""
+    return instants(ctx.data.get("picked"))
 
 
-def _starts(picked: Sequence[str]) -> list[datetime]:
-    return [s for s in (parse_slot_arg(a) for a in picked) if s is not None]
+def _set_picked(ctx: Context, picked: Sequence[datetime]) -> None:
+    """The starts picked so far; a new pick (or none) shows the dates from the earliest again."""
+    ctx.data["picked"] = [minutes_of(s) for s in picked]
+    _set_since(ctx, None)
+
+
+def _set_since(ctx: Context, since: datetime | None) -> None:
+    """Where the day picker's dates begin ("Later dates"); None: from the earliest."""
+    if since is None:
+        ctx.data.pop("since", None)
+    else:
+        ctx.data["since"] = minutes_of(since)
+
+
+def _since_arg(ctx: Context) -> str:
+    since = instant(ctx.data.get("since"))
+    return slot_arg(since) if since is not None else ""
 
 
 def _suggest_header(ctx: Context, req: _Request, index: int) -> str:
@@ -655,22 +668,21 @@ def _suggest_header(ctx: Context, req: _Request, index: int) -> str:
              client=req.client.name, n=index + 1, total=total, minutes=minutes)
 
 
-def _busy(ctx: Context, req: _Request, picked: Sequence[str]) -> tuple[Schedule, list[Busy]]:
+def _busy(ctx: Context, req: _Request, picked: Sequence[datetime]) -> tuple[Schedule, list[Busy]]:
     """The request's calendar plus the times already picked for its earlier meetings."""
     schedule, busy = req.calendar(ctx)
-    extra = [Busy(start, start + timedelta(minutes=m.minutes)) for start, m in zip(_starts(picked), req.booking.meetings)]
+    extra = [Busy(start, start + timedelta(minutes=m.minutes)) for start, m in zip(picked, req.booking.meetings)]
     return schedule, [*busy, *extra]
 
 
-def _after_picked(req: _Request, picked: Sequence[str]) -> datetime | None:
+def _after_picked(req: _Request, picked: Sequence[datetime]) -> datetime | None:
     """Meetings keep their order (and lengths): the next one starts after the last one picked ends."""
-    starts = _starts(picked)
-    if not starts:
+    if not picked:
         return None
-    return starts[-1] + timedelta(minutes=req.booking.meetings[len(starts) - 1].minutes)
+    return picked[-1] + timedelta(minutes=req.booking.meetings[len(picked) - 1].minutes)
 
 
-def _free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], *, start: datetime | None = None,
+def _free(ctx: Context, req: _Request, minutes: int, picked: Sequence[datetime], *, start: datetime | None = None,
           end: datetime | None = None) -> list[datetime]:
     schedule, busy = _busy(ctx, req, picked)
     floor = _after_picked(req, picked)
@@ -682,7 +694,7 @@ def _free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], *, s
     return [s for s in slots if s != asked]  # "another time": not the one the client asked for
 
 
-def _still_free(ctx: Context, req: _Request, minutes: int, picked: Sequence[str], at: datetime) -> bool:
+def _still_free(ctx: Context, req: _Request, minutes: int, picked: Sequence[datetime], at: datetime) -> bool:
     floor = _after_picked(req, picked)
     if floor is not None and at < floor:
         return False

@@ -24,6 +24,7 @@ from core.policy import CancelReason, Consequence
 from bot.flows import relay, reviews
 from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int, ints
 from bot.flows.base import Context, Flow, outdated
+from bot.flows.dialog import instant, minutes_of
 from bot.flows.errors import explain
 from bot.flows.pickers import (
     between_hint,
@@ -861,7 +862,7 @@ class SessionsFlow(Flow):
         meeting = seen.the_meeting
         c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
                                   actor_id=ctx.person.id or 0)
-        ctx.step("rs_confirm", at=at.isoformat())
+        ctx.step("rs_confirm", at=minutes_of(at))  # one encoding for an instant: epoch minutes
         lines = list(notes)  # what the typed words left to us, said before the question
         lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
                        old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
@@ -875,7 +876,10 @@ class SessionsFlow(Flow):
     def _move_do(self, ctx: Context) -> None:
         t = ctx.t
         booking_id, meeting_id = ctx.data["booking"], ctx.data["meeting"]
-        at = datetime.fromisoformat(ctx.data["at"])
+        at = _chosen(ctx.data.get("at"))
+        if at is None:
+            outdated(ctx)
+            return
         seen = load(ctx, booking_id, meeting_id)
         price = seen.the_meeting.price_milli
         outcome = bs.reschedule_meeting(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
@@ -1077,3 +1081,14 @@ class ReviewFlow(Flow):
         if note:
             lines.append(t("Your private note goes to the programme team only."))
         ctx.say("\n".join(lines))
+
+
+def _chosen(stored: object) -> datetime | None:
+    """The new time a move waits to confirm: epoch minutes (a draft saved before held an ISO string)."""
+    if isinstance(stored, str) and "T" in stored:
+        try:
+            at = datetime.fromisoformat(stored)
+        except ValueError:
+            return None
+        return at if at.tzinfo is not None else None
+    return instant(stored)
