@@ -319,8 +319,7 @@ def expire(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> bool:
 
 
 def propose_times(
-    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime],
-    policy: Policy = DEFAULT_POLICY,
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime], policy: Policy,
 ) -> Booking:
     """The expert suggests other times (one per meeting); the hold moves there while the client decides."""
     now = clock.now()
@@ -399,8 +398,11 @@ def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: 
     return booking
 
 
-def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int) -> Booking:
-    """Staff send the request to another expert at the same times: a new request, the old one closed."""
+def triage_reassign(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int, policy: Policy,
+) -> Booking:
+    """Staff send the request to another expert at the same times: a new request, the old one closed,
+    with the deployment's expiry (policy) counted from now."""
     require_any_staff(uow, staff_id)
     old = _booking(uow, booking_id)
     require_staff(uow, staff_id, old.programme_id)  # staff of the booking's programme, no other
@@ -418,7 +420,8 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
     uow.bookings.save(old)
     new = request_booking(
         uow, clock, client_id=old.client_id, expert_id=expert_id,
-        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details, triaged=True,
+        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details,
+        policy=policy, triaged=True,
     )
     return new
 
@@ -668,8 +671,8 @@ def preview_series(
 
 def request_series(
     uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, first_start: datetime, minutes: int,
-    frequency: Frequency, details: SessionDetails, count: int | None = None, until: date | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    frequency: Frequency, details: SessionDetails, policy: Policy, count: int | None = None,
+    until: date | None = None,
 ) -> SeriesResult:
     """One request per occurrence (credits per occurrence); occurrences that do not fit are reported.
     A `series_requested` event names the series so the expert can be asked once for all of it."""

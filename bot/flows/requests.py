@@ -426,7 +426,8 @@ class RequestsFlow(Flow):
         starts = _starts(_picked(ctx))
         try:
             booking = booking_service.propose_times(ctx.uow, ctx.clock, booking_id=req.id,
-                                                    actor_id=ctx.person.id or 0, starts=starts)
+                                                    actor_id=ctx.person.id or 0, starts=starts,
+                                                    policy=ctx.policy)
         except SlotUnavailable:  # raised before anything was written: pick again, nothing is lost
             ctx.say(t("One of those times was taken meanwhile. Please pick again."))
             ctx.data["picked"] = []

@@ -483,7 +483,7 @@ class TriageFlow(Flow):
             return
         old = ctx.uow.experts.get(booking.expert_id)
         new = bs.triage_reassign(ctx.uow, ctx.clock, booking_id=booking.id or 0, staff_id=ctx.person.id or 0,
-                                 expert_id=expert.id or 0)
+                                 expert_id=expert.id or 0, policy=ctx.policy)
         ctx.finish()
         ctx.say(t("Reassigned: “{title}” now goes to {expert}; {old} never saw it. The held credits moved with it.",
                   title=new.details.title, expert=expert.name, old=old.name if old else "?") + still_waiting(ctx),

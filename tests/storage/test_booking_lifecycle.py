@@ -580,7 +580,7 @@ def test_accept_after_the_deadline_is_refused_as_expired(uow, clock):
     assert err.reason == "expired"
     assert load(uow, b.id).status is BS.REQUESTED
     assert money(uow, w.client) == (1000, 1000)
-    err = fails(uow, InvalidTransition, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, InvalidTransition, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[WED_10])
     assert err.reason == "expired"
     assert act(uow, svc.expire, clock, booking_id=b.id) is True
@@ -664,7 +664,7 @@ def test_a_held_slot_disappears_from_the_free_slots(uow, clock):
 def test_propose_times_moves_the_hold_and_the_client_agrees(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
-    moved = act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
+    moved = act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
     assert moved.proposed_by_expert
 
     stored = load(uow, b.id)
@@ -701,7 +701,7 @@ def test_propose_times_moves_the_hold_and_the_client_agrees(uow, clock):
 def test_client_disagreeing_with_the_proposal_withdraws_and_releases(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
-    act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
+    act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
     act(uow, svc.answer_proposal, clock, booking_id=b.id, actor_id=w.client, agree=False)
     stored = load(uow, b.id)
     assert stored.status is BS.WITHDRAWN
@@ -718,15 +718,15 @@ def test_propose_times_checks_who_where_and_how_many(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
     request(uow, clock, w.other, w.expert.id, (WED_10, 60))
-    err = fails(uow, NotAllowed, svc.propose_times, clock, booking_id=b.id, actor_id=w.client, starts=[THU_10])
+    err = fails(uow, NotAllowed, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.client, starts=[THU_10])
     assert err.reason == "not_the_expert"
-    err = fails(uow, SlotUnavailable, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, SlotUnavailable, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[WED_10 + 30 * MIN])
     assert err.reason == "taken"
-    err = fails(uow, SlotUnavailable, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, SlotUnavailable, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[at(5, 10)])
     assert err.reason == "outside_availability"
-    err = fails(uow, PolicyViolation, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, PolicyViolation, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[THU_10, FRI_10])
     assert err.reason == "one_time_per_meeting"
     err = fails(uow, InvalidTransition, svc.answer_proposal, clock, booking_id=b.id, actor_id=w.client, agree=True)
@@ -741,7 +741,7 @@ def test_propose_times_can_shift_back_to_back_meetings_onto_each_other(uow, cloc
     """Meeting 1 moves into the time meeting 2 is leaving: the session never overlaps itself."""
     w = world(uow, credits="3")
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60), (TUE_10 + H, 60))
-    act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
         starts=[TUE_10 + H, TUE_10 + 2 * H])
     stored = load(uow, b.id)
     assert [(m.start, m.end) for m in stored.meetings] == [(TUE_10 + H, TUE_10 + 2 * H), (TUE_10 + 2 * H, TUE_10 + 3 * H)]
@@ -754,7 +754,7 @@ def test_propose_times_can_shift_back_to_back_meetings_onto_each_other(uow, cloc
 def test_propose_times_can_shift_back_to_back_meetings_earlier(uow, clock):
     w = world(uow, credits="3")
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60), (TUE_10 + H, 60))
-    act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id, starts=[TUE_10 - H, TUE_10])
+    act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id, starts=[TUE_10 - H, TUE_10])
     assert [(m.start, m.end) for m in load(uow, b.id).meetings] == [(TUE_10 - H, TUE_10), (TUE_10, TUE_10 + H)]
 
 
@@ -1382,11 +1382,11 @@ def test_triage_reassign_moves_the_request_to_another_expert_holding_once(uow, c
     client, _company, staff, first, second = programme_client(uow, mode=PairingMode.TRIAGE_FIRST)
     old = request(uow, clock, client, first.id, (TUE_10, 60))
 
-    err = fails(uow, NotAllowed, svc.triage_reassign, clock, booking_id=old.id, staff_id=client, expert_id=second.id)
+    err = fails(uow, NotAllowed, svc.triage_reassign, clock, policy=Policy(), booking_id=old.id, staff_id=client, expert_id=second.id)
     assert err.reason == "not_staff"
     assert load(uow, old.id).status is BS.AWAITING_TRIAGE
 
-    new = act(uow, svc.triage_reassign, clock, booking_id=old.id, staff_id=staff, expert_id=second.id)
+    new = act(uow, svc.triage_reassign, clock, policy=Policy(), booking_id=old.id, staff_id=staff, expert_id=second.id)
     old_stored, new_stored = load(uow, old.id), load(uow, new.id)
     assert old_stored.status is BS.DECLINED
     assert old_stored.decline_reason == "reassigned by staff"
@@ -1401,7 +1401,7 @@ def test_triage_reassign_moves_the_request_to_another_expert_holding_once(uow, c
     assert busy(uow, first.id, MON, at(7, 0)) == []
     assert busy(uow, second.id, MON, at(7, 0)) == [(TUE_10, TUE_10 + H)]
 
-    fails(uow, InvalidTransition, svc.triage_reassign, clock, booking_id=old.id, staff_id=staff, expert_id=first.id)
+    fails(uow, InvalidTransition, svc.triage_reassign, clock, policy=Policy(), booking_id=old.id, staff_id=staff, expert_id=first.id)
     fails(uow, NotAllowed, svc.accept, clock, booking_id=new.id, actor_id=first.person_id)
     act(uow, svc.accept, clock, booking_id=new.id, actor_id=second.person_id)
     assert money(uow, client) == (1000, 0)
@@ -1412,7 +1412,7 @@ def test_triage_reassign_moves_the_request_to_another_expert_holding_once(uow, c
 
 def test_weekly_series_books_each_occurrence_with_its_own_credits(uow, clock):
     w = world(uow, credits="5")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     assert result.conflicts == ()
     assert len(result.bookings) == 4
@@ -1433,7 +1433,7 @@ def test_series_reports_a_day_off_and_books_the_rest(uow, clock):
         u.experts.put(w.expert, Schedule("Europe/London", WEEKDAYS_9_TO_17,
                                          (DateException(day_off, ExceptionKind.OFF),), BookingRules()))
         u.commit()
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     assert result.conflicts == ((at(8, 10), SlotProblem.OUTSIDE_AVAILABILITY),)
     assert [b.meetings[0].start for b in result.bookings] == [TUE_10, at(15, 10), at(22, 10)]
@@ -1443,7 +1443,7 @@ def test_series_reports_a_day_off_and_books_the_rest(uow, clock):
 
 def test_series_without_credits_for_every_occurrence_books_nothing(uow, clock):
     w = world(uow, credits="3.999")
-    err = fails(uow, InsufficientCredits, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id,
+    err = fails(uow, InsufficientCredits, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id,
                 first_start=TUE_10, minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     assert (err.context["needed"], err.context["available"]) == (4000, 3999)
     assert count(uow, BookingRow) == 0
@@ -1454,7 +1454,7 @@ def test_series_without_credits_for_every_occurrence_books_nothing(uow, clock):
 
 def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, clock):
     w = world(uow, credits="5")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     first = result.bookings[0]
     act(uow, svc.accept, clock, booking_id=first.id, actor_id=w.expert.person_id)
@@ -1477,7 +1477,7 @@ def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, cloc
 
 def test_expert_cancelling_a_series_declines_the_open_requests_and_refunds_the_confirmed(uow, clock):
     w = world(uow, credits="5")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     first = result.bookings[0]
     act(uow, svc.accept, clock, booking_id=first.id, actor_id=w.expert.person_id)
@@ -1575,7 +1575,7 @@ def test_a_series_holds_its_dates_past_the_horizon_ahead_of_one_off_requests(uow
     """Priority scheduling: twelve weekly dates, the last ones past the expert's 60-day horizon, are all held
     from the request; when the horizon reaches them, a one-off request finds them taken."""
     w = world(uow, credits="13")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=12)
     assert result.conflicts == ()
     last = result.bookings[-1].meetings[0].start  # 10:00 London on 21 May, summer time
@@ -1587,7 +1587,7 @@ def test_a_series_holds_its_dates_past_the_horizon_ahead_of_one_off_requests(uow
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
                 meetings=[MeetingRequest(last, 60)], details=DETAILS)
     assert err.reason == SlotProblem.TAKEN.value
-    first_alone = fails(uow, SlotUnavailable, svc.request_series, clock, client_id=w.other, expert_id=w.expert.id,
+    first_alone = fails(uow, SlotUnavailable, svc.request_series, clock, policy=Policy(), client_id=w.other, expert_id=w.expert.id,
                         first_start=last + timedelta(days=60), minutes=60, frequency=Frequency.WEEKLY,
                         details=DETAILS, count=2)
     assert first_alone.reason == "series_no_fit"  # a series still starts inside the horizon

@@ -82,7 +82,7 @@ def test_the_grid_follows_the_experts_hours(uow, clock):
 def test_an_expert_suggesting_a_time_off_the_grid_is_refused(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
-    err = fails(uow, OffGrid, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, OffGrid, svc.propose_times, clock, policy=svc.DEFAULT_POLICY, booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[THU_10 + 5 * MIN])
     assert err.nearest == (THU_10, THU_10 + 15 * MIN)
     got = load(uow, b.id)
@@ -102,7 +102,7 @@ def test_a_reschedule_off_the_grid_is_refused_and_changes_nothing(uow, clock):
 
 def test_a_series_starting_off_the_grid_is_refused(uow, clock):
     w = world(uow, credits="5")
-    err = fails(uow, OffGrid, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id,
+    err = fails(uow, OffGrid, svc.request_series, clock, policy=svc.DEFAULT_POLICY, client_id=w.client, expert_id=w.expert.id,
                 first_start=TUE_10 + 50 * MIN, minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=3)
     assert err.nearest == (TUE_10 + 45 * MIN, TUE_10 + 60 * MIN)
     assert count(uow, BookingRow) == 0
@@ -115,7 +115,7 @@ def test_a_staff_reassignment_off_the_new_experts_grid_is_refused_before_anythin
         odd = f.expert(u, "odd", weekly=tuple(WeeklyWindow(d, 9 * 60 + 10, 17 * 60) for d in range(5)))
         u.commit()
     b = request(uow, clock, client, first.id, (TUE_10, 30))
-    fails(uow, OffGrid, svc.triage_reassign, clock, booking_id=b.id, staff_id=staff, expert_id=odd.id)
+    fails(uow, OffGrid, svc.triage_reassign, clock, policy=svc.DEFAULT_POLICY, booking_id=b.id, staff_id=staff, expert_id=odd.id)
     got = load(uow, b.id)  # still in triage with its hold: the refusal came before anything changed
     assert got.status is BS.AWAITING_TRIAGE and got.meetings[0].start == TUE_10 and money(uow, client) == (1500, 500)
     assert count(uow, BookingRow) == 1
