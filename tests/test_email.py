@@ -299,4 +299,4 @@ def test_a_cancellation_sends_a_cancel_invite_to_both_chats_and_both_mailboxes(u
     assert invites(rows) == {"ana@example.test": "CANCEL", "eve@example.test": "CANCEL"}
     texts = {r.chat_id: json.loads(r.payload)["text"] for r in rows}
     assert texts["eve@example.test"].startswith("The meeting of “Seed deck review” on")
-    assert "credits are back in your balance" in texts["ana@example.test"]
+    assert "1 credit is back in your balance" in texts["ana@example.test"]

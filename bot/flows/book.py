@@ -276,7 +276,9 @@ class BookFlow(Flow):
             return
         files: list[str] = list(ctx.data.get("files", []))
         if len(files) >= MAX_FILES:
-            ctx.say(ctx.t("That is {max} files already, the most one request takes.", max=MAX_FILES))
+            ctx.say(ctx.t.plural("That is {max} file already, the most one request takes.",
+                                 "That is {max} files already, the most one request takes.",
+                                 MAX_FILES, max=MAX_FILES))
             return
         files.append(ref[:500])
         ctx.data["files"] = files
@@ -308,8 +310,7 @@ class BookFlow(Flow):
             field = _FORM_FIELD_OF.get(error.reason.split("_", 1)[0], "title")
             message = explain(t, error, ctx.person)
             if error.reason in ("intro_note_too_long", "context_too_long"):
-                message = t("Please keep this shorter ({max} characters at most); yours has {count}.",
-                            max=error.context.get("limit"), count=len(fields.get(field, "")))
+                message = _too_long(t, error.context.get("limit"), len(fields.get(field, "")))
             ctx.form_errors[field] = message
             return
         gone = _times_gone(ctx, expert)
@@ -653,7 +654,9 @@ def _card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | Non
         lines.append(t("Pro-bono: a free 15-minute session"))
     else:
         price = session_price(expert, [30])
-        text = t("{credits} credits per 30 min", credits=t.credits(price.credits_milli))
+        text = t.plural("{credits} credit per 30 min",
+                        "{credits} credits per 30 min",
+                        t.credits_n(price.credits_milli), credits=t.credits(price.credits_milli))
         if price.money is not None and _on_marketplace(ctx):
             text += " " + t("({money} per 30 min)", money=t.money(price.money))
         lines.append(text)
@@ -718,8 +721,10 @@ def _pick(ctx: Context, expert_id: int) -> None:
     if not can.ok:
         _reset(ctx, "broke", x=expert.id, **keep)
         ctx.say(
-            t("You have {available} credits, and the shortest session with {expert} costs {needed}.",
-              available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
+            t.plural("You have {available} credit, and the shortest session with {expert} costs {needed}.",
+                     "You have {available} credits, and the shortest session with {expert} costs {needed}.",
+                     t.credits_n(can.available_milli),
+                     available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
             + "\n" + out_of_credits_options(t, ctx.person),
             ((ctx.step_button(t("Show pro-bono experts"), NAME, "flt", "pball"),),),
         )
@@ -732,8 +737,10 @@ def _pick(ctx: Context, expert_id: int) -> None:
                                       "That is fixed, so there is nothing to choose.", expert=expert.name)])
     elif len(lengths) == 1:
         ctx.data["len"] = lengths[0]
-        _ask_count(ctx, expert, lead=[t("Meetings with {expert} last {minutes} minutes here.", expert=expert.name,
-                                        minutes=lengths[0])])
+        _ask_count(ctx, expert, lead=[t.plural("Meetings with {expert} last {minutes} minute here.",
+                                               "Meetings with {expert} last {minutes} minutes here.",
+                                               lengths[0], expert=expert.name,
+                                               minutes=lengths[0])])
     else:
         _ask_length(ctx, expert)
 
@@ -744,8 +751,10 @@ def _ask_length(ctx: Context, expert: Expert, lead: list[str] | None = None) -> 
     buttons = []
     for minutes in lengths_for(expert, _rules(ctx)):
         price = session_price(expert, [minutes])
-        buttons.append(ctx.step_button(t("{minutes} min · {credits} credits", minutes=minutes,
-                                         credits=t.credits(price.credits_milli)), NAME, "len", minutes))
+        buttons.append(ctx.step_button(t.plural("{minutes} min · {credits} credit",
+                                                "{minutes} min · {credits} credits",
+                                                t.credits_n(price.credits_milli), minutes=minutes,
+                                                credits=t.credits(price.credits_milli)), NAME, "len", minutes))
     text = t("How long should each meeting with {expert} be?", expert=expert.name)
     ctx.say("\n".join([*(lead or []), text]), rows(buttons, 3))
 
@@ -753,8 +762,11 @@ def _ask_length(ctx: Context, expert: Expert, lead: list[str] | None = None) -> 
 def _choose_length(ctx: Context, expert: Expert, minutes: int) -> None:
     lengths = lengths_for(expert, _rules(ctx))
     if minutes not in lengths:
-        _ask_length(ctx, expert, lead=[ctx.t("{minutes} minutes is not offered here. Please pick one of these.",
-                                             minutes=minutes)])
+        _ask_length(ctx, expert, lead=[ctx.t.plural("{minutes} minute is not offered here. Please pick one of these.",
+                                                    "{minutes} minutes is not offered here. Please pick one of "
+                                                    "these.",
+                                                    minutes,
+                                                    minutes=minutes)])
         return
     ctx.data["len"] = minutes
     _ask_count(ctx, expert)
@@ -777,8 +789,10 @@ def _ask_count(ctx: Context, expert: Expert, lead: list[str] | None = None) -> N
     if len(lengths_for(expert, _rules(ctx))) > 1:
         extra.append(ctx.step_button(t("Change length"), NAME, "chl"))
     price = session_price(expert, [minutes])
-    text = t("How many meetings of {minutes} min? Each costs {credits} credits.", minutes=minutes,
-             credits=t.credits(price.credits_milli))
+    text = t.plural("How many meetings of {minutes} min? Each costs {credits} credit.",
+                    "How many meetings of {minutes} min? Each costs {credits} credits.",
+                    t.credits_n(price.credits_milli), minutes=minutes,
+                    credits=t.credits(price.credits_milli))
     repeat = tuple(ctx.step_button(frequency_label(t, f), NAME, "rep", CODE_OF[f]) for f in Frequency)
     text += "\n" + t("Or make it a series: the same time every week, every two weeks or every month.")
     ctx.say("\n".join([*(lead or []), text]), (tuple(buttons), *((tuple(extra),) if extra else ()), repeat))
@@ -802,7 +816,9 @@ def _choose_count(ctx: Context, expert: Expert, n: int) -> None:
     t = ctx.t
     most = _max_meetings(ctx)
     if n < 1 or n > most:
-        _ask_count(ctx, expert, lead=[t("Please choose between 1 and {max} meetings for one request.", max=most)])
+        _ask_count(ctx, expert, lead=[t.plural("Please choose between 1 and {max} meeting for one request.",
+                                               "Please choose between 1 and {max} meetings for one request.",
+                                               most, max=most)])
         return
     _validate_count(ctx, expert, n)
     minutes = int(ctx.data["len"])
@@ -810,8 +826,11 @@ def _choose_count(ctx: Context, expert: Expert, n: int) -> None:
     available = available_credits(ctx.uow, _client_id(ctx))
     if price > available:
         _ask_count(ctx, expert, lead=[
-            t("{n} meetings of {minutes} min cost {needed} credits and you have {available}. Choose fewer or shorter "
-              "meetings.", n=n, minutes=minutes, needed=t.credits(price), available=t.credits(available)),
+            t.plural("That is {needed} credit for {count} × {minutes} min, and you have {available}. Choose fewer or "
+                     "shorter meetings.",
+                     "That is {needed} credits for {count} × {minutes} min, and you have {available}. Choose fewer or "
+                     "shorter meetings.",
+                     t.credits_n(price), count=n, minutes=minutes, needed=t.credits(price), available=t.credits(available)),
             out_of_credits_options(t, ctx.person),
         ])
         return
@@ -909,8 +928,11 @@ def book_offered(ctx: Context, expert: Expert, minutes: int, at: datetime, *, of
     can = affordability(ctx.uow, _client_id(ctx), expert.id)
     if not can.ok:
         _reset(ctx, "broke", x=expert.id, q="", f={})
-        ctx.say(t("You have {available} credits, and the shortest session with {expert} costs {needed}.",
-                  available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
+        ctx.say(t.plural("You have {available} credit, and the shortest session with {expert} costs {needed}.",
+                         "You have {available} credits, and the shortest session with {expert} costs {needed}.",
+                         t.credits_n(can.available_milli),
+                         available=t.credits(can.available_milli), expert=expert.name,
+                         needed=t.credits(can.cheapest_milli))
                 + "\n" + out_of_credits_options(t, ctx.person))
         return
     _reset(ctx, "day", x=expert.id, len=minutes, n=1, slots=[], wo=offer_id, q="", f={})
@@ -1153,7 +1175,9 @@ def _choose_series(ctx: Context, expert: Expert, *, count: int | None = None, un
         _choose_count(ctx, expert, 1)
         return
     if count is not None and not count_ok(count):
-        _ask_series_count(ctx, expert, lead=[t("Please choose between 2 and {max} sessions.", max=MAX_OCCURRENCES)])
+        _ask_series_count(ctx, expert, lead=[t.plural("Please choose between 2 and {max} session.",
+                                                      "Please choose between 2 and {max} sessions.",
+                                                      MAX_OCCURRENCES, max=MAX_OCCURRENCES)])
         return
     if until is not None and until <= local_day(ctx.clock.now(), ctx.person.timezone):
         _ask_series_count(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.",
@@ -1212,11 +1236,16 @@ def _series_preview(ctx: Context, expert: Expert, lead: list[str] | None = None)
         lines.append(t.plural("{n} date clashes and would be left out.", "{n} dates clash and would be left out.",
                               clashes))
     if each * len(free) > available:
-        lines.append(t("The free dates cost {needed} credits and you have {available}. Choose fewer sessions.",
-                       needed=t.credits(each * len(free)), available=t.credits(available)))
+        lines.append(t.plural("The free dates cost {needed} credit and you have {available}. Choose fewer sessions.",
+                              "The free dates cost {needed} credits and you have {available}. Choose fewer sessions.",
+                              t.credits_n(each * len(free)),
+                              needed=t.credits(each * len(free)), available=t.credits(available)))
     elif free:
-        lines.append(t("Nothing is held yet. The free dates cost {needed} credits ({each} each), held when you send "
-                       "the request.", needed=t.credits(each * len(free)), each=t.credits(each)))
+        lines.append(t.plural("Nothing is held yet. The free dates cost {needed} credit ({each} each), held when "
+                              "you send the request.",
+                              "Nothing is held yet. The free dates cost {needed} credits ({each} each), held when "
+                              "you send the request.",
+                              t.credits_n(each * len(free)), needed=t.credits(each * len(free)), each=t.credits(each)))
         label = (t.plural("Go ahead with the {n} free date", "Go ahead with the {n} free dates", len(free))
                  if clashes else t("Go ahead"))
         buttons.append(ctx.step_button(label, NAME, "sok", form=DETAILS_FORM))
@@ -1265,9 +1294,21 @@ def _send_series(ctx: Context, expert: Expert, details: SessionDetails, draft: s
                    "soon as they do.", expert=expert.name, how=how)]
     held = sum(b.price_milli for b in result.bookings)
     if held:
-        lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
-                       "available.", credits=t.credits(held), available=t.credits(available_credits(ctx.uow, _client_id(ctx)))))
+        lines.append(_on_hold(t, held, available_credits(ctx.uow, _client_id(ctx))))
     ctx.say("\n".join(lines))
+
+
+def _too_long(t: Translator, limit: object, count: int) -> str:
+    return t.plural("Please keep this shorter ({max} character at most); yours has {count}.",
+                    "Please keep this shorter ({max} characters at most); yours has {count}.",
+                    limit if isinstance(limit, int) else 0, max=limit, count=count)
+
+
+def _on_hold(t: Translator, held: int, available: int) -> str:
+    return (t.plural("{credits} credit is on hold until it is answered.",
+                     "{credits} credits are on hold until it is answered.", t.credits_n(held), credits=t.credits(held))
+            + " " + t.plural("{available} credit is still available.", "{available} credits are still available.",
+                             t.credits_n(available), available=t.credits(available)))
 
 
 # ---------------------------------------------------------------- details
@@ -1332,8 +1373,7 @@ def _detail(ctx: Context, expert: Expert, step: str, text: str) -> None:
         clean = validate_details(draft)
     except InvalidSession as error:
         if error.reason in ("intro_note_too_long", "context_too_long"):
-            message = t("Please keep this shorter ({max} characters at most); yours has {count}.", max=error.context.get("limit"),
-                        count=len(text))
+            message = _too_long(t, error.context.get("limit"), len(text))
         else:
             message = explain(t, error, ctx.person)
             if text and error.reason.endswith("too_long"):
@@ -1393,15 +1433,22 @@ def _summary(ctx: Context, expert: Expert, lead: list[str] | None = None) -> Non
                  for m in meetings)
     affordable = price.credits_milli <= available
     if expert.is_pro_bono:
-        lines.append(t("Price: free (pro-bono). Nothing is taken from your balance ({available} credits).",
-                       available=t.credits(available)))
+        lines.append(t.plural("Price: free (pro-bono). Nothing is taken from your balance ({available} credit).",
+                              "Price: free (pro-bono). Nothing is taken from your balance ({available} credits).",
+                              t.credits_n(available),
+                              available=t.credits(available)))
     else:
-        text = t("Price: {credits} credits", credits=t.credits(price.credits_milli))
+        text = t.plural("Price: {credits} credit",
+                        "Price: {credits} credits",
+                        t.credits_n(price.credits_milli), credits=t.credits(price.credits_milli))
         if price.money is not None and _on_marketplace(ctx):
             text += " " + t("({money})", money=t.money(price.money))
         lines.append(text)
-        lines.append(t("Your balance: {available} credits available. The price is held when you confirm and spent "
-                       "only if {expert} accepts.", available=t.credits(available), expert=expert.name))
+        lines.append(t.plural("Your balance: {available} credit available. The price is held when you confirm and "
+                              "spent only if {expert} accepts.",
+                              "Your balance: {available} credits available. The price is held when you confirm and "
+                              "spent only if {expert} accepts.",
+                              t.credits_n(available), available=t.credits(available), expert=expert.name))
         if not affordable:
             lines.append(t("That is more than you have.") + " " + out_of_credits_options(t, ctx.person))
     draft = ctx.stamp
@@ -1456,8 +1503,7 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
                    expert=expert.name, when=t.when(booking.expires_at))]
     if booking.price_milli:
         left = available_credits(ctx.uow, _client_id(ctx))
-        lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
-                       "available.", credits=t.credits(booking.price_milli), available=t.credits(left)))
+        lines.append(_on_hold(t, booking.price_milli, left))
     else:
         lines.append(t("The session is free."))
     ctx.say("\n".join(lines))

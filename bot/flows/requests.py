@@ -187,8 +187,11 @@ class RequestsFlow(Flow):
             return
         reason = text.strip()
         if len(reason) > MAX_REASON:
-            ctx.say(ctx.t("Please keep the reason shorter ({limit} characters at most); it is {length} now. "
-                          "Type it again, or press “No reason”.", limit=MAX_REASON, length=len(reason)))
+            ctx.say(ctx.t.plural("Please keep the reason shorter ({limit} character at most); it is {length} now. "
+                                 "Type it again, or press “No reason”.",
+                                 "Please keep the reason shorter ({limit} characters at most); it is {length} now. "
+                                 "Type it again, or press “No reason”.",
+                                 MAX_REASON, limit=MAX_REASON, length=len(reason)))
             return
         self._decline(ctx, int(ctx.data["booking"]), reason)
 
