@@ -160,7 +160,7 @@ def _check_times(
 
 def request_booking(
     uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, meetings: Sequence[MeetingRequest],
-    details: SessionDetails, policy: Policy = DEFAULT_POLICY, series_id: int | None = None,
+    details: SessionDetails, policy: Policy, series_id: int | None = None,
     triaged: bool = False,
 ) -> Booking:
     """Hold the slots and the credits, and put the request in front of the expert (or staff).

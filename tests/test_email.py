@@ -205,7 +205,8 @@ def request(uow, dispatcher: Dispatcher, ids: dict[str, int]) -> int:  # type: i
     with uow() as u:
         booking = booking_service.request_booking(
             u, u.clock, client_id=ids["ana"], expert_id=ids["eve"], meetings=[MeetingRequest(TUE_10, 60)],
-            details=SessionDetails("Seed deck review", "A deck I can send to five investors"))
+            details=SessionDetails("Seed deck review", "A deck I can send to five investors"),
+            policy=booking_service.DEFAULT_POLICY)
         for notice in event_notices(u, u.events, key_prefix=f"setup{booking.id}"):
             dispatcher.queue_notice(u, notice)
         u.commit()

@@ -249,7 +249,8 @@ def test_a_slot_taken_between_showing_and_pressing_offers_the_nearest(uow, chat,
     assert "[4] 16:00" in out
     with uow() as u:  # Ben takes 15:00 Kolkata (09:30 London) while Ana looks at the list
         booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
-                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"))
+                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"),
+                                        policy=booking_service.DEFAULT_POLICY)
         u.commit()
     out = ana.say("15:00")
     assert "Eve already has a meeting then." in out and "The nearest free times" in out
@@ -270,7 +271,8 @@ def test_a_slot_taken_before_confirm_keeps_the_summary_and_change_time_works(uow
     to_eve_details(ana)
     with uow() as u:
         booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
-                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"))
+                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"),
+                                        policy=booking_service.DEFAULT_POLICY)
         u.commit()
     out = ana.say("Confirm")
     assert "Someone else just took that time" in out

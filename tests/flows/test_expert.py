@@ -41,6 +41,7 @@ def request(uow, dispatcher, people, *starts: datetime, minutes: int = 60, title
             u, u.clock, client_id=people["ana"].id, expert_id=people["eve"].id,
             meetings=[MeetingRequest(s, minutes) for s in (starts or (TUE_10,))],
             details=SessionDetails(title, "A deck I can send to five investors"),
+            policy=booking_service.DEFAULT_POLICY,
         )
         for notice in event_notices(u, u.events, key_prefix=f"setup{booking.id}"):
             dispatcher.queue_notice(u, notice)

@@ -162,7 +162,7 @@ def test_every_two_weeks_until_a_typed_date_with_a_meeting_in_the_way_then_decli
         f.credits(u, amount="2", person_id=ben.id)
         b = bs.request_booking(u, clock, client_id=ben.id, expert_id=nia_id,
                                meetings=[MeetingRequest(datetime(2030, 4, 2, 14, tzinfo=UTC), 60)],
-                               details=SessionDetails("Other", "Something"))
+                               details=SessionDetails("Other", "Something"), policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=b.id, actor_id=nia_person)
         u.commit()
     ana = chat("ana")

@@ -135,7 +135,8 @@ def test_assign_an_expert_to_a_company(uow, chat):
 def _request(uow, dispatcher, clock, ids, title: str, hour: int) -> int:  # type: ignore[no-untyped-def]
     with uow() as u:
         b = bs.request_booking(u, clock, client_id=ids["ana"], expert_id=ids["bob"],
-                               meetings=[MeetingRequest(TUE_10.replace(hour=hour), 60)], details=SessionDetails(title, "A term sheet"))
+                               meetings=[MeetingRequest(TUE_10.replace(hour=hour), 60)], details=SessionDetails(title, "A term sheet"),
+                               policy=bs.DEFAULT_POLICY)
         for notice in event_notices(u, u.events, key_prefix=uuid.uuid4().hex):
             dispatcher.queue_notice(u, notice)
         u.commit()

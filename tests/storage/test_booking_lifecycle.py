@@ -88,7 +88,8 @@ def request(uow, clock, client_id: int, expert_id: int, *meetings: tuple[datetim
             details: SessionDetails = DETAILS):
     with uow() as u:
         booking = svc.request_booking(u, clock, client_id=client_id, expert_id=expert_id,
-                                      meetings=[MeetingRequest(s, m) for s, m in meetings], details=details)
+                                      meetings=[MeetingRequest(s, m) for s, m in meetings], details=details,
+                                      policy=svc.DEFAULT_POLICY)
         u.commit()
     return booking
 
@@ -215,7 +216,7 @@ def test_pro_bono_is_free_and_holds_nothing(uow, clock):
 def test_pro_bono_is_one_meeting_of_15_minutes(uow, clock, meetings, reason):
     w = world(uow, paid=False)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(s, m) for s, m in meetings], details=DETAILS)
+                meetings=[MeetingRequest(s, m) for s, m in meetings], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == reason
     assert count(uow, BookingRow) == 0
     assert count(uow, MeetingRow) == 0
@@ -247,7 +248,7 @@ def test_compensated_price_is_minutes_over_60_times_multiplier(uow, clock, multi
 def test_compensated_lengths_are_15_to_90_in_15_minute_steps(uow, clock, minutes):
     w = world(uow)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "bad_length"
     assert count(uow, BookingRow) == 0
     assert money(uow, w.client) == (2000, 0)
@@ -256,7 +257,8 @@ def test_compensated_lengths_are_15_to_90_in_15_minute_steps(uow, clock, minutes
 def test_compensated_meetings_of_one_session_cannot_overlap(uow, clock):
     w = world(uow)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60), MeetingRequest(TUE_10 + 30 * MIN, 30)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60), MeetingRequest(TUE_10 + 30 * MIN, 30)], details=DETAILS,
+                policy=svc.DEFAULT_POLICY)
     assert err.reason == "meetings_overlap"
     assert count(uow, BookingRow) == 0
 
@@ -265,7 +267,7 @@ def test_programme_narrowing_to_30_and_60_rejects_45(uow, clock):
     client, _company, _staff, ex, _ = programme_client(uow, lengths=(30, 60))
     for minutes in (45, 15, 90):
         err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=client, expert_id=ex.id,
-                    meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS)
+                    meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
         assert err.reason == "bad_length"
         assert tuple(err.context["allowed"]) == (30, 60)
     assert count(uow, BookingRow) == 0
@@ -292,7 +294,8 @@ def test_programme_narrowing_to_30_and_60_rejects_45(uow, clock):
 def test_details_are_checked_before_anything_is_held(uow, clock, title, outcome, reason):
     w = world(uow)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=SessionDetails(title, outcome))
+                meetings=[MeetingRequest(TUE_10, 60)], details=SessionDetails(title, outcome),
+                policy=svc.DEFAULT_POLICY)
     assert err.reason == reason
     assert money(uow, w.client) == (2000, 0)
     assert count(uow, BookingRow) == 0
@@ -304,7 +307,7 @@ def test_details_are_checked_before_anything_is_held(uow, clock, title, outcome,
 def test_out_of_credits_writes_nothing(uow, clock):
     w = world(uow, credits="0.5")
     err = fails(uow, InsufficientCredits, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert (err.context["needed"], err.context["available"]) == (1000, 500)
     assert money(uow, w.client) == (500, 0)
     assert count(uow, BookingRow) == 0
@@ -366,7 +369,7 @@ def test_spending_order_is_programme_then_company_then_individual(uow, clock):
     # the cofounder shares the company's wallets, not the founder's own
     assert wallets(uow, cofounder.id) == {P: (0, 0), C: (0, 500)}
     err = fails(uow, InsufficientCredits, svc.request_booking, clock, client_id=cofounder.id, expert_id=ex.id,
-                meetings=[MeetingRequest(THU_10, 30)], details=DETAILS)
+                meetings=[MeetingRequest(THU_10, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.context["available"] == 0
 
     act(uow, svc.decline, clock, booking_id=second.id, actor_id=ex.person_id)
@@ -381,7 +384,7 @@ def test_experts_cannot_book_themselves(uow, clock):
         f.credits(u, amount="5", person_id=w.expert.person_id)
         u.commit()
     err = fails(uow, NotAllowed, svc.request_booking, clock, client_id=w.expert.person_id, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "self_booking"
     assert count(uow, BookingRow) == 0
     assert money(uow, w.expert.person_id) == (5000, 0)
@@ -611,7 +614,7 @@ def test_accept_after_the_deadline_is_refused_as_expired(uow, clock):
 def test_unbookable_times_are_refused_with_their_reason(uow, clock, start, minutes, reason):
     w = world(uow)
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(start, minutes)], details=DETAILS)
+                meetings=[MeetingRequest(start, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == reason.value
     assert err.context["start"] == start
     assert count(uow, BookingRow) == 0
@@ -621,7 +624,8 @@ def test_unbookable_times_are_refused_with_their_reason(uow, clock, start, minut
 def test_a_bad_second_meeting_refuses_the_whole_request(uow, clock):
     w = world(uow)
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 30), MeetingRequest(at(5, 10), 30)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 30), MeetingRequest(at(5, 10), 30)], details=DETAILS,
+                policy=svc.DEFAULT_POLICY)
     assert err.reason == "outside_availability"
     assert count(uow, MeetingRow) == 0
     assert money(uow, w.client) == (2000, 0)
@@ -632,7 +636,7 @@ def test_an_occupied_slot_is_taken_for_everyone_else(uow, clock):
     request(uow, clock, w.client, w.expert.id, (TUE_10, 60))  # held, not yet accepted
     for start, minutes in [(TUE_10, 60), (TUE_10 + 30 * MIN, 30), (TUE_10 - 30 * MIN, 60), (TUE_10 - 15 * MIN, 90)]:
         err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
-                    meetings=[MeetingRequest(start, minutes)], details=DETAILS)
+                    meetings=[MeetingRequest(start, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
         assert err.reason == "taken"
     assert money(uow, w.other) == (2000, 0)
     assert count(uow, BookingRow) == 1
@@ -679,7 +683,7 @@ def test_propose_times_moves_the_hold_and_the_client_agrees(uow, clock):
     # the old time is free for someone else, the new one is not
     request(uow, clock, w.other, w.expert.id, (TUE_10, 60))
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
-                meetings=[MeetingRequest(at(2, 14), 30)], details=DETAILS)
+                meetings=[MeetingRequest(at(2, 14), 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "taken"
 
     # the expert cannot accept their own suggestion; the client answers
@@ -1318,7 +1322,7 @@ def test_admin_assigned_programme_books_only_assigned_experts(uow, clock):
         assert svc.visible_expert_ids(u, client_person) == frozenset({assigned.id})
 
     err = fails(uow, NotAllowed, svc.request_booking, clock, client_id=client, expert_id=other.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "not_assigned"
     assert count(uow, BookingRow) == 0
     assert money(uow, client) == (2000, 0)
@@ -1585,7 +1589,7 @@ def test_a_series_holds_its_dates_past_the_horizon_ahead_of_one_off_requests(uow
         u.commit()
     clock.advance(timedelta(days=30))  # the horizon now reaches the last date
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
-                meetings=[MeetingRequest(last, 60)], details=DETAILS)
+                meetings=[MeetingRequest(last, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == SlotProblem.TAKEN.value
     first_alone = fails(uow, SlotUnavailable, svc.request_series, clock, policy=Policy(), client_id=w.other, expert_id=w.expert.id,
                         first_start=last + timedelta(days=60), minutes=60, frequency=Frequency.WEEKLY,

@@ -38,7 +38,7 @@ MIN = timedelta(minutes=1)
 def test_a_request_off_the_grid_is_refused_with_the_nearest_grid_times(uow, clock):
     w = world(uow, credits="2")
     err = fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS)
+                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "off_grid" and isinstance(err, SlotUnavailable)
     assert err.nearest == (TUE_10, TUE_10 + 15 * MIN)
     assert err.context["grid_minutes"] == 15 and err.context["start"] == TUE_10 + 7 * MIN
@@ -46,7 +46,7 @@ def test_a_request_off_the_grid_is_refused_with_the_nearest_grid_times(uow, cloc
     # a second or a microsecond off is off too; the grid itself is fine
     for off in (timedelta(seconds=1), timedelta(microseconds=1)):
         fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-              meetings=[svc.MeetingRequest(TUE_10 + off, 30)], details=DETAILS)
+              meetings=[svc.MeetingRequest(TUE_10 + off, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     request(uow, clock, w.client, w.expert.id, (TUE_10 + 15 * MIN, 30))
     assert count(uow, BookingRow) == 1
 
@@ -55,14 +55,15 @@ def test_the_nearest_grid_times_are_free_ones(uow, clock):
     w = world(uow, credits="2")
     request(uow, clock, w.other, w.expert.id, (TUE_10, 60))  # 10:00-11:00 taken
     err = fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS)
+                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.nearest == (TUE_10 - 30 * MIN, TUE_10 + 60 * MIN)
 
 
 def test_one_meeting_off_the_grid_refuses_the_whole_request(uow, clock):
     w = world(uow, credits="2")
     fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-          meetings=[svc.MeetingRequest(TUE_10, 30), svc.MeetingRequest(THU_10 + 20 * MIN, 30)], details=DETAILS)
+          meetings=[svc.MeetingRequest(TUE_10, 30), svc.MeetingRequest(THU_10 + 20 * MIN, 30)], details=DETAILS,
+          policy=svc.DEFAULT_POLICY)
     assert count(uow, BookingRow) == 0 and money(uow, w.client) == (2000, 0)
 
 
@@ -74,7 +75,7 @@ def test_the_grid_follows_the_experts_hours(uow, clock):
                                          (), BookingRules()))
         u.commit()
     err = fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[svc.MeetingRequest(TUE_10, 30)], details=DETAILS)
+                meetings=[svc.MeetingRequest(TUE_10, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.nearest == (TUE_10 - 5 * MIN, TUE_10 + 10 * MIN)
     request(uow, clock, w.client, w.expert.id, (TUE_10 + 10 * MIN, 30))
 

@@ -178,7 +178,8 @@ def test_the_modal_shows_errors_next_to_the_field_and_keeps_what_was_typed(uow, 
 
             booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
                                             meetings=[MeetingRequest(TUE_0930, 30)],
-                                            details=SessionDetails("Other", "Other outcome"))
+                                            details=SessionDetails("Other", "Other outcome"),
+                                            policy=booking_service.DEFAULT_POLICY)
             u.commit()
         status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
                                                      "context": ""})
