@@ -75,7 +75,8 @@ def contend(engine: Engine, seconds: float = SECONDS) -> dict[str, float]:
             try:
                 with uow:
                     svc.request_booking(uow, clock, client_id=clients[i], expert_id=expert_id,
-                                        meetings=[MeetingRequest(start, 30)], details=DETAILS)
+                                        meetings=[MeetingRequest(start, 30)], details=DETAILS,
+                                        policy=svc.DEFAULT_POLICY)
                     uow.commit()
                 won[i] += 1
             except SlotUnavailable:

@@ -135,6 +135,13 @@ class Dispatcher:
     # ---- routing an event to a flow
 
     def _run(self, ctx: Context, is_new: bool) -> None:
+        self._route(ctx, is_new)
+        if ctx.then_command is not None:  # the onboarding is over: now what they first asked for
+            name, args = ctx.then_command
+            ctx.then_command = None
+            self._command(ctx, name, args)
+
+    def _route(self, ctx: Context, is_new: bool) -> None:
         incoming = ctx.incoming
         if incoming.kind == "payment":  # money taken is counted whoever pays, even someone new to us
             assert incoming.payment is not None
@@ -143,7 +150,10 @@ class Dispatcher:
         if is_new:
             start = self.flows["start"]
             assert isinstance(start, StartFlow)
-            start.welcome(ctx, then=incoming.args if incoming.command == "start" else "")
+            command = incoming.command if incoming.kind == "command" else None
+            held = command if command in self.commands and command not in _NOT_HELD else None
+            start.welcome(ctx, then=incoming.args if command == "start" else "",
+                          command=(held, incoming.args) if held else None)
             return
         if incoming.kind == "form":
             flow = self.flows.get(ctx.convo.flow)
@@ -264,6 +274,9 @@ def _added(uow: SqlUnitOfWork, outgoing: list[Outgoing]) -> list[OutboxMessage]:
 
 
 _MAX_CHAT_ID = 64  # the outbox's chat_id column
+
+# Someone new's first command runs after the welcome, except those the welcome itself answers.
+_NOT_HELD = frozenset({"start", "help", "settings"})
 
 # "hello" is not a search for experts called hello: it gets the list of what the bot can do.
 _GREETING = re.compile(r"\W*(hi|hello|hey|hallo|hola|namaste|good (morning|afternoon|evening)|help|start|menu|thanks?( you)?)\W*")

@@ -106,6 +106,14 @@ class Translator:
     def credits(self, milli: int) -> str:
         return format_decimal(milli_to_credits(milli), format="#,##0.###", locale=self._babel)
 
+    @staticmethod
+    def credits_n(milli: int) -> int:
+        """The n that picks the plural form for an amount of credits: `t.plural("{credits} credit",
+        "{credits} credits", t.credits_n(milli), credits=t.credits(milli))`. A fraction (0.5, 1.5) takes
+        the form of 2 in every catalog we have: English and Spanish plural, Russian "кредита"."""
+        whole, part = divmod(milli, 1000)
+        return whole if part == 0 else 2
+
     def price(self, minor: int, currency: str) -> str:
         """An exact amount in the currency's minor unit: cents as dollars, yen as yen, Telegram Stars as ⭐."""
         if currency == STARS:

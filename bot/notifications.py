@@ -159,7 +159,9 @@ def _render_series(
                                                             e_b.first_start, other_tz),
                     minutes=e_b.meetings[0].minutes) for e, e_b in group]
         if person is client:
-            lines.append(t("{credits} credits are back in your balance.", credits=t.credits(refund)) if refund
+            lines.append(t.plural("{credits} credit is back in your balance.",
+                                  "{credits} credits are back in your balance.",
+                                  t.credits_n(refund), credits=t.credits(refund)) if refund
                          else t("No credits are refunded for this cancellation."))
         out.append((person, Reply("\n".join(lines))))
     return out
@@ -385,7 +387,9 @@ def _meeting_news(
         text = t("The meeting of “{title}” on {when} is cancelled.", title=title, when=when)
         if for_client:
             refund = int(data.get("refund_milli", "0"))
-            text += " " + (t("{credits} credits are back in your balance.", credits=t.credits(refund))
+            text += " " + (t.plural("{credits} credit is back in your balance.",
+                                    "{credits} credits are back in your balance.",
+                                    t.credits_n(refund), credits=t.credits(refund))
                            if refund else t("No credits are refunded for this cancellation."))
         return text
     if name == "meeting_rescheduled":

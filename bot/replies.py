@@ -95,14 +95,6 @@ class Invoice:
         return {"title": self.title, "description": self.description, "payload": self.payload,
                 "currency": self.currency, "amount": self.amount, "label": self.label}
 
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> Invoice:
-        amount = data["amount"]
-        if not isinstance(amount, int):
-            raise ValueError("an invoice amount is a whole number")
-        return cls(str(data["title"]), str(data["description"]), str(data["payload"]), str(data["currency"]),
-                   amount, str(data["label"]))
-
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -139,19 +131,6 @@ class Reply:
         if self.invoice is not None:
             data["invoice"] = self.invoice.to_dict()
         return json.dumps(data)
-
-    @classmethod
-    def from_json(cls, raw: str) -> Reply:
-        data = json.loads(raw)
-        return cls(
-            data["text"],
-            tuple(tuple(Button(*button) for button in row) for row in data["buttons"]),
-            data.get("replace", False),
-            FileOut.from_dict(data["file"]) if data.get("file") else None,
-            data.get("form", ""),
-            tuple(FileOut.from_dict(f) for f in data.get("attachments") or ()),
-            Invoice.from_dict(data["invoice"]) if data.get("invoice") else None,
-        )
 
 
 def chunk_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:

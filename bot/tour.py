@@ -56,6 +56,7 @@ def run_tour(uow: SqlUnitOfWork, say: Callable[[str], None]) -> int:
         booking = bookings.request_booking(
             uow, uow.clock, client_id=ana.id, expert_id=expert.id, meetings=[MeetingRequest(far[0], 30)],
             details=SessionDetails("Seed round narrative", "A pitch-deck storyline I can test with 5 investors"),
+            policy=bookings.DEFAULT_POLICY,
         )
         say(f"3. Ana requests {local(far[0], ana.timezone)}: costs {format_credits(booking.price_milli)} credits, "
             f"held until {expert.name} answers (expires {local(booking.expires_at, ana.timezone)}). Credits: {credits()}")

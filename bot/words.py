@@ -56,7 +56,9 @@ def meetings_lines(t: Translator, booking: Booking, other_tz: str) -> list[str]:
 def price_line(t: Translator, booking: Booking) -> str:
     if booking.price_milli == 0 and booking.money_minor is None:
         return t("Price: free (pro-bono)")
-    return t("Price: {credits} credits", credits=t.credits(booking.price_milli))
+    return t.plural("Price: {credits} credit",
+                    "Price: {credits} credits",
+                    t.credits_n(booking.price_milli), credits=t.credits(booking.price_milli))
 
 
 def summary(t: Translator, booking: Booking, expert: Expert, client: Person, *, for_expert: bool) -> str:

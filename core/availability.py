@@ -153,10 +153,6 @@ class _Plan:
         }
         self.first_dated: int | None = min(self.dated) if self.dated else None
 
-    def day_ranges(self, d: int) -> tuple[Range, ...]:
-        r = self.dated.get(d)
-        return self.weekly[(d + 3) % 7] if r is None else r
-
 
 @lru_cache(maxsize=256)
 def _plan(schedule: Schedule) -> _Plan:

@@ -160,7 +160,7 @@ def _check_times(
 
 def request_booking(
     uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, meetings: Sequence[MeetingRequest],
-    details: SessionDetails, policy: Policy = DEFAULT_POLICY, series_id: int | None = None,
+    details: SessionDetails, policy: Policy, series_id: int | None = None,
     triaged: bool = False,
 ) -> Booking:
     """Hold the slots and the credits, and put the request in front of the expert (or staff).
@@ -216,8 +216,7 @@ def request_booking(
     name = "booking_triage" if booking.status is BookingStatus.AWAITING_TRIAGE else "booking_requested"
     # A triage card goes to the staff of this programme only: uow.programmes.staff_of(programme_id).
     data = (("programme_id", str(booking.programme_id)),) if booking.programme_id is not None else ()
-    uow.events.append(Event(name, booking.id, recipients=(client_id,) if name == "booking_triage" else (expert.person_id or 0, client_id),
-                            data=data))
+    uow.events.append(Event(name, booking.id, data=data))
     return booking
 
 
@@ -263,7 +262,7 @@ def accept(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -> 
     _spend_hold(uow, booking)
     booking.decided_at = now
     uow.bookings.save(booking)
-    uow.events.append(Event("booking_accepted", booking.id, recipients=(booking.client_id, actor_id)))
+    uow.events.append(Event("booking_accepted", booking.id))
     return booking
 
 
@@ -286,7 +285,7 @@ def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, re
     booking.decline_reason = reason.strip()[:500]
     uow.bookings.save(booking)
     by = "staff" if actor_id != expert.person_id else "expert"
-    uow.events.append(Event("booking_declined", booking.id, recipients=(booking.client_id,), data=(("by", by),)))
+    uow.events.append(Event("booking_declined", booking.id, data=(("by", by),)))
     return booking
 
 
@@ -298,8 +297,7 @@ def withdraw(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -
     _release_hold(uow, booking)
     booking.decided_at = clock.now()
     uow.bookings.save(booking)
-    expert = _expert(uow, booking.expert_id)
-    uow.events.append(Event("booking_withdrawn", booking.id, recipients=(expert.person_id or 0,)))
+    uow.events.append(Event("booking_withdrawn", booking.id))
     return booking
 
 
@@ -313,14 +311,12 @@ def expire(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> bool:
     _release_hold(uow, booking)
     booking.decided_at = now
     uow.bookings.save(booking)
-    expert = _expert(uow, booking.expert_id)
-    uow.events.append(Event("booking_expired", booking.id, recipients=(booking.client_id, expert.person_id or 0)))
+    uow.events.append(Event("booking_expired", booking.id))
     return True
 
 
 def propose_times(
-    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime],
-    policy: Policy = DEFAULT_POLICY,
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, starts: Sequence[datetime], policy: Policy,
 ) -> Booking:
     """The expert suggests other times (one per meeting); the hold moves there while the client decides."""
     now = clock.now()
@@ -348,7 +344,7 @@ def propose_times(
         policy, requested_at=now, first_meeting_start=booking.first_start, min_notice=schedule.rules.min_notice
     )
     uow.bookings.save(booking)
-    uow.events.append(Event("times_proposed", booking.id, recipients=(booking.client_id,)))
+    uow.events.append(Event("times_proposed", booking.id))
     return booking
 
 
@@ -360,7 +356,6 @@ def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id:
     if not booking.proposed_by_expert:
         raise InvalidTransition("there is no suggested time to answer", reason="no_proposal")
     _refuse_if_lapsed(booking, now)
-    expert = _expert(uow, booking.expert_id)
     if agree:
         booking.status = move_booking(booking.status, BookingStatus.ACCEPTED)
         _spend_hold(uow, booking)
@@ -372,7 +367,7 @@ def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id:
     booking.proposed_by_expert = False
     booking.decided_at = now
     uow.bookings.save(booking)
-    uow.events.append(Event(name, booking.id, recipients=(booking.client_id, expert.person_id or 0)))
+    uow.events.append(Event(name, booking.id))
     return booking
 
 
@@ -394,13 +389,15 @@ def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: 
     booking.status = move_booking(booking.status, BookingStatus.REQUESTED)
     _log_triage(uow, booking, staff_id, "triage_approve", clock.now())
     uow.bookings.save(booking)
-    expert = _expert(uow, booking.expert_id)
-    uow.events.append(Event("booking_requested", booking.id, recipients=(expert.person_id or 0, booking.client_id)))
+    uow.events.append(Event("booking_requested", booking.id))
     return booking
 
 
-def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int) -> Booking:
-    """Staff send the request to another expert at the same times: a new request, the old one closed."""
+def triage_reassign(
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: int, expert_id: int, policy: Policy,
+) -> Booking:
+    """Staff send the request to another expert at the same times: a new request, the old one closed,
+    with the deployment's expiry (policy) counted from now."""
     require_any_staff(uow, staff_id)
     old = _booking(uow, booking_id)
     require_staff(uow, staff_id, old.programme_id)  # staff of the booking's programme, no other
@@ -418,7 +415,8 @@ def triage_reassign(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id:
     uow.bookings.save(old)
     new = request_booking(
         uow, clock, client_id=old.client_id, expert_id=expert_id,
-        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details, triaged=True,
+        meetings=[MeetingRequest(m.start, m.minutes) for m in old.meetings], details=old.details,
+        policy=policy, triaged=True,
     )
     return new
 
@@ -487,12 +485,12 @@ def cancel_meeting(
     outcome = cancellation(policy, meeting_start=meeting.start, price_milli=meeting.price_milli, now=clock.now(), by=by, reason=reason)
     if not outcome.allowed:
         raise PolicyViolation("this meeting has already started", reason=outcome.code)
-    apply_cancellation(uow, booking, meeting, expert, by, outcome)
+    apply_cancellation(uow, booking, meeting, by, outcome)
     return outcome
 
 
 def apply_cancellation(
-    uow: UnitOfWork, booking: Booking, meeting: Meeting, expert: Expert, by: Initiator, outcome: Consequence,
+    uow: UnitOfWork, booking: Booking, meeting: Meeting, by: Initiator, outcome: Consequence,
     data: tuple[tuple[str, str], ...] = (),
 ) -> int:
     """The one place a confirmed meeting is cancelled: status, calendar sequence, refund, the booking's end,
@@ -502,11 +500,8 @@ def apply_cancellation(
     refunded = _refund(uow, booking, meeting, outcome.refund_milli)
     _settle_booking(uow, booking)
     uow.bookings.save(booking)
-    expert_person = expert.person_id or 0
-    uow.events.append(
-        Event("meeting_cancelled", booking.id, meeting.id, recipients=(booking.client_id, expert_person),
-              data=(("by", by.value), ("refund_milli", str(outcome.refund_milli)), *data))
-    )
+    uow.events.append(Event("meeting_cancelled", booking.id, meeting.id,
+                            data=(("by", by.value), ("refund_milli", str(outcome.refund_milli)), *data)))
     uow.events.append(time_freed(booking.expert_id, meeting.start, meeting.end))  # the waitlist's turn
     return refunded
 
@@ -551,8 +546,7 @@ def reschedule_meeting(
     meeting.ics_sequence += 1
     uow.bookings.save(booking)
     uow.events.append(
-        Event("meeting_rescheduled", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
-              data=(("by", by.value), ("code", outcome.code)))
+        Event("meeting_rescheduled", booking.id, meeting.id, data=(("by", by.value), ("code", outcome.code)))
     )
     if old[0] != new_start:
         uow.events.append(time_freed(booking.expert_id, *old))  # the old time is free: the waitlist's turn
@@ -573,10 +567,8 @@ def complete_ended(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> list[in
     if done:
         _settle_booking(uow, booking)
         uow.bookings.save(booking)
-        expert = _expert(uow, booking.expert_id)
         for meeting_id in done:
-            uow.events.append(Event("meeting_completed", booking.id, meeting_id,
-                                    recipients=(booking.client_id, expert.person_id or 0)))
+            uow.events.append(Event("meeting_completed", booking.id, meeting_id))
     return done
 
 
@@ -602,8 +594,7 @@ def report_no_show(
     _refund(uow, booking, meeting, outcome.refund_milli)
     _settle_booking(uow, booking)
     uow.bookings.save(booking)
-    uow.events.append(Event("no_show_reported", booking.id, meeting.id, recipients=(booking.client_id, expert.person_id or 0),
-                            data=(("absent", absent.value),)))
+    uow.events.append(Event("no_show_reported", booking.id, meeting.id, data=(("absent", absent.value),)))
     if booking.programme_id is not None:  # the programme's staff are told (uow.programmes.staff_of)
         uow.events.append(Event("staff_no_show", booking.id, meeting.id,
                                 data=(("absent", absent.value), ("programme_id", str(booking.programme_id)),
@@ -630,8 +621,7 @@ def leave_review(
     if by_client:
         uow.experts.add_rating(booking.expert_id, stars)
     # The expert hears of the client's review (and may answer it); the programme's staff may hide it.
-    uow.events.append(Event("review_left", booking.id, recipients=(expert.person_id or 0,) if by_client else (),
-                            data=(("review_id", str(review_id)), ("by", "client" if by_client else "expert"))))
+    uow.events.append(Event("review_left", booking.id, data=(("review_id", str(review_id)), ("by", "client" if by_client else "expert"))))
     return replace(review, id=review_id)
 
 
@@ -668,8 +658,8 @@ def preview_series(
 
 def request_series(
     uow: UnitOfWork, clock: Clock, *, client_id: int, expert_id: int, first_start: datetime, minutes: int,
-    frequency: Frequency, details: SessionDetails, count: int | None = None, until: date | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    frequency: Frequency, details: SessionDetails, policy: Policy, count: int | None = None,
+    until: date | None = None,
 ) -> SeriesResult:
     """One request per occurrence (credits per occurrence); occurrences that do not fit are reported.
     A `series_requested` event names the series so the expert can be asked once for all of it."""
@@ -699,7 +689,7 @@ def request_series(
                         details=details, policy=policy, series_id=series_id)
         for s in fitting
     )
-    uow.events.append(Event("series_requested", bookings[0].id, recipients=(expert.person_id or 0,), data=(
+    uow.events.append(Event("series_requested", bookings[0].id, data=(
         ("series_id", str(series_id)), ("frequency", frequency.value), ("count", str(len(bookings))),
         ("conflicts", str(len(conflicts))))))
     return SeriesResult(series_id, bookings, conflicts)

@@ -10,5 +10,4 @@ class Event:
     name: str  # "booking_requested", "booking_accepted", ...
     booking_id: int | None = None
     meeting_id: int | None = None
-    recipients: tuple[int, ...] = ()  # person ids
     data: tuple[tuple[str, str], ...] = ()

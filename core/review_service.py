@@ -69,8 +69,7 @@ def answer_review(uow: UnitOfWork, clock: Clock, *, review_id: int, expert_perso
     now = clock.now()
     if not uow.bookings.answer_review(review_id, answer, now):  # a second answer at the same moment lost
         raise InvalidTransition("this review has been answered already", reason="already_answered")
-    uow.events.append(Event("review_answered", seen.booking.id, recipients=(seen.review.author_id,),
-                            data=(("review_id", str(review_id)),)))
+    uow.events.append(Event("review_answered", seen.booking.id, data=(("review_id", str(review_id)),)))
     review = uow.bookings.review(review_id)
     assert review is not None
     return review

@@ -92,8 +92,7 @@ def staff_cancel_meeting(
     if reason is StaffReason.TECHNICAL and (meeting.status in _HAPPENED or (
             meeting.status is MeetingStatus.CONFIRMED and meeting.start <= now)):
         if meeting.status is MeetingStatus.CONFIRMED:  # it started and failed: it will not be held
-            expert = bs._expert(uow, booking.expert_id)
-            refunded = bs.apply_cancellation(uow, booking, meeting, expert, Initiator.STAFF,
+            refunded = bs.apply_cancellation(uow, booking, meeting, Initiator.STAFF,
                                              Consequence(True, meeting.price_milli, "technical"),
                                              data=(("reason", reason.value), ("note", _note(note))))
         else:
@@ -109,8 +108,7 @@ def staff_cancel_meeting(
     outcome = staff_refund(policy, reason, meeting_start=meeting.start, price_milli=meeting.price_milli, now=now)
     if not outcome.allowed:
         raise InvalidTransition("this meeting has already started", reason=outcome.code)
-    expert = bs._expert(uow, booking.expert_id)
-    refunded = bs.apply_cancellation(uow, booking, meeting, expert, Initiator.STAFF, outcome,
+    refunded = bs.apply_cancellation(uow, booking, meeting, Initiator.STAFF, outcome,
                                      data=(("reason", reason.value), ("note", _note(note))))
     _log(uow, f"cancel:meeting:{meeting_id}", "cancel", booking, staff_id, now, meeting_id=meeting_id,
          amount=refunded, reason=reason.value, note=note)

@@ -142,7 +142,7 @@ def match(uow: UnitOfWork, clock: Clock, expert_id: int, *, skip_client: int | N
         offer = uow.waitlist.add_offer(WaitOffer(None, expert_id, entry.client_id, start, entry.minutes, now,
                                                  now + OFFER_TIME))
         taken.append(Busy(offer.start, offer.end, counts_toward_cap=False))
-        events.append(Event(WAITLIST_OFFER, recipients=(entry.client_id,), data=(("offer_id", str(offer.id)),)))
+        events.append(Event(WAITLIST_OFFER, data=(("offer_id", str(offer.id)),)))
     return events
 
 

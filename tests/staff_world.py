@@ -48,12 +48,14 @@ def two_programmes(uow, clock) -> tuple[Side, Side]:  # type: ignore[no-untyped-
             u.commit()
         with uow() as u:
             booking = bs.request_booking(u, clock, client_id=founder_person.id, expert_id=ex.id,
-                                         meetings=[MeetingRequest(THU_10, 60)], details=SessionDetails(title, "A plan"))
+                                         meetings=[MeetingRequest(THU_10, 60)], details=SessionDetails(title, "A plan"),
+                                         policy=bs.DEFAULT_POLICY)
             bs.triage_approve(u, clock, booking_id=booking.id, staff_id=staff_person.id)
             bs.accept(u, clock, booking_id=booking.id, actor_id=ex.person_id)
             waiting = bs.request_booking(u, clock, client_id=founder_person.id, expert_id=ex.id,
                                          meetings=[MeetingRequest(FRI_10, 30)],
-                                         details=SessionDetails(f"{title} (follow-up)", "Next steps"))
+                                         details=SessionDetails(f"{title} (follow-up)", "Next steps"),
+                                         policy=bs.DEFAULT_POLICY)
             u.commit()
         sides.append(Side(programme.id, co.id, staff_person.id, founder_person.id, ex.id, ex.person_id, booking.id,
                           booking.meetings[0].id, waiting.id))

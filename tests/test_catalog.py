@@ -119,3 +119,26 @@ def test_no_message_is_left_in_english_in_another_language(locale: str) -> None:
         if words and message.id not in SAME_AS_ENGLISH.get(locale, set()):
             copied.append(message.id)
     assert copied == [], copied[:10]
+
+
+@pytest.mark.parametrize(("locale", "milli", "shown"), [
+    ("en", 1000, "Price: 1 credit"), ("en", 500, "Price: 0.5 credits"), ("en", 2000, "Price: 2 credits"),
+    ("es", 1000, "Precio: 1 crédito"), ("es", 1500, "Precio: 1,5 créditos"),
+    ("ru", 1000, "Цена: 1 кредит"), ("ru", 21000, "Цена: 21 кредит"), ("ru", 3000, "Цена: 3 кредита"),
+    ("ru", 500, "Цена: 0,5 кредита"), ("ru", 5000, "Цена: 5 кредитов"), ("ru", 11000, "Цена: 11 кредитов"),
+])
+def test_an_amount_of_credits_takes_its_languages_plural_form(locale: str, milli: int, shown: str) -> None:
+    """Not "1 credits": the catalog's plural forms pick the word, a fraction takes the form of 2."""
+    from types import SimpleNamespace
+
+    from bot.words import price_line
+
+    booking = SimpleNamespace(price_milli=milli, money_minor=None)
+    assert price_line(Translator(locale), booking) == shown  # type: ignore[arg-type]
+
+
+def test_no_sentence_puts_a_number_before_a_counted_noun_without_the_plural_forms():
+    """"{credits} credits" in a plain t(...) would show "1 credits"; such sentences go through t.plural."""
+    counted = re.compile(r"\{\w+\} (credits|minutes|hours|days|meetings|sessions|files|characters|messages|requests)\b")
+    plain = [m.id for m in extract() if isinstance(m.id, str) and counted.search(m.id)]
+    assert plain == []

@@ -205,7 +205,8 @@ def request(uow, dispatcher: Dispatcher, ids: dict[str, int]) -> int:  # type: i
     with uow() as u:
         booking = booking_service.request_booking(
             u, u.clock, client_id=ids["ana"], expert_id=ids["eve"], meetings=[MeetingRequest(TUE_10, 60)],
-            details=SessionDetails("Seed deck review", "A deck I can send to five investors"))
+            details=SessionDetails("Seed deck review", "A deck I can send to five investors"),
+            policy=booking_service.DEFAULT_POLICY)
         for notice in event_notices(u, u.events, key_prefix=f"setup{booking.id}"):
             dispatcher.queue_notice(u, notice)
         u.commit()
@@ -299,4 +300,4 @@ def test_a_cancellation_sends_a_cancel_invite_to_both_chats_and_both_mailboxes(u
     assert invites(rows) == {"ana@example.test": "CANCEL", "eve@example.test": "CANCEL"}
     texts = {r.chat_id: json.loads(r.payload)["text"] for r in rows}
     assert texts["eve@example.test"].startswith("The meeting of “Seed deck review” on")
-    assert "credits are back in your balance" in texts["ana@example.test"]
+    assert "1 credit is back in your balance" in texts["ana@example.test"]

@@ -56,7 +56,8 @@ class World:
         with self.uow() as u:
             booking = booking_service.request_booking(
                 u, self.clock, client_id=self.marta, expert_id=self.eve, meetings=[MeetingRequest(start, 60)],
-                details=SessionDetails("Seed deck review", "A deck I can send to five investors"))
+                details=SessionDetails("Seed deck review", "A deck I can send to five investors"),
+                policy=booking_service.DEFAULT_POLICY)
             booking_service.accept(u, self.clock, booking_id=booking.id, actor_id=self.eve_person)
             for notice in event_notices(u, u.events, key_prefix=f"accept{booking.id}", actor_id=self.eve_person):
                 self.dispatcher.queue_notice(u, notice)

@@ -341,7 +341,8 @@ def request_with(uow, clock, ids: dict[str, int], files: list[tuple[str, bytes]]
     with uow() as u:
         booking = booking_service.request_booking(
             u, u.clock, client_id=ids["ana"], expert_id=ids["eve"], meetings=[MeetingRequest(TUE_10, 60)],
-            details=SessionDetails("Seed deck review", "A deck I can send to five investors", attachments=tuple(refs)))
+            details=SessionDetails("Seed deck review", "A deck I can send to five investors", attachments=tuple(refs)),
+            policy=booking_service.DEFAULT_POLICY)
         attach_to_booking(u, booking)
         dispatcher.queue_notices(u, event_notices(u, u.events, key_prefix=f"req{booking.id}"))
         u.commit()

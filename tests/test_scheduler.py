@@ -35,7 +35,8 @@ def accepted(uow, clock, w, start: datetime) -> tuple[int, int]:  # type: ignore
     with uow() as u:
         booking = booking_service.request_booking(u, clock, client_id=w.ana, expert_id=w.eve,
                                                   meetings=[MeetingRequest(start, 30)],
-                                                  details=SessionDetails("Seed plan", "A plan"))
+                                                  details=SessionDetails("Seed plan", "A plan"),
+                                                  policy=booking_service.DEFAULT_POLICY)
         booking_service.accept(u, clock, booking_id=booking.id, actor_id=w.eve_person)
         u.commit()
         return booking.id, booking.meetings[0].id
@@ -108,7 +109,8 @@ def test_expiry_releases_the_credits_and_offers_other_experts(uow, clock):
     with uow() as u:
         booking = booking_service.request_booking(u, clock, client_id=w.ana, expert_id=w.eve,
                                                   meetings=[MeetingRequest(datetime(2030, 3, 6, 10, 0, tzinfo=UTC), 30)],
-                                                  details=SessionDetails("Seed plan", "A plan"))
+                                                  details=SessionDetails("Seed plan", "A plan"),
+                                                  policy=booking_service.DEFAULT_POLICY)
         u.commit()
         assert balance(u, w.ana).held == 500
     clock.set(booking.expires_at)

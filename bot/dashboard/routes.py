@@ -46,12 +46,12 @@ STATUS_WORDS = {
     MeetingStatus.HELD: "requested", MeetingStatus.RELEASED: "released",
 }
 DONE = {
-    "grant": "Granted {n} credits.", "revoke": "Took back {n} credits.", "again": "That was done already: nothing changed.",
+    "grant": "Granted {n} {credits}.", "revoke": "Took back {n} {credits}.", "again": "That was done already: nothing changed.",
     "pause": "Paused: no new requests, and not offered in search.", "resume": "Resumed: taking requests again.",
     "approve": "Approved: the request is now with the expert.", "unchanged": "Nothing changed.",
 }
 ERRORS = {
-    "revoke_too_much": "Only {n} credits can be taken back there (held and spent credits stay).",
+    "revoke_too_much": "Only {n} {credits} can be taken back there (held and spent credits stay).",
     "bad_amount": "Give an amount of credits between 0.001 and 100,000, like 2 or 0.5.",
     "not_staff": "That belongs to a programme you are not staff of.",
     "insufficient_credits": "There are not enough credits for that.",
@@ -199,13 +199,14 @@ def _frame(request: web.Request, viewer: Viewer, page: str, programme_id: int | 
 def _flash(request: web.Request) -> tuple[str, bool]:
     n = request.query.get("n", "")
     amount = format_credits(int(n)) if _ID.fullmatch(n) else ""
+    noun = "credit" if amount == "1" else "credits"  # the dashboard is in English only: "1 credit", "0.5 credits"
     if request.query.get("done") in DONE:
-        return DONE[request.query["done"]].format(n=amount), False
+        return DONE[request.query["done"]].format(n=amount, credits=noun), False
     code = request.query.get("error", "")
     if code:
         text = ERRORS.get(code) or ("That is no longer possible: the request or session has already moved on."
                                     if code.startswith(("booking_", "meeting_")) else "That did not work.")
-        return text.format(n=amount), True
+        return text.format(n=amount, credits=noun), True
     return "", False
 
 

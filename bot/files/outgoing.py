@@ -79,9 +79,12 @@ def _link_text(uow: SqlUnitOfWork, clock: Clock, person: Person, file: StoredFil
         return t("“{name}” ({size}) is too large to send here, and it cannot be opened from a browser yet: "
                  "Headstrt has no web address (PUBLIC_URL). Please ask whoever runs it.", name=file.name, size=size)
     token = issue_link(uow, clock, person_id=person.id, file_id=file.id)
-    return t("“{name}” ({size}) is too large to send here. Open it in your browser: {url}\nThe link signs you "
-             "in once, within {days} days; do not forward it.", name=file.name, size=size,
-             url=file_link(base, file.id, token), days=LINK_TTL.days)
+    return t.plural("“{name}” ({size}) is too large to send here. Open it in your browser: {url}\nThe link signs you "
+                    "in once, within {days} day; do not forward it.",
+                    "“{name}” ({size}) is too large to send here. Open it in your browser: {url}\nThe link signs you "
+                    "in once, within {days} days; do not forward it.",
+                    LINK_TTL.days, name=file.name, size=size,
+                    url=file_link(base, file.id, token), days=LINK_TTL.days)
 
 
 class FileReader:

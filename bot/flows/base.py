@@ -45,6 +45,9 @@ class Context:
     wizard_press: bool = False  # a press on the wizard's latest message: the answer takes its place
     form_errors: dict[str, str] = field(default_factory=dict)  # field -> why, shown next to it on the form
     policy: Policy = DEFAULT_POLICY  # the deployment's rules (REQUEST_EXPIRY)
+    # A command (name, args) the dispatcher runs once this step is done: someone new's first command, held
+    # while the welcome asked its questions.
+    then_command: tuple[str, str] | None = None
 
     # ---- talking
 

@@ -387,7 +387,9 @@ class BookFlow(DialogFlow):
         draft = draft_data(ctx)
         files: list[str] = list(draft.get("files", []))
         if len(files) >= MAX_FILES:
-            ctx.say(ctx.t("That is {max} files already, the most one request takes.", max=MAX_FILES))
+            ctx.say(ctx.t.plural("That is {max} file already, the most one request takes.",
+                                 "That is {max} files already, the most one request takes.",
+                                 MAX_FILES, max=MAX_FILES))
             return
         files.append(ref[:500])
         draft["files"] = files

@@ -38,6 +38,9 @@ class DashboardFlow(Flow):
                       "whoever runs Headstrt."))
             return
         token = issue_signin_link(ctx.uow, ctx.clock, person_id=ctx.person.id)
-        ctx.say(t("Your sign-in link to the programme dashboard:\n{url}\nIt works once, within {minutes} minutes. "
-                  "Do not forward it: it signs in as you.", url=signin_url(base, token),
-                  minutes=int(LINK_TTL.total_seconds() // 60)))
+        ctx.say(t.plural("Your sign-in link to the programme dashboard:\n{url}\nIt works once, within {minutes} "
+                         "minute. Do not forward it: it signs in as you.",
+                         "Your sign-in link to the programme dashboard:\n{url}\nIt works once, within {minutes} "
+                         "minutes. Do not forward it: it signs in as you.",
+                         int(LINK_TTL.total_seconds() // 60), url=signin_url(base, token),
+                         minutes=int(LINK_TTL.total_seconds() // 60)))

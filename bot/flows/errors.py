@@ -14,17 +14,22 @@ def explain(t: Translator, error: Exception, person: Person | None = None) -> st
         needed = error.context.get("needed")
         available = error.context.get("available")
         if isinstance(needed, int) and isinstance(available, int):
-            return t("That needs {needed} credits and you have {available}.", needed=t.credits(needed),
-                     available=t.credits(available)) + " " + out_of_credits_options(t, person)
+            return t.plural("That needs {needed} credit and you have {available}.",
+                            "That needs {needed} credits and you have {available}.",
+                            t.credits_n(needed), needed=t.credits(needed),
+                            available=t.credits(available)) + " " + out_of_credits_options(t, person)
         return t("There are not enough credits for that.") + " " + out_of_credits_options(t, person)
+    grid = getattr(error, "context", {}).get("grid_minutes", 15)
     messages = {
         "past": t("That time has already passed. Please pick a time in the future."),
         "too_soon": t("That is too soon: this expert needs more notice. Please pick a later time."),
         "beyond_horizon": t("That is too far ahead: this expert takes bookings only so far in advance."),
         "outside_availability": t("The expert is not available then. Please pick one of their free slots."),
-        "off_grid": t("Meetings start every {minutes} minutes from the start of the expert's hours, so that time is "
-                      "between two slots. Please pick one of the free times.",
-                      minutes=getattr(error, "context", {}).get("grid_minutes", 15)),
+        "off_grid": t.plural("Meetings start every {minutes} minute from the start of the expert's hours, so that "
+                             "time is between two slots. Please pick one of the free times.",
+                             "Meetings start every {minutes} minutes from the start of the expert's hours, so that "
+                             "time is between two slots. Please pick one of the free times.",
+                             grid if isinstance(grid, int) else 15, minutes=grid),
         "taken": t("Someone else just took that time. Please pick another slot."),
         "day_full": t("The expert's day is already full. Please pick another day."),
         "series_no_fit": t("None of the dates in that series is free. Try another time or frequency."),

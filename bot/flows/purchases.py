@@ -49,8 +49,10 @@ def buy_button(ctx: Context) -> Button:
 
 
 def pack_words(t: Translator, pack: Pack) -> str:
-    return t("{credits} credits for {price}", credits=t.credits(pack.credits_milli),
-             price=t.price(pack.price_minor, pack.currency))
+    return t.plural("{credits} credit for {price}",
+                    "{credits} credits for {price}",
+                    t.credits_n(pack.credits_milli), credits=t.credits(pack.credits_milli),
+                    price=t.price(pack.price_minor, pack.currency))
 
 
 class BuyFlow(Flow):
@@ -88,9 +90,12 @@ class BuyFlow(Flow):
         if not result.granted:
             log.info("payment %s delivered again: already counted", payment.charge_id)
             return
-        ctx.say(t("Thank you! {credits} credits were added to your balance. You now have {available} available.",
-                  credits=t.credits(result.purchase.credits_milli),
-                  available=t.credits(available(ctx.uow, person_id))))
+        ctx.say(t.plural("Thank you! {credits} credit was added to your balance. You now have {available} available.",
+                         "Thank you! {credits} credits were added to your balance. You now have {available} "
+                         "available.",
+                         t.credits_n(result.purchase.credits_milli),
+                         credits=t.credits(result.purchase.credits_milli),
+                         available=t.credits(available(ctx.uow, person_id))))
 
     # ---- steps
 
@@ -137,10 +142,17 @@ class BuyFlow(Flow):
         price = t.price(pack.price_minor, pack.currency)
         invoice = Invoice(
             title=t("Headstrt credits: {credits}", credits=credits)[:32],
-            description=t("{credits} credits for booking sessions with experts. They are added to your balance "
-                          "as soon as the payment goes through.", credits=credits)[:255],
+            description=t.plural("{credits} credit for booking sessions with experts. It is added to your balance "
+                                 "as soon as the payment goes through.",
+                                 "{credits} credits for booking sessions with experts. They are added to your "
+                                 "balance as soon as the payment goes through.",
+                                 t.credits_n(pack.credits_milli), credits=credits)[:255],
             payload=purchase.token, currency=pack.currency, amount=pack.price_minor,
-            label=t("{credits} credits", credits=credits),
+            label=t.plural("{credits} credit",
+                           "{credits} credits",
+                           t.credits_n(pack.credits_milli), credits=credits),
         )
-        ctx.replies.append(Reply(t("Your invoice: {credits} credits for {price}.", credits=credits, price=price),
+        ctx.replies.append(Reply(t.plural("Your invoice: {credits} credit for {price}.",
+                                          "Your invoice: {credits} credits for {price}.",
+                                          t.credits_n(pack.credits_milli), credits=credits, price=price),
                                  invoice=invoice))

@@ -123,8 +123,11 @@ class RelayFlow(Flow):
             lines.append(t("Your last messages with {name} about “{title}”:", name=other, title=title))
             lines.extend(thread_lines(t, thread, names, me=ctx.person.id))
             lines.append("")
-        lines.append(t("Type your message to {name} about “{title}” (at most {n} characters). I will pass it on "
-                       "with your name.", name=other, title=title, n=rs.TEXT_MAX))
+        lines.append(t.plural("Type your message to {name} about “{title}” (at most {n} character). I will pass it "
+                              "on with your name.",
+                              "Type your message to {name} about “{title}” (at most {n} characters). I will pass it "
+                              "on with your name.",
+                              rs.TEXT_MAX, name=other, title=title))
         ctx.goto(NAME, "text", booking=booking_id)
         ctx.say("\n".join(lines), ((ctx.step_button(t("Stop"), NAME, Act.STOP),),))
 
@@ -143,8 +146,10 @@ class RelayFlow(Flow):
                 ctx.say(t("Type a few words, or press Stop."))
                 return
             if error.reason == "relay_too_long":
-                ctx.say(t("Please keep it under {n} characters; it is {length} now.", n=rs.TEXT_MAX,
-                          length=error.context.get("length", len(text))))
+                ctx.say(t.plural("Please keep it under {n} character; it is {length} now.",
+                                 "Please keep it under {n} characters; it is {length} now.",
+                                 rs.TEXT_MAX,
+                                 length=error.context.get("length", len(text))))
                 return
             if error.reason not in _STOPS or found is None:
                 raise
@@ -195,6 +200,9 @@ def _stopped(ctx: Context, error: DomainError, other: str, booking: Booking) -> 
             return t("Messages about “{title}” closed on {day}: I pass them on for a while after the last meeting "
                      "only. Nothing was sent.", title=title, day=t.day(until))
     if error.reason == "relay_daily_limit":
-        return t("You have sent {n} messages about “{title}” today, which is the limit. Please try again "
-                 "tomorrow. Nothing was sent.", n=rs.DAILY_LIMIT, title=title)
+        return t.plural("You have sent {n} message about “{title}” today, which is the limit. Please try again "
+                        "tomorrow. Nothing was sent.",
+                        "You have sent {n} messages about “{title}” today, which is the limit. Please try again "
+                        "tomorrow. Nothing was sent.",
+                        rs.DAILY_LIMIT, title=title)
     return t("Messages can be sent about confirmed and past sessions only. Nothing was sent.")

@@ -270,8 +270,11 @@ class RequestsFlow(Flow):
             return
         reason = text.strip()
         if len(reason) > MAX_REASON:
-            ctx.say(ctx.t("Please keep the reason shorter ({limit} characters at most); it is {length} now. "
-                          "Type it again, or press “No reason”.", limit=MAX_REASON, length=len(reason)))
+            ctx.say(ctx.t.plural("Please keep the reason shorter ({limit} character at most); it is {length} now. "
+                                 "Type it again, or press “No reason”.",
+                                 "Please keep the reason shorter ({limit} characters at most); it is {length} now. "
+                                 "Type it again, or press “No reason”.",
+                                 MAX_REASON, limit=MAX_REASON, length=len(reason)))
             return
         self._decline(ctx, int(ctx.data["booking"]), reason)
 
@@ -508,7 +511,8 @@ class RequestsFlow(Flow):
         starts = _picked(ctx)
         try:
             booking = booking_service.propose_times(ctx.uow, ctx.clock, booking_id=req.id,
-                                                    actor_id=ctx.person.id or 0, starts=starts)
+                                                    actor_id=ctx.person.id or 0, starts=starts,
+                                                    policy=ctx.policy)
         except SlotUnavailable:  # raised before anything was written: pick again, nothing is lost
             ctx.say(t("One of those times was taken meanwhile. Please pick again."))
             _set_picked(ctx, [])

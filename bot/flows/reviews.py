@@ -109,8 +109,11 @@ class ReviewAnswerFlow(Flow):
         ctx.say("\n".join([
             t("{client} reviewed “{title}”: {review}", client=client, title=booking.details.title,
               review=quoted(review)),
-            t("Type your answer (at most {n} characters). It shows under the review on your card, and you can "
-              "answer only once.", n=rs.ANSWER_MAX),
+            t.plural("Type your answer (at most {n} character). It shows under the review on your card, and you can "
+                     "answer only once.",
+                     "Type your answer (at most {n} characters). It shows under the review on your card, and you "
+                     "can answer only once.",
+                     rs.ANSWER_MAX),
         ]), ((ctx.step_button(t("Stop"), NAME, Act.STOP),),))
 
     def on_text(self, ctx: Context, text: str) -> None:
@@ -123,7 +126,9 @@ class ReviewAnswerFlow(Flow):
             ctx.say(t("Type a few words, or press Stop."))
             return
         if len(text) > rs.ANSWER_MAX:
-            ctx.say(t("Please keep it under {n} characters; it is {length} now.", n=rs.ANSWER_MAX, length=len(text)))
+            ctx.say(t.plural("Please keep it under {n} character; it is {length} now.",
+                             "Please keep it under {n} characters; it is {length} now.",
+                             rs.ANSWER_MAX, length=len(text)))
             return
         rs.answer_review(ctx.uow, ctx.clock, review_id=ctx.data["review"], expert_person_id=ctx.person.id or 0,
                          text=text)

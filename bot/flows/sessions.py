@@ -244,7 +244,9 @@ def _closed_lines(t: Translator, b: Booking, side: Side, released: int) -> list[
     lines = [t("{head}: request {status}", head=_head(t, b, side), status=booking_status(t, b.status)),
              _when(t, min(b.meetings, key=lambda m: m.start), side)]
     if side.is_client and released:
-        lines.append("   " + t("{credits} credits came back to your balance.", credits=t.credits(released)))
+        lines.append("   " + t.plural("{credits} credit came back to your balance.",
+                                      "{credits} credits came back to your balance.",
+                                      t.credits_n(released), credits=t.credits(released)))
     if b.decline_reason and b.status is BookingStatus.DECLINED:
         lines.append("   " + t("Note: {reason}", reason=b.decline_reason))
     return lines
@@ -315,7 +317,9 @@ def _meeting_lines(t: Translator, b: Booking, m: Meeting, no: int, side: Side, n
     if m.status is MeetingStatus.CONFIRMED and now < m.end:
         lines.extend(_detail_lines(t, b, side))
     if side.is_client and refunded:
-        lines.append("   " + t("{credits} credits refunded.", credits=t.credits(refunded)))
+        lines.append("   " + t.plural("{credits} credit refunded.",
+                                      "{credits} credits refunded.",
+                                      t.credits_n(refunded), credits=t.credits(refunded)))
     elif side.is_client and m.status is MeetingStatus.CANCELLED and m.price_milli:
         lines.append("   " + t("No refund (cancelled late)."))
     lines.extend(note_lines(t, reviews, side, me))
@@ -482,14 +486,22 @@ def cancel_words(t: Translator, c: Consequence, price: int, is_client: bool) -> 
     if price == 0:
         return t("Nothing is charged either way (pro-bono session).")
     if c.code == "free":
-        return t("It is more than {hours} h ahead, so your {credits} credits come back.", hours=hours,
-                 credits=t.credits(c.refund_milli))
+        return t.plural("It is more than {hours} h ahead, so your {credits} credit comes back.",
+                        "It is more than {hours} h ahead, so your {credits} credits come back.",
+                        t.credits_n(c.refund_milli), hours=hours,
+                        credits=t.credits(c.refund_milli))
     if c.code == "late_no_refund":
-        return t("It is less than {hours} h ahead, so there is no refund: the {credits} credits stay spent.",
-                 hours=hours, credits=t.credits(price))
+        return t.plural("It is less than {hours} h ahead, so there is no refund: the {credits} credit stays spent.",
+                        "It is less than {hours} h ahead, so there is no refund: the {credits} credits stay spent.",
+                        t.credits_n(price),
+                        hours=hours, credits=t.credits(price))
     if is_client:  # staff or technical codes: a refund all the same
-        return t("Your {credits} credits come back.", credits=t.credits(c.refund_milli))
-    return t("The client gets their {credits} credits back in full.", credits=t.credits(c.refund_milli))
+        return t.plural("Your {credits} credit comes back.",
+                        "Your {credits} credits come back.",
+                        t.credits_n(c.refund_milli), credits=t.credits(c.refund_milli))
+    return t.plural("The client gets their {credits} credit back in full.",
+                    "The client gets their {credits} credits back in full.",
+                    t.credits_n(c.refund_milli), credits=t.credits(c.refund_milli))
 
 
 def move_words(t: Translator, c: Consequence, price: int, count: int) -> str:
@@ -503,8 +515,11 @@ def move_words(t: Translator, c: Consequence, price: int, count: int) -> str:
     if c.code == "expert_initiated":
         return t("As the expert you can move it for free; the client keeps their credits.")
     if c.code == "late_forfeit" and price:
-        return t("It is less than {hours} h ahead, so moving it forfeits the {credits} credits already paid: the "
-                 "meeting is charged again ({credits} credits) at the new time.", hours=hours, credits=t.credits(price))
+        return t.plural("It is less than {hours} h ahead, so moving it forfeits the {credits} credit already paid: "
+                        "the meeting is charged again ({credits} credit) at the new time.",
+                        "It is less than {hours} h ahead, so moving it forfeits the {credits} credits already paid: "
+                        "the meeting is charged again ({credits} credits) at the new time.",
+                        t.credits_n(price), hours=hours, credits=t.credits(price))
     if price == 0:
         return t("Moving it is free (pro-bono session).")
     return t("It is more than {hours} h ahead, so moving it is free.", hours=hours)
@@ -661,13 +676,17 @@ class SessionsFlow(Flow):
         ctx.finish()
         price = seen.the_meeting.price_milli
         if seen.is_client and outcome.refund_milli:
-            text = t("Cancelled. {credits} credits are back: you have {available} available now.",
-                     credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
+            text = t.plural("Cancelled. {credits} credit is back: you have {available} available now.",
+                            "Cancelled. {credits} credits are back: you have {available} available now.",
+                            t.credits_n(outcome.refund_milli),
+                            credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
         elif seen.is_client and price:
             text = t("Cancelled. No credits were refunded.")
         elif not seen.is_client and outcome.refund_milli:
-            text = t("Cancelled. {name} gets their {credits} credits back.", name=seen.other_name,
-                     credits=t.credits(outcome.refund_milli))
+            text = t.plural("Cancelled. {name} gets their {credits} credit back.",
+                            "Cancelled. {name} gets their {credits} credits back.",
+                            t.credits_n(outcome.refund_milli), name=seen.other_name,
+                            credits=t.credits(outcome.refund_milli))
         else:
             text = t("Cancelled.")
         ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
@@ -714,10 +733,11 @@ class SessionsFlow(Flow):
                           title=seen.title, name=seen.other_name)]
         lines += [_when(t, m, _side_of(seen)) for _, m in ahead]
         if seen.is_client:
-            lines.append(t("The policy applies to each one: {credits} credits come back in all.",
-                           credits=t.credits(back)) if back else t("No credits come back (each one is less than "
-                                                                   "{hours} h ahead or free).",
-                                                                   hours=_hours(POLICY.free_change_window)))
+            lines.append(t.plural("The policy applies to each one: {credits} credit comes back in all.",
+                                  "The policy applies to each one: {credits} credits come back in all.",
+                                  t.credits_n(back), credits=t.credits(back)) if back
+                         else t("No credits come back (each one is less than {hours} h ahead or free).",
+                                hours=_hours(POLICY.free_change_window)))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Cancel all remaining"), NAME, Act.CONFIRM_CANCEL_ALL),
                                     ctx.step_button(t("Keep the series"), NAME, Act.KEEP)),))
 
@@ -730,8 +750,10 @@ class SessionsFlow(Flow):
         ctx.finish()
         text = t.plural("Cancelled {n} session.", "Cancelled {n} sessions.", len(ahead))
         if seen.is_client:
-            text += " " + (t("{credits} credits are back: you have {available} available now.",
-                             credits=t.credits(back), available=t.credits(_available(ctx))) if back
+            text += " " + (t.plural("{credits} credit is back: you have {available} available now.",
+                                    "{credits} credits are back: you have {available} available now.",
+                                    t.credits_n(back),
+                                    credits=t.credits(back), available=t.credits(_available(ctx))) if back
                            else t("No credits were refunded."))
         ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
 
@@ -757,8 +779,12 @@ class SessionsFlow(Flow):
         if c.code == "late_forfeit" and meeting.price_milli and seen.is_client:
             have = _available(ctx)
             if have < meeting.price_milli:
-                ctx.say(words + "\n" + t("That needs {needed} credits and you have {available}. You can cancel "
-                                         "instead.", needed=t.credits(meeting.price_milli), available=t.credits(have)),
+                ctx.say(words + "\n" + t.plural("That needs {needed} credit and you have {available}. You can "
+                                                "cancel instead.",
+                                                "That needs {needed} credits and you have {available}. You can "
+                                                "cancel instead.",
+                                                t.credits_n(meeting.price_milli), needed=t.credits(meeting.price_milli),
+                                                available=t.credits(have)),
                         ((ctx.button(t("Cancel the meeting"), NAME, Act.CANCEL, booking_id, meeting_id),),))
                 return
         ctx.goto(NAME, "rs_day", booking=booking_id, meeting=meeting_id)
@@ -887,9 +913,12 @@ class SessionsFlow(Flow):
         ctx.finish()
         text = t("Moved: “{title}” is now on {when}.", title=seen.title, when=t.both(at, seen.other_tz))
         if outcome.code == "late_forfeit" and price:
-            text += " " + t("The {credits} credits of the old time are forfeited and {credits} credits were charged "
-                            "for the new one; you have {available} available now.", credits=t.credits(price),
-                            available=t.credits(_available(ctx)))
+            text += " " + t.plural("The {credits} credit of the old time is forfeited and {credits} credit was "
+                                   "charged for the new one; you have {available} available now.",
+                                   "The {credits} credits of the old time are forfeited and {credits} credits were "
+                                   "charged for the new one; you have {available} available now.",
+                                   t.credits_n(price), credits=t.credits(price),
+                                   available=t.credits(_available(ctx)))
         elif seen.is_client:
             text += " " + t("Nothing was charged.")
         ctx.say(text + " " + t("{name} has been told.", name=seen.other_name), replace=True)
@@ -911,7 +940,9 @@ class SessionsFlow(Flow):
         ctx.goto(NAME, "wd_confirm", booking=ids[0])
         lines = [t("Withdraw your request “{title}” to {name}?", title=seen.title, name=seen.expert.name)]
         if held:
-            lines.append(t("The {credits} credits held for it come back to you.", credits=t.credits(held)))
+            lines.append(t.plural("The {credits} credit held for it comes back to you.",
+                                  "The {credits} credits held for it come back to you.",
+                                  t.credits_n(held), credits=t.credits(held)))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Withdraw request"), NAME, Act.CONFIRM_WITHDRAW),
                                     ctx.step_button(t("Keep it"), NAME, Act.KEEP)),))
 
@@ -940,8 +971,10 @@ class SessionsFlow(Flow):
             raise InvalidTransition("nothing to report", reason=f"meeting_{meeting.status}")
         opens = meeting.start + POLICY.no_show_report_after
         if now < opens:
-            ctx.say(t("A no-show can be reported from {minutes} minutes after the start: from {when}.",
-                      minutes=int(POLICY.no_show_report_after.total_seconds() // 60), when=t.when(opens)))
+            ctx.say(t.plural("A no-show can be reported from {minutes} minute after the start: from {when}.",
+                             "A no-show can be reported from {minutes} minutes after the start: from {when}.",
+                             int(POLICY.no_show_report_after.total_seconds() // 60),
+                             minutes=int(POLICY.no_show_report_after.total_seconds() // 60), when=t.when(opens)))
             return
         if now > meeting.start + POLICY.no_show_report_within:
             ctx.say(t.plural("A no-show is reported within {n} day of the meeting; this one is too long ago.",
@@ -952,7 +985,9 @@ class SessionsFlow(Flow):
         lines = [t("Report that {name} did not show up for “{title}” on {when}?", name=seen.other_name,
                    title=seen.title, when=t.both(meeting.start, seen.other_tz))]
         if seen.is_client and meeting.price_milli:
-            lines.append(t("Your {credits} credits will be refunded in full.", credits=t.credits(meeting.price_milli)))
+            lines.append(t.plural("Your {credits} credit will be refunded in full.",
+                                  "Your {credits} credits will be refunded in full.",
+                                  t.credits_n(meeting.price_milli), credits=t.credits(meeting.price_milli)))
         elif meeting.price_milli:
             lines.append(t("The client's credits stay spent."))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Report no-show"), NAME, Act.CONFIRM_NO_SHOW),
@@ -966,8 +1001,10 @@ class SessionsFlow(Flow):
         ctx.finish()
         text = t("Reported: {name} did not show up for “{title}”.", name=seen.other_name, title=seen.title)
         if seen.is_client and outcome.refund_milli:
-            text += " " + t("{credits} credits are back: you have {available} available now.",
-                            credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
+            text += " " + t.plural("{credits} credit is back: you have {available} available now.",
+                                   "{credits} credits are back: you have {available} available now.",
+                                   t.credits_n(outcome.refund_milli),
+                                   credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
         ctx.say(text, replace=True)
 
 

@@ -102,7 +102,9 @@ def read_amount(t: Translator, text: str) -> tuple[int | None, str]:
     if milli <= 0:
         return None, t("Please give a positive amount, for example 2 or 0.5.")
     if milli > MAX_CREDITS * 1000:
-        return None, t("That is more than {max} credits in one grant; please check the amount.", max=t.credits(MAX_CREDITS * 1000))
+        return None, t.plural("That is more than {max} credit in one grant; please check the amount.",
+                              "That is more than {max} credits in one grant; please check the amount.",
+                              t.credits_n(MAX_CREDITS * 1000), max=t.credits(MAX_CREDITS * 1000))
     return milli, ""
 
 
@@ -262,8 +264,10 @@ class StaffFlow(Flow):
         source = Source(ctx.data["source"])
         # The key is fixed when the confirmation is shown: two presses of Confirm grant once.
         ctx.step("g_confirm", amount=milli, key=f"staff:{ctx.incoming.event_id}")
-        lines = [t("Grant {credits} credits ({source}) to {name}?", credits=t.credits(milli),
-                   source=source_words(t, source), name=ctx.data["label"])]
+        lines = [t.plural("Grant {credits} credit ({source}) to {name}?",
+                          "Grant {credits} credits ({source}) to {name}?",
+                          t.credits_n(milli), credits=t.credits(milli),
+                          source=source_words(t, source), name=ctx.data["label"])]
         if ctx.data["kind"] == "c":
             count = len(ctx.uow.people.members(ctx.data["target"]))
             lines.append(t.plural("Its {n} member shares them and will be told.", "Its {n} members share them and will be told.", count) if count
@@ -297,15 +301,22 @@ class StaffFlow(Flow):
             assert member.id is not None
             tm = Translator(member.locale, member.timezone)
             if kind == "p":
-                text = tm("{staff} granted you {credits} credits ({source}). /credits shows your balance.",
-                          staff=ctx.person.name, credits=tm.credits(milli), source=source_words(tm, source))
+                text = tm.plural("{staff} granted you {credits} credit ({source}). /credits shows your balance.",
+                                 "{staff} granted you {credits} credits ({source}). /credits shows your balance.",
+                                 tm.credits_n(milli),
+                                 staff=ctx.person.name, credits=tm.credits(milli), source=source_words(tm, source))
             else:
-                text = tm("{staff} granted {credits} credits ({source}) to {company}; everyone at {company} can use "
-                          "them. /credits shows your balance.", staff=ctx.person.name, company=company_name,
-                          credits=tm.credits(milli), source=source_words(tm, source))
+                text = tm.plural("{staff} granted {credits} credit ({source}) to {company}; everyone at {company} "
+                                 "can use it. /credits shows your balance.",
+                                 "{staff} granted {credits} credits ({source}) to {company}; everyone at {company} "
+                                 "can use them. /credits shows your balance.",
+                                 tm.credits_n(milli), staff=ctx.person.name, company=company_name,
+                                 credits=tm.credits(milli), source=source_words(tm, source))
             ctx.notify(member.id, Reply(text), key=f"{ctx.incoming.event_id}:grant:{member.id}")
-        done = t("Granted {credits} credits ({source}) to {name}.", credits=t.credits(milli),
-                 source=source_words(t, source), name=label)
+        done = t.plural("Granted {credits} credit ({source}) to {name}.",
+                        "Granted {credits} credits ({source}) to {name}.",
+                        t.credits_n(milli), credits=t.credits(milli),
+                        source=source_words(t, source), name=label)
         if kind == "p":
             done += " " + t("I told them.")
         elif told:
@@ -402,8 +413,10 @@ def show_triage(ctx: Context) -> None:
         lines.append(t("{n}. {client} asks {expert}: “{title}”", n=n, client=client.name, expert=expert.name,
                        title=b.details.title))
         lines.append("   " + t("Outcome: {outcome}", outcome=b.details.outcome))
-        line = "   " + t("{when}, {minutes} min; {credits} credits", when=t.when(first.start), minutes=first.minutes,
-                             credits=t.credits(b.price_milli))
+        line = "   " + t.plural("{when}, {minutes} min; {credits} credit",
+                                "{when}, {minutes} min; {credits} credits",
+                                t.credits_n(b.price_milli), when=t.when(first.start), minutes=first.minutes,
+                                credits=t.credits(b.price_milli))
         if len(b.meetings) > 1:
             line += "; " + t.plural("first of {n} meeting", "first of {n} meetings", len(b.meetings))
         lines.append(line)
@@ -520,7 +533,7 @@ class TriageFlow(Flow):
             return
         old = ctx.uow.experts.get(booking.expert_id)
         new = bs.triage_reassign(ctx.uow, ctx.clock, booking_id=booking.id or 0, staff_id=ctx.person.id or 0,
-                                 expert_id=expert.id or 0)
+                                 expert_id=expert.id or 0, policy=ctx.policy)
         ctx.finish()
         ctx.say(t("Reassigned: “{title}” now goes to {expert}; {old} never saw it. The held credits moved with it.",
                   title=new.details.title, expert=expert.name, old=old.name if old else "?") + still_waiting(ctx),

@@ -45,19 +45,21 @@ class StartFlow(Flow):
             ctx.say(ctx.t("That link does not lead to an expert I know; they may have left. Here is what I can do."))
         HelpFlow().start(ctx, "")  # someone we know already: no second welcome
 
-    def welcome(self, ctx: Context, then: str = "") -> None:
-        """First contact. `then` is a deep link to open once the person is set up."""
+    def welcome(self, ctx: Context, then: str = "", command: tuple[str, str] | None = None) -> None:
+        """First contact. `then` is a deep link to open once the person is set up; `command` the command
+        (name, args) they came with, run then instead of being lost."""
         t = ctx.t
         ctx.say(t("Welcome to Headstrt, {name}! I help you book mentorship sessions with experts, and experts "
                   "answer requests right here.", name=ctx.person.name))
+        held = list(command) if command else []
         if ctx.sender.timezone:
             ctx.say(t("I will show times in {zone}, your timezone. Change it any time with /settings.",
                       zone=ctx.person.timezone))
-            ctx.goto(NAME, "welcome", then=then)
+            ctx.goto(NAME, "welcome", then=then, command=held)
             self._ask_language_or_finish(ctx)
         else:
             self._ask_timezone(ctx)
-            ctx.data["then"] = then
+            ctx.data.update(then=then, command=held)
 
     def _settings(self, ctx: Context) -> None:
         t = ctx.t
@@ -99,8 +101,12 @@ class StartFlow(Flow):
 
     def _done(self, ctx: Context) -> None:
         then = str(ctx.data.get("then") or "")
+        command = ctx.data.get("command")
         ctx.finish()
         if then and _open_link(ctx, then):
+            return
+        if isinstance(command, list) and len(command) == 2 and command[0]:
+            ctx.then_command = (str(command[0]), str(command[1]))  # their answer is what they asked for
             return
         ctx.say(ctx.t("All set. Type what you need help with (for example “pricing for B2B SaaS”) or use /book. "
                       "/help lists everything I can do."))

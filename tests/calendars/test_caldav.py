@@ -89,7 +89,8 @@ def test_caldav_both_ways(uow, clock, radicale, settings):
     with uow() as u:
         booking = booking_service.request_booking(u, clock, client_id=w.ana, expert_id=w.eve,
                                                   meetings=[MeetingRequest(utc(2030, 3, 7, 14), 30)],
-                                                  details=SessionDetails("Seed plan", "A plan"))
+                                                  details=SessionDetails("Seed plan", "A plan"),
+                                                  policy=booking_service.DEFAULT_POLICY)
         booking_service.accept(u, clock, booking_id=booking.id, actor_id=w.eve_person)
         u.commit()
     meeting_id = booking.meetings[0].id

@@ -45,7 +45,8 @@ def test_a_busy_event_in_the_feed_takes_its_slots_away_and_booking_one_is_refuse
     with uow() as u, pytest.raises(SlotUnavailable):
         booking_service.request_booking(u, clock, client_id=w.ana, expert_id=w.eve,
                                         meetings=[MeetingRequest(utc(2030, 3, 5, 10, 0), 30)],
-                                        details=SessionDetails("Seed plan", "A plan"))
+                                        details=SessionDetails("Seed plan", "A plan"),
+                                        policy=booking_service.DEFAULT_POLICY)
 
 
 def test_an_unchanged_feed_is_a_304_and_is_read_in_full_again_before_its_span_runs_out(uow, clock, feeds, settings):
@@ -204,7 +205,8 @@ def test_a_new_event_over_a_confirmed_session_is_told_to_the_expert_once_with_bu
     with uow() as u:
         booking = booking_service.request_booking(u, clock, client_id=w.ana, expert_id=w.eve,
                                                   meetings=[MeetingRequest(utc(2030, 3, 5, 14), 30)],
-                                                  details=SessionDetails("Seed plan", "A plan"))
+                                                  details=SessionDetails("Seed plan", "A plan"),
+                                                  policy=booking_service.DEFAULT_POLICY)
         booking_service.accept(u, clock, booking_id=booking.id, actor_id=w.eve_person)
         u.commit()
     meeting_id = booking.meetings[0].id

@@ -45,7 +45,8 @@ def _booked(uow, clock, w, client: int, start, *, accept: bool = True, cancel: b
     with uow() as u:
         booking = booking_service.request_booking(u, clock, client_id=client, expert_id=w.eve,
                                                   meetings=[MeetingRequest(start, 30)],
-                                                  details=SessionDetails(f"Session at {start:%d %H:%M}", "A plan"))
+                                                  details=SessionDetails(f"Session at {start:%d %H:%M}", "A plan"),
+                                                  policy=booking_service.DEFAULT_POLICY)
         if accept:
             booking_service.accept(u, clock, booking_id=booking.id, actor_id=w.eve_person)
         if cancel:

@@ -117,7 +117,7 @@ def _sessions(engine) -> None:  # type: ignore[no-untyped-def]
         with SqlUnitOfWork(engine, clock) as u:
             booking = bs.request_booking(u, clock, client_id=client, expert_id=expert.id,
                                          meetings=[MeetingRequest(start, 60 if n % 2 else 30)],
-                                         details=SessionDetails(title, "A clear next step"))
+                                         details=SessionDetails(title, "A clear next step"), policy=bs.DEFAULT_POLICY)
             bs.accept(u, clock, booking_id=booking.id, actor_id=expert.person_id)
             u.commit()
         if days < 0:

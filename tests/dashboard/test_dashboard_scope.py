@@ -74,6 +74,8 @@ def test_grant_once_approve_and_pause_through_the_core(uow, clock, world):
         assert company_available(uow, a.company) == before + 2500
         too_much = dict(form, attempt=sam.get("/dashboard/credits").field("attempt"), amount="999", do="revoke")
         assert "Only 6 credits can be taken back" in sam.post("/dashboard/credits/change", too_much).text
+        one = dict(form, attempt=sam.get("/dashboard/credits").field("attempt"), amount="1")
+        assert "Granted 1 credit." in sam.post("/dashboard/credits/change", one).text  # not "1 credits"
         assert "Approved" in sam.post(f"/dashboard/triage/{a.waiting}/approve", {"csrf": page.csrf()}).text
         assert told == ["booking_requested"]  # the expert is sent the request
         assert "Paused" in sam.post(f"/dashboard/experts/{a.expert}/pause", {"csrf": page.csrf()}).text

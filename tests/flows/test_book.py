@@ -84,12 +84,12 @@ def test_a_founder_books_a_compensated_expert_with_programme_credits(uow, chat):
     out = ana.say("/book fundraising")
     assert "Experts for “fundraising”" in out and "Book Eve" in out and "Book Pat" in out
     assert "Seed investor" in out and "Topics: Fundraising, Pitch decks" in out and "Rating: new" in out
-    assert "1 credits per 30 min" not in out and "0.5 credits per 30 min" in out
+    assert "1 credit per 30 min" not in out and "0.5 credits per 30 min" in out
     assert "Pro-bono: a free 15-minute session" in out
     assert "Next free: Tue 5 Mar 2030, 14:30 (Asia/Kolkata) · 09:00 (Europe/London)" in out
     out = ana.say("Book Eve")
     assert "How long should each meeting with Eve be?" in out and "30 min · 0.5 credits" in out
-    assert "60 min · 1 credits" in out and "45 min" not in out  # the programme offers 30 and 60
+    assert "60 min · 1 credit" in out and "45 min" not in out  # the programme offers 30 and 60
     assert "How many meetings of 30 min?" in ana.say("30 min · 0.5 credits")
     out = ana.say("1")
     assert "New to Eve" not in out  # one short meeting: nothing to nudge
@@ -108,7 +108,7 @@ def test_a_founder_books_a_compensated_expert_with_programme_credits(uow, chat):
     assert bookings_of(uow, w.ana) == []  # nothing is held before Confirm
     out = ana.say("Confirm")
     assert "Request sent to Eve. I will tell you as soon as they answer (by Tue 5 Mar 2030" in out
-    assert "0.5 credits are on hold until it is answered; 1.5 credits are still available." in out
+    assert "0.5 credits are on hold until it is answered. 1.5 credits are still available." in out
     assert "Your request “Seed round plan” is with Eve" not in out  # one message, not two
     [booking] = bookings_of(uow, w.ana)
     assert booking.status is BookingStatus.REQUESTED and booking.expert_id == w.eve
@@ -249,7 +249,8 @@ def test_a_slot_taken_between_showing_and_pressing_offers_the_nearest(uow, chat,
     assert "[4] 16:00" in out
     with uow() as u:  # Ben takes 15:00 Kolkata (09:30 London) while Ana looks at the list
         booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
-                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"))
+                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"),
+                                        policy=booking_service.DEFAULT_POLICY)
         u.commit()
     out = ana.say("15:00")
     assert "Eve already has a meeting then." in out and "The nearest free times" in out
@@ -270,7 +271,8 @@ def test_a_slot_taken_before_confirm_keeps_the_summary_and_change_time_works(uow
     to_eve_details(ana)
     with uow() as u:
         booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
-                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"))
+                                        meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Ben", "Help"),
+                                        policy=booking_service.DEFAULT_POLICY)
         u.commit()
     out = ana.say("Confirm")
     assert "Someone else just took that time" in out
@@ -307,9 +309,9 @@ def test_more_meetings_than_the_balance_is_said_at_once_and_new_clients_are_nudg
     ana = chat("ana")
     ana.say("/book fundraising")
     ana.say("Book Eve")
-    ana.say("60 min · 1 credits")
+    ana.say("60 min · 1 credit")
     out = ana.say("3")
-    assert "3 meetings of 60 min cost 3 credits and you have 2" in out and "How many meetings" in out
+    assert "That is 3 credits for 3 × 60 min, and you have 2" in out and "How many meetings" in out
     out = ana.say("More")
     assert "Type a number up to 10" in out
     assert "between 1 and 10" in ana.say("12")

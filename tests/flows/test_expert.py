@@ -11,6 +11,7 @@ from core import booking_service
 from core.credit_service import balance
 from core.expert_import import parse_weekly
 from core.lifecycle import BookingStatus, MeetingStatus
+from core.policy import Policy
 from core.schedule import BookingRules, DateException, ExceptionKind
 from core.sessions import MeetingRequest, SessionDetails
 from bot.notifications import event_notices
@@ -40,6 +41,7 @@ def request(uow, dispatcher, people, *starts: datetime, minutes: int = 60, title
             u, u.clock, client_id=people["ana"].id, expert_id=people["eve"].id,
             meetings=[MeetingRequest(s, minutes) for s in (starts or (TUE_10,))],
             details=SessionDetails(title, "A deck I can send to five investors"),
+            policy=booking_service.DEFAULT_POLICY,
         )
         for notice in event_notices(u, u.events, key_prefix=f"setup{booking.id}"):
             dispatcher.queue_notice(u, notice)
@@ -223,6 +225,18 @@ def test_the_client_declines_the_suggested_time(uow, chat, dispatcher, people):
     assert credits(uow, people["ana"]) == (10000, 0)
     assert "You already declined these times" in ana.press(p("req", "pno", booking_id))
     assert "Ana declined the times you suggested for “Seed deck review”." in ana.as_("eve")
+
+
+def test_a_suggestion_waits_for_the_client_as_long_as_the_deployment_says(uow, chat, dispatcher, people, clock):
+    """REQUEST_EXPIRY=6h: the suggested times lapse 6 h after they are sent, not after the default 48 h."""
+    booking_id = request(uow, dispatcher, people)
+    dispatcher.policy = Policy(request_expiry=timedelta(hours=6))
+    eve = chat("eve")
+    eve.as_("eve")
+    for line in ("Suggest another time", "Wed 6 Mar", "Later that day", "14:00", "Send to Ana"):
+        eve.say(line)
+    booking = status(uow, booking_id)
+    assert booking.proposed_by_expert and booking.expires_at == clock.now() + timedelta(hours=6)
 
 
 def test_suggesting_two_meetings_keeps_their_order_and_skips_busy_time(uow, chat, dispatcher, people):

@@ -48,10 +48,11 @@ def scene(uow, chat, dispatcher, clock) -> Scene:  # type: ignore[no-untyped-def
     w = world(uow)
     with uow() as u:
         held = bs.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
-                                  meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Deck", "A plan"))
+                                  meetings=[MeetingRequest(TUE_0930, 30)], details=SessionDetails("Deck", "A plan"),
+                                  policy=bs.DEFAULT_POLICY)
         taken = bs.request_booking(u, clock, client_id=w.ben, expert_id=w.pat,
                                    meetings=[MeetingRequest(TUE_0930 + timedelta(hours=2), 15)],
-                                   details=SessionDetails("Hiring", "A first hire"))
+                                   details=SessionDetails("Hiring", "A first hire"), policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=taken.id, actor_id=_person_of(u, w.pat))
         u.commit()
     ana = chat("ana")

@@ -60,7 +60,8 @@ def test_a_time_taken_while_the_form_was_open_is_said_on_the_form(uow, chat, dis
     with uow() as u:  # Ben takes Tuesday 09:30 London first
         booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
                                         meetings=[MeetingRequest(TUE_0930, 30)],
-                                        details=SessionDetails("Other", "Other outcome"))
+                                        details=SessionDetails("Other", "Other outcome"),
+                                        policy=booking_service.DEFAULT_POLICY)
         u.commit()
     handled = submit(dispatcher, {"title": "Seed plan", "outcome": "A plan", "intro": "", "context": ""})
     assert "was just taken" in dict(handled.form_errors)["title"]

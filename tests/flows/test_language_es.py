@@ -38,7 +38,7 @@ def test_a_spanish_founder_books_in_spanish_and_the_english_expert_reads_english
     assert "[1] Confirmar  [2] Cambiar hora  [3] Cancelar" in out
     out = lu.say("Confirmar")
     assert "Solicitud enviada a Eve. Te avisaré en cuanto responda" in out
-    assert "0,5 créditos quedan retenidos hasta que haya respuesta; aún tienes 1,5 créditos disponibles." in out
+    assert "0,5 créditos quedan retenidos hasta que haya respuesta. Aún tienes 1,5 créditos disponibles." in out
     [booking] = bookings_of(uow, lucia.id)
     assert booking.status is BookingStatus.REQUESTED and [m.start for m in booking.meetings] == [TUE_0930]
     assert credits_of(uow, lucia.id) == (1500, 500)

@@ -62,7 +62,7 @@ def test_a_hindi_founder_books_in_hindi_and_the_expert_reads_english(uow, chat):
     assert "कृपया Eve को भेजी जाने वाली अपनी रिक्वेस्ट जाँच लें:" in out and "कीमत: 0.5 क्रेडिट" in out
     out = client.say("कन्फ़र्म करें")
     assert "रिक्वेस्ट Eve को भेज दी।" in out
-    assert "जवाब आने तक 0.5 क्रेडिट होल्ड पर हैं; 1.5 क्रेडिट अभी भी उपलब्ध हैं।" in out
+    assert "जवाब आने तक 0.5 क्रेडिट होल्ड पर हैं। 1.5 क्रेडिट अभी भी उपलब्ध हैं।" in out
     with uow() as u:
         [booking] = u.bookings.for_person(ana.id)
     assert booking.status is BookingStatus.REQUESTED and [m.start for m in booking.meetings] == [TUE_0930]

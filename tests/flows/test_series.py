@@ -49,7 +49,7 @@ def book_weekly_series(uow, ana) -> None:  # type: ignore[no-untyped-def]
     """Weekly, 4 sessions of 60 min from Tue 5 March 15:00 London; the clash on 19 March is dropped."""
     ana.say("/book growth")
     ana.say("Book Nia")
-    out = ana.say("60 min · 1 credits")
+    out = ana.say("60 min · 1 credit")
     assert "Or make it a series" in out and "[6] Repeat weekly  [7] Every two weeks  [8] Monthly" in out
     out = ana.say("Repeat weekly")
     assert "Repeat weekly: how many sessions?" in out and "[4] 4" in out and "[12] 12" in out
@@ -80,7 +80,7 @@ def book_weekly_series(uow, ana) -> None:  # type: ignore[no-untyped-def]
     assert "19 Mar" not in out and "Price: 3 credits" in out
     out = ana.say("Confirm")
     assert "Request sent to Nia: weekly, 3 sessions. They answer for the whole series at once" in out
-    assert "3 credits are on hold until it is answered; 1 credits are still available." in out
+    assert "3 credits are on hold until it is answered. 1 credit is still available." in out
 
 
 def ana_id(uow) -> int:  # type: ignore[no-untyped-def]
@@ -128,20 +128,20 @@ def test_skip_one_then_cancel_all_remaining_with_the_policy_refund_for_each(uow,
     assert "[1] Skip 1  [2] Move 1  [3] Cancel all remaining 1  [4] Message Nia 1" in out and "[5] Skip 2" in out
     out = ana.say("Skip 2")
     assert "Cancel “Weekly mentoring” with Nia on Tue 12 Mar 2030, 14:00 (Europe/London)" in out
-    assert "your 1 credits come back" in out
+    assert "your 1 credit comes back" in out
     ana.say("No reason, continue")
     out = ana.say("Confirm cancellation")
-    assert "Cancelled. 1 credits are back: you have 2 available now." in out
+    assert "Cancelled. 1 credit is back: you have 2 available now." in out
     assert credits_of(uow, ana_pid) == (2000, 0)
 
     clock.advance(timedelta(hours=10))  # 5 March 15:00 is now 23 hours ahead: cancelling it refunds nothing
     out = ana.say("/sessions")
     out = ana.say("Cancel all remaining 1")
     assert "Cancel all 2 remaining sessions of “Weekly mentoring” with Nia?" in out
-    assert "The policy applies to each one: 1 credits come back in all." in out
+    assert "The policy applies to each one: 1 credit comes back in all." in out
     assert credits_of(uow, ana_pid) == (2000, 0)  # nothing before the confirmation
     out = ana.say("Cancel all remaining")
-    assert "Cancelled 2 sessions. 1 credits are back: you have 3 available now. Nia has been told." in out
+    assert "Cancelled 2 sessions. 1 credit is back: you have 3 available now. Nia has been told." in out
     assert credits_of(uow, ana_pid) == (3000, 0)
     with uow() as u:
         stored = sorted(u.bookings.for_person(ana_pid), key=lambda b: b.first_start)
@@ -162,13 +162,13 @@ def test_every_two_weeks_until_a_typed_date_with_a_meeting_in_the_way_then_decli
         f.credits(u, amount="2", person_id=ben.id)
         b = bs.request_booking(u, clock, client_id=ben.id, expert_id=nia_id,
                                meetings=[MeetingRequest(datetime(2030, 4, 2, 14, tzinfo=UTC), 60)],
-                               details=SessionDetails("Other", "Something"))
+                               details=SessionDetails("Other", "Something"), policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=b.id, actor_id=nia_person)
         u.commit()
     ana = chat("ana")
     ana.say("/book growth")
     ana.say("Book Nia")
-    ana.say("60 min · 1 credits")
+    ana.say("60 min · 1 credit")
     ana.say("Every two weeks")
     out = ana.say("until 16 April")
     assert "The first session of the series" in out

@@ -29,7 +29,7 @@ def book(uow, dispatcher, clock, ana: int, bob: int, bob_person: int, *, title: 
     def go(u: SqlUnitOfWork) -> int:
         b = bs.request_booking(u, clock, client_id=ana, expert_id=bob, meetings=[MeetingRequest(TUE_10, 30)],
                                details=SessionDetails(title, f"Agenda: cut to 10 slides {HOSTILE}",
-                                                      attachments=files))
+                                                      attachments=files), policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=b.id, actor_id=bob_person)
         return b.id
     return engine(uow, dispatcher, go)

@@ -53,7 +53,7 @@ def request(uow, dispatcher, clock, client: int, expert: int, start: datetime, *
             title: str = "Pitch deck", accept_as: int | None = None) -> tuple[int, int]:
     def go(u: SqlUnitOfWork) -> tuple[int, int]:
         b = bs.request_booking(u, clock, client_id=client, expert_id=expert, meetings=[MeetingRequest(start, minutes)],
-                               details=SessionDetails(title, "A sharper deck"))
+                               details=SessionDetails(title, "A sharper deck"), policy=bs.DEFAULT_POLICY)
         if accept_as is not None:
             bs.accept(u, clock, booking_id=b.id, actor_id=accept_as)
         return b.id, b.meetings[0].id

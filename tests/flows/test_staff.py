@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from core import booking_service as bs
 from core.credit_service import balance
 from core.credits import Source
 from core.lifecycle import BookingStatus, MeetingStatus, PairingMode
+from core.policy import Policy
 from core.sessions import MeetingRequest, SessionDetails
 from bot.events import parse_text
 from bot.notifications import event_notices
@@ -134,7 +135,8 @@ def test_assign_an_expert_to_a_company(uow, chat):
 def _request(uow, dispatcher, clock, ids, title: str, hour: int) -> int:  # type: ignore[no-untyped-def]
     with uow() as u:
         b = bs.request_booking(u, clock, client_id=ids["ana"], expert_id=ids["bob"],
-                               meetings=[MeetingRequest(TUE_10.replace(hour=hour), 60)], details=SessionDetails(title, "A term sheet"))
+                               meetings=[MeetingRequest(TUE_10.replace(hour=hour), 60)], details=SessionDetails(title, "A term sheet"),
+                               policy=bs.DEFAULT_POLICY)
         for notice in event_notices(u, u.events, key_prefix=uuid.uuid4().hex):
             dispatcher.queue_notice(u, notice)
         u.commit()
@@ -194,3 +196,20 @@ def test_triage_first_approve_reassign_and_decline(uow, chat, dispatcher, clock)
     assert "Their note: Please book a hiring expert instead." in sam.as_("ana")
     sam.as_("sam")
     assert "Nothing is waiting for triage." in sam.say("/triage")
+
+
+def test_a_reassigned_request_waits_as_long_as_the_deployment_says(uow, chat, dispatcher, clock):
+    """REQUEST_EXPIRY=6h: the new expert has 6 h from the reassignment, not the default 48 h."""
+    ids = acme(uow, PairingMode.TRIAGE_FIRST)
+    with uow() as u:
+        f.credits(u, amount="5", source=Source.PROGRAMME, company_id=ids["company"])
+        u.commit()
+    _request(uow, dispatcher, clock, ids, "Pitch deck review", 12)
+    dispatcher.policy = Policy(request_expiry=timedelta(hours=6))
+    sam = chat("sam")
+    sam.as_("sam")
+    sam.say("Reassign")
+    assert "Reassigned" in sam.say("Cleo (@cleo)")
+    with uow() as u:
+        [new] = [b for b in u.bookings.for_person(ids["ana"]) if b.expert_id == ids["cleo"]]
+    assert new.expires_at == clock.now() + timedelta(hours=6)

@@ -40,6 +40,31 @@ def test_a_platform_that_knows_the_zone_skips_the_question(dispatcher, uow):
     assert dispatcher.handle(parse_text(sender, "first", "hi")).duplicate  # the same delivery again acts once
 
 
+def test_a_new_persons_first_command_runs_after_the_welcome(dispatcher, uow):
+    """The platform knows zone and language: the welcome, then the command typed, without typing it again."""
+    from tests.flows.test_book import world
+
+    world(uow)
+    sender = Sender("console", "zoe", "zoe", display_name="Zoe", timezone="Australia/Sydney", language="en-AU")
+    handled = dispatcher.handle(parse_text(sender, "first", "/book fundraising"))
+    text = "\n".join(m.payload for m in handled.messages)
+    assert "Welcome to Headstrt" in text and "Book Eve" in text and "All set" not in text
+    assert text.index("Welcome to Headstrt") < text.index("Book Eve")
+
+
+def test_a_first_command_waits_through_the_onboarding_questions(uow, chat):
+    from tests.flows.test_book import world
+
+    world(uow)
+    newbie = chat("newbie")
+    out = newbie.say("/book fundraising")
+    assert "Welcome to Headstrt" in out and "Which timezone are you in?" in out and "Book Eve" not in out
+    assert "Book Eve" not in newbie.say("Asia/Kolkata")  # the language question comes first
+    out = newbie.say("English")
+    assert "Language set to English." in out and "Book Eve" in out and "All set" not in out
+    assert "Welcome" not in newbie.say("/help")  # and only once
+
+
 def test_timezone_by_city_typo_and_button(uow, chat):
     with uow() as u:
         f.person(u, "ana")

@@ -50,7 +50,8 @@ def cid_books_the_only_time(uow, dispatcher, clock, w: World) -> None:  # type: 
     with uow() as u:
         b = booking_service.request_booking(u, clock, client_id=w.cid, expert_id=w.kim,
                                             meetings=[MeetingRequest(TUE_1000, 30)],
-                                            details=SessionDetails("Growth plan", "A plan"))
+                                            details=SessionDetails("Growth plan", "A plan"),
+                                            policy=booking_service.DEFAULT_POLICY)
         booking_service.accept(u, clock, booking_id=b.id, actor_id=w.kim_person)
         for notice in event_notices(u, u.events, key_prefix=f"setup-{uuid.uuid4().hex}"):
             dispatcher.queue_notice(u, notice)
@@ -219,7 +220,8 @@ def test_a_request_that_expires_offers_its_time_in_the_scheduler_s_own_transacti
     with uow() as u:  # Cid's request holds Kim's only time; Kim never answers
         held = booking_service.request_booking(u, clock, client_id=w.cid, expert_id=w.kim,
                                                meetings=[MeetingRequest(TUE_1000, 30)],
-                                               details=SessionDetails("Growth plan", "A plan"))
+                                               details=SessionDetails("Growth plan", "A plan"),
+                                               policy=booking_service.DEFAULT_POLICY)
         u.commit()
     ana = chat("ana")
     ana.as_("ana")

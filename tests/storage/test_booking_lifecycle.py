@@ -88,7 +88,8 @@ def request(uow, clock, client_id: int, expert_id: int, *meetings: tuple[datetim
             details: SessionDetails = DETAILS):
     with uow() as u:
         booking = svc.request_booking(u, clock, client_id=client_id, expert_id=expert_id,
-                                      meetings=[MeetingRequest(s, m) for s, m in meetings], details=details)
+                                      meetings=[MeetingRequest(s, m) for s, m in meetings], details=details,
+                                      policy=svc.DEFAULT_POLICY)
         u.commit()
     return booking
 
@@ -215,7 +216,7 @@ def test_pro_bono_is_free_and_holds_nothing(uow, clock):
 def test_pro_bono_is_one_meeting_of_15_minutes(uow, clock, meetings, reason):
     w = world(uow, paid=False)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(s, m) for s, m in meetings], details=DETAILS)
+                meetings=[MeetingRequest(s, m) for s, m in meetings], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == reason
     assert count(uow, BookingRow) == 0
     assert count(uow, MeetingRow) == 0
@@ -247,7 +248,7 @@ def test_compensated_price_is_minutes_over_60_times_multiplier(uow, clock, multi
 def test_compensated_lengths_are_15_to_90_in_15_minute_steps(uow, clock, minutes):
     w = world(uow)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "bad_length"
     assert count(uow, BookingRow) == 0
     assert money(uow, w.client) == (2000, 0)
@@ -256,7 +257,8 @@ def test_compensated_lengths_are_15_to_90_in_15_minute_steps(uow, clock, minutes
 def test_compensated_meetings_of_one_session_cannot_overlap(uow, clock):
     w = world(uow)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60), MeetingRequest(TUE_10 + 30 * MIN, 30)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60), MeetingRequest(TUE_10 + 30 * MIN, 30)], details=DETAILS,
+                policy=svc.DEFAULT_POLICY)
     assert err.reason == "meetings_overlap"
     assert count(uow, BookingRow) == 0
 
@@ -265,7 +267,7 @@ def test_programme_narrowing_to_30_and_60_rejects_45(uow, clock):
     client, _company, _staff, ex, _ = programme_client(uow, lengths=(30, 60))
     for minutes in (45, 15, 90):
         err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=client, expert_id=ex.id,
-                    meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS)
+                    meetings=[MeetingRequest(TUE_10, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
         assert err.reason == "bad_length"
         assert tuple(err.context["allowed"]) == (30, 60)
     assert count(uow, BookingRow) == 0
@@ -292,7 +294,8 @@ def test_programme_narrowing_to_30_and_60_rejects_45(uow, clock):
 def test_details_are_checked_before_anything_is_held(uow, clock, title, outcome, reason):
     w = world(uow)
     err = fails(uow, InvalidSession, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=SessionDetails(title, outcome))
+                meetings=[MeetingRequest(TUE_10, 60)], details=SessionDetails(title, outcome),
+                policy=svc.DEFAULT_POLICY)
     assert err.reason == reason
     assert money(uow, w.client) == (2000, 0)
     assert count(uow, BookingRow) == 0
@@ -304,7 +307,7 @@ def test_details_are_checked_before_anything_is_held(uow, clock, title, outcome,
 def test_out_of_credits_writes_nothing(uow, clock):
     w = world(uow, credits="0.5")
     err = fails(uow, InsufficientCredits, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert (err.context["needed"], err.context["available"]) == (1000, 500)
     assert money(uow, w.client) == (500, 0)
     assert count(uow, BookingRow) == 0
@@ -366,7 +369,7 @@ def test_spending_order_is_programme_then_company_then_individual(uow, clock):
     # the cofounder shares the company's wallets, not the founder's own
     assert wallets(uow, cofounder.id) == {P: (0, 0), C: (0, 500)}
     err = fails(uow, InsufficientCredits, svc.request_booking, clock, client_id=cofounder.id, expert_id=ex.id,
-                meetings=[MeetingRequest(THU_10, 30)], details=DETAILS)
+                meetings=[MeetingRequest(THU_10, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.context["available"] == 0
 
     act(uow, svc.decline, clock, booking_id=second.id, actor_id=ex.person_id)
@@ -381,7 +384,7 @@ def test_experts_cannot_book_themselves(uow, clock):
         f.credits(u, amount="5", person_id=w.expert.person_id)
         u.commit()
     err = fails(uow, NotAllowed, svc.request_booking, clock, client_id=w.expert.person_id, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "self_booking"
     assert count(uow, BookingRow) == 0
     assert money(uow, w.expert.person_id) == (5000, 0)
@@ -580,7 +583,7 @@ def test_accept_after_the_deadline_is_refused_as_expired(uow, clock):
     assert err.reason == "expired"
     assert load(uow, b.id).status is BS.REQUESTED
     assert money(uow, w.client) == (1000, 1000)
-    err = fails(uow, InvalidTransition, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, InvalidTransition, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[WED_10])
     assert err.reason == "expired"
     assert act(uow, svc.expire, clock, booking_id=b.id) is True
@@ -611,7 +614,7 @@ def test_accept_after_the_deadline_is_refused_as_expired(uow, clock):
 def test_unbookable_times_are_refused_with_their_reason(uow, clock, start, minutes, reason):
     w = world(uow)
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(start, minutes)], details=DETAILS)
+                meetings=[MeetingRequest(start, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == reason.value
     assert err.context["start"] == start
     assert count(uow, BookingRow) == 0
@@ -621,7 +624,8 @@ def test_unbookable_times_are_refused_with_their_reason(uow, clock, start, minut
 def test_a_bad_second_meeting_refuses_the_whole_request(uow, clock):
     w = world(uow)
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[MeetingRequest(TUE_10, 30), MeetingRequest(at(5, 10), 30)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 30), MeetingRequest(at(5, 10), 30)], details=DETAILS,
+                policy=svc.DEFAULT_POLICY)
     assert err.reason == "outside_availability"
     assert count(uow, MeetingRow) == 0
     assert money(uow, w.client) == (2000, 0)
@@ -632,7 +636,7 @@ def test_an_occupied_slot_is_taken_for_everyone_else(uow, clock):
     request(uow, clock, w.client, w.expert.id, (TUE_10, 60))  # held, not yet accepted
     for start, minutes in [(TUE_10, 60), (TUE_10 + 30 * MIN, 30), (TUE_10 - 30 * MIN, 60), (TUE_10 - 15 * MIN, 90)]:
         err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
-                    meetings=[MeetingRequest(start, minutes)], details=DETAILS)
+                    meetings=[MeetingRequest(start, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
         assert err.reason == "taken"
     assert money(uow, w.other) == (2000, 0)
     assert count(uow, BookingRow) == 1
@@ -664,7 +668,7 @@ def test_a_held_slot_disappears_from_the_free_slots(uow, clock):
 def test_propose_times_moves_the_hold_and_the_client_agrees(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
-    moved = act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
+    moved = act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
     assert moved.proposed_by_expert
 
     stored = load(uow, b.id)
@@ -679,7 +683,7 @@ def test_propose_times_moves_the_hold_and_the_client_agrees(uow, clock):
     # the old time is free for someone else, the new one is not
     request(uow, clock, w.other, w.expert.id, (TUE_10, 60))
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
-                meetings=[MeetingRequest(at(2, 14), 30)], details=DETAILS)
+                meetings=[MeetingRequest(at(2, 14), 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "taken"
 
     # the expert cannot accept their own suggestion; the client answers
@@ -701,7 +705,7 @@ def test_propose_times_moves_the_hold_and_the_client_agrees(uow, clock):
 def test_client_disagreeing_with_the_proposal_withdraws_and_releases(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
-    act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
+    act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id, starts=[at(2, 14)])
     act(uow, svc.answer_proposal, clock, booking_id=b.id, actor_id=w.client, agree=False)
     stored = load(uow, b.id)
     assert stored.status is BS.WITHDRAWN
@@ -718,15 +722,15 @@ def test_propose_times_checks_who_where_and_how_many(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
     request(uow, clock, w.other, w.expert.id, (WED_10, 60))
-    err = fails(uow, NotAllowed, svc.propose_times, clock, booking_id=b.id, actor_id=w.client, starts=[THU_10])
+    err = fails(uow, NotAllowed, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.client, starts=[THU_10])
     assert err.reason == "not_the_expert"
-    err = fails(uow, SlotUnavailable, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, SlotUnavailable, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[WED_10 + 30 * MIN])
     assert err.reason == "taken"
-    err = fails(uow, SlotUnavailable, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, SlotUnavailable, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[at(5, 10)])
     assert err.reason == "outside_availability"
-    err = fails(uow, PolicyViolation, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, PolicyViolation, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[THU_10, FRI_10])
     assert err.reason == "one_time_per_meeting"
     err = fails(uow, InvalidTransition, svc.answer_proposal, clock, booking_id=b.id, actor_id=w.client, agree=True)
@@ -741,7 +745,7 @@ def test_propose_times_can_shift_back_to_back_meetings_onto_each_other(uow, cloc
     """Meeting 1 moves into the time meeting 2 is leaving: the session never overlaps itself."""
     w = world(uow, credits="3")
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60), (TUE_10 + H, 60))
-    act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id,
         starts=[TUE_10 + H, TUE_10 + 2 * H])
     stored = load(uow, b.id)
     assert [(m.start, m.end) for m in stored.meetings] == [(TUE_10 + H, TUE_10 + 2 * H), (TUE_10 + 2 * H, TUE_10 + 3 * H)]
@@ -754,7 +758,7 @@ def test_propose_times_can_shift_back_to_back_meetings_onto_each_other(uow, cloc
 def test_propose_times_can_shift_back_to_back_meetings_earlier(uow, clock):
     w = world(uow, credits="3")
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60), (TUE_10 + H, 60))
-    act(uow, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id, starts=[TUE_10 - H, TUE_10])
+    act(uow, svc.propose_times, clock, policy=Policy(), booking_id=b.id, actor_id=w.expert.person_id, starts=[TUE_10 - H, TUE_10])
     assert [(m.start, m.end) for m in load(uow, b.id).meetings] == [(TUE_10 - H, TUE_10), (TUE_10, TUE_10 + H)]
 
 
@@ -1318,7 +1322,7 @@ def test_admin_assigned_programme_books_only_assigned_experts(uow, clock):
         assert svc.visible_expert_ids(u, client_person) == frozenset({assigned.id})
 
     err = fails(uow, NotAllowed, svc.request_booking, clock, client_id=client, expert_id=other.id,
-                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS)
+                meetings=[MeetingRequest(TUE_10, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "not_assigned"
     assert count(uow, BookingRow) == 0
     assert money(uow, client) == (2000, 0)
@@ -1382,11 +1386,11 @@ def test_triage_reassign_moves_the_request_to_another_expert_holding_once(uow, c
     client, _company, staff, first, second = programme_client(uow, mode=PairingMode.TRIAGE_FIRST)
     old = request(uow, clock, client, first.id, (TUE_10, 60))
 
-    err = fails(uow, NotAllowed, svc.triage_reassign, clock, booking_id=old.id, staff_id=client, expert_id=second.id)
+    err = fails(uow, NotAllowed, svc.triage_reassign, clock, policy=Policy(), booking_id=old.id, staff_id=client, expert_id=second.id)
     assert err.reason == "not_staff"
     assert load(uow, old.id).status is BS.AWAITING_TRIAGE
 
-    new = act(uow, svc.triage_reassign, clock, booking_id=old.id, staff_id=staff, expert_id=second.id)
+    new = act(uow, svc.triage_reassign, clock, policy=Policy(), booking_id=old.id, staff_id=staff, expert_id=second.id)
     old_stored, new_stored = load(uow, old.id), load(uow, new.id)
     assert old_stored.status is BS.DECLINED
     assert old_stored.decline_reason == "reassigned by staff"
@@ -1401,7 +1405,7 @@ def test_triage_reassign_moves_the_request_to_another_expert_holding_once(uow, c
     assert busy(uow, first.id, MON, at(7, 0)) == []
     assert busy(uow, second.id, MON, at(7, 0)) == [(TUE_10, TUE_10 + H)]
 
-    fails(uow, InvalidTransition, svc.triage_reassign, clock, booking_id=old.id, staff_id=staff, expert_id=first.id)
+    fails(uow, InvalidTransition, svc.triage_reassign, clock, policy=Policy(), booking_id=old.id, staff_id=staff, expert_id=first.id)
     fails(uow, NotAllowed, svc.accept, clock, booking_id=new.id, actor_id=first.person_id)
     act(uow, svc.accept, clock, booking_id=new.id, actor_id=second.person_id)
     assert money(uow, client) == (1000, 0)
@@ -1412,7 +1416,7 @@ def test_triage_reassign_moves_the_request_to_another_expert_holding_once(uow, c
 
 def test_weekly_series_books_each_occurrence_with_its_own_credits(uow, clock):
     w = world(uow, credits="5")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     assert result.conflicts == ()
     assert len(result.bookings) == 4
@@ -1433,7 +1437,7 @@ def test_series_reports_a_day_off_and_books_the_rest(uow, clock):
         u.experts.put(w.expert, Schedule("Europe/London", WEEKDAYS_9_TO_17,
                                          (DateException(day_off, ExceptionKind.OFF),), BookingRules()))
         u.commit()
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     assert result.conflicts == ((at(8, 10), SlotProblem.OUTSIDE_AVAILABILITY),)
     assert [b.meetings[0].start for b in result.bookings] == [TUE_10, at(15, 10), at(22, 10)]
@@ -1443,7 +1447,7 @@ def test_series_reports_a_day_off_and_books_the_rest(uow, clock):
 
 def test_series_without_credits_for_every_occurrence_books_nothing(uow, clock):
     w = world(uow, credits="3.999")
-    err = fails(uow, InsufficientCredits, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id,
+    err = fails(uow, InsufficientCredits, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id,
                 first_start=TUE_10, minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     assert (err.context["needed"], err.context["available"]) == (4000, 3999)
     assert count(uow, BookingRow) == 0
@@ -1454,7 +1458,7 @@ def test_series_without_credits_for_every_occurrence_books_nothing(uow, clock):
 
 def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, clock):
     w = world(uow, credits="5")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     first = result.bookings[0]
     act(uow, svc.accept, clock, booking_id=first.id, actor_id=w.expert.person_id)
@@ -1477,7 +1481,7 @@ def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, cloc
 
 def test_expert_cancelling_a_series_declines_the_open_requests_and_refunds_the_confirmed(uow, clock):
     w = world(uow, credits="5")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=4)
     first = result.bookings[0]
     act(uow, svc.accept, clock, booking_id=first.id, actor_id=w.expert.person_id)
@@ -1575,7 +1579,7 @@ def test_a_series_holds_its_dates_past_the_horizon_ahead_of_one_off_requests(uow
     """Priority scheduling: twelve weekly dates, the last ones past the expert's 60-day horizon, are all held
     from the request; when the horizon reaches them, a one-off request finds them taken."""
     w = world(uow, credits="13")
-    result = act(uow, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
+    result = act(uow, svc.request_series, clock, policy=Policy(), client_id=w.client, expert_id=w.expert.id, first_start=TUE_10,
                  minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=12)
     assert result.conflicts == ()
     last = result.bookings[-1].meetings[0].start  # 10:00 London on 21 May, summer time
@@ -1585,9 +1589,9 @@ def test_a_series_holds_its_dates_past_the_horizon_ahead_of_one_off_requests(uow
         u.commit()
     clock.advance(timedelta(days=30))  # the horizon now reaches the last date
     err = fails(uow, SlotUnavailable, svc.request_booking, clock, client_id=w.other, expert_id=w.expert.id,
-                meetings=[MeetingRequest(last, 60)], details=DETAILS)
+                meetings=[MeetingRequest(last, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == SlotProblem.TAKEN.value
-    first_alone = fails(uow, SlotUnavailable, svc.request_series, clock, client_id=w.other, expert_id=w.expert.id,
+    first_alone = fails(uow, SlotUnavailable, svc.request_series, clock, policy=Policy(), client_id=w.other, expert_id=w.expert.id,
                         first_start=last + timedelta(days=60), minutes=60, frequency=Frequency.WEEKLY,
                         details=DETAILS, count=2)
     assert first_alone.reason == "series_no_fit"  # a series still starts inside the horizon

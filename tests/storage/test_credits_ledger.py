@@ -283,7 +283,7 @@ def test_balance_history_lists_movements_newest_first_with_wallet_labels(uow, cl
     clock.advance(MIN)
     with uow() as u:
         svc.request_booking(u, clock, client_id=ana.id, expert_id=ex.id,
-                            meetings=[MeetingRequest(at(1, 10), 60)], details=DETAILS)
+                            meetings=[MeetingRequest(at(1, 10), 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
         u.commit()
 
     with uow() as u:
@@ -329,7 +329,7 @@ def test_ledger_invariant_after_a_long_mixed_sequence(uow, clock):
 
     def book(start: datetime, minutes: int) -> int:
         return run(svc.request_booking, client_id=ana.id, expert_id=ex.id,
-                   meetings=[MeetingRequest(start, minutes)], details=DETAILS).id
+                   meetings=[MeetingRequest(start, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY).id
 
     def wallets() -> dict[Source, tuple[int, int]]:
         with uow() as u:
@@ -494,7 +494,7 @@ def test_random_credit_operations_never_break_the_ledger(db):
             price = minutes * 1000 // 60
             try:
                 b = self.run(svc.request_booking, self.clock, client_id=self.client, expert_id=self.expert.id,
-                             meetings=[MeetingRequest(start, minutes)], details=DETAILS)
+                             meetings=[MeetingRequest(start, minutes)], details=DETAILS, policy=svc.DEFAULT_POLICY)
             except InsufficientCredits:
                 assert price > self.available
                 return None

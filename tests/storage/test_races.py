@@ -53,7 +53,7 @@ def test_racing_bookings_of_one_expert_never_overlap(uow, clock):
         start = base + timedelta(minutes=15 * (i % 8))  # 8 overlapping 45-minute requests, each asked 4 times
         with uow() as u:
             b = svc.request_booking(u, clock, client_id=clients[i].id, expert_id=ex.id,
-                                    meetings=[MeetingRequest(start, 45)], details=DETAILS)
+                                    meetings=[MeetingRequest(start, 45)], details=DETAILS, policy=svc.DEFAULT_POLICY)
             u.commit()
             return b.id
 
@@ -84,7 +84,7 @@ def test_racing_spends_of_one_balance_never_go_negative(uow, clock):
     def book(i: int) -> int:
         with uow() as u:
             b = svc.request_booking(u, clock, client_id=client.id, expert_id=experts[i].id,
-                                    meetings=[MeetingRequest(start, 60)], details=DETAILS)
+                                    meetings=[MeetingRequest(start, 60)], details=DETAILS, policy=svc.DEFAULT_POLICY)
             u.commit()
             return b.id
 

@@ -28,7 +28,8 @@ WED_10 = datetime(2030, 3, 6, 10, 0, tzinfo=UTC)
 def _request(u: SqlUnitOfWork, clock: FixedClock, client_id: int, expert_id: int, at: datetime,
              title: str = "Seed round") -> int:
     booking = svc.request_booking(u, clock, client_id=client_id, expert_id=expert_id,
-                                  meetings=[MeetingRequest(at, 15)], details=SessionDetails(title, DETAILS.outcome))
+                                  meetings=[MeetingRequest(at, 15)], details=SessionDetails(title, DETAILS.outcome),
+                                  policy=svc.DEFAULT_POLICY)
     assert booking.id is not None
     return booking.id
 

@@ -38,7 +38,7 @@ MIN = timedelta(minutes=1)
 def test_a_request_off_the_grid_is_refused_with_the_nearest_grid_times(uow, clock):
     w = world(uow, credits="2")
     err = fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS)
+                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.reason == "off_grid" and isinstance(err, SlotUnavailable)
     assert err.nearest == (TUE_10, TUE_10 + 15 * MIN)
     assert err.context["grid_minutes"] == 15 and err.context["start"] == TUE_10 + 7 * MIN
@@ -46,7 +46,7 @@ def test_a_request_off_the_grid_is_refused_with_the_nearest_grid_times(uow, cloc
     # a second or a microsecond off is off too; the grid itself is fine
     for off in (timedelta(seconds=1), timedelta(microseconds=1)):
         fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-              meetings=[svc.MeetingRequest(TUE_10 + off, 30)], details=DETAILS)
+              meetings=[svc.MeetingRequest(TUE_10 + off, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     request(uow, clock, w.client, w.expert.id, (TUE_10 + 15 * MIN, 30))
     assert count(uow, BookingRow) == 1
 
@@ -55,14 +55,15 @@ def test_the_nearest_grid_times_are_free_ones(uow, clock):
     w = world(uow, credits="2")
     request(uow, clock, w.other, w.expert.id, (TUE_10, 60))  # 10:00-11:00 taken
     err = fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS)
+                meetings=[svc.MeetingRequest(TUE_10 + 7 * MIN, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.nearest == (TUE_10 - 30 * MIN, TUE_10 + 60 * MIN)
 
 
 def test_one_meeting_off_the_grid_refuses_the_whole_request(uow, clock):
     w = world(uow, credits="2")
     fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-          meetings=[svc.MeetingRequest(TUE_10, 30), svc.MeetingRequest(THU_10 + 20 * MIN, 30)], details=DETAILS)
+          meetings=[svc.MeetingRequest(TUE_10, 30), svc.MeetingRequest(THU_10 + 20 * MIN, 30)], details=DETAILS,
+          policy=svc.DEFAULT_POLICY)
     assert count(uow, BookingRow) == 0 and money(uow, w.client) == (2000, 0)
 
 
@@ -74,7 +75,7 @@ def test_the_grid_follows_the_experts_hours(uow, clock):
                                          (), BookingRules()))
         u.commit()
     err = fails(uow, OffGrid, svc.request_booking, clock, client_id=w.client, expert_id=w.expert.id,
-                meetings=[svc.MeetingRequest(TUE_10, 30)], details=DETAILS)
+                meetings=[svc.MeetingRequest(TUE_10, 30)], details=DETAILS, policy=svc.DEFAULT_POLICY)
     assert err.nearest == (TUE_10 - 5 * MIN, TUE_10 + 10 * MIN)
     request(uow, clock, w.client, w.expert.id, (TUE_10 + 10 * MIN, 30))
 
@@ -82,7 +83,7 @@ def test_the_grid_follows_the_experts_hours(uow, clock):
 def test_an_expert_suggesting_a_time_off_the_grid_is_refused(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (TUE_10, 60))
-    err = fails(uow, OffGrid, svc.propose_times, clock, booking_id=b.id, actor_id=w.expert.person_id,
+    err = fails(uow, OffGrid, svc.propose_times, clock, policy=svc.DEFAULT_POLICY, booking_id=b.id, actor_id=w.expert.person_id,
                 starts=[THU_10 + 5 * MIN])
     assert err.nearest == (THU_10, THU_10 + 15 * MIN)
     got = load(uow, b.id)
@@ -102,7 +103,7 @@ def test_a_reschedule_off_the_grid_is_refused_and_changes_nothing(uow, clock):
 
 def test_a_series_starting_off_the_grid_is_refused(uow, clock):
     w = world(uow, credits="5")
-    err = fails(uow, OffGrid, svc.request_series, clock, client_id=w.client, expert_id=w.expert.id,
+    err = fails(uow, OffGrid, svc.request_series, clock, policy=svc.DEFAULT_POLICY, client_id=w.client, expert_id=w.expert.id,
                 first_start=TUE_10 + 50 * MIN, minutes=60, frequency=Frequency.WEEKLY, details=DETAILS, count=3)
     assert err.nearest == (TUE_10 + 45 * MIN, TUE_10 + 60 * MIN)
     assert count(uow, BookingRow) == 0
@@ -115,7 +116,7 @@ def test_a_staff_reassignment_off_the_new_experts_grid_is_refused_before_anythin
         odd = f.expert(u, "odd", weekly=tuple(WeeklyWindow(d, 9 * 60 + 10, 17 * 60) for d in range(5)))
         u.commit()
     b = request(uow, clock, client, first.id, (TUE_10, 30))
-    fails(uow, OffGrid, svc.triage_reassign, clock, booking_id=b.id, staff_id=staff, expert_id=odd.id)
+    fails(uow, OffGrid, svc.triage_reassign, clock, policy=svc.DEFAULT_POLICY, booking_id=b.id, staff_id=staff, expert_id=odd.id)
     got = load(uow, b.id)  # still in triage with its hold: the refusal came before anything changed
     assert got.status is BS.AWAITING_TRIAGE and got.meetings[0].start == TUE_10 and money(uow, client) == (1500, 500)
     assert count(uow, BookingRow) == 1

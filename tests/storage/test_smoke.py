@@ -16,7 +16,8 @@ def test_request_and_accept_spends_the_hold(uow, clock):
     start = T0.replace(hour=10) + timedelta(days=1)  # Tue 10:00 UTC = 10:00 London in March
     with uow() as u:
         b = svc.request_booking(u, clock, client_id=client.id, expert_id=ex.id,
-                                meetings=[MeetingRequest(start, 60)], details=SessionDetails("Seed", "A plan"))
+                                meetings=[MeetingRequest(start, 60)], details=SessionDetails("Seed", "A plan"),
+                                policy=svc.DEFAULT_POLICY)
         u.commit()
     with uow() as u:
         assert balance(u, client.id).available == 1000 and balance(u, client.id).held == 1000

@@ -220,7 +220,8 @@ def test_a_paused_expert_takes_no_new_requests_and_leaves_search(uow, clock):
     changed, _ = run(uow, expert_admin.pause_expert, clock, expert_id=a.expert, actor_id=a.staff, note="holiday")
     assert changed and run(uow, expert_admin.pause_expert, clock, expert_id=a.expert, actor_id=a.staff)[0] is False
     err = refused(uow, bs.request_booking, clock, client_id=a.founder, expert_id=a.expert,
-                  meetings=[MeetingRequest(THU_10 + timedelta(hours=3), 60)], details=SessionDetails("T", "O"))
+                  meetings=[MeetingRequest(THU_10 + timedelta(hours=3), 60)], details=SessionDetails("T", "O"),
+                  policy=bs.DEFAULT_POLICY)
     assert err.reason == "expert_paused"
     with uow() as u:
         assert a.expert not in [h.expert_id for h in u.experts.search(SearchQuery(), (), 50)]

@@ -47,8 +47,10 @@ def pick_expert(ctx: Context, expert_id: int) -> None:
     if not can.ok:
         reset(ctx, "broke", x=expert.id, **keep)
         ctx.say(
-            t("You have {available} credits, and the shortest session with {expert} costs {needed}.",
-              available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
+            t.plural("You have {available} credit, and the shortest session with {expert} costs {needed}.",
+                     "You have {available} credits, and the shortest session with {expert} costs {needed}.",
+                     t.credits_n(can.available_milli),
+                     available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
             + "\n" + out_of_credits_options(t, ctx.person),
             ((ctx.step_button(t("Show pro-bono experts"), NAME, "flt", "pball"),),),
         )
@@ -61,8 +63,9 @@ def pick_expert(ctx: Context, expert_id: int) -> None:
                                       "That is fixed, so there is nothing to choose.", expert=expert.name)])
     elif len(lengths) == 1:
         ctx.data["len"] = lengths[0]
-        ask_count(ctx, expert, lead=[t("Meetings with {expert} last {minutes} minutes here.", expert=expert.name,
-                                        minutes=lengths[0])])
+        ask_count(ctx, expert, lead=[t.plural("Meetings with {expert} last {minutes} minute here.",
+                                               "Meetings with {expert} last {minutes} minutes here.",
+                                               lengths[0], expert=expert.name, minutes=lengths[0])])
     else:
         ask_length(ctx, expert)
 
@@ -73,8 +76,10 @@ def ask_length(ctx: Context, expert: Expert, lead: list[str] | None = None) -> N
     buttons = []
     for minutes in lengths_for(expert, rules_of(ctx)):
         price = session_price(expert, [minutes])
-        buttons.append(ctx.step_button(t("{minutes} min · {credits} credits", minutes=minutes,
-                                         credits=t.credits(price.credits_milli)), NAME, "len", minutes))
+        buttons.append(ctx.step_button(t.plural("{minutes} min · {credits} credit",
+                                                "{minutes} min · {credits} credits",
+                                                t.credits_n(price.credits_milli), minutes=minutes,
+                                                credits=t.credits(price.credits_milli)), NAME, "len", minutes))
     text = t("How long should each meeting with {expert} be?", expert=expert.name)
     ctx.say("\n".join([*(lead or []), text]), rows(buttons, 3))
 
@@ -82,8 +87,10 @@ def ask_length(ctx: Context, expert: Expert, lead: list[str] | None = None) -> N
 def choose_length(ctx: Context, expert: Expert, minutes: int) -> None:
     lengths = lengths_for(expert, rules_of(ctx))
     if minutes not in lengths:
-        ask_length(ctx, expert, lead=[ctx.t("{minutes} minutes is not offered here. Please pick one of these.",
-                                             minutes=minutes)])
+        ask_length(ctx, expert, lead=[ctx.t.plural("{minutes} minute is not offered here. Please pick one of these.",
+                                                    "{minutes} minutes is not offered here. Please pick one of "
+                                                    "these.",
+                                                    minutes, minutes=minutes)])
         return
     ctx.data["len"] = minutes
     ask_count(ctx, expert)
@@ -101,8 +108,10 @@ def ask_count(ctx: Context, expert: Expert, lead: list[str] | None = None) -> No
     if len(lengths_for(expert, rules_of(ctx))) > 1:
         extra.append(ctx.step_button(t("Change length"), NAME, "chl"))
     price = session_price(expert, [minutes])
-    text = t("How many meetings of {minutes} min? Each costs {credits} credits.", minutes=minutes,
-             credits=t.credits(price.credits_milli))
+    text = t.plural("How many meetings of {minutes} min? Each costs {credits} credit.",
+                    "How many meetings of {minutes} min? Each costs {credits} credits.",
+                    t.credits_n(price.credits_milli), minutes=minutes,
+                    credits=t.credits(price.credits_milli))
     repeat = tuple(ctx.step_button(frequency_label(t, f), NAME, "rep", CODE_OF[f]) for f in Frequency)
     text += "\n" + t("Or make it a series: the same time every week, every two weeks or every month.")
     ctx.say("\n".join([*(lead or []), text]), (tuple(buttons), *((tuple(extra),) if extra else ()), repeat))
@@ -126,7 +135,9 @@ def choose_count(ctx: Context, expert: Expert, n: int) -> None:
     t = ctx.t
     most = max_meetings(ctx)
     if n < 1 or n > most:
-        ask_count(ctx, expert, lead=[t("Please choose between 1 and {max} meetings for one request.", max=most)])
+        ask_count(ctx, expert, lead=[t.plural("Please choose between 1 and {max} meeting for one request.",
+                                               "Please choose between 1 and {max} meetings for one request.",
+                                               most, max=most)])
         return
     validate_count(ctx, expert, n)
     minutes = int(ctx.data["len"])
@@ -134,8 +145,11 @@ def choose_count(ctx: Context, expert: Expert, n: int) -> None:
     available = available_credits(ctx.uow, client_id(ctx))
     if price > available:
         ask_count(ctx, expert, lead=[
-            t("{n} meetings of {minutes} min cost {needed} credits and you have {available}. Choose fewer or shorter "
-              "meetings.", n=n, minutes=minutes, needed=t.credits(price), available=t.credits(available)),
+            t.plural("That is {needed} credit for {count} × {minutes} min, and you have {available}. Choose fewer or "
+                     "shorter meetings.",
+                     "That is {needed} credits for {count} × {minutes} min, and you have {available}. Choose fewer or "
+                     "shorter meetings.",
+                     t.credits_n(price), count=n, minutes=minutes, needed=t.credits(price), available=t.credits(available)),
             out_of_credits_options(t, ctx.person),
         ])
         return

@@ -10,7 +10,7 @@ from core.lifecycle import BookingStatus
 from core.waitlist_service import offer_taken
 from core.sessions import SessionDetails
 from bot.flows.base import Context
-from bot.flows.booking.draft import NAME, client_id, draft_expert, frequency_in
+from bot.flows.booking.draft import NAME, client_id, draft_expert, frequency_in, on_hold
 from bot.flows.booking.summary import meetings_of
 from bot.flows.booking.times import choose_times
 from bot.flows.booking.series import send_series
@@ -64,8 +64,7 @@ def summary_action(ctx: Context, action: str, draft: str) -> bool:
                    expert=expert.name, when=t.when(booking.expires_at))]
     if booking.price_milli:
         left = available_credits(ctx.uow, client_id(ctx))
-        lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
-                       "available.", credits=t.credits(booking.price_milli), available=t.credits(left)))
+        lines.append(on_hold(t, booking.price_milli, left))
     else:
         lines.append(t("The session is free."))
     ctx.say("\n".join(lines))

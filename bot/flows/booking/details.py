@@ -12,7 +12,7 @@ from bot.flows.base import Context
 from bot.flows.errors import explain
 from bot.flows.time_picker import calendar
 from bot.replies import Button
-from bot.flows.booking.draft import DETAIL_STEPS, DETAILS_FORM, FORM_FIELD_OF, FORM_STEPS, NAME, picked_times
+from bot.flows.booking.draft import DETAIL_STEPS, DETAILS_FORM, FORM_FIELD_OF, FORM_STEPS, NAME, picked_times, too_long
 
 
 def ask_detail(ctx: Context, expert: Expert, step: str, lead: list[str] | None = None) -> None:
@@ -72,8 +72,7 @@ def take_detail(ctx: Context, expert: Expert, step: str, text: str) -> None:
         clean = validate_details(draft)
     except InvalidSession as error:
         if error.reason in ("intro_note_too_long", "context_too_long"):
-            message = t("Please keep this shorter ({max} characters at most); yours has {count}.", max=error.context.get("limit"),
-                        count=len(text))
+            message = too_long(t, error.context.get("limit"), len(text))
         else:
             message = explain(t, error, ctx.person)
             if text and error.reason.endswith("too_long"):
@@ -97,8 +96,7 @@ def take_form(ctx: Context, expert: Expert, fields: dict[str, str]) -> None:
         field = FORM_FIELD_OF.get(error.reason.split("_", 1)[0], "title")
         message = explain(t, error, ctx.person)
         if error.reason in ("intro_note_too_long", "context_too_long"):
-            message = t("Please keep this shorter ({max} characters at most); yours has {count}.",
-                        max=error.context.get("limit"), count=len(fields.get(field, "")))
+            message = too_long(t, error.context.get("limit"), len(fields.get(field, "")))
         ctx.form_errors[field] = message
         return
     gone = times_gone(ctx, expert)

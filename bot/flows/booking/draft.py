@@ -55,6 +55,19 @@ class Act(StrEnum):
     DONE = "done"
 
 
+def too_long(t: Translator, limit: object, count: int) -> str:
+    return t.plural("Please keep this shorter ({max} character at most); yours has {count}.",
+                    "Please keep this shorter ({max} characters at most); yours has {count}.",
+                    limit if isinstance(limit, int) else 0, max=limit, count=count)
+
+
+def on_hold(t: Translator, held: int, available: int) -> str:
+    return (t.plural("{credits} credit is on hold until it is answered.",
+                     "{credits} credits are on hold until it is answered.", t.credits_n(held), credits=t.credits(held))
+            + " " + t.plural("{available} credit is still available.", "{available} credits are still available.",
+                             t.credits_n(available), available=t.credits(available)))
+
+
 def again_button(t: Translator) -> Button:
     """"Find another expert": a new search, from anywhere (a declined or expired request, say)."""
     return Button(t("Find another expert"), p(NAME, Act.SEARCH_AGAIN))

@@ -186,7 +186,9 @@ def card(ctx: Context, expert: Expert, next_free: datetime | None, n: int | None
         lines.append(t("Pro-bono: a free 15-minute session"))
     else:
         price = session_price(expert, [30])
-        text = t("{credits} credits per 30 min", credits=t.credits(price.credits_milli))
+        text = t.plural("{credits} credit per 30 min",
+                        "{credits} credits per 30 min",
+                        t.credits_n(price.credits_milli), credits=t.credits(price.credits_milli))
         if price.money is not None and on_marketplace(ctx):
             text += " " + t("({money} per 30 min)", money=t.money(price.money))
         lines.append(text)

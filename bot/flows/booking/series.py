@@ -28,7 +28,7 @@ from bot.flows.series_words import (
 from bot.flows.typed_times import Passed, Refuse, ShowDay, Take, meaning
 from bot.flows.typed_times import read as read_typed
 from bot.replies import rows
-from bot.flows.booking.draft import NAME, DETAILS_FORM, client_id, day_label, forget_series, frequency_in
+from bot.flows.booking.draft import NAME, DETAILS_FORM, client_id, day_label, forget_series, frequency_in, on_hold
 from bot.flows.booking.summary import show_summary
 from bot.flows.booking.details import ask_detail
 from bot.flows.booking.times import choose_times
@@ -81,7 +81,9 @@ def choose_series(ctx: Context, expert: Expert, *, count: int | None = None, unt
         choose_count(ctx, expert, 1)
         return
     if count is not None and not count_ok(count):
-        ask_series_count(ctx, expert, lead=[t("Please choose between 2 and {max} sessions.", max=MAX_OCCURRENCES)])
+        ask_series_count(ctx, expert, lead=[t.plural("Please choose between 2 and {max} session.",
+                                                      "Please choose between 2 and {max} sessions.",
+                                                      MAX_OCCURRENCES, max=MAX_OCCURRENCES)])
         return
     if until is not None and until <= local_day(ctx.clock.now(), ctx.person.timezone):
         ask_series_count(ctx, expert, lead=[t("{day} has already passed. Please pick a day ahead.",
@@ -140,11 +142,16 @@ def series_preview(ctx: Context, expert: Expert, lead: list[str] | None = None) 
         lines.append(t.plural("{n} date clashes and would be left out.", "{n} dates clash and would be left out.",
                               clashes))
     if each * len(free) > available:
-        lines.append(t("The free dates cost {needed} credits and you have {available}. Choose fewer sessions.",
-                       needed=t.credits(each * len(free)), available=t.credits(available)))
+        lines.append(t.plural("The free dates cost {needed} credit and you have {available}. Choose fewer sessions.",
+                              "The free dates cost {needed} credits and you have {available}. Choose fewer sessions.",
+                              t.credits_n(each * len(free)),
+                              needed=t.credits(each * len(free)), available=t.credits(available)))
     elif free:
-        lines.append(t("Nothing is held yet. The free dates cost {needed} credits ({each} each), held when you send "
-                       "the request.", needed=t.credits(each * len(free)), each=t.credits(each)))
+        lines.append(t.plural("Nothing is held yet. The free dates cost {needed} credit ({each} each), held when "
+                              "you send the request.",
+                              "Nothing is held yet. The free dates cost {needed} credits ({each} each), held when "
+                              "you send the request.",
+                              t.credits_n(each * len(free)), needed=t.credits(each * len(free)), each=t.credits(each)))
         label = (t.plural("Go ahead with the {n} free date", "Go ahead with the {n} free dates", len(free))
                  if clashes else t("Go ahead"))
         buttons.append(ctx.step_button(label, NAME, "sok", form=DETAILS_FORM))
@@ -193,6 +200,5 @@ def send_series(ctx: Context, expert: Expert, details: SessionDetails, draft: st
                    "soon as they do.", expert=expert.name, how=how)]
     held = sum(b.price_milli for b in result.bookings)
     if held:
-        lines.append(t("{credits} credits are on hold until it is answered; {available} credits are still "
-                       "available.", credits=t.credits(held), available=t.credits(available_credits(ctx.uow, client_id(ctx)))))
+        lines.append(on_hold(t, held, available_credits(ctx.uow, client_id(ctx))))
     ctx.say("\n".join(lines))

@@ -58,15 +58,21 @@ def show_summary(ctx: Context, expert: Expert, lead: list[str] | None = None) ->
                  for m in meetings)
     affordable = price.credits_milli <= available
     if expert.is_pro_bono:
-        lines.append(t("Price: free (pro-bono). Nothing is taken from your balance ({available} credits).",
-                       available=t.credits(available)))
+        lines.append(t.plural("Price: free (pro-bono). Nothing is taken from your balance ({available} credit).",
+                              "Price: free (pro-bono). Nothing is taken from your balance ({available} credits).",
+                              t.credits_n(available), available=t.credits(available)))
     else:
-        text = t("Price: {credits} credits", credits=t.credits(price.credits_milli))
+        text = t.plural("Price: {credits} credit",
+                        "Price: {credits} credits",
+                        t.credits_n(price.credits_milli), credits=t.credits(price.credits_milli))
         if price.money is not None and on_marketplace(ctx):
             text += " " + t("({money})", money=t.money(price.money))
         lines.append(text)
-        lines.append(t("Your balance: {available} credits available. The price is held when you confirm and spent "
-                       "only if {expert} accepts.", available=t.credits(available), expert=expert.name))
+        lines.append(t.plural("Your balance: {available} credit available. The price is held when you confirm and "
+                              "spent only if {expert} accepts.",
+                              "Your balance: {available} credits available. The price is held when you confirm and "
+                              "spent only if {expert} accepts.",
+                              t.credits_n(available), available=t.credits(available), expert=expert.name))
         if not affordable:
             lines.append(t("That is more than you have.") + " " + out_of_credits_options(t, ctx.person))
     draft = ctx.stamp

@@ -53,8 +53,11 @@ def book_offered(ctx: Context, expert: Expert, minutes: int, at: datetime, *, of
     can = affordability(ctx.uow, client_id(ctx), expert.id)
     if not can.ok:
         reset(ctx, "broke", x=expert.id, q="", f={})
-        ctx.say(t("You have {available} credits, and the shortest session with {expert} costs {needed}.",
-                  available=t.credits(can.available_milli), expert=expert.name, needed=t.credits(can.cheapest_milli))
+        ctx.say(t.plural("You have {available} credit, and the shortest session with {expert} costs {needed}.",
+                         "You have {available} credits, and the shortest session with {expert} costs {needed}.",
+                         t.credits_n(can.available_milli),
+                         available=t.credits(can.available_milli), expert=expert.name,
+                         needed=t.credits(can.cheapest_milli))
                 + "\n" + out_of_credits_options(t, ctx.person))
         return
     reset(ctx, "times", x=expert.id, len=minutes, n=1, slots=[], wo=offer_id, q="", f={})

@@ -63,6 +63,16 @@ def book_eve(bot: RunningSlack, ana: SlackUser, *, title: str = "Seed plan") -> 
     assert "Request sent to Eve" in out
 
 
+def test_a_new_founders_first_slash_command_runs_after_the_welcome(uow, clock, fake):
+    """Someone the bot has never met types /book fundraising: welcome, then the experts, in one go."""
+    world(uow)
+    with RunningSlack(fake, uow, clock) as bot:
+        newbie = SlackUser(bot, "U0NEW", "Nadia", tz="Asia/Kolkata")
+        out = newbie.command("/book", "fundraising")
+        assert "Welcome to Headstrt" in out and "Asia/Kolkata" in out
+        assert "Eve — Seed investor" in out and "Book Eve" in newbie.labels()
+
+
 def test_a_founder_books_on_slack_and_the_expert_accepts_on_slack(uow, clock, fake):
     w = on_slack(uow)
     with RunningSlack(fake, uow, clock) as bot:
@@ -168,7 +178,8 @@ def test_the_modal_shows_errors_next_to_the_field_and_keeps_what_was_typed(uow, 
 
             booking_service.request_booking(u, clock, client_id=w.ben, expert_id=w.eve,
                                             meetings=[MeetingRequest(TUE_0930, 30)],
-                                            details=SessionDetails("Other", "Other outcome"))
+                                            details=SessionDetails("Other", "Other outcome"),
+                                            policy=booking_service.DEFAULT_POLICY)
             u.commit()
         status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
                                                      "context": ""})

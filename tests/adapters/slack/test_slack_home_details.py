@@ -21,7 +21,8 @@ def test_app_home_shows_the_join_link_and_the_details_escaped(uow, clock, fake):
     with uow() as u:
         b = bs.request_booking(u, clock, client_id=w.ana, expert_id=w.eve, meetings=[MeetingRequest(TUE_0930, 30)],
                                details=SessionDetails(f"Seed {HOSTILE}", f"Plan {HOSTILE}",
-                                                      attachments=("slack:F01#deck <v2>.pdf",)))
+                                                      attachments=("slack:F01#deck <v2>.pdf",)),
+                               policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=b.id, actor_id=w.eve_person)
         u.commit()
     with RunningSlack(fake, uow, clock) as bot:

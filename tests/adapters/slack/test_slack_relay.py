@@ -29,7 +29,7 @@ FROM_TELEGRAM = "<i>Sure</i> & <a href=\"https://evil.example\">see</a> <!here> 
 def confirmed(uow, clock, w) -> int:  # type: ignore[no-untyped-def]
     with uow() as u:
         b = bs.request_booking(u, clock, client_id=w.ana, expert_id=w.eve, meetings=[MeetingRequest(TUE_10, 30)],
-                               details=SessionDetails("Seed <plan> & co", "A plan"))
+                               details=SessionDetails("Seed <plan> & co", "A plan"), policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=b.id, actor_id=w.eve_person)
         u.commit()
         return int(b.id)

@@ -54,7 +54,7 @@ def test_a_series_booked_on_slack_is_accepted_at_once_by_the_expert_on_telegram(
         ana = SlackUser(sbot, ANA, "Ana", tz="Europe/London")
         ana.command("/book", "growth")
         ana.tap("Book Nia")
-        ana.tap("60 min · 1 credits")
+        ana.tap("60 min · 1 credit")
         assert {"Repeat weekly", "Every two weeks", "Monthly"} <= set(ana.labels())
         ana.tap("Repeat weekly")
         ana.tap("4")

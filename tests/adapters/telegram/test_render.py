@@ -123,8 +123,6 @@ def test_an_invoice_reply_is_the_invoice_alone_and_round_trips_through_the_outbo
 
     reply = Reply("Your invoice: 5 credits for 250 ⭐.",
                   invoice=Invoice("Headstrt credits: 5", "5 credits <b>", "tok", "XTR", 250, "5 credits"))
-    again = Reply.from_json(reply.to_json())
-    assert again == reply
     import json
 
     [call] = plan(json.loads(reply.to_json()))

@@ -20,7 +20,7 @@ def test_the_card_shows_reviews_escaped(uow, clock, fake):  # noqa: F811
         f.credits(u, amount="2", person_id=other.id)
         eve = u.experts.get(eve_id)
         b = bs.request_booking(u, clock, client_id=other.id, expert_id=eve_id, meetings=[MeetingRequest(TUE_10, 30)],
-                               details=SessionDetails("Deck", "A deck"))
+                               details=SessionDetails("Deck", "A deck"), policy=bs.DEFAULT_POLICY)
         bs.accept(u, clock, booking_id=b.id, actor_id=eve.person_id)
         u.commit()
     clock.set(TUE_10 + timedelta(hours=1))
