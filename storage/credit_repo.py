@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, desc, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, desc, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -43,17 +43,20 @@ class SqlCredits:
         # transaction ends (row locks on PostgreSQL, the writer lock on SQLite), so reading them again
         # (the balance shown after a hold) needs no query.
         self._locked: dict[int, list[Wallet]] = {}
+        self._ahead: set[int] = set()  # wallets locked ahead of the wallets_for(lock=True) that will use them
 
     def forget(self) -> None:
         self._locked.clear()
+        self._ahead.clear()
 
     def _owner_filter(self, person_id: int) -> ColumnElement[bool]:
         company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
         return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
 
-    def wallets_for(self, person_id: int, *, lock: bool = False) -> list[Wallet]:
-        if not lock and person_id in self._locked:
-            return list(self._locked[person_id])
+    def wallets_query(self, person_id: int, *, lock: bool) -> Select[tuple[WalletRow, str | None, str | None]]:
+        """The person's wallets (their own and their company's) with the names in their labels, by id;
+        lock: locked in id order (no deadlocks between co-founders), PostgreSQL only (SQLite's write lock
+        already serialises)."""
         query = (
             select(WalletRow, CompanyRow.name, ProgrammeRow.name)
             .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
@@ -61,15 +64,28 @@ class SqlCredits:
             .where(self._owner_filter(person_id))
             .order_by(WalletRow.id)
         )
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            # Rows locked in id order (no deadlocks between co-founders), and read as the lock leaves them;
-            # SQLite's write lock already serialises.
-            query = query.with_for_update(of=WalletRow)
+        return query.with_for_update(of=WalletRow) if lock else query
+
+    def wallets_for(self, person_id: int, *, lock: bool = False) -> list[Wallet]:
+        if person_id in self._locked and (not lock or person_id in self._ahead):
+            self._ahead.discard(person_id)  # read under lock just before (experts.lock): once, as a read would
+            return list(self._locked[person_id])
+        postgres = self.session.get_bind().dialect.name == "postgresql"
+        # Read as the lock leaves them (PostgreSQL).
+        query = self.wallets_query(person_id, lock=lock and postgres)
         rows = self.session.execute(query.execution_options(populate_existing=True)).all()
-        wallets = [_wallet(w, company, programme) for w, company, programme in rows]
         if lock:
-            self._locked[person_id] = wallets
-        return list(wallets)
+            self._locked[person_id] = [_wallet(w, company, programme) for w, company, programme in rows]
+        return [_wallet(w, company, programme) for w, company, programme in rows]
+
+    def keep_locked(self, person_id: int, rows: Sequence[tuple[WalletRow, str | None, str | None]]) -> None:
+        """The person's wallets, just read under lock by experts.lock(wallets_of=...): the next
+        wallets_for(lock=True) answers from them instead of reading them again."""
+        self._locked[person_id] = [_wallet(w, company, programme) for w, company, programme in rows]
+        self._ahead.add(person_id)
+
+    def locked_ahead(self, person_id: int) -> bool:
+        return person_id in self._ahead and person_id in self._locked
 
     def wallet(
         self, *, source: Source, person_id: int | None = None, company_id: int | None = None, create: bool = True

@@ -20,12 +20,15 @@ from bot.flows import all_flows
 from bot.router import Router
 from tests import factories as f
 
-# Reached (PostgreSQL / SQLite): Confirm 13 / 13 (was 32), Accept 12 / 11 (was 34), a picker press 8 / 8
-# (was 10). The issue asks Confirm under 12: the two left to cut are in the flow (book.py reads the expert
-# before the engine locks it) and in the credit ledger (movement, wallet, ledger entry: three statements).
-CONFIRM = 13
-ACCEPT = 12
-PICKER = 8
+# Reached (PostgreSQL / SQLite): Confirm 11 / 11 (was 32, then 13), Accept 11 / 11 (was 34, then 12 / 11),
+# a picker press 6 / 6 (was 10, then 8). Confirm: the flow reads the expert with the lock the engine
+# takes, and that one statement also locks and reads the client's wallets. Accept: the card's booking is
+# read under the lock the engine needs. A picker press: the expert's hours, days off, meetings and calendar
+# busy time in one query (its horizon is known from the expert the step loaded). Left: the credit ledger's
+# three statements (movement, wallet, ledger entry), and booking and meetings as two INSERTs.
+CONFIRM = 11
+ACCEPT = 11
+PICKER = 6
 
 
 class Statements:

@@ -127,7 +127,7 @@ _FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "con
 
 @dataclass(frozen=True, slots=True)
 class _Availability:
-    """The expert's schedule and busy time, loaded once per event (two queries), plus this draft's picks."""
+    """The expert's schedule and busy time, loaded once per event (one query), plus this draft's picks."""
 
     schedule: Schedule
     busy: list[Busy]
@@ -145,8 +145,7 @@ class _Availability:
 def _availability(ctx: Context, expert: Expert) -> _Availability:
     assert expert.id is not None
     now = ctx.clock.now()
-    schedule = ctx.uow.experts.schedule(expert.id)
-    busy = ctx.uow.experts.busy(expert.id, now - _MARGIN, now + schedule.rules.horizon + _MARGIN)
+    schedule, busy = ctx.uow.experts.availability_ahead(expert.id, now, _MARGIN)  # one round trip
     minutes = int(ctx.data.get("len") or 0)
     for start in _picked(ctx):  # this draft's own meetings block their time too
         busy.append(Busy(start, start + timedelta(minutes=minutes)))
@@ -1303,8 +1302,7 @@ def _times_gone(ctx: Context, expert: Expert) -> datetime | None:
     """The first chosen time another booking has taken since it was picked, if any."""
     assert expert.id is not None
     now = ctx.clock.now()
-    schedule = ctx.uow.experts.schedule(expert.id)
-    busy = ctx.uow.experts.busy(expert.id, now - _MARGIN, now + schedule.rules.horizon + _MARGIN)
+    schedule, busy = ctx.uow.experts.availability_ahead(expert.id, now, _MARGIN)  # one round trip
     minutes = timedelta(minutes=int(ctx.data.get("len") or 0))
     for at in sorted(_picked(ctx)):
         if check_slot(schedule, busy, at, minutes, now) is not None:
@@ -1419,6 +1417,9 @@ def _summary_action(ctx: Context, action: str, draft: str) -> None:
         else:
             _stale(ctx)
         return
+    if action == "ok" and isinstance(d.get("x"), int):
+        # The request about to go locks the expert: the same statement loads the profile read next.
+        ctx.uow.experts.lock(d["x"], wallets_of=_client_id(ctx))
     expert = _expert(ctx)
     if expert is None or expert.id is None:
         raise NotFound("the expert is gone", reason="expert_not_found")
