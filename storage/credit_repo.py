@@ -53,8 +53,9 @@ class SqlCredits:
         company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
         return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
 
-    def wallets_query(self, person_id: int, *, lock: bool) -> Select[tuple[WalletRow, str | None, str | None]]:
-        """The person's wallets (their own and their company's) with the names in their labels, by id;
+    def wallets_query(self, person_id: int, *, lock: bool) -> Select[tuple[WalletRow, str, str]]:
+        """The person's wallets (their own and their company's) with the names in their labels (None when
+        it has no company or programme: outer joins), by id;
         lock: locked in id order (no deadlocks between co-founders), PostgreSQL only (SQLite's write lock
         already serialises)."""
         query = (

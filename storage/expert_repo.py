@@ -68,9 +68,12 @@ class SqlExperts:
         # lock() reads what the availability check after it needs (rules, timezone, calendar busy time)
         # in the same statement; schedules() and busy_many() take it from here, once.
         self._locked: dict[int, _Locked] = {}
+        # search() reads its candidates' rules, timezone and calendar busy time: availability_many() uses them.
+        self._searched: dict[int, _Locked] = {}
 
     def forget(self) -> None:
         self._locked.clear()
+        self._searched.clear()
 
     # ---- profiles
 
@@ -138,6 +141,7 @@ class SqlExperts:
         if not items:
             return []
         self._locked.clear()  # rules about to change: read them again
+        self._searched.clear()
         if any(expert.person_id is None for expert, _ in items):
             raise ValueError("an expert is a person first: set person_id")
         person_ids = [expert.person_id for expert, _ in items]
@@ -362,6 +366,55 @@ class SqlExperts:
             busy.sort()
         return mapping.schedule(rules.timezone, rules, windows, exceptions), busy
 
+    def availability_many(
+        self, expert_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, tuple[Schedule, list[Busy]]]:
+        """schedules() and busy_many() together: for experts search() has just returned, the hours, days off
+        and meetings in one query (their rules and calendar busy time came with the search)."""
+        ids = list(dict.fromkeys(expert_ids))
+        if not all(i in self._searched for i in ids):
+            schedules = self.schedules(ids)
+            busy_of = self.busy_many(ids, start, end)
+            return {i: (schedules[i], busy_of[i]) for i in ids}
+        if not ids:
+            return {}
+        meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
+        rows = self.session.execute(union_all(
+            select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
+                   type_coerce(null(), Date).label("day"), WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute,
+                   meeting_start.label("starts_at"), meeting_end.label("ends_at"))
+            .where(WeeklyWindowRow.expert_id.in_(ids)),
+            select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.kind, null(),
+                   AvailabilityExceptionRow.day, AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute,
+                   null(), null())
+            .where(AvailabilityExceptionRow.expert_id.in_(ids)),
+            select(MeetingRow.expert_id, literal("meeting"), null(), null(), null(), null(), MeetingRow.starts_at,
+                   MeetingRow.ends_at)
+            .where(MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
+                   MeetingRow.starts_at < end, MeetingRow.ends_at > start),
+        )).all()
+        windows: dict[int, list[Row[Any]]] = defaultdict(list)
+        exceptions: dict[int, list[Row[Any]]] = defaultdict(list)
+        meetings: dict[int, list[Busy]] = defaultdict(list)
+        for row in rows:
+            if row.kind == "weekly":
+                windows[row.expert_id].append(row)
+            elif row.kind == "meeting":
+                meetings[row.expert_id].append(Busy(row.starts_at, row.ends_at))
+            else:
+                exceptions[row.expert_id].append(row)
+        result: dict[int, tuple[Schedule, list[Busy]]] = {}
+        for i in ids:
+            rules = self._searched[i]
+            busy = sorted(meetings[i])
+            if rules.spans is not None:
+                found = busy_spans.unpack(rules.spans, start, end)
+                if found:
+                    busy.extend(Busy(s, e, counts_toward_cap=False) for s, e in found)
+                    busy.sort()
+            result[i] = (mapping.schedule(rules.timezone, rules, windows[i], exceptions[i]), busy)
+        return result
+
     def availability_ahead(self, expert_id: int, now: datetime, margin: timedelta) -> tuple[Schedule, list[Busy]]:
         """availability() from `now - margin` to the end of the expert's booking horizon plus `margin`: one
         query when this unit of work has loaded the expert (its horizon is known before asking)."""
@@ -458,5 +511,22 @@ class SqlExperts:
                 .order_by(ExpertRow.rating_count.desc(), ExpertRow.id)
                 .limit(candidates)
             )
-            return [SearchHit(i, 0, rs, rc) for i, _s, rs, rc in self.session.execute(stmt)]
-        return [SearchHit(i, int(s), rs, rc) for i, s, rs, rc in self.session.execute(stmt)]
+        # The candidates' rules, timezone and calendar busy time come along (joined after the LIMIT): the
+        # availability ranking that follows (availability_many) needs no query of its own for them.
+        ranked = stmt.subquery()
+        rows = self.session.execute(
+            select(ranked.c.id, ranked.c.score, ranked.c.rating_sum, ranked.c.rating_count, ExpertRow.min_notice_minutes,
+                   ExpertRow.horizon_days, ExpertRow.buffer_minutes, ExpertRow.daily_cap, PersonRow.timezone,
+                   CalendarBusyPackedRow.spans)
+            .select_from(ranked)
+            .join(ExpertRow, ExpertRow.id == ranked.c.id)
+            .join(PersonRow, PersonRow.id == ExpertRow.person_id)
+            .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
+            .order_by(ranked.c.score.desc(), ranked.c.id)
+        ).all()
+        for r in rows:
+            self._searched[r.id] = _Locked(r.id, r.min_notice_minutes, r.horizon_days, r.buffer_minutes, r.daily_cap,
+                                           r.timezone, r.spans)
+        if terms:
+            return [SearchHit(r.id, int(r.score), r.rating_sum, r.rating_count) for r in rows]
+        return [SearchHit(r.id, 0, r.rating_sum, r.rating_count) for r in rows]
