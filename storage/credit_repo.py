@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, desc, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from core.clock import Clock
 from core.credits import Movement, Portion, Source, Wallet
@@ -79,22 +80,10 @@ class SqlCredits:
         self._ahead.clear()
 
     def _owner_filter(self, person_id: int) -> ColumnElement[bool]:
-        company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
-        return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
+        return owner_filter(person_id)
 
     def wallets_query(self, person_id: int, *, lock: bool) -> Select[tuple[WalletRow, str, str]]:
-        """The person's wallets (their own and their company's) with the names in their labels (None when
-        it has no company or programme: outer joins), by id;
-        lock: locked in id order (no deadlocks between co-founders), PostgreSQL only (SQLite's write lock
-        already serialises)."""
-        query = (
-            select(WalletRow, CompanyRow.name, ProgrammeRow.name)
-            .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
-            .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
-            .where(self._owner_filter(person_id))
-            .order_by(WalletRow.id)
-        )
-        return query.with_for_update(of=WalletRow) if lock else query
+        return wallets_query(person_id, lock=lock)
 
     def wallets_for(self, person_id: int, *, lock: bool = False) -> list[Wallet]:
         if person_id in self._locked and (not lock or person_id in self._ahead):
@@ -251,6 +240,27 @@ class SqlCredits:
             .limit(limit)
         ).all()
         return [(at, Movement(kind), amount, _wallet(w, c, p).label, note) for at, kind, amount, w, c, p, note in rows]
+
+
+def owner_filter(person_id: int | BindParameter[int]) -> ColumnElement[bool]:
+    """The wallets a person spends from: their own and their company's."""
+    company_id = select(PersonRow.company_id).where(PersonRow.id == person_id).scalar_subquery()
+    return or_(WalletRow.person_id == person_id, and_(WalletRow.company_id.is_not(None), WalletRow.company_id == company_id))
+
+
+def wallets_query(person_id: int | BindParameter[int], *, lock: bool) -> Select[tuple[WalletRow, str, str]]:
+    """The person's wallets (their own and their company's) with the names in their labels (None when it has
+    no company or programme: outer joins), by id; lock: locked in id order (no deadlocks between co-founders),
+    for PostgreSQL (SQLite's write lock already serialises). person_id may be a bind parameter (a statement
+    built once)."""
+    query = (
+        select(WalletRow, CompanyRow.name, ProgrammeRow.name)
+        .outerjoin(CompanyRow, CompanyRow.id == WalletRow.company_id)
+        .outerjoin(ProgrammeRow, ProgrammeRow.id == CompanyRow.programme_id)
+        .where(owner_filter(person_id))
+        .order_by(WalletRow.id)
+    )
+    return query.with_for_update(of=WalletRow) if lock else query
 
 
 def _wallet(row: WalletRow, company: str | None, programme: str | None) -> Wallet:

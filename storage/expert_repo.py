@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, ColumnElement, CompoundSelect, Date, Integer, and_, cast, delete, exists, func, literal, null, or_, select, true, type_coerce, union_all, update
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, ColumnElement, Select, bindparam, CompoundSelect, Date, Integer, and_, cast, delete, exists, func, literal, null, or_, select, true, type_coerce, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
 from core.experts import Expert, ExpertKind
@@ -19,7 +21,7 @@ from core.schedule import Busy, Schedule
 from storage import busy_spans, mapping
 from storage.db import loaded
 from storage.bulk import insert_rows
-from storage.credit_repo import SqlCredits
+from storage.credit_repo import SqlCredits, wallets_query
 from storage.models import (
     AvailabilityExceptionRow,
     CalendarBusyPackedRow,
@@ -59,6 +61,88 @@ class _Locked(NamedTuple):
     daily_cap: int | None
     timezone: str
     spans: bytes | None
+
+
+@lru_cache(maxsize=4)
+def _lock_statements(postgres: bool) -> tuple[Select[Any], Select[Any]]:
+    """lock()'s two statements, built once (a statement with CTEs and aliased entities costs milliseconds to
+    build and to derive its cache key): the expert alone, and the expert with a client's wallets."""
+    expert = (
+        select(ExpertRow, PersonRow, CalendarBusyPackedRow.spans)
+        .join(PersonRow, PersonRow.id == ExpertRow.person_id)
+        .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
+        .where(ExpertRow.id == bindparam("expert_id", type_=Integer))
+    )
+    if postgres:
+        expert = expert.with_for_update(of=ExpertRow)
+    alone = expert.execution_options(populate_existing=True)  # as the lock leaves them
+    # Two locking reads in one statement. Each CTE is computed on its own (MATERIALIZED), and the wallets'
+    # only when the expert's row has been locked and read (the left side of a join with no join condition
+    # is the outer loop): the order of the two locks is that of two statements. Every column comes from a
+    # locking read, so each row is as its lock leaves it.
+    x = expert.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL).cte("x")
+    w = wallets_query(bindparam("wallets_of", type_=Integer), lock=postgres).set_label_style(
+        LABEL_STYLE_TABLENAME_PLUS_COL).cte("w")
+    if postgres:
+        x, w = x.prefix_with("MATERIALIZED"), w.prefix_with("MATERIALIZED")
+    with_wallets = (
+        select(aliased(ExpertRow, x), aliased(PersonRow, x), x.c.calendar_busy_packed_spans, aliased(WalletRow, w),
+               w.c.companies_name, w.c.programmes_name)
+        .select_from(x).outerjoin(w, true())
+        .execution_options(populate_existing=True)
+    )
+    return alone, with_wallets
+
+
+@lru_cache(maxsize=2)
+def _availability_statement(with_calendar: bool) -> CompoundSelect[Any]:
+    """availability()'s union of hours, days off and meetings (and the calendar busy time), built once."""
+    expert_id = bindparam("expert_id", type_=Integer)
+    # typed NULLs in the first branch: PostgreSQL settles a column's type branch by branch
+    meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
+    branches: list[Any] = [
+        select(literal("weekly").label("kind"), WeeklyWindowRow.weekday, type_coerce(null(), Date).label("day"),
+               WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute, cast(null(), Integer).label("meeting_id"),
+               meeting_start.label("starts_at"), meeting_end.label("ends_at"),
+               cast(null(), CalendarBusyPackedRow.spans.type).label("spans"))
+        .where(WeeklyWindowRow.expert_id == expert_id),
+        select(AvailabilityExceptionRow.kind, null(), AvailabilityExceptionRow.day,
+               AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute, null(), null(), null(),
+               null())
+        .where(AvailabilityExceptionRow.expert_id == expert_id),
+        select(literal("meeting"), null(), null(), null(), null(), MeetingRow.id, MeetingRow.starts_at,
+               MeetingRow.ends_at, null())
+        .where(MeetingRow.expert_id == expert_id, MeetingRow.status.in_(ACTIVE),
+               MeetingRow.starts_at < bindparam("end", type_=MeetingRow.starts_at.type),
+               MeetingRow.ends_at > bindparam("start", type_=MeetingRow.ends_at.type)),
+    ]
+    if with_calendar:
+        branches.append(select(literal("calendar"), null(), null(), null(), null(), null(), null(), null(),
+                               CalendarBusyPackedRow.spans)
+                        .where(CalendarBusyPackedRow.person_id == bindparam("person_id", type_=Integer)))
+    return union_all(*branches)
+
+
+@lru_cache(maxsize=1)
+def _availability_many_statement() -> CompoundSelect[Any]:
+    """availability_many()'s union of hours, days off and meetings of several experts, built once."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
+    return union_all(
+        select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
+               type_coerce(null(), Date).label("day"), WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute,
+               meeting_start.label("starts_at"), meeting_end.label("ends_at"))
+        .where(WeeklyWindowRow.expert_id.in_(ids)),
+        select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.kind, null(),
+               AvailabilityExceptionRow.day, AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute,
+               null(), null())
+        .where(AvailabilityExceptionRow.expert_id.in_(ids)),
+        select(MeetingRow.expert_id, literal("meeting"), null(), null(), null(), null(), MeetingRow.starts_at,
+               MeetingRow.ends_at)
+        .where(MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
+               MeetingRow.starts_at < bindparam("end", type_=MeetingRow.starts_at.type),
+               MeetingRow.ends_at > bindparam("start", type_=MeetingRow.ends_at.type)),
+    )
 
 
 class SqlExperts:
@@ -244,38 +328,13 @@ class SqlExperts:
         if expert_id in self._locked and (wallets_of is None or self._credits is None
                                           or self._credits.locked_ahead(wallets_of)):
             return
-        postgres = self.session.get_bind().dialect.name == "postgresql"
-        expert = (
-            select(ExpertRow, PersonRow, CalendarBusyPackedRow.spans)
-            .join(PersonRow, PersonRow.id == ExpertRow.person_id)
-            .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
-            .where(ExpertRow.id == expert_id)
-        )
-        if postgres:
-            expert = expert.with_for_update(of=ExpertRow)
+        alone, with_wallets = _lock_statements(self.session.get_bind().dialect.name == "postgresql")
         if wallets_of is None or self._credits is None:
-            found = self.session.execute(
-                expert.execution_options(populate_existing=True)  # as the lock leaves them
-            ).first()
+            found = self.session.execute(alone, {"expert_id": expert_id}).first()
             if found is not None:
                 self._keep_locked(*found)
             return
-        # Two locking reads in one statement. Each CTE is computed on its own (MATERIALIZED), and the
-        # wallets' only when the expert's row has been locked and read (the left side of a join with no
-        # join condition is the outer loop): the order of the two locks is that of two statements. Every
-        # column comes from a locking read, so each row is as its lock leaves it.
-        x = expert.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL).cte("x")
-        w = self._credits.wallets_query(wallets_of, lock=postgres).set_label_style(
-            LABEL_STYLE_TABLENAME_PLUS_COL).cte("w")
-        if postgres:
-            x, w = x.prefix_with("MATERIALIZED"), w.prefix_with("MATERIALIZED")
-        wallet = aliased(WalletRow, w)
-        rows = self.session.execute(
-            select(aliased(ExpertRow, x), aliased(PersonRow, x), x.c.calendar_busy_packed_spans, wallet,
-                   w.c.companies_name, w.c.programmes_name)
-            .select_from(x).outerjoin(w, true())
-            .execution_options(populate_existing=True)
-        ).all()
+        rows = self.session.execute(with_wallets, {"expert_id": expert_id, "wallets_of": wallets_of}).all()
         if not rows:
             return
         self._keep_locked(rows[0][0], rows[0][1], rows[0][2])
@@ -333,29 +392,10 @@ class SqlExperts:
             rules = self._kept(expert_id)
             if rules is None:
                 return self.schedule(expert_id), self.busy(expert_id, start, end, except_meetings=except_meetings)
-        # typed NULLs in the first branch: PostgreSQL settles a column's type branch by branch
-        meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
-        branches: list[Any] = [
-            select(literal("weekly").label("kind"), WeeklyWindowRow.weekday, type_coerce(null(), Date).label("day"),
-                   WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute, cast(null(), Integer).label("meeting_id"),
-                   meeting_start.label("starts_at"), meeting_end.label("ends_at"),
-                   cast(null(), CalendarBusyPackedRow.spans.type).label("spans"))
-            .where(WeeklyWindowRow.expert_id == expert_id),
-            select(AvailabilityExceptionRow.kind, null(), AvailabilityExceptionRow.day,
-                   AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute, null(), null(), null(),
-                   null())
-            .where(AvailabilityExceptionRow.expert_id == expert_id),
-            select(literal("meeting"), null(), null(), null(), null(), MeetingRow.id, MeetingRow.starts_at,
-                   MeetingRow.ends_at, null())
-            .where(MeetingRow.expert_id == expert_id, MeetingRow.status.in_(ACTIVE),
-                   MeetingRow.starts_at < end, MeetingRow.ends_at > start),
-        ]
+        params: dict[str, Any] = {"expert_id": expert_id, "start": start, "end": end}
         if isinstance(rules, _Rules):  # not read with a lock: the calendar's busy time comes along here
-            person_id = loaded(self.session, ExpertRow, expert_id).person_id
-            branches.append(select(literal("calendar"), null(), null(), null(), null(), null(), null(), null(),
-                                   CalendarBusyPackedRow.spans)
-                            .where(CalendarBusyPackedRow.person_id == person_id))
-        rows = self.session.execute(union_all(*branches)).all()
+            params["person_id"] = loaded(self.session, ExpertRow, expert_id).person_id
+        rows = self.session.execute(_availability_statement("person_id" in params), params).all()
         windows = [r for r in rows if r.kind == "weekly"]
         exceptions = [r for r in rows if r.kind not in ("weekly", "meeting", "calendar")]
         busy = sorted(Busy(r.starts_at, r.ends_at) for r in rows
@@ -378,21 +418,7 @@ class SqlExperts:
             return {i: (schedules[i], busy_of[i]) for i in ids}
         if not ids:
             return {}
-        meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
-        rows = self.session.execute(union_all(
-            select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
-                   type_coerce(null(), Date).label("day"), WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute,
-                   meeting_start.label("starts_at"), meeting_end.label("ends_at"))
-            .where(WeeklyWindowRow.expert_id.in_(ids)),
-            select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.kind, null(),
-                   AvailabilityExceptionRow.day, AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute,
-                   null(), null())
-            .where(AvailabilityExceptionRow.expert_id.in_(ids)),
-            select(MeetingRow.expert_id, literal("meeting"), null(), null(), null(), null(), MeetingRow.starts_at,
-                   MeetingRow.ends_at)
-            .where(MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
-                   MeetingRow.starts_at < end, MeetingRow.ends_at > start),
-        )).all()
+        rows = self.session.execute(_availability_many_statement(), {"ids": ids, "start": start, "end": end}).all()
         windows: dict[int, list[Row[Any]]] = defaultdict(list)
         exceptions: dict[int, list[Row[Any]]] = defaultdict(list)
         meetings: dict[int, list[Busy]] = defaultdict(list)
