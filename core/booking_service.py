@@ -181,7 +181,7 @@ def request_booking(
     validate_meetings(expert, meetings, rules)
     details = validate_details(details)
     # From here to commit, bookings of this expert queue up: check and insert cannot interleave.
-    uow.experts.lock(expert_id)
+    uow.experts.lock(expert_id, wallets_of=client_id)  # the client's wallets too: the hold is planned on them
     schedule = _check_times(uow, expert_id, meetings, now, reach=SERIES_REACH if series_id is not None else None)
 
     price = session_price(expert, [m.minutes for m in meetings])

@@ -20,8 +20,8 @@ SHORTEST = timedelta(minutes=MIN_MINUTES)
 
 class SearchableExperts(Protocol):
     def search(self, query: SearchQuery, terms: Sequence[str], candidates: int) -> list[SearchHit]: ...
-    def schedules(self, expert_ids: Sequence[int]) -> Mapping[int, Schedule]: ...
-    def busy_many(self, expert_ids: Sequence[int], start: datetime, end: datetime) -> Mapping[int, list[Busy]]: ...
+    def availability_many(self, expert_ids: Sequence[int], start: datetime, end: datetime,
+                          ) -> Mapping[int, tuple[Schedule, list[Busy]]]: ...
     def get_many(self, expert_ids: Sequence[int]) -> Mapping[int, Expert]: ...
 
 
@@ -43,12 +43,11 @@ def search_experts(experts: SearchableExperts, clock: Clock, query: SearchQuery)
     while True:
         hits = experts.search(query, terms, candidates)
         ids = [h.expert_id for h in hits]
-        schedules = experts.schedules(ids)
-        busy = experts.busy_many(ids, now, now + horizon + timedelta(days=1))
+        free = experts.availability_many(ids, now, now + horizon + timedelta(days=1))  # schedules and busy time
         ranked = []
         for hit in hits:
             # Every expert offers 15-minute meetings (pro-bono: only those), so that is the question asked.
-            nxt = first_free_slot(schedules[hit.expert_id], busy[hit.expert_id], SHORTEST, now)
+            nxt = first_free_slot(*free[hit.expert_id], SHORTEST, now)
             if nxt is not None and nxt > now + horizon:
                 nxt = None
             if days is not None and (nxt is None or nxt > now + timedelta(days=days)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, Self
 
 from core.credits import Movement, Portion, Source, Wallet
@@ -59,8 +59,17 @@ class Experts(Protocol):
     def busy(self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()) -> list[Busy]: ...
     def availability(self, expert_id: int, start: datetime, end: datetime, *,
                      except_meetings: frozenset[int] = frozenset()) -> tuple[Schedule, list[Busy]]: ...
-    def lock(self, expert_id: int) -> None:
-        """Serialise bookings of one expert until commit (the database still guards overlaps)."""
+    def availability_many(self, expert_ids: Sequence[int], start: datetime, end: datetime,
+                          ) -> dict[int, tuple[Schedule, list[Busy]]]:
+        """schedules() and busy_many() together, for the experts search() has just returned."""
+        ...
+    def availability_ahead(self, expert_id: int, now: datetime, margin: timedelta) -> tuple[Schedule, list[Busy]]:
+        """availability() from now - margin to the end of the expert's booking horizon plus margin."""
+        ...
+    def lock(self, expert_id: int, *, wallets_of: int | None = None) -> None:
+        """Serialise bookings of one expert until commit (the database still guards overlaps).
+        wallets_of: also lock that person's wallets, as credits.wallets_for(lock=True) would (after the
+        expert's lock), in the same round trip; the next wallets_for(lock=True) of them uses that read."""
         ...
     def search(self, query: SearchQuery, terms: Sequence[str], candidates: int) -> list[SearchHit]: ...
     def add_rating(self, expert_id: int, stars: int) -> None: ...

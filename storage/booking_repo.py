@@ -38,9 +38,11 @@ class SqlBookings:
         # Bookings this unit of work wrote or read, with all their meetings: a step that writes a booking
         # and then renders the notices about it does not read it back.
         self._rows: dict[int, tuple[BookingRow, list[MeetingRow]]] = {}
+        self._locked: set[int] = set()  # read under the row lock (PostgreSQL): nobody changes them before commit
 
     def forget(self) -> None:
         self._rows.clear()
+        self._locked.clear()
 
     def add(self, booking: Booking) -> Booking:
         row = BookingRow(
@@ -68,10 +70,11 @@ class SqlBookings:
     def get(self, booking_id: int, *, for_update: bool = False) -> Booking | None:
         """The booking and its meetings in one query. On SQLite the transaction holds the only writer
         lock from its start, so a booking this unit of work already read or wrote is still exactly that;
-        on PostgreSQL `for_update` always reads again, under the row lock."""
+        on PostgreSQL `for_update` reads again, under the row lock, unless this unit of work holds it already
+        (with_parties(for_update=True) just read it so)."""
         postgres = self.session.get_bind().dialect.name == "postgresql"
         known = self._rows.get(booking_id)
-        if known is not None and not (for_update and postgres):
+        if known is not None and not (for_update and postgres and booking_id not in self._locked):
             return mapping.booking(*known)
         stmt = (select(BookingRow, MeetingRow).outerjoin(MeetingRow, MeetingRow.booking_id == BookingRow.id)
                 .where(BookingRow.id == booking_id))
@@ -82,13 +85,17 @@ class SqlBookings:
             return None
         row, meetings = found[0][0], [m for _, m in found if m is not None]
         self._rows[booking_id] = (row, meetings)
+        if for_update and postgres:
+            self._locked.add(booking_id)
         return mapping.booking(row, meetings)
 
-    def with_parties(self, booking_id: int) -> BookingParties | None:
+    def with_parties(self, booking_id: int, *, for_update: bool = False) -> BookingParties | None:
         """The booking, its expert and its client (None if any of them is missing): one query, or none for
-        what this unit of work already holds."""
+        what this unit of work already holds. `for_update`: as get(for_update=True), the booking read under
+        its row lock on PostgreSQL, so the engine's get(for_update=True) after it needs no second read."""
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         known = self._rows.get(booking_id)
-        if known is not None:
+        if known is not None and not (for_update and postgres and booking_id not in self._locked):
             booking = mapping.booking(*known)
             expert_row = loaded(self.session, ExpertRow, booking.expert_id)
             expert_person = loaded(self.session, PersonRow, expert_row.person_id) if expert_row is not None else None
@@ -96,7 +103,7 @@ class SqlBookings:
             if expert_person is not None and client is not None:
                 return BookingParties(booking, mapping.expert(expert_row, expert_person), mapping.person(client))
         expert_person_row, client_row = aliased(PersonRow), aliased(PersonRow)
-        found = self.session.execute(
+        query = (
             select(BookingRow, MeetingRow, ExpertRow, expert_person_row, client_row)
             .join(ExpertRow, ExpertRow.id == BookingRow.expert_id)
             .join(expert_person_row, expert_person_row.id == ExpertRow.person_id)
@@ -104,12 +111,17 @@ class SqlBookings:
             .outerjoin(MeetingRow, MeetingRow.booking_id == BookingRow.id)
             .where(BookingRow.id == booking_id)
             .execution_options(populate_existing=True)
-        ).all()
+        )
+        if for_update and postgres:
+            query = query.with_for_update(of=BookingRow)
+        found = self.session.execute(query).all()
         if not found:
             return None
         row, _, expert, expert_person, client = found[0]
         meetings = [m for _, m, *_ in found if m is not None]
         self._rows[booking_id] = (row, meetings)
+        if for_update and postgres:
+            self._locked.add(booking_id)
         return BookingParties(mapping.booking(row, meetings), mapping.expert(expert, expert_person),
                               mapping.person(client))
 

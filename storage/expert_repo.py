@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from functools import lru_cache
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CompoundSelect, Date, Integer, and_, cast, delete, exists, func, literal, null, or_, select, type_coerce, union_all, update
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, ColumnElement, Select, bindparam, CompoundSelect, Date, Integer, and_, cast, delete, exists, func, literal, null, or_, select, true, type_coerce, union_all, update
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from core.discovery import SearchHit, SearchQuery, expert_terms
 from core.experts import Expert, ExpertKind
@@ -19,6 +21,7 @@ from core.schedule import Busy, Schedule
 from storage import busy_spans, mapping
 from storage.db import loaded
 from storage.bulk import insert_rows
+from storage.credit_repo import SqlCredits, wallets_query
 from storage.models import (
     AvailabilityExceptionRow,
     CalendarBusyPackedRow,
@@ -27,6 +30,7 @@ from storage.models import (
     ExpertTermRow,
     MeetingRow,
     PersonRow,
+    WalletRow,
     WeeklyWindowRow,
 )
 
@@ -47,15 +51,113 @@ class _Rules(NamedTuple):
     timezone: str
 
 
+class _Locked(NamedTuple):
+    """What lock() read for the availability check after it: the rules, timezone and calendar busy time."""
+
+    id: int
+    min_notice_minutes: int
+    horizon_days: int
+    buffer_minutes: int
+    daily_cap: int | None
+    timezone: str
+    spans: bytes | None
+
+
+@lru_cache(maxsize=4)
+def _lock_statements(postgres: bool) -> tuple[Select[Any], Select[Any]]:
+    """lock()'s two statements, built once (a statement with CTEs and aliased entities costs milliseconds to
+    build and to derive its cache key): the expert alone, and the expert with a client's wallets."""
+    expert = (
+        select(ExpertRow, PersonRow, CalendarBusyPackedRow.spans)
+        .join(PersonRow, PersonRow.id == ExpertRow.person_id)
+        .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
+        .where(ExpertRow.id == bindparam("expert_id", type_=Integer))
+    )
+    if postgres:
+        expert = expert.with_for_update(of=ExpertRow)
+    alone = expert.execution_options(populate_existing=True)  # as the lock leaves them
+    # Two locking reads in one statement. Each CTE is computed on its own (MATERIALIZED), and the wallets'
+    # only when the expert's row has been locked and read (the left side of a join with no join condition
+    # is the outer loop): the order of the two locks is that of two statements. Every column comes from a
+    # locking read, so each row is as its lock leaves it.
+    x = expert.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL).cte("x")
+    w = wallets_query(bindparam("wallets_of", type_=Integer), lock=postgres).set_label_style(
+        LABEL_STYLE_TABLENAME_PLUS_COL).cte("w")
+    if postgres:
+        x, w = x.prefix_with("MATERIALIZED"), w.prefix_with("MATERIALIZED")
+    with_wallets = (
+        select(aliased(ExpertRow, x), aliased(PersonRow, x), x.c.calendar_busy_packed_spans, aliased(WalletRow, w),
+               w.c.companies_name, w.c.programmes_name)
+        .select_from(x).outerjoin(w, true())
+        .execution_options(populate_existing=True)
+    )
+    return alone, with_wallets
+
+
+@lru_cache(maxsize=2)
+def _availability_statement(with_calendar: bool) -> CompoundSelect[Any]:
+    """availability()'s union of hours, days off and meetings (and the calendar busy time), built once."""
+    expert_id = bindparam("expert_id", type_=Integer)
+    # typed NULLs in the first branch: PostgreSQL settles a column's type branch by branch
+    meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
+    branches: list[Any] = [
+        select(literal("weekly").label("kind"), WeeklyWindowRow.weekday, type_coerce(null(), Date).label("day"),
+               WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute, cast(null(), Integer).label("meeting_id"),
+               meeting_start.label("starts_at"), meeting_end.label("ends_at"),
+               cast(null(), CalendarBusyPackedRow.spans.type).label("spans"))
+        .where(WeeklyWindowRow.expert_id == expert_id),
+        select(AvailabilityExceptionRow.kind, null(), AvailabilityExceptionRow.day,
+               AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute, null(), null(), null(),
+               null())
+        .where(AvailabilityExceptionRow.expert_id == expert_id),
+        select(literal("meeting"), null(), null(), null(), null(), MeetingRow.id, MeetingRow.starts_at,
+               MeetingRow.ends_at, null())
+        .where(MeetingRow.expert_id == expert_id, MeetingRow.status.in_(ACTIVE),
+               MeetingRow.starts_at < bindparam("end", type_=MeetingRow.starts_at.type),
+               MeetingRow.ends_at > bindparam("start", type_=MeetingRow.ends_at.type)),
+    ]
+    if with_calendar:
+        branches.append(select(literal("calendar"), null(), null(), null(), null(), null(), null(), null(),
+                               CalendarBusyPackedRow.spans)
+                        .where(CalendarBusyPackedRow.person_id == bindparam("person_id", type_=Integer)))
+    return union_all(*branches)
+
+
+@lru_cache(maxsize=1)
+def _availability_many_statement() -> CompoundSelect[Any]:
+    """availability_many()'s union of hours, days off and meetings of several experts, built once."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
+    return union_all(
+        select(WeeklyWindowRow.expert_id, literal("weekly").label("kind"), WeeklyWindowRow.weekday,
+               type_coerce(null(), Date).label("day"), WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute,
+               meeting_start.label("starts_at"), meeting_end.label("ends_at"))
+        .where(WeeklyWindowRow.expert_id.in_(ids)),
+        select(AvailabilityExceptionRow.expert_id, AvailabilityExceptionRow.kind, null(),
+               AvailabilityExceptionRow.day, AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute,
+               null(), null())
+        .where(AvailabilityExceptionRow.expert_id.in_(ids)),
+        select(MeetingRow.expert_id, literal("meeting"), null(), null(), null(), null(), MeetingRow.starts_at,
+               MeetingRow.ends_at)
+        .where(MeetingRow.expert_id.in_(ids), MeetingRow.status.in_(ACTIVE),
+               MeetingRow.starts_at < bindparam("end", type_=MeetingRow.starts_at.type),
+               MeetingRow.ends_at > bindparam("start", type_=MeetingRow.ends_at.type)),
+    )
+
+
 class SqlExperts:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, credits: SqlCredits | None = None) -> None:
         self.session = session
+        self._credits = credits  # lock(wallets_of=...) hands it the wallets it locked
         # lock() reads what the availability check after it needs (rules, timezone, calendar busy time)
         # in the same statement; schedules() and busy_many() take it from here, once.
-        self._locked: dict[int, Any] = {}
+        self._locked: dict[int, _Locked] = {}
+        # search() reads its candidates' rules, timezone and calendar busy time: availability_many() uses them.
+        self._searched: dict[int, _Locked] = {}
 
     def forget(self) -> None:
         self._locked.clear()
+        self._searched.clear()
 
     # ---- profiles
 
@@ -123,6 +225,7 @@ class SqlExperts:
         if not items:
             return []
         self._locked.clear()  # rules about to change: read them again
+        self._searched.clear()
         if any(expert.person_id is None for expert, _ in items):
             raise ValueError("an expert is a person first: set person_id")
         person_ids = [expert.person_id for expert, _ in items]
@@ -211,22 +314,36 @@ class SqlExperts:
             update(ExpertRow).where(ExpertRow.id == expert_id).values(session_count=ExpertRow.session_count + 1)
         )
 
-    def lock(self, expert_id: int) -> None:
+    def lock(self, expert_id: int, *, wallets_of: int | None = None) -> None:
         """PostgreSQL: a row lock until commit. SQLite: the transaction already holds the writer lock.
-        The same statement reads the expert's rules, timezone and calendar busy time for the availability
-        check that follows the lock (schedule() and busy() use them once instead of asking again)."""
-        query = (
-            select(ExpertRow.id, ExpertRow.min_notice_minutes, ExpertRow.horizon_days, ExpertRow.buffer_minutes,
-                   ExpertRow.daily_cap, PersonRow.timezone, CalendarBusyPackedRow.spans)
-            .join(PersonRow, PersonRow.id == ExpertRow.person_id)
-            .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
-            .where(ExpertRow.id == expert_id)
-        )
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(of=ExpertRow)
-        row = self.session.execute(query).first()
-        if row is not None:
-            self._locked[expert_id] = row
+        The same statement loads the expert's profile (get() answers from it afterwards) and reads the
+        calendar busy time for the availability check that follows the lock (schedule() and busy() use
+        the rules, timezone and busy time once instead of asking again). A second lock() of the same
+        expert before that check (the flow locks before it reads the expert at Confirm, the engine locks
+        again) sends nothing.
+
+        wallets_of: a client about to pay: their wallets are locked (after the expert, in id order, as
+        credits.wallets_for(lock=True) locks them) and read in the same statement, and wallets_for
+        answers from them."""
+        if expert_id in self._locked and (wallets_of is None or self._credits is None
+                                          or self._credits.locked_ahead(wallets_of)):
+            return
+        alone, with_wallets = _lock_statements(self.session.get_bind().dialect.name == "postgresql")
+        if wallets_of is None or self._credits is None:
+            found = self.session.execute(alone, {"expert_id": expert_id}).first()
+            if found is not None:
+                self._keep_locked(*found)
+            return
+        rows = self.session.execute(with_wallets, {"expert_id": expert_id, "wallets_of": wallets_of}).all()
+        if not rows:
+            return
+        self._keep_locked(rows[0][0], rows[0][1], rows[0][2])
+        self._credits.keep_locked(wallets_of, sorted(((r[3], r[4], r[5]) for r in rows if r[3] is not None),
+                                                     key=lambda r: r[0].id))
+
+    def _keep_locked(self, row: ExpertRow, person: PersonRow, spans: bytes | None) -> None:
+        self._locked[row.id] = _Locked(row.id, row.min_notice_minutes, row.horizon_days, row.buffer_minutes,
+                                       row.daily_cap, person.timezone, spans)
 
     # ---- availability
 
@@ -266,34 +383,72 @@ class SqlExperts:
         self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
     ) -> tuple[Schedule, list[Busy]]:
         """schedule() and busy() together: the hours, days off and meetings in one query (and the rules and
-        calendar busy time from lock(), when it was just called, as before a booking is checked)."""
-        locked = self._locked.get(expert_id)
-        if locked is None:
-            return self.schedule(expert_id), self.busy(expert_id, start, end, except_meetings=except_meetings)
-        del self._locked[expert_id]  # used once, as schedule() and busy() would
-        # typed NULLs in the first branch: PostgreSQL settles a column's type branch by branch
-        meeting_start, meeting_end = cast(null(), MeetingRow.starts_at.type), cast(null(), MeetingRow.ends_at.type)
-        rows = self.session.execute(union_all(
-            select(literal("weekly").label("kind"), WeeklyWindowRow.weekday, type_coerce(null(), Date).label("day"),
-                   WeeklyWindowRow.start_minute, WeeklyWindowRow.end_minute, cast(null(), Integer).label("meeting_id"),
-                   meeting_start.label("starts_at"), meeting_end.label("ends_at"))
-            .where(WeeklyWindowRow.expert_id == expert_id),
-            select(AvailabilityExceptionRow.kind, null(), AvailabilityExceptionRow.day,
-                   AvailabilityExceptionRow.start_minute, AvailabilityExceptionRow.end_minute, null(), null(), null())
-            .where(AvailabilityExceptionRow.expert_id == expert_id),
-            select(literal("meeting"), null(), null(), null(), null(), MeetingRow.id, MeetingRow.starts_at,
-                   MeetingRow.ends_at)
-            .where(MeetingRow.expert_id == expert_id, MeetingRow.status.in_(ACTIVE),
-                   MeetingRow.starts_at < end, MeetingRow.ends_at > start),
-        )).all()
+        calendar busy time from lock(), when it was just called, as before a booking is checked; else the
+        calendar busy time in the same query, with the rules of the expert this unit of work has loaded)."""
+        rules: _Locked | _Rules | None = self._locked.get(expert_id)
+        if rules is not None:
+            del self._locked[expert_id]  # used once, as schedule() and busy() would
+        else:
+            rules = self._kept(expert_id)
+            if rules is None:
+                return self.schedule(expert_id), self.busy(expert_id, start, end, except_meetings=except_meetings)
+        params: dict[str, Any] = {"expert_id": expert_id, "start": start, "end": end}
+        if isinstance(rules, _Rules):  # not read with a lock: the calendar's busy time comes along here
+            params["person_id"] = loaded(self.session, ExpertRow, expert_id).person_id
+        rows = self.session.execute(_availability_statement("person_id" in params), params).all()
         windows = [r for r in rows if r.kind == "weekly"]
-        exceptions = [r for r in rows if r.kind not in ("weekly", "meeting")]
+        exceptions = [r for r in rows if r.kind not in ("weekly", "meeting", "calendar")]
         busy = sorted(Busy(r.starts_at, r.ends_at) for r in rows
                       if r.kind == "meeting" and r.meeting_id not in except_meetings)
-        if locked.spans is not None:
-            busy.extend(Busy(s, e, counts_toward_cap=False) for s, e in busy_spans.unpack(locked.spans, start, end))
+        spans = rules.spans if isinstance(rules, _Locked) else next((r.spans for r in rows if r.kind == "calendar"), None)
+        if spans is not None:
+            busy.extend(Busy(s, e, counts_toward_cap=False) for s, e in busy_spans.unpack(spans, start, end))
             busy.sort()
-        return mapping.schedule(locked.timezone, locked, windows, exceptions), busy
+        return mapping.schedule(rules.timezone, rules, windows, exceptions), busy
+
+    def availability_many(
+        self, expert_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, tuple[Schedule, list[Busy]]]:
+        """schedules() and busy_many() together: for experts search() has just returned, the hours, days off
+        and meetings in one query (their rules and calendar busy time came with the search)."""
+        ids = list(dict.fromkeys(expert_ids))
+        if not all(i in self._searched for i in ids):
+            schedules = self.schedules(ids)
+            busy_of = self.busy_many(ids, start, end)
+            return {i: (schedules[i], busy_of[i]) for i in ids}
+        if not ids:
+            return {}
+        rows = self.session.execute(_availability_many_statement(), {"ids": ids, "start": start, "end": end}).all()
+        windows: dict[int, list[Row[Any]]] = defaultdict(list)
+        exceptions: dict[int, list[Row[Any]]] = defaultdict(list)
+        meetings: dict[int, list[Busy]] = defaultdict(list)
+        for row in rows:
+            if row.kind == "weekly":
+                windows[row.expert_id].append(row)
+            elif row.kind == "meeting":
+                meetings[row.expert_id].append(Busy(row.starts_at, row.ends_at))
+            else:
+                exceptions[row.expert_id].append(row)
+        result: dict[int, tuple[Schedule, list[Busy]]] = {}
+        for i in ids:
+            rules = self._searched[i]
+            busy = sorted(meetings[i])
+            if rules.spans is not None:
+                found = busy_spans.unpack(rules.spans, start, end)
+                if found:
+                    busy.extend(Busy(s, e, counts_toward_cap=False) for s, e in found)
+                    busy.sort()
+            result[i] = (mapping.schedule(rules.timezone, rules, windows[i], exceptions[i]), busy)
+        return result
+
+    def availability_ahead(self, expert_id: int, now: datetime, margin: timedelta) -> tuple[Schedule, list[Busy]]:
+        """availability() from `now - margin` to the end of the expert's booking horizon plus `margin`: one
+        query when this unit of work has loaded the expert (its horizon is known before asking)."""
+        rules = self._kept(expert_id)
+        if rules is None:
+            schedule = self.schedule(expert_id)
+            return schedule, self.busy(expert_id, now - margin, now + schedule.rules.horizon + margin)
+        return self.availability(expert_id, now - margin, now + mapping.rules(rules).horizon + margin)
 
     def busy(
         self, expert_id: int, start: datetime, end: datetime, *, except_meetings: frozenset[int] = frozenset()
@@ -382,5 +537,22 @@ class SqlExperts:
                 .order_by(ExpertRow.rating_count.desc(), ExpertRow.id)
                 .limit(candidates)
             )
-            return [SearchHit(i, 0, rs, rc) for i, _s, rs, rc in self.session.execute(stmt)]
-        return [SearchHit(i, int(s), rs, rc) for i, s, rs, rc in self.session.execute(stmt)]
+        # The candidates' rules, timezone and calendar busy time come along (joined after the LIMIT): the
+        # availability ranking that follows (availability_many) needs no query of its own for them.
+        ranked = stmt.subquery()
+        rows = self.session.execute(
+            select(ranked.c.id, ranked.c.score, ranked.c.rating_sum, ranked.c.rating_count, ExpertRow.min_notice_minutes,
+                   ExpertRow.horizon_days, ExpertRow.buffer_minutes, ExpertRow.daily_cap, PersonRow.timezone,
+                   CalendarBusyPackedRow.spans)
+            .select_from(ranked)
+            .join(ExpertRow, ExpertRow.id == ranked.c.id)
+            .join(PersonRow, PersonRow.id == ExpertRow.person_id)
+            .outerjoin(CalendarBusyPackedRow, CalendarBusyPackedRow.person_id == ExpertRow.person_id)
+            .order_by(ranked.c.score.desc(), ranked.c.id)
+        ).all()
+        for r in rows:
+            self._searched[r.id] = _Locked(r.id, r.min_notice_minutes, r.horizon_days, r.buffer_minutes, r.daily_cap,
+                                           r.timezone, r.spans)
+        if terms:
+            return [SearchHit(r.id, int(r.score), r.rating_sum, r.rating_count) for r in rows]
+        return [SearchHit(r.id, 0, r.rating_sum, r.rating_count) for r in rows]

@@ -64,9 +64,9 @@ class SqlUnitOfWork:
         # notices): the rows loaded once answer the later look-ups by id.
         keep_rows(self.session, PersonRow, ExpertRow)
         self.people = SqlPeople(self.session)
-        self.experts = SqlExperts(self.session)
-        self.bookings = SqlBookings(self.session, self.clock)
         self.credits = SqlCredits(self.session, self.clock)
+        self.experts = SqlExperts(self.session, self.credits)
+        self.bookings = SqlBookings(self.session, self.clock)
         self.programmes = SqlProgrammes(self.session)
         self.signins = SqlSignIns(self.session)
         self.files = SqlFiles(self.session)

@@ -281,7 +281,7 @@ class RequestsFlow(Flow):
     # ------------------------------------------------------------------ accept
 
     def _accept(self, ctx: Context, booking_id: int) -> None:
-        req = _load(ctx, booking_id)
+        req = _load(ctx, booking_id, lock=True)
         _must_be_expert(ctx, req)
         t = ctx.t
         if req.booking.status in (BookingStatus.ACCEPTED, BookingStatus.COMPLETED):
@@ -598,8 +598,9 @@ def _int(arg: str) -> int | None:
     return ascii_int(arg, 1, ID_MAX)
 
 
-def _load(ctx: Context, booking_id: int) -> _Request:
-    found = ctx.uow.bookings.with_parties(booking_id)
+def _load(ctx: Context, booking_id: int, *, lock: bool = False) -> _Request:
+    """lock: the engine is about to change the booking (and locks it): read it under that lock now."""
+    found = ctx.uow.bookings.with_parties(booking_id, for_update=lock)
     if found is None:
         raise NotFound(f"no booking {booking_id} with both its parties", reason="booking_not_found")
     return _Request(found.booking, found.expert, found.client)

@@ -114,8 +114,7 @@ class Calendar:
 def calendar(ctx: Context, expert_id: int, minutes: int, picked: Sequence[datetime] = (),
              leave_out: Sequence[tuple[datetime, datetime]] = ()) -> Calendar:
     now = ctx.clock.now()
-    schedule = ctx.uow.experts.schedule(expert_id)
-    busy = ctx.uow.experts.busy(expert_id, now - MARGIN, now + schedule.rules.horizon + MARGIN)
+    schedule, busy = ctx.uow.experts.availability_ahead(expert_id, now, MARGIN)  # one round trip
     busy.extend(Busy(start, start + timedelta(minutes=minutes)) for start in picked)
     busy.extend(Busy(a, b) for a, b in leave_out)
     return Calendar(schedule, busy, now)

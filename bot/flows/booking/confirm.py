@@ -27,6 +27,9 @@ def summary_action(ctx: Context, action: str, draft: str) -> bool:
             ctx.say(t("That request has already been sent. /sessions shows it."))
             return True
         return False
+    if action == "ok" and isinstance(d.get("x"), int):
+        # The request about to go locks the expert: the same statement loads the profile read next.
+        ctx.uow.experts.lock(d["x"], wallets_of=client_id(ctx))
     expert = draft_expert(ctx)
     if expert is None or expert.id is None:
         raise NotFound("the expert is gone", reason="expert_not_found")
