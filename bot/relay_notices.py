@@ -9,9 +9,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from core import relay_service as rs
-from core.events import Event
+from core.events import StaffNoShow
 from core.experts import Expert
 from core.model import Booking, Person
+from core.policy import NoShowParty
 from bot.flows.base import Notice
 from bot.flows.relay import read_button
 from bot.i18n import Translator
@@ -56,20 +57,19 @@ def refused(uow: SqlUnitOfWork, dispatcher: Dispatcher, key: str, reason: str) -
     log.info("relayed message %s: %s blocked the bot; %s told", message_id, recipient.handle, author.handle)
 
 
-def staff_no_show(uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, client: Person
+def staff_no_show(uow: SqlUnitOfWork, event: StaffNoShow, booking: Booking, expert: Expert, client: Person
                   ) -> list[tuple[Person, Reply]]:
     """The programme's staff hear of a no-show, with "Read messages" to see what the two sides wrote."""
-    data = dict(event.data)
-    if booking.programme_id is None or booking.id is None:
+    if booking.id is None:
         return []
-    meeting = booking.meeting(event.meeting_id) if event.meeting_id else booking.meetings[0]
+    meeting = booking.meeting(event.meeting_id)
     out = []
-    for member in uow.programmes.staff_of(booking.programme_id):
+    for member in uow.programmes.staff_of(event.programme_id):
         if member.id in (client.id, expert.person_id):
             continue
         t = _t(member)
         when = t.when(meeting.start)
-        if data.get("absent") == "expert":
+        if event.absent is NoShowParty.EXPERT:
             text = t("No-show: {client} reports that {expert} did not come to “{title}” on {when}.",
                      client=client.name, expert=expert.name, title=booking.details.title, when=when)
         else:

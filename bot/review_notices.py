@@ -4,7 +4,7 @@ the staff's feedback list."""
 
 from __future__ import annotations
 
-from core.events import Event
+from core.events import ReviewAnswered, ReviewLeft
 from core.relay_service import COMPLAINT_STARS
 from core.experts import Expert
 from core.model import Booking, Person, Review
@@ -18,14 +18,17 @@ __all__ = ["clip", "quoted", "review_notices"]  # clip and quoted are the review
 
 
 def review_notices(
-    uow: SqlUnitOfWork, event: Event, booking: Booking, expert: Expert, expert_person: Person, client: Person,
+    uow: SqlUnitOfWork, event: ReviewLeft | ReviewAnswered, booking: Booking, expert: Expert, expert_person: Person,
+    client: Person,
 ) -> list[tuple[Person, Reply]]:
-    review_id = dict(event.data).get("review_id", "")
-    review = uow.bookings.review(int(review_id)) if review_id.isdigit() else None
+    if isinstance(event, ReviewLeft) and event.by != "client":  # the expert's review of the client: nobody is notified
+        return []
+    review_id = event.review_id
+    review = uow.bookings.review(review_id)
     if review is None:
         return []
     title = booking.details.title
-    if event.name == "review_answered":
+    if isinstance(event, ReviewAnswered):
         tc = Translator(client.locale, client.timezone)
         return [(client, Reply(tc("{expert} answered your review of “{title}”: “{answer}”", expert=expert.name,
                                   title=title, answer=clip(review.answer))))]
@@ -34,7 +37,7 @@ def review_notices(
     te = Translator(expert_person.locale, expert_person.timezone)
     out = [(expert_person, Reply(
         te("{client} reviewed “{title}”: {review}", client=client.name, title=title, review=quoted(review)),
-        ((answer_button(te, int(review_id)),),),
+        ((answer_button(te, review_id),),),
     ))]
     if booking.programme_id is not None:
         for member in uow.programmes.staff_of(booking.programme_id):
@@ -44,7 +47,7 @@ def review_notices(
             out.append((member, Reply(
                 ts("New review of {expert} by {client} for “{title}”: {review}", expert=expert.name,
                    client=client.name, title=title, review=quoted(review)),
-                ((hide_button(ts, int(review_id)),
+                ((hide_button(ts, review_id),
                   *((read_button(ts, booking.id),) if review.stars <= COMPLAINT_STARS and booking.id else ())),),
             )))
     return out

@@ -3,7 +3,7 @@ the expert's for reference), how long it is theirs, and Book / No thanks."""
 
 from __future__ import annotations
 
-from core.events import Event
+from core.events import WaitlistOffer
 from core.model import Person
 from bot.flows.waitlist import offer_buttons
 from bot.i18n import Translator
@@ -11,11 +11,8 @@ from bot.replies import Reply
 from storage.uow import SqlUnitOfWork
 
 
-def offer_notice(uow: SqlUnitOfWork, event: Event) -> tuple[Person, Reply] | None:
-    value = dict(event.data).get("offer_id", "")
-    offer = uow.waitlist.offer(int(value)) if value.isdigit() else None
-    if offer is None or offer.id is None:
-        return None
+def offer_notice(uow: SqlUnitOfWork, offer: WaitlistOffer) -> tuple[Person, Reply] | None:
+    """`offer`: the event that made it, which carries the offer as it was made (not read again)."""
     client, expert = uow.people.get(offer.client_id), uow.experts.get(offer.expert_id)
     if client is None or expert is None:
         return None
@@ -26,4 +23,4 @@ def offer_notice(uow: SqlUnitOfWork, event: Event) -> tuple[Person, Reply] | Non
         t("You are first in line for it until {until}; after that it goes to the next person on the waitlist. "
           "Nothing is held until you book.", until=t.when(offer.expires_at)),
     ])
-    return client, Reply(text, (offer_buttons(t, offer.id),))
+    return client, Reply(text, (offer_buttons(t, offer.offer_id),))

@@ -24,7 +24,23 @@ from core.errors import (
     PolicyViolation,
     SlotUnavailable,
 )
-from core.events import Event
+from core.events import (
+    BookingAccepted,
+    BookingDeclined,
+    BookingExpired,
+    BookingRequested,
+    BookingTriage,
+    BookingWithdrawn,
+    MeetingCancelled,
+    MeetingCompleted,
+    MeetingRescheduled,
+    NoShowReported,
+    ProposalDeclined,
+    ReviewLeft,
+    SeriesRequested,
+    StaffNoShow,
+    TimesProposed,
+)
 from core.experts import Expert
 from core.lifecycle import (
     OPEN_BOOKING_STATUSES,
@@ -213,10 +229,8 @@ def request_booking(
     assert booking.id is not None
     if portions:
         uow.credits.apply(f"hold:{booking.id}", Movement.HOLD, portions, booking_id=booking.id)
-    name = "booking_triage" if booking.status is BookingStatus.AWAITING_TRIAGE else "booking_requested"
-    # A triage card goes to the staff of this programme only: uow.programmes.staff_of(programme_id).
-    data = (("programme_id", str(booking.programme_id)),) if booking.programme_id is not None else ()
-    uow.events.append(Event(name, booking.id, data=data))
+    kind = BookingTriage if booking.status is BookingStatus.AWAITING_TRIAGE else BookingRequested
+    uow.events.append(kind(booking_id=booking.id, series_id=series_id))
     return booking
 
 
@@ -262,7 +276,7 @@ def accept(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -> 
     _spend_hold(uow, booking)
     booking.decided_at = now
     uow.bookings.save(booking)
-    uow.events.append(Event("booking_accepted", booking.id))
+    uow.events.append(BookingAccepted(booking_id=booking_id, series_id=booking.series_id))
     return booking
 
 
@@ -285,7 +299,7 @@ def decline(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int, re
     booking.decline_reason = reason.strip()[:500]
     uow.bookings.save(booking)
     by = "staff" if actor_id != expert.person_id else "expert"
-    uow.events.append(Event("booking_declined", booking.id, data=(("by", by),)))
+    uow.events.append(BookingDeclined(booking_id=booking_id, series_id=booking.series_id, by=by))
     return booking
 
 
@@ -297,7 +311,7 @@ def withdraw(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id: int) -
     _release_hold(uow, booking)
     booking.decided_at = clock.now()
     uow.bookings.save(booking)
-    uow.events.append(Event("booking_withdrawn", booking.id))
+    uow.events.append(BookingWithdrawn(booking_id=booking_id, series_id=booking.series_id))
     return booking
 
 
@@ -311,7 +325,7 @@ def expire(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> bool:
     _release_hold(uow, booking)
     booking.decided_at = now
     uow.bookings.save(booking)
-    uow.events.append(Event("booking_expired", booking.id))
+    uow.events.append(BookingExpired(booking_id=booking_id, series_id=booking.series_id))
     return True
 
 
@@ -344,7 +358,7 @@ def propose_times(
         policy, requested_at=now, first_meeting_start=booking.first_start, min_notice=schedule.rules.min_notice
     )
     uow.bookings.save(booking)
-    uow.events.append(Event("times_proposed", booking.id))
+    uow.events.append(TimesProposed(booking_id=booking_id, series_id=booking.series_id))
     return booking
 
 
@@ -359,15 +373,15 @@ def answer_proposal(uow: UnitOfWork, clock: Clock, *, booking_id: int, actor_id:
     if agree:
         booking.status = move_booking(booking.status, BookingStatus.ACCEPTED)
         _spend_hold(uow, booking)
-        name = "booking_accepted"
+        kind: type[BookingAccepted | ProposalDeclined] = BookingAccepted
     else:
         booking.status = move_booking(booking.status, BookingStatus.WITHDRAWN)
         _release_hold(uow, booking)
-        name = "proposal_declined"
+        kind = ProposalDeclined
     booking.proposed_by_expert = False
     booking.decided_at = now
     uow.bookings.save(booking)
-    uow.events.append(Event(name, booking.id))
+    uow.events.append(kind(booking_id=booking_id, series_id=booking.series_id))
     return booking
 
 
@@ -389,7 +403,7 @@ def triage_approve(uow: UnitOfWork, clock: Clock, *, booking_id: int, staff_id: 
     booking.status = move_booking(booking.status, BookingStatus.REQUESTED)
     _log_triage(uow, booking, staff_id, "triage_approve", clock.now())
     uow.bookings.save(booking)
-    uow.events.append(Event("booking_requested", booking.id))
+    uow.events.append(BookingRequested(booking_id=booking_id, series_id=booking.series_id))
     return booking
 
 
@@ -491,7 +505,7 @@ def cancel_meeting(
 
 def apply_cancellation(
     uow: UnitOfWork, booking: Booking, meeting: Meeting, by: Initiator, outcome: Consequence,
-    data: tuple[tuple[str, str], ...] = (),
+    reason: str = "", note: str = "",
 ) -> int:
     """The one place a confirmed meeting is cancelled: status, calendar sequence, refund, the booking's end,
     the event. Returns what was refunded now."""
@@ -500,8 +514,9 @@ def apply_cancellation(
     refunded = _refund(uow, booking, meeting, outcome.refund_milli)
     _settle_booking(uow, booking)
     uow.bookings.save(booking)
-    uow.events.append(Event("meeting_cancelled", booking.id, meeting.id,
-                            data=(("by", by.value), ("refund_milli", str(outcome.refund_milli)), *data)))
+    assert booking.id is not None and meeting.id is not None
+    uow.events.append(MeetingCancelled(booking_id=booking.id, series_id=booking.series_id, meeting_id=meeting.id,
+                                       by=by, refund_milli=outcome.refund_milli, reason=reason, note=note))
     uow.events.append(time_freed(booking.expert_id, meeting.start, meeting.end))  # the waitlist's turn
     return refunded
 
@@ -545,9 +560,8 @@ def reschedule_meeting(
         meeting.reschedule_count += 1
     meeting.ics_sequence += 1
     uow.bookings.save(booking)
-    uow.events.append(
-        Event("meeting_rescheduled", booking.id, meeting.id, data=(("by", by.value), ("code", outcome.code)))
-    )
+    uow.events.append(MeetingRescheduled(booking_id=booking_id, series_id=booking.series_id, meeting_id=meeting_id,
+                                         by=by, code=outcome.code))
     if old[0] != new_start:
         uow.events.append(time_freed(booking.expert_id, *old))  # the old time is free: the waitlist's turn
     return outcome
@@ -568,7 +582,7 @@ def complete_ended(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> list[in
         _settle_booking(uow, booking)
         uow.bookings.save(booking)
         for meeting_id in done:
-            uow.events.append(Event("meeting_completed", booking.id, meeting_id))
+            uow.events.append(MeetingCompleted(booking_id=booking_id, series_id=booking.series_id, meeting_id=meeting_id))
     return done
 
 
@@ -594,11 +608,12 @@ def report_no_show(
     _refund(uow, booking, meeting, outcome.refund_milli)
     _settle_booking(uow, booking)
     uow.bookings.save(booking)
-    uow.events.append(Event("no_show_reported", booking.id, meeting.id, data=(("absent", absent.value),)))
+    uow.events.append(NoShowReported(booking_id=booking_id, series_id=booking.series_id, meeting_id=meeting_id,
+                                     absent=absent))
     if booking.programme_id is not None:  # the programme's staff are told (uow.programmes.staff_of)
-        uow.events.append(Event("staff_no_show", booking.id, meeting.id,
-                                data=(("absent", absent.value), ("programme_id", str(booking.programme_id)),
-                                      ("refund_milli", str(outcome.refund_milli)))))
+        uow.events.append(StaffNoShow(booking_id=booking_id, series_id=booking.series_id, meeting_id=meeting_id,
+                                      absent=absent, programme_id=booking.programme_id,
+                                      refund_milli=outcome.refund_milli))
     return outcome
 
 
@@ -621,7 +636,8 @@ def leave_review(
     if by_client:
         uow.experts.add_rating(booking.expert_id, stars)
     # The expert hears of the client's review (and may answer it); the programme's staff may hide it.
-    uow.events.append(Event("review_left", booking.id, data=(("review_id", str(review_id)), ("by", "client" if by_client else "expert"))))
+    uow.events.append(ReviewLeft(booking_id=booking_id, series_id=booking.series_id, review_id=review_id,
+                                 by="client" if by_client else "expert"))
     return replace(review, id=review_id)
 
 
@@ -689,9 +705,9 @@ def request_series(
                         details=details, policy=policy, series_id=series_id)
         for s in fitting
     )
-    uow.events.append(Event("series_requested", bookings[0].id, data=(
-        ("series_id", str(series_id)), ("frequency", frequency.value), ("count", str(len(bookings))),
-        ("conflicts", str(len(conflicts))))))
+    assert bookings[0].id is not None
+    uow.events.append(SeriesRequested(booking_id=bookings[0].id, series_id=series_id, frequency=frequency,
+                                      count=len(bookings), conflicts=len(conflicts)))
     return SeriesResult(series_id, bookings, conflicts)
 
 

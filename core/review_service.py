@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core.clock import Clock
 from core.errors import InvalidSession, InvalidTransition, NotAllowed, NotFound
-from core.events import Event
+from core.events import ReviewAnswered
 from core.model import Booking, Review
 from core.ports import UnitOfWork
 from core.staff import StaffAction
@@ -69,7 +69,8 @@ def answer_review(uow: UnitOfWork, clock: Clock, *, review_id: int, expert_perso
     now = clock.now()
     if not uow.bookings.answer_review(review_id, answer, now):  # a second answer at the same moment lost
         raise InvalidTransition("this review has been answered already", reason="already_answered")
-    uow.events.append(Event("review_answered", seen.booking.id, data=(("review_id", str(review_id)),)))
+    assert seen.booking.id is not None
+    uow.events.append(ReviewAnswered(booking_id=seen.booking.id, series_id=seen.booking.series_id, review_id=review_id))
     review = uow.bookings.review(review_id)
     assert review is not None
     return review

@@ -17,7 +17,7 @@ from core.clock import Clock
 from core.credit_service import grant
 from core.credits import Movement, Portion, Source
 from core.errors import InsufficientCredits, InvalidSession, InvalidTransition, NotAllowed, NotFound
-from core.events import Event
+from core.events import CreditRequestCreated, CreditRequestDeclined, CreditRequestGranted, StaffRefund
 from core.lifecycle import BookingStatus, MeetingStatus
 from core.model import Booking, Meeting
 from core.policy import Consequence, Initiator, Policy, cancellation
@@ -94,12 +94,12 @@ def staff_cancel_meeting(
         if meeting.status is MeetingStatus.CONFIRMED:  # it started and failed: it will not be held
             refunded = bs.apply_cancellation(uow, booking, meeting, Initiator.STAFF,
                                              Consequence(True, meeting.price_milli, "technical"),
-                                             data=(("reason", reason.value), ("note", _note(note))))
+                                             reason=reason.value, note=_note(note))
         else:
             refunded = bs.refund_meeting(uow, booking, meeting, meeting.price_milli)
             if refunded:
-                uow.events.append(Event("staff_refund", booking.id, meeting.id, data=(
-                    ("refund_milli", str(refunded)), ("reason", reason.value), ("note", _note(note)))))
+                uow.events.append(StaffRefund(booking_id=booking_id, series_id=booking.series_id, meeting_id=meeting_id,
+                                              refund_milli=refunded, reason=reason.value, note=_note(note)))
         _log(uow, f"cancel:meeting:{meeting_id}", "refund", booking, staff_id, now, meeting_id=meeting_id,
              amount=refunded, reason=reason.value, note=note)
         return StaffOutcome(bool(refunded), refunded, "refunded" if refunded else "nothing_to_refund")
@@ -109,7 +109,7 @@ def staff_cancel_meeting(
     if not outcome.allowed:
         raise InvalidTransition("this meeting has already started", reason=outcome.code)
     refunded = bs.apply_cancellation(uow, booking, meeting, Initiator.STAFF, outcome,
-                                     data=(("reason", reason.value), ("note", _note(note))))
+                                     reason=reason.value, note=_note(note))
     _log(uow, f"cancel:meeting:{meeting_id}", "cancel", booking, staff_id, now, meeting_id=meeting_id,
          amount=refunded, reason=reason.value, note=note)
     return StaffOutcome(True, refunded, "cancelled")
@@ -235,8 +235,8 @@ def ask_staff_for_credits(
         None, person_id, programme_id, person.company_id, amount_milli, _note(note), CreditRequestStatus.OPEN,
         clock.now(),
     ))
-    uow.events.append(Event("credit_request_created", data=(
-        ("request_id", str(request.id)), ("programme_id", str(programme_id)), ("person_id", str(person_id)))))
+    assert request.id is not None
+    uow.events.append(CreditRequestCreated(request_id=request.id, programme_id=programme_id, person_id=person_id))
     return request, True
 
 
@@ -278,9 +278,8 @@ def grant_credit_request(
     uow.programmes.save_credit_request(done)
     _log(uow, f"credit_request:{request.id}", "grant_request", None, staff_id, clock.now(),
          programme_id=request.programme_id, subject=f"request {request.id}", amount=amount_milli)
-    uow.events.append(Event("credit_request_granted", data=(
-        ("request_id", str(request.id)), ("person_id", str(request.person_id)), ("amount_milli", str(amount_milli)),
-        ("to_company", "1" if to_company else ""))))
+    uow.events.append(CreditRequestGranted(request_id=request_id, person_id=request.person_id, amount_milli=amount_milli,
+                                           to_company=to_company))
     return done
 
 
@@ -293,8 +292,7 @@ def decline_credit_request(
     uow.programmes.save_credit_request(done)
     _log(uow, f"credit_request:{request.id}", "decline_request", None, staff_id, clock.now(),
          programme_id=request.programme_id, subject=f"request {request.id}", note=answer)
-    uow.events.append(Event("credit_request_declined", data=(
-        ("request_id", str(request.id)), ("person_id", str(request.person_id)))))
+    uow.events.append(CreditRequestDeclined(request_id=request_id, person_id=request.person_id))
     return done
 
 

@@ -11,12 +11,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.availability import free_slots
-from core.events import Event
+from core.events import TimeFreed
 from core.schedule import SLOT_GRID, Busy, Schedule
 
 OFFER_TIME = timedelta(minutes=15)  # how long one client has the first go at a freed slot
-TIME_FREED = "time_freed"  # the event the booking engine and the availability flow emit
-WAITLIST_OFFER = "waitlist_offer"  # the event a new offer emits (the chat turns it into a notice)
 
 
 class OfferStatus(StrEnum):
@@ -75,9 +73,6 @@ def pick_slot(
     return next((s for s in slots if s not in offered and fits(entry, s)), None)
 
 
-def time_freed(expert_id: int, start: datetime | None = None, end: datetime | None = None) -> Event:
+def time_freed(expert_id: int, start: datetime | None = None, end: datetime | None = None) -> TimeFreed:
     """The event that wakes the waitlist. The span is for the record: the whole free schedule is matched."""
-    data: tuple[tuple[str, str], ...] = (("expert_id", str(expert_id)),)
-    if start is not None and end is not None:
-        data += (("start", start.isoformat()), ("end", end.isoformat()))
-    return Event(TIME_FREED, data=data)
+    return TimeFreed(expert_id=expert_id, start=start, end=end)

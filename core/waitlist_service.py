@@ -15,14 +15,12 @@ from datetime import datetime, timedelta
 from core.booking_service import session_rules_for, visible_expert_ids
 from core.clock import Clock
 from core.errors import InvalidSession, InvalidTransition, NotAllowed, NotFound
-from core.events import Event
+from core.events import Event, TimeFreed, WaitlistOffer
 from core.ports import UnitOfWork
 from core.schedule import Busy
 from core.sessions import lengths_for
 from core.waitlist import (
     OFFER_TIME,
-    TIME_FREED,
-    WAITLIST_OFFER,
     OfferStatus,
     WaitEntry,
     WaitOffer,
@@ -100,10 +98,8 @@ def react(uow: UnitOfWork, clock: Clock, events: Iterable[Event]) -> list[Event]
     """Freed time in these events becomes offers (returned as events, each for one client)."""
     experts: dict[int, None] = {}
     for event in events:
-        if event.name == TIME_FREED:
-            value = dict(event.data).get("expert_id", "")
-            if value.isdigit():
-                experts[int(value)] = None
+        if isinstance(event, TimeFreed):
+            experts[event.expert_id] = None
     out: list[Event] = []
     for expert_id in experts:
         out += match(uow, clock, expert_id)
@@ -142,7 +138,9 @@ def match(uow: UnitOfWork, clock: Clock, expert_id: int, *, skip_client: int | N
         offer = uow.waitlist.add_offer(WaitOffer(None, expert_id, entry.client_id, start, entry.minutes, now,
                                                  now + OFFER_TIME))
         taken.append(Busy(offer.start, offer.end, counts_toward_cap=False))
-        events.append(Event(WAITLIST_OFFER, data=(("offer_id", str(offer.id)),)))
+        assert offer.id is not None
+        events.append(WaitlistOffer(offer_id=offer.id, client_id=offer.client_id, expert_id=expert_id, start=offer.start,
+                                    minutes=offer.minutes, expires_at=offer.expires_at))
     return events
 
 

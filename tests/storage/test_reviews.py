@@ -12,6 +12,7 @@ import pytest
 from core import booking_service as bs
 from core import review_service as rs
 from core.errors import DomainError
+from core.events import ReviewLeft
 from tests.staff_world import THU_10, two_programmes
 
 
@@ -30,7 +31,7 @@ def review(uow, side, stars: int, text: str, *, by_expert: bool = False, note: s
         events = list(u.events)
         u.commit()
     assert r.id is not None
-    assert [e.name for e in events] == ["review_left"] and ("review_id", str(r.id)) in events[0].data
+    assert [e.name for e in events] == ["review_left"] and isinstance(events[0], ReviewLeft) and events[0].review_id == r.id
     return r.id
 
 
