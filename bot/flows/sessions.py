@@ -7,24 +7,26 @@ booking service, which checks again who may do it and whether it is still possib
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
+from typing import Any
 
 from core import booking_service as bs
 from core.relay_service import open_until as relay_open_until
-from core.availability import check_slot, free_slots, local_day_bounds
+from core.availability import local_day_bounds
 from core.errors import InvalidTransition, NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person, Review
 from core.policy import CancelReason, Consequence
+from core.schedule import SLOT_GRID
 from bot.flows import relay, reviews
 from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int, ints
 from bot.flows.base import Context, Flow, outdated
-from bot.flows.dialog import instant, minutes_of
+from bot.flows.dialog import ACTIVE, Dialog, Step, begin, caller_data, instant, minutes_of
 from bot.flows.errors import explain
 from bot.flows.pickers import (
     between_hint,
@@ -32,14 +34,14 @@ from bot.flows.pickers import (
     nearest,
     on_day,
     parse_day_arg,
-    parse_slot_arg,
     slot_arg,
     slot_buttons,
     slots_text,
     thin,
 )
-from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, meaning
-from bot.flows.typed_times import read as read_typed
+from bot.flows.time_picker import NAME as PICKER_DIALOG
+from bot.flows.time_picker import Calendar, PickerState, TimePicker
+from bot.flows.typed_times import Ask, Meaning, Passed, Refuse, ShowDay
 from bot.flows.waitlist import show_entries
 from bot.i18n import Translator
 from bot.links import meeting_url
@@ -570,25 +572,18 @@ class SessionsFlow(Flow):
         if action == Act.KEEP:
             ctx.finish()
             ctx.say(ctx.t("Nothing changed."), replace=True)
+        elif _picking(ctx):
+            MOVE_PICKER.on_press(ctx, action, rest)
+        elif action in PICKER_CODES and step == "rs_confirm":
+            _pick_again(ctx, show=action == Act.RESCHEDULE_BACK)
+            if action != Act.RESCHEDULE_BACK:
+                MOVE_PICKER.on_press(ctx, action, rest)
         elif action == Act.CANCEL_REASON and step == "cx_reason" and rest and rest[0] in ("none", "tech"):
             self._cancel_confirm(ctx, "", technical=rest[0] == "tech")
         elif action == Act.CONFIRM_CANCEL and step == "cx_confirm":
             self._cancel_do(ctx)
         elif action == Act.CONFIRM_CANCEL_ALL and step == "cxa_confirm":
             self._series_cancel_do(ctx)
-        elif (action == Act.RESCHEDULE_DAY and step in ("rs_day", "rs_slot", "rs_confirm") and rest
-              and parse_day_arg(rest[0])):
-            day = parse_day_arg(rest[0])
-            assert day is not None
-            self._move_slots(ctx, day)
-        elif action == Act.RESCHEDULE_SLOT and step in ("rs_day", "rs_slot", "rs_confirm") and rest:
-            at = parse_slot_arg(rest[0])
-            if at is None:
-                outdated(ctx)
-            else:
-                self._move_confirm(ctx, at)
-        elif action == Act.RESCHEDULE_BACK and step in ("rs_day", "rs_slot", "rs_confirm"):
-            self._move_days(ctx, load(ctx, ctx.data["booking"], ctx.data["meeting"]))
         elif action == Act.CONFIRM_RESCHEDULE and step == "rs_confirm":
             self._move_do(ctx)
         elif action == Act.CONFIRM_WITHDRAW and step == "wd_confirm":
@@ -616,8 +611,11 @@ class SessionsFlow(Flow):
                                      "Please keep the reason under {n} characters, or press a button above.", REASON_MAX))
                 return
             self._cancel_confirm(ctx, reason, technical=False)
-        elif step in ("rs_day", "rs_slot", "rs_confirm"):
-            self._move_typed(ctx, text)
+        elif _picking(ctx):
+            MOVE_PICKER.on_text(ctx, text)
+        elif step == "rs_confirm":
+            _pick_again(ctx, show=False)
+            MOVE_PICKER.on_text(ctx, text)
         else:
             super().on_text(ctx, text)
 
@@ -787,117 +785,10 @@ class SessionsFlow(Flow):
                                                 available=t.credits(have)),
                         ((ctx.button(t("Cancel the meeting"), NAME, Act.CANCEL, booking_id, meeting_id),),))
                 return
-        ctx.goto(NAME, "rs_day", booking=booking_id, meeting=meeting_id)
+        ctx.goto(NAME, "rs_confirm", booking=booking_id, meeting=meeting_id)
         ctx.say(t("Reschedule “{title}” with {name}, now on {when}.", title=seen.title, name=seen.other_name,
                   when=t.both(meeting.start, seen.other_tz)) + "\n" + words)
-        self._move_days(ctx, seen)
-
-    def _free(self, ctx: Context, seen: Seen, start: datetime | None = None, end: datetime | None = None) -> list[datetime]:
-        """The expert's free starts for this meeting's length, the meeting itself not counted as busy."""
-        now = ctx.clock.now()
-        meeting = seen.the_meeting
-        schedule = ctx.uow.experts.schedule(seen.booking.expert_id)
-        lo = start or now
-        hi = end or now + schedule.rules.horizon
-        busy = ctx.uow.experts.busy(seen.booking.expert_id, lo - timedelta(days=1), hi + timedelta(days=1),
-                                    except_meetings=frozenset({meeting.id or 0}))
-        slots = free_slots(schedule, busy, timedelta(minutes=meeting.minutes), now, start=start, end=end)
-        return [s for s in slots if s != meeting.start]
-
-    def _move_days(self, ctx: Context, seen: Seen) -> None:
-        t = ctx.t
-        ctx.step("rs_day")
-        slots = self._free(ctx, seen)
-        keep = (ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP),)
-        if not slots:
-            ctx.say(t("{name} has no other free time in their booking window. Type a time to check one, or keep "
-                      "the meeting as it is.", name=seen.expert.name), (keep,))
-            return
-        ctx.say(t("Pick a new day (times in {zone}), or type a time, for example “Thursday 15:00”.",
-                  zone=ctx.person.timezone), day_buttons(ctx, NAME, Act.RESCHEDULE_DAY, slots) + (keep,))
-
-    def _move_slots(self, ctx: Context, day: date) -> None:
-        t = ctx.t
-        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
-        start, end = local_day_bounds(ctx.person.timezone, day)
-        slots = on_day(self._free(ctx, seen, start, end), ctx.person.timezone, day)
-        back = (ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),
-                ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP))
-        ctx.step("rs_slot", day=day.isoformat())
-        if not slots:
-            ctx.say(t("No free time left that day. Pick another day, or type a time."), (back,))
-            return
-        shown = thin(slots, ctx.person.timezone)
-        text = t("Free times on {day}:", day=t.day(slots[0])) + "\n" + slots_text(ctx, shown, seen.other_tz)
-        hint = between_hint(ctx, slots, shown)
-        if hint:
-            text += "\n" + hint
-        ctx.say(text, slot_buttons(ctx, NAME, Act.RESCHEDULE_SLOT, shown) + (back,))
-
-    def _move_typed(self, ctx: Context, text: str) -> None:
-        t = ctx.t
-        now = ctx.clock.now()
-        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
-        schedule = ctx.uow.experts.schedule(seen.booking.expert_id)
-        duration = timedelta(minutes=seen.the_meeting.minutes)
-        on_screen = parse_day_arg(str(ctx.data.get("day", ""))) if ctx.convo.step == "rs_slot" else None
-        found = meaning(t, text, read_typed(ctx, text, on_screen),
-                        lambda at: check_slot(schedule, [], at, duration, now) not in OUTSIDE_HOURS)
-        if isinstance(found, Refuse):
-            ctx.say(found.text)
-            return
-        if isinstance(found, ShowDay):
-            self._move_slots(ctx, found.day)
-            return
-        if isinstance(found, Passed):
-            ctx.say(t("{when} has already passed. Please pick a time in the future.",
-                      when=t.when(found.at) if found.at else t.day(local_day_bounds(ctx.person.timezone, found.day)[0])))
-            return
-        if isinstance(found, Ask):
-            choices = tuple(ctx.step_button(c.label, NAME, Act.RESCHEDULE_SLOT, slot_arg(c.at)) if c.at is not None
-                            else ctx.step_button(c.label, NAME, Act.RESCHEDULE_DAY, c.day.isoformat() if c.day else "")
-                            for c in found.choices)
-            ctx.say(found.question, (choices, (ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),)))
-            return
-        at = found.at
-        meeting = seen.the_meeting
-        busy = ctx.uow.experts.busy(seen.booking.expert_id, at - timedelta(days=1), at + timedelta(days=2),
-                                    except_meetings=frozenset({meeting.id or 0}))
-        problem = check_slot(schedule, busy, at, duration, now)
-        if problem is None and at == meeting.start:
-            ctx.say(t("That is when the meeting already is. Pick another time, or keep it as it is."))
-            return
-        if problem is not None:
-            near = self._free(ctx, seen, at - timedelta(days=2), at + timedelta(days=2))
-            near = nearest(near, at, _NEARBY)
-            lines = [t("{when} does not work:", when=t.both(at, seen.other_tz)),
-                     explain(t, SlotUnavailable("", reason=problem.value))]
-            buttons: tuple[tuple[Button, ...], ...] = ()
-            if near:
-                lines.append(t("Free times nearby:"))
-                lines.append(slots_text(ctx, near, seen.other_tz))
-                buttons = slot_buttons(ctx, NAME, Act.RESCHEDULE_SLOT, near)
-            ctx.say("\n".join(lines), buttons + ((ctx.step_button(t("Another day"), NAME, Act.RESCHEDULE_BACK),),))
-            return
-        self._move_confirm(ctx, at, notes=found.notes)
-
-    def _move_confirm(self, ctx: Context, at: datetime, *, notes: Sequence[str] = ()) -> None:
-        """Always echo the new time back, with what the move costs, before anything changes."""
-        t = ctx.t
-        seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
-        meeting = seen.the_meeting
-        c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
-                                  actor_id=ctx.person.id or 0)
-        ctx.step("rs_confirm", at=minutes_of(at))  # one encoding for an instant: epoch minutes
-        lines = list(notes)  # what the typed words left to us, said before the question
-        lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
-                       old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
-        lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
-        ctx.say("\n".join(lines), (
-            (ctx.step_button(t("Confirm new time"), NAME, Act.CONFIRM_RESCHEDULE),
-             ctx.step_button(t("Pick another time"), NAME, Act.RESCHEDULE_BACK)),
-            (ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP),),
-        ))
+        _pick(ctx, seen)
 
     def _move_do(self, ctx: Context) -> None:
         t = ctx.t
@@ -1006,6 +897,178 @@ class SessionsFlow(Flow):
                                    t.credits_n(outcome.refund_milli),
                                    credits=t.credits(outcome.refund_milli), available=t.credits(_available(ctx)))
         ctx.say(text, replace=True)
+
+
+# ---------------------------------------------------------------- reschedule: the shared time picker, in its words
+
+MOVE = "move"  # the reschedule's own dialog on the conversation's stack (the time picker goes on top of it)
+_AROUND = timedelta(days=2)  # how far from a time that does not work the free times nearby are looked for
+
+
+def _moving(ctx: Context) -> Seen:
+    """The meeting being moved (the move's data, also while the picker is on top of it)."""
+    data = caller_data(ctx) if _picking(ctx) else ctx.data
+    assert data is not None
+    return load(ctx, data["booking"], data["meeting"])
+
+
+class MoveWording:
+    """The reschedule's screens in the time picker (bot/flows/time_picker.py): a new day, a day's times and a
+    typed time, always with "Keep it as it is"; every free start of the expert but the meeting's own, on the
+    15-minute grid, the meeting itself not counted as busy."""
+
+    @staticmethod
+    def _keep(ctx: Context) -> Button:
+        return ctx.step_button(ctx.t("Keep it as it is"), NAME, Act.KEEP)
+
+    def days(self, picker: TimePicker, ctx: Context, state: PickerState, cal: Calendar, lead: list[str]) -> None:
+        t = ctx.t
+        slots = cal.free(state.minutes, step=SLOT_GRID)
+        keep = (self._keep(ctx),)
+        if not slots:
+            ctx.say("\n".join([*lead, t("{name} has no other free time in their booking window. Type a time to check "
+                                         "one, or keep the meeting as it is.", name=_moving(ctx).expert.name)]), (keep,))
+            return
+        ctx.say("\n".join([*lead, t("Pick a new day (times in {zone}), or type a time, for example “Thursday 15:00”.",
+                                     zone=ctx.person.timezone)]),
+                day_buttons(ctx, picker.flow, picker.codes["day"], slots) + (keep,))
+
+    def day_page(self, picker: TimePicker, ctx: Context, state: PickerState, cal: Calendar, day: date) -> None:
+        t = ctx.t
+        tz = ctx.person.timezone
+        start, end = local_day_bounds(tz, day)
+        slots = on_day(cal.free(state.minutes, step=SLOT_GRID, start=start, end=end), tz, day)
+        back = (picker.button(ctx, t("Another day"), "back"), self._keep(ctx))
+        if not slots:
+            ctx.say(t("No free time left that day. Pick another day, or type a time."), (back,))
+            return
+        shown = thin(slots, tz)
+        text = t("Free times on {day}:", day=t.day(slots[0])) + "\n" + slots_text(ctx, shown, _moving(ctx).other_tz)
+        hint = between_hint(ctx, slots, shown)
+        if hint:
+            text += "\n" + hint
+        ctx.say(text, slot_buttons(ctx, picker.flow, picker.codes["slot"], shown) + (back,))
+
+    def typed(self, picker: TimePicker, ctx: Context, state: PickerState, text: str, found: Meaning,
+              cal: Calendar) -> None:
+        t = ctx.t
+        if isinstance(found, Refuse):
+            ctx.say(found.text)
+        elif isinstance(found, ShowDay):
+            picker.ask_slot(ctx, found.day, cal=cal)
+        elif isinstance(found, Passed):
+            ctx.say(t("{when} has already passed. Please pick a time in the future.",
+                      when=t.when(found.at) if found.at else t.day(local_day_bounds(ctx.person.timezone, found.day)[0])))
+        elif isinstance(found, Ask):
+            choices = tuple(picker.button(ctx, c.label, "slot", slot_arg(c.at)) if c.at is not None
+                            else picker.button(ctx, c.label, "day", c.day.isoformat() if c.day else "")
+                            for c in found.choices)
+            ctx.say(found.question, (choices, (picker.button(ctx, t("Another day"), "back"),)))
+        else:
+            self.pick(picker, ctx, state, found.at, found.notes, cal)
+
+    def pick(self, picker: TimePicker, ctx: Context, state: PickerState, at: datetime, notes: Sequence[str],
+             cal: Calendar) -> None:
+        """A new time, checked against the expert's calendar: the move's confirmation, or why not."""
+        t = ctx.t
+        seen = _moving(ctx)
+        problem = cal.problem(at, state.minutes)
+        if problem is None and at == seen.the_meeting.start:
+            ctx.say(t("That is when the meeting already is. Pick another time, or keep it as it is."))
+            return
+        if problem is None:
+            picker.finish(ctx, at, notes)
+            return
+        near = nearest(cal.free(state.minutes, step=SLOT_GRID, start=at - _AROUND, end=at + _AROUND), at, _NEARBY)
+        lines = [t("{when} does not work:", when=t.both(at, seen.other_tz)),
+                 explain(t, SlotUnavailable("", reason=problem.value))]
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if near:
+            lines.append(t("Free times nearby:"))
+            lines.append(slots_text(ctx, near, seen.other_tz))
+            buttons = slot_buttons(ctx, picker.flow, picker.codes["slot"], near)
+        ctx.say("\n".join(lines), buttons + ((picker.button(ctx, t("Another day"), "back"),),))
+
+
+MOVE_PICKER = TimePicker(NAME, {"day": Act.RESCHEDULE_DAY, "slot": Act.RESCHEDULE_SLOT,
+                                "back": Act.RESCHEDULE_BACK}, MoveWording())
+PICKER_CODES = frozenset({Act.RESCHEDULE_DAY, Act.RESCHEDULE_SLOT, Act.RESCHEDULE_BACK})
+OLD_STEPS = {"rs_day": "day", "rs_slot": "slot"}  # a move saved before the picker was shared: adopted
+
+
+def _picking(ctx: Context) -> bool:
+    """The time picker is on top of the move. A move saved mid-way by the older code (at "rs_day" or
+    "rs_slot", its day in its own data) gets the picker put on top of it at the same place."""
+    if ctx.convo.flow != NAME:
+        return False
+    if ctx.data.get(ACTIVE) == PICKER_DIALOG:
+        return True
+    old = OLD_STEPS.get(ctx.convo.step)
+    if old is None or not isinstance(ctx.data.get("booking"), int) or not isinstance(ctx.data.get("meeting"), int):
+        return False
+    day = parse_day_arg(str(ctx.data.pop("day", "")))
+    _pick(ctx, load(ctx, ctx.data["booking"], ctx.data["meeting"]), show=False,
+          step=old if day is not None else "day", day=day)
+    return True
+
+
+def _pick(ctx: Context, seen: Seen, *, show: bool = True, step: str = "day", day: date | None = None) -> None:
+    """The time picker on top of the move (at its step "rs_confirm"), for this meeting's length; shown, or
+    only put there for a press or typed words to go to."""
+    meeting = seen.the_meeting
+    assert meeting.id is not None
+    state = PickerState(seen.booking.expert_id, meeting.minutes, moving=meeting.id, skip=[meeting.start], day=day)
+    ctx.step("rs_confirm")
+    if show:
+        MOVE_PICKER.begin(ctx, MOVE, state, resume="rs_confirm")
+        return
+    data: dict[str, Any] = {}
+    state.save(data)
+    begin(ctx, MOVE, MOVE_PICKER.dialog, data, step=step, resume="rs_confirm", show=False)
+
+
+def _pick_again(ctx: Context, *, show: bool) -> None:
+    """From the confirmation: the picker again ("Pick another time", another day or time pressed or typed)."""
+    _pick(ctx, _moving(ctx), show=show)
+
+
+def _move_confirm(ctx: Context, at: datetime, *, notes: Sequence[str] = ()) -> None:
+    """Always echo the new time back, with what the move costs, before anything changes."""
+    t = ctx.t
+    seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
+    meeting = seen.the_meeting
+    c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+                              actor_id=ctx.person.id or 0)
+    ctx.step("rs_confirm", at=minutes_of(at))  # one encoding for an instant: epoch minutes
+    lines = list(notes)  # what the typed words left to us, said before the question
+    lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
+                   old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
+    lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
+    ctx.say("\n".join(lines), (
+        (ctx.step_button(t("Confirm new time"), NAME, Act.CONFIRM_RESCHEDULE),
+         ctx.step_button(t("Pick another time"), NAME, Act.RESCHEDULE_BACK)),
+        (ctx.step_button(t("Keep it as it is"), NAME, Act.KEEP),),
+    ))
+
+
+def _moved_to(ctx: Context, result: Mapping[str, Any]) -> None:
+    """The picker's result: the new time to confirm."""
+    slots = result.get("slots")
+    at = instant(slots[0]) if isinstance(slots, list) and slots else None
+    if at is None:
+        ctx.finish()
+        return
+    notes = result.get("notes")
+    _move_confirm(ctx, at, notes=[str(n) for n in notes] if isinstance(notes, list) else [])
+
+
+def _confirm_again(ctx: Context) -> None:
+    at = _chosen(ctx.data.get("at"))
+    if at is not None:
+        _move_confirm(ctx, at)
+
+
+MOVE_PICKER.callers[MOVE] = Dialog(MOVE, NAME, [Step("rs_confirm", _confirm_again, on_result=_moved_to)])
 
 
 def _side_of(seen: Seen) -> Side:

@@ -10,11 +10,17 @@ a time is checked against the expert's calendar when it is picked. It ends with 
 - {"first": epoch minutes}: the first date of a series;
 - {"none": True, "lead": [...]}: the expert has no free time of that length;
 - {"exit": "chl"}: the person asked to change the length or number;
-- {"gone": True}: the expert is gone.
+- {"gone": True}: the expert is gone;
+- {"slots": [epoch minutes], "notes": [...]}: the time a host's Wording took (picker.finish), with what the
+  typed words left to say.
 
-Its buttons carry the host flow's name and the host's wire codes ("day", "days", "back", "slot", "tyes", "tno",
-"chl"), so payloads are the ones the host declares. Its state is PickerState, saved in the conversation's data
-with instants as epoch minutes (bot/flows/dialog.py).
+Its buttons carry the host flow's name and the host's wire codes (`codes`: the picker's actions "day", "days",
+"back", "slot", "tyes", "tno", "chl" by default), so payloads are the ones the host declares. Its state is
+PickerState, saved in the conversation's data with instants as epoch minutes (bot/flows/dialog.py).
+
+A host with wording of its own (a reschedule) gives a `Wording`: it shows the day list, a day's times and
+what typed words meant, and says whether a time is taken; the picker keeps the state, the presses, the
+calendar and the reading of typed words.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from core.availability import check_slot, free_slots, local_day_bounds
 from core.experts import Expert
@@ -43,7 +49,7 @@ from bot.flows.pickers import (
     slots_text,
     thin,
 )
-from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Passed, Refuse, ShowDay, day_text, meaning
+from bot.flows.typed_times import OUTSIDE_HOURS, Ask, Meaning, Passed, Refuse, ShowDay, day_text, meaning
 from bot.flows.typed_times import read as read_typed
 from bot.flows.waitlist import join_button
 from bot.replies import rows
@@ -69,6 +75,8 @@ class PickerState:
     changeable: bool = False  # "chl" leaves the picker to change the length or number
     drafted: bool = False  # the caller's details are written already: no "Change…", no waitlist
     form: str = ""  # the form (bot/forms.py) a press that picks the last time may lead to
+    moving: int = 0  # a meeting being moved: not counted as busy
+    skip: list[datetime] = field(default_factory=list)  # starts never offered (where the meeting already is)
     day: date | None = None  # the day whose times are on screen
     typed: datetime | None = None  # a typed time said back, waiting for Yes
 
@@ -78,13 +86,15 @@ class PickerState:
                and (a := instant(pair[0])) is not None and (b := instant(pair[1])) is not None]
         return cls(int_or(data.get("x"), 0), int_or(data.get("len"), 0), int_or(data.get("n"), 1),
                    instants(data.get("slots")), out, bool(data.get("series")), bool(data.get("chg")),
-                   bool(data.get("drafted")), str(data.get("form") or ""),
-                   parse_day_arg(str(data.get("day", ""))), instant(data.get("typed")))
+                   bool(data.get("drafted")), str(data.get("form") or ""), int_or(data.get("mv"), 0),
+                   instants(data.get("skip")), parse_day_arg(str(data.get("day", ""))), instant(data.get("typed")))
 
     def save(self, data: dict[str, Any]) -> None:
         data.update(x=self.expert_id, len=self.minutes, n=self.count, slots=[minutes_of(s) for s in self.picked],
                     out=[[minutes_of(a), minutes_of(b)] for a, b in self.leave_out], series=self.series,
                     chg=self.changeable, drafted=self.drafted, form=self.form)
+        if self.moving:
+            data.update(mv=self.moving, skip=[minutes_of(s) for s in self.skip])
         for key, value in (("day", self.day.isoformat() if self.day else None),
                            ("typed", minutes_of(self.typed) if self.typed else None)):
             if value is None:
@@ -101,37 +111,66 @@ class Calendar:
     schedule: Schedule
     busy: list[Busy]
     now: datetime
+    skip: frozenset[datetime] = frozenset()  # free starts not offered
 
     def free(self, minutes: int, *, step: timedelta = LIST_STEP, start: datetime | None = None,
              end: datetime | None = None) -> list[datetime]:
-        return free_slots(self.schedule, self.busy, timedelta(minutes=minutes), self.now, start=start, end=end,
-                          step=step)
+        slots = free_slots(self.schedule, self.busy, timedelta(minutes=minutes), self.now, start=start, end=end,
+                           step=step)
+        return [s for s in slots if s not in self.skip] if self.skip else slots
 
     def problem(self, at: datetime, minutes: int) -> SlotProblem | None:
         return check_slot(self.schedule, self.busy, at, timedelta(minutes=minutes), self.now)
 
 
 def calendar(ctx: Context, expert_id: int, minutes: int, picked: Sequence[datetime] = (),
-             leave_out: Sequence[tuple[datetime, datetime]] = ()) -> Calendar:
+             leave_out: Sequence[tuple[datetime, datetime]] = (), *, moving: int = 0,
+             skip: Sequence[datetime] = ()) -> Calendar:
     now = ctx.clock.now()
-    schedule, busy = ctx.uow.experts.availability_ahead(expert_id, now, MARGIN)  # one round trip
+    if moving:  # the meeting being moved does not block its own new time
+        schedule = ctx.uow.experts.schedule(expert_id)
+        lo, hi = now - MARGIN, now + schedule.rules.horizon + MARGIN
+        busy = ctx.uow.experts.busy(expert_id, lo, hi, except_meetings=frozenset({moving}))
+    else:
+        schedule, busy = ctx.uow.experts.availability_ahead(expert_id, now, MARGIN)  # one round trip
     busy.extend(Busy(start, start + timedelta(minutes=minutes)) for start in picked)
     busy.extend(Busy(a, b) for a, b in leave_out)
-    return Calendar(schedule, busy, now)
+    return Calendar(schedule, busy, now, frozenset(skip))
+
+
+class Wording(Protocol):
+    """A host's own screens for the picker (see the module's docstring). `picker` is the picker calling."""
+
+    def days(self, picker: TimePicker, ctx: Context, state: PickerState, cal: Calendar, lead: list[str]) -> None:
+        """The day list (there may be no free time at all); the picker is at its step "day"."""
+
+    def day_page(self, picker: TimePicker, ctx: Context, state: PickerState, cal: Calendar, day: date) -> None:
+        """One day's free starts (there may be none); the picker is at its step "slot" with that day."""
+
+    def typed(self, picker: TimePicker, ctx: Context, state: PickerState, text: str, found: Meaning,
+              cal: Calendar) -> None:
+        """What typed words meant (a time found goes on to `pick`)."""
+
+    def pick(self, picker: TimePicker, ctx: Context, state: PickerState, at: datetime, notes: Sequence[str],
+             cal: Calendar) -> None:
+        """A time pressed or typed: check it and end the picker (picker.finish) or say why not."""
 
 
 class TimePicker:
     """The picker for one host flow: its buttons carry `flow`; `callers` are the dialogs that begin it."""
 
-    def __init__(self, flow: str) -> None:
+    def __init__(self, flow: str, codes: Mapping[str, str] | None = None, wording: Wording | None = None) -> None:
         self.flow = flow
+        self.codes = {a: a for a in ("day", "days", "back", "slot", "tyes", "tno", "chl")} | dict(codes or {})
+        self.wording = wording
         self.callers: dict[str, Dialog] = {}
-        shared = {"day": self._press_day, "days": self._press_days, "back": self._press_back,
-                  "slot": self._press_slot, "chl": self._press_change}
+        c = self.codes
+        shared = {c["day"]: self._press_day, c["days"]: self._press_days, c["back"]: self._press_back,
+                  c["slot"]: self._press_slot, c["chl"]: self._press_change}
         self.dialog = Dialog(NAME, flow, [
             Step("day", self.ask_day, shared, text=self._typed),
             Step("slot", self._show_again, shared, text=self._typed),
-            Step("typed", self.ask_day, {**shared, "tyes": self._press_yes, "tno": self._press_no},
+            Step("typed", self.ask_day, {**shared, c["tyes"]: self._press_yes, c["tno"]: self._press_no},
                  text=self._typed),
         ])
 
@@ -153,6 +192,10 @@ class TimePicker:
     def _end(self, ctx: Context, result: Mapping[str, Any]) -> None:
         end(ctx, self.callers, result)
 
+    def finish(self, ctx: Context, at: datetime, notes: Sequence[str] = ()) -> None:
+        """A host's wording took `at`: the picker ends with it ({"slots": [at], "notes": notes})."""
+        self._end(ctx, {"slots": [minutes_of(at)], "notes": list(notes)})
+
     def _state(self, ctx: Context) -> PickerState:
         return PickerState.load(ctx.data)
 
@@ -160,10 +203,13 @@ class TimePicker:
         return ctx.uow.experts.get(state.expert_id) if state.expert_id else None
 
     def _calendar(self, ctx: Context, state: PickerState) -> Calendar:
-        return calendar(ctx, state.expert_id, state.minutes, state.picked, state.leave_out)
+        return calendar(ctx, state.expert_id, state.minutes, state.picked, state.leave_out, moving=state.moving,
+                        skip=state.skip)
 
-    def _button(self, ctx: Context, label: str, action: str, *args: object, form: str = "") -> Any:
-        return ctx.step_button(label, self.flow, action, *args, form=form)
+    def button(self, ctx: Context, label: str, action: str, *args: object, form: str = "") -> Any:
+        """A wizard button for the picker's `action` ("day", "slot", "back"...), with the host's wire code."""
+        return ctx.step_button(label, self.flow, self.codes[action], *args, form=form)
+
 
     def _form(self, state: PickerState) -> str:
         """The form a picked time may lead to (Slack opens it at the press, while its trigger is fresh)."""
@@ -203,8 +249,11 @@ class TimePicker:
         state.day, state.typed = None, None
         state.save(ctx.data)
         cal = cal or self._calendar(ctx, state)
-        slots = cal.free(state.minutes)
         lines = list(lead or [])
+        if self.wording is not None:
+            self.wording.days(self, ctx, state, cal, lines)
+            return
+        slots = cal.free(state.minutes)
         if not slots:
             self._end(ctx, {"none": True, "lead": lines})
             return
@@ -212,15 +261,15 @@ class TimePicker:
         if start_from is not None:
             later = [s for s in slots if local_day(s, tz) >= start_from]
             slots = later or slots
-        buttons = list(day_buttons(ctx, self.flow, "day", slots))
+        buttons = list(day_buttons(ctx, self.flow, self.codes["day"], slots))
         extra = []
         next_days = later_days_start(slots, tz)
         if next_days is not None:
-            extra.append(self._button(ctx, t("Later days"), "days", local_day(next_days, tz).isoformat()))
+            extra.append(self.button(ctx, t("Later days"), "days", local_day(next_days, tz).isoformat()))
         if start_from is not None:
-            extra.append(self._button(ctx, t("Earliest days"), "back"))
+            extra.append(self.button(ctx, t("Earliest days"), "back"))
         if state.changeable and not state.picked and not state.drafted:
-            extra.append(self._button(ctx, t("Change length or number"), "chl"))
+            extra.append(self.button(ctx, t("Change length or number"), "chl"))
         if extra:
             buttons.append(tuple(extra))
         if self._one_meeting(state):  # none of these suits: the waitlist for an earlier time
@@ -242,6 +291,12 @@ class TimePicker:
         if expert is None:
             return
         cal = cal or self._calendar(ctx, state)
+        if self.wording is not None:
+            ctx.step("slot")
+            state.day = day
+            state.save(ctx.data)
+            self.wording.day_page(self, ctx, state, cal, day)
+            return
         start, end_ = local_day_bounds(tz, day)
         slots = on_day(cal.free(state.minutes, start=start, end=end_), tz, day)
         if not slots:
@@ -261,8 +316,8 @@ class TimePicker:
         if hint:
             lines.append(hint)
         lines.append(t("Pick a time, or type one in words."))
-        buttons = list(slot_buttons(ctx, self.flow, "slot", shown, form=self._form(state)))
-        buttons.append((self._button(ctx, t("Other day"), "back"),))
+        buttons = list(slot_buttons(ctx, self.flow, self.codes["slot"], shown, form=self._form(state)))
+        buttons.append((self.button(ctx, t("Other day"), "back"),))
         ctx.say("\n".join(lines), tuple(buttons))
 
     def _show_again(self, ctx: Context) -> None:
@@ -332,13 +387,16 @@ class TimePicker:
         if expert is None:
             self._end(ctx, {"gone": True})
             return
-        if not text:
+        if not text and self.wording is None:
             self._keep(ctx, [t("Please pick a day, or type a time like “tomorrow 3pm”.")])
             return
         on_screen = state.day if ctx.convo.step == "slot" else None
         cal = self._calendar(ctx, state)
         found = meaning(t, text, read_typed(ctx, text, on_screen),
                         lambda at: cal.problem(at, state.minutes) not in OUTSIDE_HOURS)
+        if self.wording is not None:
+            self.wording.typed(self, ctx, state, text, found, cal)
+            return
         if isinstance(found, Refuse):
             self._keep(ctx, [found.text])
         elif isinstance(found, ShowDay):
@@ -358,12 +416,12 @@ class TimePicker:
                                                                  "ahead.", when=t.when(found.at))], cal)
         elif isinstance(found, Ask):
             form = self._form(state)
-            buttons = [self._button(ctx, c.label, "slot", slot_arg(c.at), form=form) if c.at is not None
-                       else self._button(ctx, c.label, "day", c.day.isoformat() if c.day else "")
+            buttons = [self.button(ctx, c.label, "slot", slot_arg(c.at), form=form) if c.at is not None
+                       else self.button(ctx, c.label, "day", c.day.isoformat() if c.day else "")
                        for c in found.choices]
             state.typed = None
             state.save(ctx.data)
-            ctx.say(found.question, (tuple(buttons), (self._button(ctx, t("Other day"), "back"),)))
+            ctx.say(found.question, (tuple(buttons), (self.button(ctx, t("Other day"), "back"),)))
         else:
             self._echo(ctx, expert, found.at, found.notes, cal)
 
@@ -383,8 +441,8 @@ class TimePicker:
         ctx.step("typed")
         state.typed = at
         state.save(ctx.data)
-        ctx.say(echo, ((self._button(ctx, t("Yes"), "tyes", form=self._form(state)),
-                        self._button(ctx, t("No"), "tno")),))
+        ctx.say(echo, ((self.button(ctx, t("Yes"), "tyes", form=self._form(state)),
+                        self.button(ctx, t("No"), "tno")),))
 
     def _offer_nearest(self, ctx: Context, expert: Expert, target: datetime, lead: list[str], cal: Calendar) -> None:
         """A time that did not work: say why (in lead) and offer the free slots closest to it as buttons."""
@@ -398,11 +456,11 @@ class TimePicker:
         lines = [*lead, t("The nearest free times, in your time with {expert}'s for reference:", expert=expert.name),
                  slots_text(ctx, closest, expert.timezone), t("Pick one, type another time, or choose a day.")]
         form = self._form(state)
-        buttons = [self._button(ctx, f"{t.day(s)} {t.time(s)}", "slot", slot_arg(s), form=form) for s in closest]
+        buttons = [self.button(ctx, f"{t.day(s)} {t.time(s)}", "slot", slot_arg(s), form=form) for s in closest]
         ctx.step("day")
         state.typed = None
         state.save(ctx.data)
-        ctx.say("\n".join(lines), (*rows(buttons, 3), (self._button(ctx, t("Other day"), "back"),)))
+        ctx.say("\n".join(lines), (*rows(buttons, 3), (self.button(ctx, t("Other day"), "back"),)))
 
     # ---- taking a time
 
@@ -415,6 +473,9 @@ class TimePicker:
             self._stale(ctx)
             return
         cal = self._calendar(ctx, state)
+        if self.wording is not None:
+            self.wording.pick(self, ctx, state, at, (), cal)
+            return
         own = _overlaps(state, at)
         if own is not None:
             self._offer_nearest(ctx, expert, at, [t("That overlaps meeting {n} of this request.", n=own)], cal)
