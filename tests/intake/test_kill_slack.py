@@ -5,6 +5,7 @@ twice. A request the dead process never answered is sent again, as Slack (or the
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,10 +17,9 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import httpx
-from sqlalchemy import text
 
-from storage.db import make_engine
 from tests.fakes.slack_server import FakeSlack
+from tests.intake.after_a_kill import wait_until_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = [f"U0KILL{n:04d}" for n in range(20)]
@@ -55,7 +55,6 @@ def posts(fake: FakeSlack) -> list:  # type: ignore[type-arg]
 def key_of(body: bytes) -> str:
     """The intake key of a request: the event_id of an event, "cmd:" + trigger_id of a command."""
     if body.startswith(b"{"):
-        import json
         return str(json.loads(body)["event_id"])
     return "cmd:" + parse_qs(body.decode())["trigger_id"][0]
 
@@ -64,13 +63,7 @@ def test_kill_9_of_the_web_process_loses_no_acknowledged_slack_request(tmp_path)
     url = f"sqlite:///{tmp_path / 'kill.db'}"
     port = free_port()
     with FakeSlack() as fake:
-        env = environment(fake, url, port)
-        subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True, timeout=120)
-        fake.app_url = f"http://127.0.0.1:{port}/slack/events"
-        for n, person in enumerate(PEOPLE):
-            fake.user(person, name=f"p{n}", real_name=f"P{n}", tz="Europe/London")
-        bodies = [fake.dm_event(p, "hello") for p in PEOPLE] + [fake.slash(p, "/credits", "") for p in PEOPLE]
+        env, bodies = prepare(fake, url, port)
         process = start(env)
         try:
             wait_healthy(port)
@@ -103,21 +96,8 @@ def test_kill_9_of_the_web_process_loses_no_acknowledged_slack_request(tmp_path)
 def settled(url: str, fake: FakeSlack, bodies: list[bytes]) -> dict[str, int]:
     """Wait until every stored request is done and the outbox sent, then check each request took effect
     once, in each person's order; returns the messages sent twice, per chat."""
-    engine = make_engine(url)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with engine.connect() as conn:
-            pending = conn.execute(text("SELECT count(*) FROM inbound_events WHERE status != 'done'")).scalar()
-            unsent = conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
-        if pending == 0 and unsent == 0:
-            break
-        time.sleep(0.1)
-    with engine.connect() as conn:
-        stored = conn.execute(text("SELECT event_key, status FROM inbound_events")).all()
-        processed = {r[0] for r in conn.execute(text("SELECT event_id FROM processed_events"))}
-        rows = Counter(r[0] for r in conn.execute(text("SELECT chat_id FROM outbox")))
-        unsent = conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
-    engine.dispose()
+    after = wait_until_settled(url)
+    stored, processed, rows, unsent = after.stored, after.processed, after.rows, after.unsent
     keys = [key_of(b) for b in bodies]
     assert sorted(k for k, _ in stored) == sorted(keys)  # each stored once (a retry is not a second row)
     assert {s for _, s in stored} == {"done"}
@@ -130,6 +110,17 @@ def settled(url: str, fake: FakeSlack, bodies: list[bytes]) -> dict[str, int]:
         texts = [str(c.params.get("text", "")) for c in posts(fake) if c.params["channel"] in (person, fake.dm(person))]
         assert texts and "credits" in texts[-1].lower(), texts
     return extra
+
+
+def prepare(fake: FakeSlack, url: str, port: int) -> tuple[dict[str, str], list[bytes]]:
+    """The processes' environment over a migrated database, and the 40 requests (each person's DM first)."""
+    env = environment(fake, url, port)
+    subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
+    fake.app_url = f"http://127.0.0.1:{port}/slack/events"
+    for n, person in enumerate(PEOPLE):
+        fake.user(person, name=f"p{n}", real_name=f"P{n}", tz="Europe/London")
+    return env, [fake.dm_event(p, "hello") for p in PEOPLE] + [fake.slash(p, "/credits", "") for p in PEOPLE]
 
 
 def environment(fake: FakeSlack, url: str, port: int) -> dict[str, str]:
@@ -147,13 +138,7 @@ def test_a_worker_killed_mid_event_is_taken_over_by_another_within_seconds(tmp_p
     url = f"sqlite:///{tmp_path / 'workers.db'}"
     port = free_port()
     with FakeSlack() as fake:
-        env = environment(fake, url, port)
-        subprocess.run([sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True, timeout=120)
-        fake.app_url = f"http://127.0.0.1:{port}/slack/events"
-        for n, person in enumerate(PEOPLE):
-            fake.user(person, name=f"p{n}", real_name=f"P{n}", tz="Europe/London")
-        bodies = [fake.dm_event(p, "hello") for p in PEOPLE] + [fake.slash(p, "/credits", "") for p in PEOPLE]
+        env, bodies = prepare(fake, url, port)
         web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env | {"HEADSTRT_EMBEDDED_WORKER": "off"},
                                cwd=ROOT, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         workers = [subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=ROOT, text=True,

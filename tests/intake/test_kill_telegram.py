@@ -12,10 +12,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import text
-
-from storage.db import make_engine
 from tests.fakes.telegram_server import FakeTelegram
+from tests.intake.after_a_kill import wait_until_settled
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = [8100000000 + n for n in range(20)]
@@ -57,22 +55,8 @@ def test_kill_9_mid_batch_loses_nothing_and_repeats_at_most_one_message_per_chat
             process = start(env)
             fake.wait_for(lambda f: len(sends(f)) > before, timeout=60)
             first_message = time.monotonic() - restarted
-            engine = make_engine(url)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                with engine.connect() as conn:
-                    pending = conn.execute(text("SELECT count(*) FROM inbound_events WHERE status != 'done'")).scalar()
-                    unsent = conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
-                if pending == 0 and unsent == 0:
-                    break
-                time.sleep(0.1)
-            with engine.connect() as conn:
-                stored = conn.execute(text("SELECT event_key, status FROM inbound_events")).all()
-                processed = {r[0] for r in conn.execute(text("SELECT event_id FROM processed_events"))}
-                rows = Counter(r[0] for r in conn.execute(text("SELECT chat_id FROM outbox")))
-                keys = {r[0] for r in conn.execute(text("SELECT key FROM outbox"))}
-                unsent = conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar()
-            engine.dispose()
+            after = wait_until_settled(url)
+            stored, processed, rows, keys, unsent = after.stored, after.processed, after.rows, after.keys, after.unsent
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(20)
