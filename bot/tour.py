@@ -64,9 +64,11 @@ def run_tour(uow: SqlUnitOfWork, say: Callable[[str], None]) -> int:
         bookings.accept(uow, uow.clock, booking_id=booking.id, actor_id=expert.person_id or 0)
         say(f"4. {expert.name} accepts: the hold is spent. Credits: {credits()}")
         meeting_id = booking.meetings[0].id or 0
-        preview = bookings.cancellation_preview(uow, uow.clock, booking_id=booking.id, meeting_id=meeting_id, actor_id=ana.id)
+        preview = bookings.cancellation_preview(uow, uow.clock, policy=bookings.DEFAULT_POLICY, booking_id=booking.id,
+                                                meeting_id=meeting_id, actor_id=ana.id)
         say(f"5. Ana asks to cancel: policy says '{preview.code}', refund {format_credits(preview.refund_milli)} credits")
-        bookings.cancel_meeting(uow, uow.clock, booking_id=booking.id, meeting_id=meeting_id, actor_id=ana.id)
+        bookings.cancel_meeting(uow, uow.clock, policy=bookings.DEFAULT_POLICY, booking_id=booking.id,
+                                                meeting_id=meeting_id, actor_id=ana.id)
         say(f"   cancelled. Credits: {credits()}")
         say("Nothing was saved: the tour runs in a transaction it rolls back. The chat arrives with the console adapter.")
         uow.rollback()

@@ -480,7 +480,7 @@ def _confirmed_meeting(booking: Booking, meeting_id: int) -> Meeting:
 
 def cancellation_preview(
     uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int,
-    reason: CancelReason = CancelReason.PERSONAL, policy: Policy = DEFAULT_POLICY,
+    reason: CancelReason = CancelReason.PERSONAL, policy: Policy,
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
@@ -490,7 +490,7 @@ def cancellation_preview(
 
 def cancel_meeting(
     uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int,
-    reason: CancelReason = CancelReason.PERSONAL, policy: Policy = DEFAULT_POLICY,
+    reason: CancelReason = CancelReason.PERSONAL, policy: Policy,
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
@@ -522,7 +522,7 @@ def apply_cancellation(
 
 
 def reschedule_preview(
-    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int, policy: Policy = DEFAULT_POLICY
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int, policy: Policy
 ) -> Consequence:
     booking = _booking(uow, booking_id)
     meeting = _confirmed_meeting(booking, meeting_id)
@@ -533,7 +533,7 @@ def reschedule_preview(
 
 def reschedule_meeting(
     uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, actor_id: int, new_start: datetime,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy,
 ) -> Consequence:
     """Move a confirmed meeting. A late move by the client forfeits its credits: the meeting is paid again."""
     now = clock.now()
@@ -587,7 +587,7 @@ def complete_ended(uow: UnitOfWork, clock: Clock, *, booking_id: int) -> list[in
 
 
 def report_no_show(
-    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, reporter_id: int, policy: Policy = DEFAULT_POLICY
+    uow: UnitOfWork, clock: Clock, *, booking_id: int, meeting_id: int, reporter_id: int, policy: Policy
 ) -> Consequence:
     """The client reports the expert missing (full refund) or the expert reports the client (credits spent)."""
     booking = _booking(uow, booking_id)
@@ -736,7 +736,7 @@ def decline_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: i
     return [decline(uow, clock, booking_id=b.id or 0, actor_id=actor_id, reason=reason) for b in waiting]
 
 
-def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: int, policy: Policy = DEFAULT_POLICY) -> list[Consequence]:
+def cancel_series(uow: UnitOfWork, clock: Clock, *, series_id: int, actor_id: int, policy: Policy) -> list[Consequence]:
     """Withdraw what is still a request, cancel what is confirmed and ahead; the policy applies per meeting."""
     now = clock.now()
     results: list[Consequence] = []

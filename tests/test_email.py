@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 
+from core.booking_service import DEFAULT_POLICY
 from core import booking_service
 from core.model import Person
 from core.sessions import MeetingRequest, SessionDetails
@@ -278,7 +279,7 @@ def test_a_cancellation_sends_a_cancel_invite_to_both_chats_and_both_mailboxes(u
         u.commit()
     with uow() as u:
         meeting_id = u.bookings.get(booking_id).meetings[0].id
-        booking_service.cancel_meeting(u, clock, booking_id=booking_id, meeting_id=meeting_id, actor_id=ids["ana"])
+        booking_service.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking_id, meeting_id=meeting_id, actor_id=ids["ana"])
         for notice in event_notices(u, u.events, key_prefix=uuid.uuid4().hex, actor_id=ids["ana"]):
             dispatcher.queue_notice(u, notice)
         u.commit()

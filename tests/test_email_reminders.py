@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from icalendar import Calendar
 from sqlalchemy import select
 
+from core.booking_service import DEFAULT_POLICY
 from core import booking_service
 from core.model import Person
 from core.sessions import MeetingRequest, SessionDetails
@@ -160,7 +161,7 @@ def test_none_for_a_cancelled_meeting_and_a_new_one_for_a_moved_meeting(uow, clo
     booking_id, meeting_id = w.accept()
     moved = TUE_10 + DAY  # Wednesday 10:00
     with uow() as u:
-        booking_service.reschedule_meeting(u, clock, booking_id=booking_id, meeting_id=meeting_id,
+        booking_service.reschedule_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking_id, meeting_id=meeting_id,
                                            actor_id=w.eve_person, new_start=moved)
         u.commit()
     jobs = w.jobs()
@@ -173,7 +174,7 @@ def test_none_for_a_cancelled_meeting_and_a_new_one_for_a_moved_meeting(uow, clo
 
     second_id, second_meeting = w.accept(TUE_10 + 2 * DAY)
     with uow() as u:
-        booking_service.cancel_meeting(u, clock, booking_id=second_id, meeting_id=second_meeting, actor_id=w.marta)
+        booking_service.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=second_id, meeting_id=second_meeting, actor_id=w.marta)
         u.commit()
     clock.set(TUE_10 + DAY)
     assert jobs.tick().emailed == 0
@@ -229,7 +230,7 @@ def test_a_pending_reminder_of_a_meeting_cancelled_meanwhile_is_withdrawn(uow, c
     assert jobs.tick().emailed == 2
     deliver(uow, free_port())  # the server is down: both wait for a retry
     with uow() as u:
-        booking_service.cancel_meeting(u, clock, booking_id=booking_id, meeting_id=meeting_id, actor_id=w.marta)
+        booking_service.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking_id, meeting_id=meeting_id, actor_id=w.marta)
         u.commit()
     clock.set(TUE_10 - DAY + timedelta(minutes=10))
     jobs.tick()

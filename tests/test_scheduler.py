@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.booking_service import DEFAULT_POLICY
 from bot.dispatcher import Dispatcher
 from bot.flows import all_flows
 from bot.router import Router
@@ -90,7 +91,7 @@ def test_a_reschedule_moves_the_reminders_and_a_cancellation_drops_them(uow, clo
     assert j.tick().reminded == 2
     later = MON_1_APRIL_0900_BST + 24 * HOURS  # Tuesday 09:00
     with uow() as u:
-        booking_service.reschedule_meeting(u, clock, booking_id=booking_id, meeting_id=meeting_id,
+        booking_service.reschedule_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking_id, meeting_id=meeting_id,
                                            actor_id=w.eve_person, new_start=later)
         u.commit()
     clock.set(MON_1_APRIL_0900_BST - HOURS)
@@ -98,7 +99,7 @@ def test_a_reschedule_moves_the_reminders_and_a_cancellation_drops_them(uow, clo
     clock.set(later - 24 * HOURS)
     assert j.tick().reminded == 2  # the new time gets its own
     with uow() as u:
-        booking_service.cancel_meeting(u, clock, booking_id=booking_id, meeting_id=meeting_id, actor_id=w.eve_person)
+        booking_service.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking_id, meeting_id=meeting_id, actor_id=w.eve_person)
         u.commit()
     clock.set(later - HOURS)
     assert j.tick().reminded == 0

@@ -391,7 +391,7 @@ def build_items(ctx: Context) -> list[Item]:
                 if answerable:
                     item.actions.append(("answer", (answerable[0].id,)))
                 if (m.status in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED)
-                        and m.start + POLICY.no_show_report_after <= now <= m.start + POLICY.no_show_report_within):
+                        and m.start + ctx.policy.no_show_report_after <= now <= m.start + ctx.policy.no_show_report_within):
                     item.actions.append(("noshow", (b.id, m.id)))
                 item.actions.extend(message)
                 items.append(item)
@@ -626,7 +626,7 @@ class SessionsFlow(Flow):
         if pressed is None:
             return
         booking_id, meeting_id, seen = pressed
-        c = bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+        c = bs.cancellation_preview(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=booking_id, meeting_id=meeting_id,
                                     actor_id=ctx.person.id or 0)
         t = ctx.t
         head = t("Cancel “{title}” with {name} on {when}?", title=seen.title, name=seen.other_name,
@@ -647,7 +647,7 @@ class SessionsFlow(Flow):
         t = ctx.t
         seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
         why = CancelReason.TECHNICAL if technical else CancelReason.PERSONAL
-        c = bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+        c = bs.cancellation_preview(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
                                     actor_id=ctx.person.id or 0, reason=why)
         ctx.step("cx_confirm", reason=reason, technical=technical)
         lines = [t("Cancel “{title}” with {name} on {when}?", title=seen.title, name=seen.other_name,
@@ -669,7 +669,7 @@ class SessionsFlow(Flow):
         technical = bool(ctx.data.get("technical"))
         seen = load(ctx, booking_id, meeting_id)
         why = CancelReason.TECHNICAL if technical else CancelReason.PERSONAL
-        outcome = bs.cancel_meeting(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+        outcome = bs.cancel_meeting(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=booking_id, meeting_id=meeting_id,
                                     actor_id=ctx.person.id or 0, reason=why)
         ctx.finish()
         price = seen.the_meeting.price_milli
@@ -707,7 +707,7 @@ class SessionsFlow(Flow):
                 for m in b.meetings:
                     if m.status is MeetingStatus.CONFIRMED and m.start > now and m.id is not None:
                         ahead.append((b, m))
-                        back += bs.cancellation_preview(ctx.uow, ctx.clock, booking_id=b.id, meeting_id=m.id,
+                        back += bs.cancellation_preview(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=b.id, meeting_id=m.id,
                                                         actor_id=ctx.person.id or 0).refund_milli
         return sorted(ahead, key=lambda x: x[1].start), back
 
@@ -735,7 +735,7 @@ class SessionsFlow(Flow):
                                   "The policy applies to each one: {credits} credits come back in all.",
                                   t.credits_n(back), credits=t.credits(back)) if back
                          else t("No credits come back (each one is less than {hours} h ahead or free).",
-                                hours=_hours(POLICY.free_change_window)))
+                                hours=_hours(ctx.policy.free_change_window)))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Cancel all remaining"), NAME, Act.CONFIRM_CANCEL_ALL),
                                     ctx.step_button(t("Keep the series"), NAME, Act.KEEP)),))
 
@@ -744,7 +744,7 @@ class SessionsFlow(Flow):
         seen = load(ctx, int(ctx.data["booking"]))
         assert seen.booking.series_id is not None
         ahead, back = self._remaining(ctx, seen.booking.series_id)
-        bs.cancel_series(ctx.uow, ctx.clock, series_id=seen.booking.series_id, actor_id=ctx.person.id or 0)
+        bs.cancel_series(ctx.uow, ctx.clock, policy=ctx.policy, series_id=seen.booking.series_id, actor_id=ctx.person.id or 0)
         ctx.finish()
         text = t.plural("Cancelled {n} session.", "Cancelled {n} sessions.", len(ahead))
         if seen.is_client:
@@ -763,7 +763,7 @@ class SessionsFlow(Flow):
             return
         booking_id, meeting_id, seen = pressed
         meeting = seen.the_meeting
-        c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+        c = bs.reschedule_preview(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=booking_id, meeting_id=meeting_id,
                                   actor_id=ctx.person.id or 0)
         t = ctx.t
         words = move_words(t, c, meeting.price_milli, meeting.reschedule_count)
@@ -799,7 +799,7 @@ class SessionsFlow(Flow):
             return
         seen = load(ctx, booking_id, meeting_id)
         price = seen.the_meeting.price_milli
-        outcome = bs.reschedule_meeting(ctx.uow, ctx.clock, booking_id=booking_id, meeting_id=meeting_id,
+        outcome = bs.reschedule_meeting(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=booking_id, meeting_id=meeting_id,
                                         actor_id=ctx.person.id or 0, new_start=at)
         ctx.finish()
         text = t("Moved: “{title}” is now on {when}.", title=seen.title, when=t.both(at, seen.other_tz))
@@ -860,17 +860,17 @@ class SessionsFlow(Flow):
         now = ctx.clock.now()
         if meeting.status not in (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED):
             raise InvalidTransition("nothing to report", reason=f"meeting_{meeting.status}")
-        opens = meeting.start + POLICY.no_show_report_after
+        opens = meeting.start + ctx.policy.no_show_report_after
         if now < opens:
             ctx.say(t.plural("A no-show can be reported from {minutes} minute after the start: from {when}.",
                              "A no-show can be reported from {minutes} minutes after the start: from {when}.",
-                             int(POLICY.no_show_report_after.total_seconds() // 60),
-                             minutes=int(POLICY.no_show_report_after.total_seconds() // 60), when=t.when(opens)))
+                             int(ctx.policy.no_show_report_after.total_seconds() // 60),
+                             minutes=int(ctx.policy.no_show_report_after.total_seconds() // 60), when=t.when(opens)))
             return
-        if now > meeting.start + POLICY.no_show_report_within:
+        if now > meeting.start + ctx.policy.no_show_report_within:
             ctx.say(t.plural("A no-show is reported within {n} day of the meeting; this one is too long ago.",
                              "A no-show is reported within {n} days of the meeting; this one is too long ago.",
-                             POLICY.no_show_report_within.days))
+                             ctx.policy.no_show_report_within.days))
             return
         ctx.goto(NAME, "ns_confirm", booking=booking_id, meeting=meeting_id)
         lines = [t("Report that {name} did not show up for “{title}” on {when}?", name=seen.other_name,
@@ -887,7 +887,7 @@ class SessionsFlow(Flow):
     def _no_show_do(self, ctx: Context) -> None:
         t = ctx.t
         seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
-        outcome = bs.report_no_show(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+        outcome = bs.report_no_show(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
                                     reporter_id=ctx.person.id or 0)
         ctx.finish()
         text = t("Reported: {name} did not show up for “{title}”.", name=seen.other_name, title=seen.title)
@@ -1037,7 +1037,7 @@ def _move_confirm(ctx: Context, at: datetime, *, notes: Sequence[str] = ()) -> N
     t = ctx.t
     seen = load(ctx, ctx.data["booking"], ctx.data["meeting"])
     meeting = seen.the_meeting
-    c = bs.reschedule_preview(ctx.uow, ctx.clock, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
+    c = bs.reschedule_preview(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=ctx.data["booking"], meeting_id=ctx.data["meeting"],
                               actor_id=ctx.person.id or 0)
     ctx.step("rs_confirm", at=minutes_of(at))  # one encoding for an instant: epoch minutes
     lines = list(notes)  # what the typed words left to us, said before the question

@@ -13,6 +13,7 @@ import caldav
 import icalendar
 import pytest
 
+from core.booking_service import DEFAULT_POLICY
 from bot.calendars import service
 from core import booking_service
 from core.sessions import MeetingRequest, SessionDetails
@@ -124,7 +125,7 @@ def test_caldav_both_ways(uow, clock, radicale, settings):
 
     # Move it: the event moves (same UID, higher SEQUENCE), in both calendars.
     with uow() as u:
-        booking_service.reschedule_meeting(u, clock, booking_id=booking.id, meeting_id=meeting_id, actor_id=w.ana,
+        booking_service.reschedule_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking.id, meeting_id=meeting_id, actor_id=w.ana,
                                            new_start=utc(2030, 3, 8, 15))
         u.commit()
     assert s.write_pending().written == 2
@@ -159,7 +160,7 @@ def test_caldav_both_ways(uow, clock, radicale, settings):
 
     # Cancel: the event goes from both calendars.
     with uow() as u:
-        booking_service.cancel_meeting(u, clock, booking_id=booking.id, meeting_id=meeting_id, actor_id=w.eve_person)
+        booking_service.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking.id, meeting_id=meeting_id, actor_id=w.eve_person)
         u.commit()
     assert s.write_pending().deleted == 2
     assert _our_events(eve_cal) == [] and _our_events(ana_cal) == []

@@ -9,6 +9,7 @@ import icalendar
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from core.booking_service import DEFAULT_POLICY
 from bot.calendars import service
 from bot.calendars.web import FeedSource, add_routes
 from bot.web import make_app
@@ -50,7 +51,7 @@ def _booked(uow, clock, w, client: int, start, *, accept: bool = True, cancel: b
         if accept:
             booking_service.accept(u, clock, booking_id=booking.id, actor_id=w.eve_person)
         if cancel:
-            booking_service.cancel_meeting(u, clock, booking_id=booking.id, meeting_id=booking.meetings[0].id,
+            booking_service.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=booking.id, meeting_id=booking.meetings[0].id,
                                            actor_id=client)
         u.commit()
     return booking.meetings[0].id

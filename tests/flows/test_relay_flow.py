@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.booking_service import DEFAULT_POLICY
 from core import booking_service as bs
 from core import programme_service
 from core import relay_service as rs
@@ -230,7 +231,7 @@ def test_staff_read_the_thread_from_the_no_show_notice_only_for_their_programme(
     assert "Staff read a session's messages only after a no-show or a complaint was reported." in \
         sam.press(f"1|rly|staff|{a.confirmed}")
 
-    engine(uow, dispatcher, lambda u: bs.report_no_show(u, clock, booking_id=a.confirmed, meeting_id=a.meeting,
+    engine(uow, dispatcher, lambda u: bs.report_no_show(u, clock, policy=DEFAULT_POLICY, booking_id=a.confirmed, meeting_id=a.meeting,
                                                         reporter_id=a.expert_person))
     out = sam.as_("sam")
     assert "No-show: Eve reports that Ana did not come to “Seed round plan” on Thu 7 Mar 2030, 10:00 " \

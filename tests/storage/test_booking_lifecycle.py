@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.booking_service import DEFAULT_POLICY
 from core import booking_service as svc
 from core.availability import free_slots
 from core.credit_service import balance, revoke
@@ -786,7 +787,7 @@ def test_cancel_refunds_by_policy(uow, clock, before, who, reason, refund, code)
     clock.set(THU_10 - before)
     actor = w.expert.person_id if who == "expert" else getattr(w, who)
 
-    outcome = act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=actor, reason=reason)
+    outcome = act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=actor, reason=reason, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, refund, code)
     assert money(uow, w.client) == (1000 + refund, 0)
     stored = load(uow, b.id)
@@ -799,7 +800,7 @@ def test_cancel_refunds_by_policy(uow, clock, before, who, reason, refund, code)
     # never twice, whoever asks the second time
     for again in (w.client, w.expert.person_id, w.staff):
         err = fails(uow, InvalidTransition, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid,
-                    actor_id=again, reason=CancelReason.TECHNICAL)
+                    actor_id=again, reason=CancelReason.TECHNICAL, policy=DEFAULT_POLICY)
         assert err.reason == "meeting_cancelled"
     assert money(uow, w.client) == (1000 + refund, 0)
     assert movements(uow, b.id) == expected
@@ -809,13 +810,13 @@ def test_cancel_needs_a_party_and_a_meeting_not_started(uow, clock):
     w = world(uow)
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
-    err = fails(uow, NotAllowed, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.stranger)
+    err = fails(uow, NotAllowed, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.stranger, policy=DEFAULT_POLICY)
     assert err.reason == "not_a_party"
-    err = fails(uow, NotAllowed, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.other)
+    err = fails(uow, NotAllowed, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.other, policy=DEFAULT_POLICY)
     assert err.reason == "not_a_party"
     clock.set(THU_10)
     err = fails(uow, PolicyViolation, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid,
-                actor_id=w.expert.person_id)
+                actor_id=w.expert.person_id, policy=DEFAULT_POLICY)
     assert err.reason == "already_started"
     stored = load(uow, b.id)
     assert (stored.status, stored.meetings[0].status, stored.meetings[0].ics_sequence) == (BS.ACCEPTED, MS.CONFIRMED, 0)
@@ -826,7 +827,7 @@ def test_a_request_not_yet_accepted_cannot_be_cancelled(uow, clock):
     w = world(uow)
     b = request(uow, clock, w.client, w.expert.id, (THU_10, 60))
     err = fails(uow, InvalidTransition, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=b.meetings[0].id,
-                actor_id=w.client)
+                actor_id=w.client, policy=DEFAULT_POLICY)
     assert err.reason == "meeting_held"
     assert money(uow, w.client) == (1000, 1000)
 
@@ -837,7 +838,7 @@ def test_cancelling_every_meeting_cancels_the_booking(uow, clock):
     first, second = (m.id for m in b.meetings)
     assert money(uow, w.client) == (1500, 0)
 
-    assert act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=first, actor_id=w.client) == \
+    assert act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=first, actor_id=w.client, policy=DEFAULT_POLICY) == \
         Consequence(True, 1000, "free")
     stored = load(uow, b.id)
     assert stored.status is BS.ACCEPTED
@@ -845,7 +846,7 @@ def test_cancelling_every_meeting_cancels_the_booking(uow, clock):
     assert money(uow, w.client) == (2500, 0)
 
     clock.set(THU_10 - H)  # late for the second one: no refund
-    assert act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=second, actor_id=w.client) == \
+    assert act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=second, actor_id=w.client, policy=DEFAULT_POLICY) == \
         Consequence(True, 0, "late_no_refund")
     stored = load(uow, b.id)
     assert stored.status is BS.CANCELLED
@@ -861,21 +862,21 @@ def test_cancellation_preview_changes_nothing(uow, clock):
     before = load(uow, b.id)
     clock.set(THU_10 - 3 * H)
     with uow() as u:
-        assert svc.cancellation_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+        assert svc.cancellation_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
             Consequence(True, 0, "late_no_refund")
-        assert svc.cancellation_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id) == \
+        assert svc.cancellation_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id) == \
             Consequence(True, 1000, "expert_initiated")
-        assert svc.cancellation_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.staff,
+        assert svc.cancellation_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.staff,
                                         reason=CancelReason.TECHNICAL) == Consequence(True, 1000, "technical")
         u.commit()
     clock.set(T0)
     with uow() as u:
-        assert svc.cancellation_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+        assert svc.cancellation_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
             Consequence(True, 1000, "free")
         u.commit()
     clock.set(THU_10 + MIN)
     with uow() as u:
-        assert svc.cancellation_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+        assert svc.cancellation_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
             Consequence(False, 0, "already_started")
         u.commit()
     after = load(uow, b.id)
@@ -894,7 +895,7 @@ def test_early_client_reschedule_is_free_and_frees_the_old_slot(uow, clock):
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
     outcome = act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
-                  new_start=FRI_10)
+                  new_start=FRI_10, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 1000, "free")
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.end, m.status, m.reschedule_count, m.ics_sequence) == (FRI_10, FRI_10 + H, MS.CONFIRMED, 1, 1)
@@ -909,7 +910,7 @@ def test_reschedule_exactly_24h_before_is_still_free(uow, clock):
     b = accepted(uow, clock, w)
     clock.set(THU_10 - 24 * H)
     outcome = act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=b.meetings[0].id,
-                  actor_id=w.client, new_start=FRI_10)
+                  actor_id=w.client, new_start=FRI_10, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 1000, "free")
     assert money(uow, w.client) == (1000, 0)
 
@@ -921,10 +922,10 @@ def test_late_client_reschedule_forfeits_the_first_price(uow, clock):
     assert money(uow, w.client) == (2000, 0)
     clock.set(THU_10 - 2 * H)
     with uow() as u:
-        assert svc.reschedule_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+        assert svc.reschedule_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
             Consequence(True, 0, "late_forfeit")
     outcome = act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
-                  new_start=FRI_10)
+                  new_start=FRI_10, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 0, "late_forfeit")
     assert money(uow, w.client) == (1000, 0)  # paid again
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000), ("charge", 1000)]
@@ -932,7 +933,7 @@ def test_late_client_reschedule_forfeits_the_first_price(uow, clock):
     assert (m.start, m.reschedule_count, m.ics_sequence) == (FRI_10, 1, 1)
 
     # a later full refund gives back one price, not both
-    act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id)
+    act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id, policy=DEFAULT_POLICY)
     assert money(uow, w.client) == (2000, 0)
 
 
@@ -941,14 +942,14 @@ def test_every_late_client_reschedule_is_charged_again(uow, clock):
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
     clock.set(THU_10 - 2 * H)
-    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, new_start=FRI_10)
+    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, new_start=FRI_10, policy=DEFAULT_POLICY)
     clock.set(FRI_10 - 2 * H)
     assert act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
-               new_start=NEXT_MON_10) == Consequence(True, 0, "late_forfeit")
+               new_start=NEXT_MON_10, policy=DEFAULT_POLICY) == Consequence(True, 0, "late_forfeit")
     assert money(uow, w.client) == (1000, 0)  # 4 - 1 (spent) - 1 - 1 (two forfeits)
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000), ("charge", 1000), ("charge", 1000)]
     # a late cancel now refunds nothing, an expert cancel refunds one price
-    act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id)
+    act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id, policy=DEFAULT_POLICY)
     assert money(uow, w.client) == (2000, 0)
 
 
@@ -958,7 +959,7 @@ def test_late_client_reschedule_without_credits_to_pay_again_is_refused(uow, clo
     mid = b.meetings[0].id
     clock.set(THU_10 - 2 * H)
     fails(uow, InsufficientCredits, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
-          actor_id=w.client, new_start=FRI_10)
+          actor_id=w.client, new_start=FRI_10, policy=DEFAULT_POLICY)
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.reschedule_count, m.ics_sequence) == (THU_10, 0, 0)
     assert money(uow, w.client) == (0, 0)
@@ -970,7 +971,7 @@ def test_expert_reschedule_is_free_even_late(uow, clock):
     mid = b.meetings[0].id
     clock.set(THU_10 - 30 * MIN)
     outcome = act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
-                  actor_id=w.expert.person_id, new_start=FRI_10)
+                  actor_id=w.expert.person_id, new_start=FRI_10, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 1000, "expert_initiated")
     assert money(uow, w.client) == (1000, 0)
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
@@ -981,14 +982,14 @@ def test_a_meeting_moves_at_most_twice(uow, clock):
     w = world(uow)
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
-    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, new_start=FRI_10)
+    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, new_start=FRI_10, policy=DEFAULT_POLICY)
     act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
-        new_start=NEXT_MON_10)
+        new_start=NEXT_MON_10, policy=DEFAULT_POLICY)
     with uow() as u:
-        assert svc.reschedule_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+        assert svc.reschedule_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
             Consequence(False, 0, "limit_reached")
     err = fails(uow, PolicyViolation, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
-                actor_id=w.client, new_start=at(8, 10))
+                actor_id=w.client, new_start=at(8, 10), policy=DEFAULT_POLICY)
     assert err.reason == "limit_reached"
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.reschedule_count, m.ics_sequence) == (NEXT_MON_10, 2, 2)
@@ -1001,24 +1002,24 @@ def test_expert_moves_do_not_use_up_the_clients_two_reschedules(uow, clock):
     mid = b.meetings[0].id
     for new_start in (FRI_10, NEXT_MON_10, at(8, 10)):  # the expert moves it three times
         assert act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
-                   actor_id=w.expert.person_id, new_start=new_start) == Consequence(True, 1000, "expert_initiated")
+                   actor_id=w.expert.person_id, new_start=new_start, policy=DEFAULT_POLICY) == Consequence(True, 1000, "expert_initiated")
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.reschedule_count, m.ics_sequence) == (at(8, 10), 0, 3)
     with uow() as u:
-        assert svc.reschedule_preview(u, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
+        assert svc.reschedule_preview(u, clock, policy=DEFAULT_POLICY, booking_id=b.id, meeting_id=mid, actor_id=w.client) == \
             Consequence(True, 1000, "free")
 
     for new_start in (at(9, 10), at(10, 10)):  # the client still has both of theirs
         assert act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
-                   new_start=new_start) == Consequence(True, 1000, "free")
+                   new_start=new_start, policy=DEFAULT_POLICY) == Consequence(True, 1000, "free")
     err = fails(uow, PolicyViolation, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
-                actor_id=w.client, new_start=at(11, 10))
+                actor_id=w.client, new_start=at(11, 10), policy=DEFAULT_POLICY)
     assert err.reason == "limit_reached"
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.reschedule_count, m.ics_sequence) == (at(10, 10), 2, 5)
     # the expert is never limited
     act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id,
-        new_start=at(11, 10))
+        new_start=at(11, 10), policy=DEFAULT_POLICY)
     assert load(uow, b.id).meetings[0].start == at(11, 10)
     assert money(uow, w.client) == (1000, 0)
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
@@ -1032,13 +1033,13 @@ def test_rescheduling_into_a_taken_or_bad_slot_is_refused(uow, clock):
     for new_start, reason in [(FRI_10, "taken"), (FRI_10 + 30 * MIN, "taken"), (at(0, 10), "too_soon"),
                               (at(5, 10), "outside_availability"), (at(-1, 10), "past")]:
         err = fails(uow, SlotUnavailable, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid,
-                    actor_id=w.client, new_start=new_start)
+                    actor_id=w.client, new_start=new_start, policy=DEFAULT_POLICY)
         assert err.reason == reason
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.reschedule_count, m.ics_sequence) == (THU_10, 0, 0)
     # moving within its own time is not a clash with itself
     act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id,
-        new_start=THU_10 + 30 * MIN)
+        new_start=THU_10 + 30 * MIN, policy=DEFAULT_POLICY)
     assert load(uow, b.id).meetings[0].start == THU_10 + 30 * MIN
 
 
@@ -1047,12 +1048,12 @@ def test_ics_sequence_rises_with_every_change(uow, clock):
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
     assert load(uow, b.id).meetings[0].ics_sequence == 0
-    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, new_start=FRI_10)
+    act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, new_start=FRI_10, policy=DEFAULT_POLICY)
     assert load(uow, b.id).meetings[0].ics_sequence == 1
     act(uow, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.expert.person_id,
-        new_start=NEXT_MON_10)
+        new_start=NEXT_MON_10, policy=DEFAULT_POLICY)
     assert load(uow, b.id).meetings[0].ics_sequence == 2
-    act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client)
+    act(uow, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, policy=DEFAULT_POLICY)
     assert load(uow, b.id).meetings[0].ics_sequence == 3
 
 
@@ -1098,7 +1099,7 @@ def test_a_session_counts_once_for_the_expert_however_its_last_meeting_ends(uow,
     held = accepted(uow, clock, w, (WED_10, 60), (FRI_10, 30))
     dropped = accepted(uow, clock, w, (THU_10, 60), (NEXT_MON_10, 30))
     for m in dropped.meetings:
-        act(uow, svc.cancel_meeting, clock, booking_id=dropped.id, meeting_id=m.id, actor_id=w.expert.person_id)
+        act(uow, svc.cancel_meeting, clock, booking_id=dropped.id, meeting_id=m.id, actor_id=w.expert.person_id, policy=DEFAULT_POLICY)
     assert load(uow, dropped.id).status is BS.CANCELLED
     first, second = (m.id for m in held.meetings)
 
@@ -1106,12 +1107,12 @@ def test_a_session_counts_once_for_the_expert_however_its_last_meeting_ends(uow,
     assert act(uow, svc.complete_ended, clock, booking_id=held.id) == [first]
     assert load(uow, held.id).status is BS.ACCEPTED
     if ending == "cancelled":  # 47 h ahead: a free cancellation
-        outcome = act(uow, svc.cancel_meeting, clock, booking_id=held.id, meeting_id=second, actor_id=w.client)
+        outcome = act(uow, svc.cancel_meeting, clock, booking_id=held.id, meeting_id=second, actor_id=w.client, policy=DEFAULT_POLICY)
         last = MS.CANCELLED
     else:
         clock.set(FRI_10 + 15 * MIN)
         reporter = w.client if ending == "no_show_expert" else w.expert.person_id
-        outcome = act(uow, svc.report_no_show, clock, booking_id=held.id, meeting_id=second, reporter_id=reporter)
+        outcome = act(uow, svc.report_no_show, clock, booking_id=held.id, meeting_id=second, reporter_id=reporter, policy=DEFAULT_POLICY)
         last = MS(ending)
     assert outcome.refund_milli == refund
 
@@ -1144,7 +1145,7 @@ def test_no_show_cannot_be_reported_before_ten_minutes_past_the_start(uow, clock
     for now in (THU_10 - H, THU_10, THU_10 + 10 * MIN - timedelta(seconds=1)):
         clock.set(now)
         err = fails(uow, PolicyViolation, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid,
-                    reporter_id=w.client)
+                    reporter_id=w.client, policy=DEFAULT_POLICY)
         assert err.reason == "no_show_too_early"
         assert err.context["available_at"] == THU_10 + 10 * MIN
     assert load(uow, b.id).meetings[0].status is MS.CONFIRMED
@@ -1156,7 +1157,7 @@ def test_client_reporting_the_expert_absent_gets_a_full_refund_once(uow, clock):
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
     clock.set(THU_10 + 10 * MIN)
-    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client)
+    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 1000, "expert_no_show")
     assert money(uow, w.client) == (2000, 0)
     stored = load(uow, b.id)
@@ -1165,8 +1166,8 @@ def test_client_reporting_the_expert_absent_gets_a_full_refund_once(uow, clock):
 
     for reporter in (w.client, w.expert.person_id):
         fails(uow, InvalidTransition, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid,
-              reporter_id=reporter)
-    fails(uow, InvalidTransition, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client)
+              reporter_id=reporter, policy=DEFAULT_POLICY)
+    fails(uow, InvalidTransition, svc.cancel_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client, policy=DEFAULT_POLICY)
     assert money(uow, w.client) == (2000, 0)
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000), ("refund", 1000)]
 
@@ -1177,7 +1178,7 @@ def test_no_show_after_the_meeting_was_marked_completed_still_refunds(uow, clock
     clock.set(THU_10 + 2 * H)
     act(uow, svc.complete_ended, clock, booking_id=b.id)
     outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=b.meetings[0].id,
-                  reporter_id=w.client)
+                  reporter_id=w.client, policy=DEFAULT_POLICY)
     assert outcome.refund_milli == 1000
     assert money(uow, w.client) == (2000, 0)
     assert load(uow, b.id).meetings[0].status is MS.NO_SHOW_EXPERT
@@ -1188,12 +1189,12 @@ def test_expert_reporting_the_client_absent_refunds_nothing(uow, clock):
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
     clock.set(THU_10 + 15 * MIN)
-    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.expert.person_id)
+    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.expert.person_id, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 0, "client_no_show")
     assert money(uow, w.client) == (1000, 0)
     assert load(uow, b.id).meetings[0].status is MS.NO_SHOW_CLIENT
     # the client cannot turn it into a refund afterwards
-    fails(uow, InvalidTransition, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client)
+    fails(uow, InvalidTransition, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client, policy=DEFAULT_POLICY)
     assert money(uow, w.client) == (1000, 0)
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
 
@@ -1207,7 +1208,7 @@ def test_a_no_show_is_reported_within_7_days_of_the_meeting(uow, clock):
     clock.set(THU_10 + timedelta(days=7, seconds=1))
     for reporter in (w.client, w.expert.person_id):
         err = fails(uow, PolicyViolation, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid,
-                    reporter_id=reporter)
+                    reporter_id=reporter, policy=DEFAULT_POLICY)
         assert err.reason == "no_show_too_late"
     stored = load(uow, b.id)
     assert (stored.status, stored.meetings[0].status) == (BS.COMPLETED, MS.COMPLETED)
@@ -1215,7 +1216,7 @@ def test_a_no_show_is_reported_within_7_days_of_the_meeting(uow, clock):
     assert movements(uow, b.id) == [("hold", 1000), ("spend", 1000)]
 
     clock.set(THU_10 + timedelta(days=7))  # exactly seven days: still in time
-    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client)
+    outcome = act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=mid, reporter_id=w.client, policy=DEFAULT_POLICY)
     assert outcome == Consequence(True, 1000, "expert_no_show")
     assert money(uow, w.client) == (2000, 0)
 
@@ -1226,7 +1227,7 @@ def test_only_the_two_parties_report_a_no_show(uow, clock, who):
     b = accepted(uow, clock, w)
     clock.set(THU_10 + H)
     err = fails(uow, NotAllowed, svc.report_no_show, clock, booking_id=b.id, meeting_id=b.meetings[0].id,
-                reporter_id=getattr(w, who))
+                reporter_id=getattr(w, who), policy=DEFAULT_POLICY)
     assert err.reason == "not_a_party"
     assert load(uow, b.id).meetings[0].status is MS.CONFIRMED
     assert money(uow, w.client) == (1000, 0)
@@ -1302,7 +1303,7 @@ def test_a_no_show_session_can_be_reviewed(uow, clock):
     w = world(uow)
     b = accepted(uow, clock, w)
     clock.set(THU_10 + 20 * MIN)
-    act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=b.meetings[0].id, reporter_id=w.client)
+    act(uow, svc.report_no_show, clock, booking_id=b.id, meeting_id=b.meetings[0].id, reporter_id=w.client, policy=DEFAULT_POLICY)
     act(uow, svc.leave_review, booking_id=b.id, author_id=w.client, stars=1)
     with uow() as u:
         assert u.experts.get(w.expert.id).rating == Rating(1, 1)
@@ -1464,7 +1465,7 @@ def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, cloc
     act(uow, svc.accept, clock, booking_id=first.id, actor_id=w.expert.person_id)
     assert money(uow, w.client) == (1000, 3000)
 
-    outcomes = act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.client)
+    outcomes = act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.client, policy=DEFAULT_POLICY)
     assert outcomes == [Consequence(True, 1000, "free")]  # the accepted one, cancelled early
     stored = [load(uow, b.id) for b in result.bookings]
     assert [b.status for b in stored] == [BS.CANCELLED, BS.WITHDRAWN, BS.WITHDRAWN, BS.WITHDRAWN]
@@ -1472,7 +1473,7 @@ def test_cancel_series_withdraws_the_open_ones_and_releases_every_hold(uow, cloc
     assert money(uow, w.client) == (5000, 0)
     assert busy(uow, w.expert.id, MON, at(30, 0)) == []
     # cancelling it again changes nothing
-    assert act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.client) == []
+    assert act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.client, policy=DEFAULT_POLICY) == []
     assert money(uow, w.client) == (5000, 0)
     assert count(uow, CreditMovementRow, CreditMovementRow.kind == "release") == 3
     assert count(uow, CreditMovementRow, CreditMovementRow.kind == "refund") == 1
@@ -1488,7 +1489,7 @@ def test_expert_cancelling_a_series_declines_the_open_requests_and_refunds_the_c
     assert money(uow, w.client) == (1000, 3000)
 
     clock.set(TUE_10 - 2 * H)  # late, but an expert's cancellation is always refunded in full
-    outcomes = act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.expert.person_id)
+    outcomes = act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.expert.person_id, policy=DEFAULT_POLICY)
     assert outcomes == [Consequence(True, 1000, "expert_initiated")]
     stored = [load(uow, b.id) for b in result.bookings]
     assert [b.status for b in stored] == [BS.CANCELLED, BS.DECLINED, BS.DECLINED, BS.DECLINED]
@@ -1496,7 +1497,7 @@ def test_expert_cancelling_a_series_declines_the_open_requests_and_refunds_the_c
     assert [b.decline_reason for b in stored[1:]] == ["series cancelled"] * 3
     assert money(uow, w.client) == (5000, 0)
     assert busy(uow, w.expert.id, MON, at(30, 0)) == []
-    assert act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.expert.person_id) == []
+    assert act(uow, svc.cancel_series, clock, series_id=result.series_id, actor_id=w.expert.person_id, policy=DEFAULT_POLICY) == []
     assert money(uow, w.client) == (5000, 0)
     assert count(uow, CreditMovementRow, CreditMovementRow.kind == "release") == 3
     assert count(uow, CreditMovementRow, CreditMovementRow.kind == "refund") == 1

@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from core.booking_service import DEFAULT_POLICY
 from core import booking_service as svc
 from core.clock import FixedClock
 from core.credit_service import balance, grant, revoke
@@ -351,7 +352,7 @@ def test_ledger_invariant_after_a_long_mixed_sequence(uow, clock):
     clock.set(at(1, 10, 10))  # the expert never showed up for b1
     with uow() as u:
         b1_meeting = u.bookings.get(b1).meetings[0].id
-    assert run(svc.report_no_show, booking_id=b1, meeting_id=b1_meeting, reporter_id=ana.id).refund_milli == 1000
+    assert run(svc.report_no_show, booking_id=b1, meeting_id=b1_meeting, reporter_id=ana.id, policy=DEFAULT_POLICY).refund_milli == 1000
     assert wallets() == {P: (1000, 0), C: (0, 0), I: (2250, 750)}
 
     clock.set(T0 + 48 * H)
@@ -362,15 +363,15 @@ def test_ledger_invariant_after_a_long_mixed_sequence(uow, clock):
     with uow() as u:
         b5_meeting = u.bookings.get(b5).meetings[0].id
     assert run(svc.reschedule_meeting, booking_id=b5, meeting_id=b5_meeting, actor_id=ana.id,
-               new_start=at(8, 10)).code == "late_forfeit"
+               new_start=at(8, 10), policy=DEFAULT_POLICY).code == "late_forfeit"
     assert wallets() == {P: (0, 0), C: (0, 0), I: (3000, 0)}
     assert run(svc.cancel_meeting, booking_id=b5, meeting_id=b5_meeting, actor_id=expert_id,
-               reason=CancelReason.PERSONAL).refund_milli == 1000
+               reason=CancelReason.PERSONAL, policy=DEFAULT_POLICY).refund_milli == 1000
     # the refund goes back where the credits were taken last: the programme's charge
     assert wallets() == {P: (1000, 0), C: (0, 0), I: (3000, 0)}
     with uow() as u:  # and it is not given twice, by no-show or a second cancel
         with pytest.raises(InvalidTransition):
-            svc.cancel_meeting(u, clock, booking_id=b5, meeting_id=b5_meeting, actor_id=expert_id)
+            svc.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=b5, meeting_id=b5_meeting, actor_id=expert_id)
 
     with uow() as u:
         assert revoke(u, key="trim", amount_milli=500, source=I, person_id=ana.id)
@@ -572,7 +573,7 @@ def test_random_credit_operations_never_break_the_ledger(db):
             reason = CancelReason.TECHNICAL if technical else CancelReason.PERSONAL
             try:
                 outcome = self.run(svc.cancel_meeting, self.clock, booking_id=b.id, meeting_id=m.id,
-                                   actor_id=actor, reason=reason)
+                                   actor_id=actor, reason=reason, policy=DEFAULT_POLICY)
             except PolicyViolation:
                 raise AssertionError("a meeting ahead can always be cancelled") from None
             assert outcome.refund_milli in (0, m.price_milli)
@@ -589,7 +590,7 @@ def test_random_credit_operations_never_break_the_ledger(db):
             new_start = self.slot(2 * H, m.minutes)
             try:
                 outcome = self.run(svc.reschedule_meeting, self.clock, booking_id=b.id, meeting_id=m.id,
-                                   actor_id=actor, new_start=new_start)
+                                   actor_id=actor, new_start=new_start, policy=DEFAULT_POLICY)
             except PolicyViolation as exc:
                 assert exc.reason == "limit_reached" and m.reschedule_count >= 2 and who == "client"
                 return
@@ -606,7 +607,7 @@ def test_random_credit_operations_never_break_the_ledger(db):
             actor = self.client if who == "client" else self.expert.person_id
             try:
                 outcome = self.run(svc.report_no_show, self.clock, booking_id=booking_id, meeting_id=meeting_id,
-                                   reporter_id=actor)
+                                   reporter_id=actor, policy=DEFAULT_POLICY)
             except (PolicyViolation, InvalidTransition):
                 return
             self.available += outcome.refund_milli

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from core.booking_service import DEFAULT_POLICY
 from core import booking_service as svc
 from core.clock import FixedClock
 from core.credits import Source
@@ -196,7 +197,7 @@ def test_credits_returned_by_key_for_releases_and_refunds_only(uow: UoW, clock: 
         meeting = u.bookings.get(cancelled)
         assert meeting is not None and meeting.meetings[0].id is not None
         meeting_id = meeting.meetings[0].id
-        svc.cancel_meeting(u, clock, booking_id=cancelled, meeting_id=meeting_id, actor_id=ana.id or 0)
+        svc.cancel_meeting(u, clock, policy=DEFAULT_POLICY, booking_id=cancelled, meeting_id=meeting_id, actor_id=ana.id or 0)
         u.commit()
     with uow() as u:
         price = u.bookings.get(declined).price_milli  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.booking_service import DEFAULT_POLICY
 from bot.flows.errors import explain
 from bot.i18n import Translator
 from core import booking_service as svc
@@ -95,7 +96,7 @@ def test_a_reschedule_off_the_grid_is_refused_and_changes_nothing(uow, clock):
     b = accepted(uow, clock, w)
     mid = b.meetings[0].id
     err = fails(uow, OffGrid, svc.reschedule_meeting, clock, booking_id=b.id, meeting_id=mid, actor_id=w.client,
-                new_start=at(4, 9, 7))
+                new_start=at(4, 9, 7), policy=DEFAULT_POLICY)
     assert err.nearest == (at(4, 9), at(4, 9, 15))
     m = load(uow, b.id).meetings[0]
     assert (m.start, m.reschedule_count, m.ics_sequence) == (THU_10, 0, 0)

@@ -95,7 +95,7 @@ def test_a_technical_refund_after_the_meeting_and_a_no_show_refund_never_add_up(
     a, _b = two_programmes(uow, clock)
     clock.set(THU_10 + timedelta(hours=2))
     run(uow, bs.complete_ended, clock, booking_id=a.confirmed)
-    run(uow, bs.report_no_show, clock, booking_id=a.confirmed, meeting_id=a.meeting, reporter_id=a.expert_person)
+    run(uow, bs.report_no_show, clock, booking_id=a.confirmed, meeting_id=a.meeting, reporter_id=a.expert_person, policy=DEFAULT_POLICY)
     assert company_money(uow, a.company)[0] == 3500  # the client missed it: spent
     outcome, events = run(uow, ss.staff_cancel_meeting, clock, staff_id=a.staff, booking_id=a.confirmed,
                           meeting_id=a.meeting, reason=StaffReason.TECHNICAL, policy=DEFAULT_POLICY)
@@ -111,7 +111,7 @@ def test_a_technical_refund_after_the_meeting_and_a_no_show_refund_never_add_up(
 def test_the_client_reported_no_show_tells_the_programme_staff(uow, clock):
     a, _b = two_programmes(uow, clock)
     clock.set(THU_10 + timedelta(minutes=15))
-    _, events = run(uow, bs.report_no_show, clock, booking_id=a.confirmed, meeting_id=a.meeting, reporter_id=a.founder)
+    _, events = run(uow, bs.report_no_show, clock, booking_id=a.confirmed, meeting_id=a.meeting, reporter_id=a.founder, policy=DEFAULT_POLICY)
     staff_event = [e for e in events if e.name == "staff_no_show"]
     assert len(staff_event) == 1 and (staff_event[0].absent, staff_event[0].programme_id,
                                       staff_event[0].refund_milli) == ("expert", a.programme, 1000)
@@ -128,7 +128,7 @@ def test_staff_of_one_programme_cannot_act_on_the_other(uow, clock):
     for call in (
         lambda: refused(uow, ss.staff_cancel_meeting, clock, staff_id=a.staff, booking_id=b.confirmed,
                         meeting_id=b.meeting, reason=StaffReason.TECHNICAL, policy=DEFAULT_POLICY),
-        lambda: refused(uow, bs.cancel_meeting, clock, booking_id=b.confirmed, meeting_id=b.meeting, actor_id=a.staff),
+        lambda: refused(uow, bs.cancel_meeting, clock, booking_id=b.confirmed, meeting_id=b.meeting, actor_id=a.staff, policy=DEFAULT_POLICY),
         lambda: refused(uow, ss.staff_move_meeting, clock, staff_id=a.staff, booking_id=b.confirmed,
                         meeting_id=b.meeting, new_start=THU_10 + timedelta(hours=2), reason=StaffReason.OTHER,
                         policy=DEFAULT_POLICY),
