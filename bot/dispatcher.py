@@ -26,6 +26,7 @@ from bot.flows.errors import explain
 from bot.i18n import Translator, normalise_locale
 from bot.notifications import event_notices
 from bot.payloads import decode
+from bot.platforms import CONSOLE, platform
 from bot.replies import Reply
 from bot.router import Router
 from storage.chat_repo import Conversation, OutboxMessage, Outgoing
@@ -205,12 +206,11 @@ class Dispatcher:
         person = find_person(uow, sender, known)
         if person is not None:
             return person, False
-        handle = sender.user_id.lower() if sender.platform == "console" else _free_handle(uow, sender)
+        chat = platform(sender.platform)
+        handle = sender.user_id.lower() if chat is CONSOLE else _free_handle(uow, sender)
         person = Person(
             None, handle, (sender.display_name or sender.user_id)[:120],
-            timezone=sender.timezone or "UTC", locale=normalise_locale(sender.language),
-            slack_user_id=sender.user_id if sender.platform == "slack" else None,
-            telegram_user_id=int(sender.user_id) if sender.platform == "telegram" and sender.user_id.isdigit() else None,
+            timezone=sender.timezone or "UTC", locale=normalise_locale(sender.language), **chat.fields(sender.user_id),
         )
         return uow.people.add(person), True
 
@@ -319,20 +319,12 @@ def find_person(uow: SqlUnitOfWork, sender: Sender, known: int | None = None) ->
         person = uow.people.get(known)
         if person is not None and _account_of(person, sender):
             return person
-    if sender.platform == "telegram":
-        return uow.people.by_telegram(int(sender.user_id)) if sender.user_id.isdigit() else None
-    if sender.platform == "slack":
-        return uow.people.by_slack(sender.user_id)
-    return uow.people.by_handle(sender.user_id)
+    return platform(sender.platform).find(uow, sender.user_id)
 
 
 def _account_of(person: Person, sender: Sender) -> bool:
     """Is this the account find_person looks the sender up by?"""
-    if sender.platform == "telegram":
-        return sender.user_id.isdigit() and person.telegram_user_id == int(sender.user_id)
-    if sender.platform == "slack":
-        return person.slack_user_id == sender.user_id
-    return person.handle == sender.user_id.lower().lstrip("@")
+    return platform(sender.platform).knows(person, sender.user_id)
 
 
 def _free_handle(uow: SqlUnitOfWork, sender: Sender) -> str:

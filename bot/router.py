@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.model import Person
+from bot.platforms import CHAT_PLATFORMS, PLATFORMS
 from storage.chat_repo import SqlConversations
 
-
-CHAT_PLATFORMS = ("telegram", "slack")
+__all__ = ["CHAT_PLATFORMS", "Router"]
 
 
 class Router:
@@ -38,10 +38,5 @@ class Router:
 
 
 def _chat_for(person: Person, platform: str) -> str | None:
-    if platform == "console":
-        return person.handle
-    if platform == "telegram" and person.telegram_user_id is not None:
-        return str(person.telegram_user_id)  # a private chat's id is the user's id
-    if platform == "slack" and person.slack_user_id is not None:
-        return person.slack_user_id  # chat.postMessage to a user id opens the DM
-    return None
+    known = PLATFORMS.get(platform)
+    return known.chat(person) if known is not None else None

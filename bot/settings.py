@@ -15,18 +15,14 @@ from core.booking_service import DEFAULT_POLICY
 from core.policy import Policy
 from core.purchases import STARS, Pack, parse_packs
 from core.reminders import parse_offsets
+from bot.platforms import PLATFORMS
 
 DEFAULT_PORT = 8080
 
 
 def enabled_platforms(env: Mapping[str, str] = os.environ) -> list[str]:
     """The chats this deployment runs, so notices can reach people wherever they are."""
-    platforms = []
-    if env.get("TELEGRAM_BOT_TOKEN", "").strip():
-        platforms.append("telegram")
-    if env.get("SLACK_BOT_TOKEN", "").strip():
-        platforms.append("slack")
-    return platforms
+    return [p.name for p in PLATFORMS.values() if p.token_variable and env.get(p.token_variable, "").strip()]
 
 
 DEFAULT_SMTP_FROM = "Headstrt <no-reply@headstrt.local>"
