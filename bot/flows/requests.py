@@ -8,34 +8,35 @@ card in place, so an answered card never keeps buttons that no longer apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from core import booking_service
-from core.availability import check_slot, free_slots, local_day_bounds
+from core.availability import local_day_bounds
 from core.errors import NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
 from core.lifecycle import BookingStatus, MeetingStatus
-from core.model import Booking, Meeting, Person
+from core.model import Booking, Person
 from core.recurrence import Frequency
-from core.schedule import Busy, Schedule
 from bot.flows.actions import ID_MAX, Choice, Day, Either, Id, Opt, Slot, Stamp, ascii_int
 from bot.flows.base import Context, Flow, outdated
 from bot.flows.book import again_button
-from bot.flows.dialog import instant, instants, minutes_of
+from bot.flows.dialog import ACTIVE, Dialog, Step, begin, caller_data, instant, instants, minutes_of
 from bot.flows.pickers import (
     day_buttons,
     later_days_start,
-    parse_day_arg,
-    parse_slot_arg,
     slot_arg,
     slot_buttons,
     slot_page,
     slots_text,
 )
 from bot.flows.series_words import how_often
+from bot.flows.time_picker import NAME as PICKER_DIALOG
+from bot.flows.time_picker import Calendar, PickerState, TimePicker
+from bot.flows.typed_times import Meaning
 from bot.i18n import Translator
 from bot.payloads import p
 from bot.replies import Button, Reply
@@ -128,24 +129,11 @@ _STEP = timedelta(minutes=15)
 
 @dataclass(slots=True)
 class _Request:
-    """A booking with the people around it, loaded once per event (the expert's calendar on first use)."""
+    """A booking with the people around it."""
 
     booking: Booking
     expert: Expert
     client: Person
-    _calendar: tuple[Schedule, list[Busy]] | None = None
-
-    def calendar(self, ctx: Context) -> tuple[Schedule, list[Busy]]:
-        """The expert's schedule and busy times, except this request's own held meetings."""
-        if self._calendar is None:
-            assert self.expert.id is not None
-            schedule = ctx.uow.experts.schedule(self.expert.id)
-            now = ctx.clock.now()
-            own = frozenset(m.id for m in self.booking.meetings if m.id is not None)
-            busy = ctx.uow.experts.busy(self.expert.id, now - timedelta(days=1),
-                                        now + schedule.rules.horizon + timedelta(days=2), except_meetings=own)
-            self._calendar = (schedule, busy)
-        return self._calendar
 
     @property
     def id(self) -> int:
@@ -254,12 +242,21 @@ class RequestsFlow(Flow):
             return
         wizard: dict[str, Callable[[Context, tuple[str, ...]], None]] = {
             Act.DECLINE_NO_REASON: self._decline_without_reason, Act.BACK: self._back_to_card,
-            Act.SUGGEST_DAY: self._pick_day, Act.SUGGEST_DAYS: self._show_days, Act.SUGGEST_SLOT: self._pick_slot,
             Act.SEND_SUGGESTION: self._send_suggestion, Act.SUGGEST_AGAIN: self._redo_suggestion,
         }
-        booking_id = ctx.data.get("booking")
-        if (action not in wizard or not ctx.pressed_current(NAME, args)
-                or not isinstance(booking_id, int)):
+        if ((action not in wizard and action not in PICKER_CODES) or not ctx.pressed_current(NAME, args)
+                or _booking_of(ctx) is None):
+            outdated(ctx)
+            return
+        picking = _picking(ctx)
+        if action in PICKER_CODES:  # the day list and a day's times: the shared time picker
+            if not picking or self._suggest_request(ctx) is None:
+                if not picking:
+                    outdated(ctx)
+                return
+            SUGGEST_PICKER.on_press(ctx, action, args[1:])
+            return
+        if action == Act.SUGGEST_AGAIN and not picking and ctx.convo.step != CONFIRM:
             outdated(ctx)
             return
         wizard[action](ctx, args[1:])
@@ -331,6 +328,7 @@ class RequestsFlow(Flow):
         if not _answerable(ctx, req):
             return
         t = ctx.t
+        ctx.finish()  # a suggestion open before (its picker on top) goes
         ctx.goto(NAME, "decline", booking=booking_id)
         ctx.say(t("Declining “{title}” from {client}. Type a short reason they will see, or press “No reason”.",
                   title=req.title, client=req.client.name),
@@ -342,7 +340,7 @@ class RequestsFlow(Flow):
         if ctx.convo.step != "decline":
             outdated(ctx)
             return
-        self._decline(ctx, int(ctx.data["booking"]), "")
+        self._decline(ctx, _booking_of(ctx) or 0, "")
 
     def _decline(self, ctx: Context, booking_id: int, reason: str) -> None:
         req = _load(ctx, booking_id)
@@ -360,7 +358,7 @@ class RequestsFlow(Flow):
 
     def _back_to_card(self, ctx: Context, args: tuple[str, ...]) -> None:
         """Change of mind: the card comes back with its three answers."""
-        req = _load(ctx, int(ctx.data["booking"]))
+        req = _load(ctx, _booking_of(ctx) or 0)
         _must_be_expert(ctx, req)
         ctx.finish()
         if not _answerable(ctx, req):
@@ -380,128 +378,19 @@ class RequestsFlow(Flow):
             return
         if not _answerable(ctx, req):
             return
-        ctx.goto(NAME, "suggest", booking=booking_id, picked=[])
-        self._ask_day(ctx, req)
-
-    def _ask_day(self, ctx: Context, req: _Request) -> None:
-        """Days with a free slot for the next meeting to place, in the expert's own zone."""
-        t = ctx.t
-        picked = _picked(ctx)
-        meeting = req.booking.meetings[len(picked)]
-        since = instant(ctx.data.get("since"))
-        slots = _free(ctx, req, meeting.minutes, picked, start=since)
-        ctx.step("suggest")
-        header = _suggest_header(ctx, req, len(picked))
-        nav = [ctx.step_button(t("Back to the request"), NAME, Act.BACK)]
-        if picked:
-            nav.insert(0, ctx.step_button(t("Start over"), NAME, Act.SUGGEST_AGAIN))
-        if not slots:
-            if since is not None:
-                nav.insert(0, ctx.step_button(t("Earliest dates"), NAME, Act.SUGGEST_DAYS, ""))
-                ctx.say(header + "\n" + t("No free {minutes}-minute slot after these dates.", minutes=meeting.minutes),
-                        (tuple(nav),), replace=True)
-                return
-            ctx.say(header + "\n" + t("You have no free {minutes}-minute slot within your booking horizon. "
-                                      "Add extra hours with /availability, or decline the request.",
-                                      minutes=meeting.minutes), (tuple(nav),), replace=True)
-            return
-        tz = ctx.person.timezone
-        more: list[Button] = []
-        later = later_days_start(slots, tz)
-        if later is not None:
-            more.append(ctx.step_button(t("Later dates"), NAME, Act.SUGGEST_DAYS, slot_arg(later)))
-        if since is not None:
-            more.append(ctx.step_button(t("Earliest dates"), NAME, Act.SUGGEST_DAYS, ""))
-        text = header + "\n" + t("Pick a day (your time, {zone}; {client} is in {client_zone}):", zone=tz,
-                                 client=req.client.name, client_zone=req.client.timezone)
-        ctx.say(text, day_buttons(ctx, NAME, Act.SUGGEST_DAY, slots) + ((*more, *nav),), replace=True)
-
-    def _show_days(self, ctx: Context, args: tuple[str, ...]) -> None:
-        if ctx.convo.step not in ("suggest", "suggest_slot") or len(args) != 1:
-            outdated(ctx)
-            return
-        if args[0] and parse_slot_arg(args[0]) is None:
-            outdated(ctx)
-            return
-        req = self._suggest_request(ctx)
-        if req is None:
-            return
-        _set_since(ctx, parse_slot_arg(args[0]) if args[0] else None)
-        self._ask_day(ctx, req)
-
-    def _pick_day(self, ctx: Context, args: tuple[str, ...]) -> None:
-        """The free starts of one local day (a page at a time), with the client's time beside each."""
-        day = parse_day_arg(args[0]) if args else None
-        after = parse_slot_arg(args[1]) if len(args) == 2 else None
-        placing = self._placing(ctx, ctx.convo.step in ("suggest", "suggest_slot") and day is not None
-                                and (len(args) == 1 or (len(args) == 2 and after is not None)))
-        if placing is None or day is None:
-            return
-        req, picked, meeting = placing
-        t = ctx.t
-        lo, hi = local_day_bounds(ctx.person.timezone, day)
-        start = max(lo, after) if after else lo
-        slots = [s for s in _free(ctx, req, meeting.minutes, picked, start=start, end=hi) if s < hi]
-        header = _suggest_header(ctx, req, len(picked))
-        if not slots:
-            ctx.step("suggest")
-            ctx.say(header + "\n" + t("That day has no free slot any more. Please pick another day."),
-                    ((ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, _since_arg(ctx)),),),
-                    replace=True)
-            return
-        ctx.step("suggest_slot")
-        page, later = slot_page(slots)
-        nav: list[Button] = []
-        if later is not None:
-            nav.append(ctx.step_button(t("Later that day"), NAME, Act.SUGGEST_DAY, day.isoformat(), slot_arg(later)))
-        nav.append(ctx.step_button(t("Other days"), NAME, Act.SUGGEST_DAYS, _since_arg(ctx)))
-        text = "\n".join([
-            header,
-            t("{day}: pick a start (your time, {zone}). The client's time is after each:",
-              day=t.day(page[0]), zone=ctx.person.timezone),
-            slots_text(ctx, page, req.client.timezone),
-        ])
-        ctx.say(text, slot_buttons(ctx, NAME, Act.SUGGEST_SLOT, page) + (tuple(nav),), replace=True)
-
-    def _pick_slot(self, ctx: Context, args: tuple[str, ...]) -> None:
-        at = parse_slot_arg(args[0]) if len(args) == 1 else None
-        placing = self._placing(ctx, ctx.convo.step == "suggest_slot" and at is not None)
-        if placing is None or at is None:
-            return
-        req, picked, meeting = placing
-        t = ctx.t
-        if not _still_free(ctx, req, meeting.minutes, picked, at):
-            ctx.say(t("That time is no longer free. Please pick another."))
-            self._ask_day(ctx, req)
-            return
-        picked.append(at)
-        _set_picked(ctx, picked)
-        if len(picked) < len(req.booking.meetings):
-            self._ask_day(ctx, req)
-            return
-        ctx.step("suggest_confirm")
-        lines = [t("Suggest these times to {client} for “{title}”?", client=req.client.name, title=req.title)]
-        for start, m in zip(picked, req.booking.meetings):
-            lines.append(t("• {when}, {minutes} min", when=t.both(start, req.client.timezone), minutes=m.minutes))
-        lines.append(t("The slots are held while {client} decides.", client=req.client.name))
-        ctx.say("\n".join(lines), ((
-            ctx.step_button(t("Send to {client}", client=req.client.name)[:75], NAME, Act.SEND_SUGGESTION),
-            ctx.step_button(t("Start over"), NAME, Act.SUGGEST_AGAIN),
-            ctx.step_button(t("Back to the request"), NAME, Act.BACK),
-        ),), replace=True)
+        ctx.finish()  # a wizard open before (a picker on top of it, too) goes
+        ctx.goto(NAME, CONFIRM, booking=booking_id)
+        _pick(ctx, req)
 
     def _redo_suggestion(self, ctx: Context, args: tuple[str, ...]) -> None:
-        if not ctx.convo.step.startswith("suggest"):
-            outdated(ctx)
-            return
         req = self._suggest_request(ctx)
         if req is None:
             return
-        _set_picked(ctx, [])
-        self._ask_day(ctx, req)
+        ctx.convo.data = {"booking": req.id}  # the picker, if on top, goes with its picks
+        _pick(ctx, req)
 
     def _send_suggestion(self, ctx: Context, args: tuple[str, ...]) -> None:
-        if ctx.convo.step != "suggest_confirm":
+        if ctx.convo.step != CONFIRM or _picking(ctx):
             outdated(ctx)
             return
         req = self._suggest_request(ctx)
@@ -515,8 +404,8 @@ class RequestsFlow(Flow):
                                                     policy=ctx.policy)
         except SlotUnavailable:  # raised before anything was written: pick again, nothing is lost
             ctx.say(t("One of those times was taken meanwhile. Please pick again."))
-            _set_picked(ctx, [])
-            self._ask_day(ctx, req)
+            ctx.data.pop("picked", None)
+            _pick(ctx, req)
             return
         ctx.finish()
         lines = [t("Suggested ✓ I sent these times to {client}; they can accept or decline until {when}:",
@@ -526,7 +415,7 @@ class RequestsFlow(Flow):
 
     def _suggest_request(self, ctx: Context) -> _Request | None:
         """The request the wizard is about, re-checked: it may have been answered meanwhile."""
-        req = _load(ctx, int(ctx.data["booking"]))
+        req = _load(ctx, _booking_of(ctx) or 0)
         _must_be_expert(ctx, req)
         if not _answerable(ctx, req):
             ctx.finish()
@@ -536,21 +425,7 @@ class RequestsFlow(Flow):
             ctx.say(ctx.t("You already suggested other times for “{title}”; {client} answers now.",
                           title=req.title, client=req.client.name), replace=True)
             return None
-        if len(_picked(ctx)) >= len(req.booking.meetings) and ctx.convo.step != "suggest_confirm":
-            _set_picked(ctx, [])
         return req
-
-    def _placing(self, ctx: Context, press_ok: bool) -> tuple[_Request, list[datetime], Meeting] | None:
-        """For a day or slot press: the request re-checked, the starts picked so far and the meeting to place
-        next; None once the person has been told why not (an outdated press, or a request answered meanwhile)."""
-        if not press_ok:
-            outdated(ctx)
-            return None
-        req = self._suggest_request(ctx)
-        if req is None:
-            return None
-        picked = _picked(ctx)
-        return req, picked, req.booking.meetings[len(picked)]
 
     # ------------------------------------------------------------------ the client's answer
 
@@ -634,32 +509,69 @@ def _answerable(ctx: Context, req: _Request) -> bool:
 
 def _leave_wizard_of(ctx: Context, booking_id: int) -> None:
     """An answer given from the card ends a decline or suggest wizard about the same request."""
-    if ctx.convo.flow == NAME and ctx.data.get("booking") == booking_id:
+    if ctx.convo.flow == NAME and _booking_of(ctx) == booking_id:
         ctx.finish()
 
 
+# ---------------------------------------------------------------------- suggest: the shared time picker, in its words
+
+SUGGEST = "suggest"  # the suggestion's own dialog on the conversation's stack (the time picker goes on top of it)
+CONFIRM = "suggest_confirm"  # its one step: the picked times, to send
+OLD_STEPS = frozenset({"suggest", "suggest_slot"})  # a suggestion saved before the picker was shared: adopted
+
+
+def _wizard_data(ctx: Context) -> Mapping[str, Any]:
+    """The suggestion's (or the decline's) data, also while the picker is on top of it."""
+    if ctx.data.get(ACTIVE) == PICKER_DIALOG:
+        return caller_data(ctx) or {}
+    return ctx.data
+
+
+def _booking_of(ctx: Context) -> int | None:
+    booking_id = _wizard_data(ctx).get("booking")
+    return booking_id if isinstance(booking_id, int) and not isinstance(booking_id, bool) else None
+
+
 def _picked(ctx: Context) -> list[datetime]:
-    """The starts picked so far, stored as epoch minutes (bot/flows/dialog.py: one encoding for an instant)."""
+    """The starts picked, stored as epoch minutes (bot/flows/dialog.py: one encoding for an instant)."""
     return instants(ctx.data.get("picked"))
 
 
-def _set_picked(ctx: Context, picked: Sequence[datetime]) -> None:
-    """The starts picked so far; a new pick (or none) shows the dates from the earliest again."""
-    ctx.data["picked"] = [minutes_of(s) for s in picked]
-    _set_since(ctx, None)
+def _state(req: _Request, picked: Sequence[datetime] = (), since: datetime | None = None) -> PickerState:
+    """The picker's options for this request: its meetings in order, each with its own length, none at the time
+    asked for it, the request's own held meetings not counted as busy."""
+    meetings = req.booking.meetings
+    return PickerState(req.expert.id or 0, meetings[0].minutes, count=len(meetings), picked=list(picked),
+                       moving=[m.id for m in meetings if m.id is not None], skip=[m.start for m in meetings],
+                       lengths=[m.minutes for m in meetings], ordered=True, since=since)
 
 
-def _set_since(ctx: Context, since: datetime | None) -> None:
-    """Where the day picker's dates begin ("Later dates"); None: from the earliest."""
-    if since is None:
-        ctx.data.pop("since", None)
-    else:
-        ctx.data["since"] = minutes_of(since)
+def _pick(ctx: Context, req: _Request) -> None:
+    """The time picker on top of the suggestion (at its step CONFIRM), from the first meeting."""
+    ctx.step(CONFIRM)
+    SUGGEST_PICKER.begin(ctx, SUGGEST, _state(req), resume=CONFIRM)
 
 
-def _since_arg(ctx: Context) -> str:
-    since = instant(ctx.data.get("since"))
-    return slot_arg(since) if since is not None else ""
+def _picking(ctx: Context) -> bool:
+    """The time picker is on top of the suggestion. A suggestion saved mid-way by the older code (at "suggest"
+    or "suggest_slot", its picks and `since` in its own data) gets the picker put on top of it, at its days."""
+    if ctx.convo.flow != NAME:
+        return False
+    if ctx.data.get(ACTIVE) == PICKER_DIALOG:
+        return True
+    booking_id = ctx.data.get("booking")
+    if ctx.convo.step not in OLD_STEPS or not isinstance(booking_id, int):
+        return False
+    req = _load(ctx, booking_id)
+    state = _state(req, instants(ctx.data.get("picked")), instant(ctx.data.get("since")))
+    if len(state.picked) >= state.count:
+        state.picked = []
+    ctx.convo.data = {"booking": booking_id}
+    ctx.step(CONFIRM)
+    data: dict[str, Any] = {}
+    state.save(data, SUGGEST_PICKER.picks)
+    begin(ctx, SUGGEST, SUGGEST_PICKER.dialog, data, step="day", resume=CONFIRM, show=False)
+    return True
 
 
 def _suggest_header(ctx: Context, req: _Request, index: int) -> str:
@@ -673,35 +585,125 @@ def _suggest_header(ctx: Context, req: _Request, index: int) -> str:
              client=req.client.name, n=index + 1, total=total, minutes=minutes)
 
 
-def _busy(ctx: Context, req: _Request, picked: Sequence[datetime]) -> tuple[Schedule, list[Busy]]:
-    """The request's calendar plus the times already picked for its earlier meetings."""
-    schedule, busy = req.calendar(ctx)
-    extra = [Busy(start, start + timedelta(minutes=m.minutes)) for start, m in zip(picked, req.booking.meetings)]
-    return schedule, [*busy, *extra]
+class SuggestWording:
+    """The suggestion's screens in the time picker (bot/flows/time_picker.py): the days with a free start for
+    the meeting to place next ("Later dates" / "Earliest dates" from `since`), a day's starts a page at a time
+    ("Later that day"), each editing the card in place; every free start on the 15-minute grid. No typed times."""
+
+    @staticmethod
+    def _request(ctx: Context) -> _Request:
+        return _load(ctx, _booking_of(ctx) or 0)
+
+    @staticmethod
+    def _since_arg(state: PickerState) -> str:
+        return slot_arg(state.since) if state.since is not None else ""
+
+    def days(self, picker: TimePicker, ctx: Context, state: PickerState, cal: Calendar, lead: list[str]) -> None:
+        t = ctx.t
+        req = self._request(ctx)
+        minutes = state.next_minutes
+        slots = cal.free(minutes, step=_STEP, start=state.since, limit=_SLOT_LIMIT)
+        header = "\n".join([*lead, _suggest_header(ctx, req, len(state.picked))])
+        nav = [ctx.step_button(t("Back to the request"), NAME, Act.BACK)]
+        if state.picked:
+            nav.insert(0, ctx.step_button(t("Start over"), NAME, Act.SUGGEST_AGAIN))
+        if not slots:
+            if state.since is not None:
+                nav.insert(0, picker.button(ctx, t("Earliest dates"), "days", ""))
+                ctx.say(header + "\n" + t("No free {minutes}-minute slot after these dates.", minutes=minutes),
+                        (tuple(nav),), replace=True)
+                return
+            ctx.say(header + "\n" + t("You have no free {minutes}-minute slot within your booking horizon. "
+                                      "Add extra hours with /availability, or decline the request.",
+                                      minutes=minutes), (tuple(nav),), replace=True)
+            return
+        tz = ctx.person.timezone
+        more: list[Button] = []
+        later = later_days_start(slots, tz)
+        if later is not None:
+            more.append(picker.button(ctx, t("Later dates"), "days", slot_arg(later)))
+        if state.since is not None:
+            more.append(picker.button(ctx, t("Earliest dates"), "days", ""))
+        text = header + "\n" + t("Pick a day (your time, {zone}; {client} is in {client_zone}):", zone=tz,
+                                 client=req.client.name, client_zone=req.client.timezone)
+        ctx.say(text, day_buttons(ctx, picker.flow, picker.codes["day"], slots) + ((*more, *nav),), replace=True)
+
+    def day_page(self, picker: TimePicker, ctx: Context, state: PickerState, cal: Calendar, day: date) -> None:
+        """The free starts of one local day (a page at a time), with the client's time beside each."""
+        t = ctx.t
+        req = self._request(ctx)
+        lo, hi = local_day_bounds(ctx.person.timezone, day)
+        start = max(lo, state.page) if state.page else lo
+        slots = [s for s in cal.free(state.next_minutes, step=_STEP, start=start, end=hi, limit=_SLOT_LIMIT)
+                 if s < hi]
+        header = _suggest_header(ctx, req, len(state.picked))
+        other_days = picker.button(ctx, t("Other days"), "days", self._since_arg(state))
+        if not slots:
+            ctx.step("day")
+            ctx.say(header + "\n" + t("That day has no free slot any more. Please pick another day."),
+                    ((other_days,),), replace=True)
+            return
+        page, later = slot_page(slots)
+        nav: list[Button] = []
+        if later is not None:
+            nav.append(picker.button(ctx, t("Later that day"), "day", day.isoformat(), slot_arg(later)))
+        nav.append(other_days)
+        text = "\n".join([
+            header,
+            t("{day}: pick a start (your time, {zone}). The client's time is after each:",
+              day=t.day(page[0]), zone=ctx.person.timezone),
+            slots_text(ctx, page, req.client.timezone),
+        ])
+        ctx.say(text, slot_buttons(ctx, picker.flow, picker.codes["slot"], page) + (tuple(nav),), replace=True)
+
+    def typed(self, picker: TimePicker, ctx: Context, state: PickerState, text: str, found: Meaning,
+              cal: Calendar) -> None:
+        ctx.say(ctx.t("Please use the buttons above, or /cancel to stop."))  # the host sends no typed times
+
+    def pick(self, picker: TimePicker, ctx: Context, state: PickerState, at: datetime, notes: Sequence[str],
+             cal: Calendar) -> None:
+        """A start pressed: still free (and after the meeting before it)? Then the next meeting, or the end."""
+        after = state.after()
+        if (after is not None and at < after) or cal.problem(at, state.next_minutes) is not None:
+            ctx.say(ctx.t("That time is no longer free. Please pick another."))
+            picker.ask_day(ctx, cal=cal)
+            return
+        picker.finish(ctx, at, notes)
 
 
-def _after_picked(req: _Request, picked: Sequence[datetime]) -> datetime | None:
-    """Meetings keep their order (and lengths): the next one starts after the last one picked ends."""
-    if not picked:
-        return None
-    return picked[-1] + timedelta(minutes=req.booking.meetings[len(picked) - 1].minutes)
+SUGGEST_PICKER = TimePicker(NAME, {"day": Act.SUGGEST_DAY, "days": Act.SUGGEST_DAYS, "slot": Act.SUGGEST_SLOT},
+                            SuggestWording(), picks="picked")
+PICKER_CODES = frozenset({Act.SUGGEST_DAY, Act.SUGGEST_DAYS, Act.SUGGEST_SLOT})
 
 
-def _free(ctx: Context, req: _Request, minutes: int, picked: Sequence[datetime], *, start: datetime | None = None,
-          end: datetime | None = None) -> list[datetime]:
-    schedule, busy = _busy(ctx, req, picked)
-    floor = _after_picked(req, picked)
-    if floor is not None:
-        start = max(start, floor) if start else floor
-    slots = free_slots(schedule, busy, timedelta(minutes=minutes), ctx.clock.now(), start=start, end=end,
-                       step=_STEP, limit=_SLOT_LIMIT)
-    asked = req.booking.meetings[len(picked)].start if len(picked) < len(req.booking.meetings) else None
-    return [s for s in slots if s != asked]  # "another time": not the one the client asked for
+def _suggested(ctx: Context, result: Mapping[str, Any]) -> None:
+    """The picker's result: every meeting's new start, to confirm before sending."""
+    starts = instants(result.get("slots"))
+    if not starts:
+        ctx.finish()
+        return
+    ctx.data["picked"] = [minutes_of(s) for s in starts]
+    _confirm_again(ctx)
 
 
-def _still_free(ctx: Context, req: _Request, minutes: int, picked: Sequence[datetime], at: datetime) -> bool:
-    floor = _after_picked(req, picked)
-    if floor is not None and at < floor:
-        return False
-    schedule, busy = _busy(ctx, req, picked)
-    return check_slot(schedule, busy, at, timedelta(minutes=minutes), ctx.clock.now()) is None
+def _confirm_again(ctx: Context) -> None:
+    """Suggest these times? With Send, Start over and Back to the request."""
+    t = ctx.t
+    booking_id = _booking_of(ctx)
+    picked = _picked(ctx)
+    if booking_id is None or not picked:
+        return
+    req = _load(ctx, booking_id)
+    ctx.step(CONFIRM)
+    lines = [t("Suggest these times to {client} for “{title}”?", client=req.client.name, title=req.title)]
+    for start, m in zip(picked, req.booking.meetings):
+        lines.append(t("• {when}, {minutes} min", when=t.both(start, req.client.timezone), minutes=m.minutes))
+    lines.append(t("The slots are held while {client} decides.", client=req.client.name))
+    ctx.say("\n".join(lines), ((
+        ctx.step_button(t("Send to {client}", client=req.client.name)[:75], NAME, Act.SEND_SUGGESTION),
+        ctx.step_button(t("Start over"), NAME, Act.SUGGEST_AGAIN),
+        ctx.step_button(t("Back to the request"), NAME, Act.BACK),
+    ),), replace=True)
+
+
+SUGGEST_PICKER.callers[SUGGEST] = Dialog(SUGGEST, NAME, [Step(CONFIRM, _confirm_again, on_result=_suggested)])

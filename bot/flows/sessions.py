@@ -1017,7 +1017,7 @@ def _pick(ctx: Context, seen: Seen, *, show: bool = True, step: str = "day", day
     only put there for a press or typed words to go to."""
     meeting = seen.the_meeting
     assert meeting.id is not None
-    state = PickerState(seen.booking.expert_id, meeting.minutes, moving=meeting.id, skip=[meeting.start], day=day)
+    state = PickerState(seen.booking.expert_id, meeting.minutes, moving=[meeting.id], skip=[meeting.start], day=day)
     ctx.step("rs_confirm")
     if show:
         MOVE_PICKER.begin(ctx, MOVE, state, resume="rs_confirm")

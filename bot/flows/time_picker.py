@@ -11,16 +11,18 @@ a time is checked against the expert's calendar when it is picked. It ends with 
 - {"none": True, "lead": [...]}: the expert has no free time of that length;
 - {"exit": "chl"}: the person asked to change the length or number;
 - {"gone": True}: the expert is gone;
-- {"slots": [epoch minutes], "notes": [...]}: the time a host's Wording took (picker.finish), with what the
-  typed words left to say.
+- {"slots": [epoch minutes...], "notes": [...]}: the times a host's Wording took (picker.finish, one per
+  meeting), with what the typed words left to say.
 
 Its buttons carry the host flow's name and the host's wire codes (`codes`: the picker's actions "day", "days",
 "back", "slot", "tyes", "tno", "chl" by default), so payloads are the ones the host declares. Its state is
 PickerState, saved in the conversation's data with instants as epoch minutes (bot/flows/dialog.py).
 
-A host with wording of its own (a reschedule) gives a `Wording`: it shows the day list, a day's times and
-what typed words meant, and says whether a time is taken; the picker keeps the state, the presses, the
-calendar and the reading of typed words.
+A host with wording of its own (a reschedule, an expert suggesting another time) gives a `Wording`: it shows
+the day list, a day's times and what typed words meant, and says whether a time is taken; the picker keeps
+the state, the presses, the calendar and the reading of typed words. Options for such hosts: meetings being
+moved (not busy), each meeting's own time (not offered for it), per-meeting lengths, meetings in order, and
+the day list's start (`since`, "Later dates") and a day's page (`page`, "Later that day") kept as progress.
 """
 
 from __future__ import annotations
@@ -75,28 +77,65 @@ class PickerState:
     changeable: bool = False  # "chl" leaves the picker to change the length or number
     drafted: bool = False  # the caller's details are written already: no "Change…", no waitlist
     form: str = ""  # the form (bot/forms.py) a press that picks the last time may lead to
-    moving: int = 0  # a meeting being moved: not counted as busy
-    skip: list[datetime] = field(default_factory=list)  # starts never offered (where the meeting already is)
+    moving: list[int] = field(default_factory=list)  # meetings being moved: not counted as busy
+    skip: list[datetime] = field(default_factory=list)  # meeting i's own time (skip[i]): not offered for it
+    lengths: list[int] = field(default_factory=list)  # meeting i lasts lengths[i] minutes (empty: `minutes`)
+    ordered: bool = False  # each meeting starts after the one before it ends
     day: date | None = None  # the day whose times are on screen
     typed: datetime | None = None  # a typed time said back, waiting for Yes
+    since: datetime | None = None  # where the day list begins ("Later dates"); None: from the earliest
+    page: datetime | None = None  # where the day's page of times begins ("Later that day")
+
+    def length(self, i: int) -> int:
+        """Minutes of meeting i (0-based)."""
+        return self.lengths[i] if i < len(self.lengths) else self.minutes
+
+    @property
+    def next_minutes(self) -> int:
+        """Minutes of the meeting to place next."""
+        return self.length(len(self.picked))
+
+    def after(self) -> datetime | None:
+        """Meetings in order: the next one starts once the last one picked ends."""
+        if not self.ordered or not self.picked:
+            return None
+        return self.picked[-1] + timedelta(minutes=self.length(len(self.picked) - 1))
+
+    def skipped(self) -> list[datetime]:
+        """The starts not offered for the meeting to place next (its own time)."""
+        i = len(self.picked)
+        return [self.skip[i]] if i < len(self.skip) else []
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> PickerState:
+    def load(cls, data: Mapping[str, Any], picks: str = "slots") -> PickerState:
+        """`picks`: the key this host keeps the picked starts under."""
         out = [(a, b) for pair in data.get("out", []) if isinstance(pair, list) and len(pair) == 2
                and (a := instant(pair[0])) is not None and (b := instant(pair[1])) is not None]
+        moving = data.get("mv")  # one meeting id (as saved before several could be), or a list of them
+        mv = [int_or(m, 0) for m in moving] if isinstance(moving, list) else [int_or(moving, 0)]
+        lengths = data.get("lens")
         return cls(int_or(data.get("x"), 0), int_or(data.get("len"), 0), int_or(data.get("n"), 1),
-                   instants(data.get("slots")), out, bool(data.get("series")), bool(data.get("chg")),
-                   bool(data.get("drafted")), str(data.get("form") or ""), int_or(data.get("mv"), 0),
-                   instants(data.get("skip")), parse_day_arg(str(data.get("day", ""))), instant(data.get("typed")))
+                   instants(data.get(picks)), out, bool(data.get("series")), bool(data.get("chg")),
+                   bool(data.get("drafted")), str(data.get("form") or ""), [m for m in mv if m],
+                   instants(data.get("skip")),
+                   [int_or(n, 0) for n in lengths] if isinstance(lengths, list) else [], bool(data.get("ord")),
+                   parse_day_arg(str(data.get("day", ""))), instant(data.get("typed")), instant(data.get("since")),
+                   instant(data.get("page")))
 
-    def save(self, data: dict[str, Any]) -> None:
-        data.update(x=self.expert_id, len=self.minutes, n=self.count, slots=[minutes_of(s) for s in self.picked],
-                    out=[[minutes_of(a), minutes_of(b)] for a, b in self.leave_out], series=self.series,
-                    chg=self.changeable, drafted=self.drafted, form=self.form)
+    def save(self, data: dict[str, Any], picks: str = "slots") -> None:
+        data.update(x=self.expert_id, len=self.minutes, n=self.count, out=[[minutes_of(a), minutes_of(b)]
+                    for a, b in self.leave_out], series=self.series, chg=self.changeable, drafted=self.drafted,
+                    form=self.form)
+        data[picks] = [minutes_of(s) for s in self.picked]
         if self.moving:
-            data.update(mv=self.moving, skip=[minutes_of(s) for s in self.skip])
+            mv: int | list[int] = self.moving[0] if len(self.moving) == 1 else list(self.moving)  # one: as before
+            data.update(mv=mv, skip=[minutes_of(s) for s in self.skip])
+        if self.lengths:
+            data.update(lens=list(self.lengths), ord=self.ordered)
         for key, value in (("day", self.day.isoformat() if self.day else None),
-                           ("typed", minutes_of(self.typed) if self.typed else None)):
+                           ("typed", minutes_of(self.typed) if self.typed else None),
+                           ("since", minutes_of(self.since) if self.since else None),
+                           ("page", minutes_of(self.page) if self.page else None)):
             if value is None:
                 data.pop(key, None)
             else:
@@ -112,11 +151,14 @@ class Calendar:
     busy: list[Busy]
     now: datetime
     skip: frozenset[datetime] = frozenset()  # free starts not offered
+    after: datetime | None = None  # nothing starts before (meetings in order)
 
     def free(self, minutes: int, *, step: timedelta = LIST_STEP, start: datetime | None = None,
-             end: datetime | None = None) -> list[datetime]:
+             end: datetime | None = None, limit: int | None = None) -> list[datetime]:
+        if self.after is not None:
+            start = max(start, self.after) if start else self.after
         slots = free_slots(self.schedule, self.busy, timedelta(minutes=minutes), self.now, start=start, end=end,
-                           step=step)
+                           step=step, limit=limit)
         return [s for s in slots if s not in self.skip] if self.skip else slots
 
     def problem(self, at: datetime, minutes: int) -> SlotProblem | None:
@@ -124,18 +166,20 @@ class Calendar:
 
 
 def calendar(ctx: Context, expert_id: int, minutes: int, picked: Sequence[datetime] = (),
-             leave_out: Sequence[tuple[datetime, datetime]] = (), *, moving: int = 0,
-             skip: Sequence[datetime] = ()) -> Calendar:
+             leave_out: Sequence[tuple[datetime, datetime]] = (), *, moving: Sequence[int] = (),
+             skip: Sequence[datetime] = (), lengths: Sequence[int] = (), after: datetime | None = None) -> Calendar:
+    """`lengths`: the minutes of each picked meeting, when they differ (else `minutes`)."""
     now = ctx.clock.now()
-    if moving:  # the meeting being moved does not block its own new time
+    if moving:  # the meetings being moved do not block their own new times
         schedule = ctx.uow.experts.schedule(expert_id)
         lo, hi = now - MARGIN, now + schedule.rules.horizon + MARGIN
-        busy = ctx.uow.experts.busy(expert_id, lo, hi, except_meetings=frozenset({moving}))
+        busy = ctx.uow.experts.busy(expert_id, lo, hi, except_meetings=frozenset(moving))
     else:
         schedule, busy = ctx.uow.experts.availability_ahead(expert_id, now, MARGIN)  # one round trip
-    busy.extend(Busy(start, start + timedelta(minutes=minutes)) for start in picked)
+    busy.extend(Busy(start, start + timedelta(minutes=lengths[i] if i < len(lengths) else minutes))
+                for i, start in enumerate(picked))
     busy.extend(Busy(a, b) for a, b in leave_out)
-    return Calendar(schedule, busy, now, frozenset(skip))
+    return Calendar(schedule, busy, now, frozenset(skip), after)
 
 
 class Wording(Protocol):
@@ -159,8 +203,10 @@ class Wording(Protocol):
 class TimePicker:
     """The picker for one host flow: its buttons carry `flow`; `callers` are the dialogs that begin it."""
 
-    def __init__(self, flow: str, codes: Mapping[str, str] | None = None, wording: Wording | None = None) -> None:
+    def __init__(self, flow: str, codes: Mapping[str, str] | None = None, wording: Wording | None = None,
+                 *, picks: str = "slots") -> None:
         self.flow = flow
+        self.picks = picks  # the key the picked starts are kept under in the picker's data
         self.codes = {a: a for a in ("day", "days", "back", "slot", "tyes", "tno", "chl")} | dict(codes or {})
         self.wording = wording
         self.callers: dict[str, Dialog] = {}
@@ -182,7 +228,7 @@ class TimePicker:
         `callers` by then, to take the result), then show the days, or
         take `at` at once (a time already chosen elsewhere, checked like a pressed one)."""
         data: dict[str, Any] = {}
-        state.save(data)
+        state.save(data, self.picks)
         begin(ctx, caller, self.dialog, data, step="day", resume=resume, show=False)
         if at is not None:
             self.take(ctx, at)
@@ -193,18 +239,29 @@ class TimePicker:
         end(ctx, self.callers, result)
 
     def finish(self, ctx: Context, at: datetime, notes: Sequence[str] = ()) -> None:
-        """A host's wording took `at`: the picker ends with it ({"slots": [at], "notes": notes})."""
-        self._end(ctx, {"slots": [minutes_of(at)], "notes": list(notes)})
+        """A host's wording took `at` for the meeting to place next: the days again for the one after it, or,
+        with every meeting placed, the picker ends ({"slots": [every start], "notes": notes})."""
+        state = self._state(ctx)
+        state.picked.append(at)
+        state.day, state.typed, state.since, state.page = None, None, None, None
+        if len(state.picked) < state.count:
+            self.save(ctx, state)
+            self.ask_day(ctx)
+            return
+        self._end(ctx, {"slots": [minutes_of(s) for s in state.picked], "notes": list(notes)})
 
     def _state(self, ctx: Context) -> PickerState:
-        return PickerState.load(ctx.data)
+        return PickerState.load(ctx.data, self.picks)
+
+    def save(self, ctx: Context, state: PickerState) -> None:
+        state.save(ctx.data, self.picks)
 
     def _expert(self, ctx: Context, state: PickerState) -> Expert | None:
         return ctx.uow.experts.get(state.expert_id) if state.expert_id else None
 
     def _calendar(self, ctx: Context, state: PickerState) -> Calendar:
         return calendar(ctx, state.expert_id, state.minutes, state.picked, state.leave_out, moving=state.moving,
-                        skip=state.skip)
+                        skip=state.skipped(), lengths=state.lengths, after=state.after())
 
     def button(self, ctx: Context, label: str, action: str, *args: object, form: str = "") -> Any:
         """A wizard button for the picker's `action` ("day", "slot", "back"...), with the host's wire code."""
@@ -247,7 +304,7 @@ class TimePicker:
             return
         ctx.step("day")
         state.day, state.typed = None, None
-        state.save(ctx.data)
+        self.save(ctx, state)
         cal = cal or self._calendar(ctx, state)
         lines = list(lead or [])
         if self.wording is not None:
@@ -283,7 +340,8 @@ class TimePicker:
         """The waitlist offers one time: it is offered while a one-meeting request has no time yet."""
         return state.count == 1 and not state.picked and not state.drafted
 
-    def ask_slot(self, ctx: Context, day: date, lead: list[str] | None = None, cal: Calendar | None = None) -> None:
+    def ask_slot(self, ctx: Context, day: date, lead: list[str] | None = None, cal: Calendar | None = None,
+                 page: datetime | None = None) -> None:
         t = ctx.t
         tz = ctx.person.timezone
         state = self._state(ctx)
@@ -293,8 +351,8 @@ class TimePicker:
         cal = cal or self._calendar(ctx, state)
         if self.wording is not None:
             ctx.step("slot")
-            state.day = day
-            state.save(ctx.data)
+            state.day, state.page = day, page
+            self.save(ctx, state)
             self.wording.day_page(self, ctx, state, cal, day)
             return
         start, end_ = local_day_bounds(tz, day)
@@ -306,7 +364,7 @@ class TimePicker:
         shown = thin(slots, tz)
         ctx.step("slot")
         state.day = day
-        state.save(ctx.data)
+        self.save(ctx, state)
         lines = list(lead or [])
         lines.append(self._meeting_label(ctx, expert, state))
         lines.append(t("Free times on {day}, in your time ({zone}) with {expert}'s for reference:",
@@ -338,17 +396,29 @@ class TimePicker:
     # ---- presses
 
     def _press_day(self, ctx: Context, args: tuple[str, ...]) -> None:
-        day = parse_day_arg(args[0]) if len(args) == 1 else None
-        if day is None:
+        """A day, and optionally the start its page of times begins with ("Later that day")."""
+        day = parse_day_arg(args[0]) if len(args) in (1, 2) else None
+        page = parse_slot_arg(args[1]) if len(args) == 2 else None
+        if day is None or (len(args) == 2 and page is None):
             self._stale(ctx)
             return
-        self.ask_slot(ctx, day)
+        self.ask_slot(ctx, day, page=page)
 
     def _press_days(self, ctx: Context, args: tuple[str, ...]) -> None:
+        """Later days: from a day (YYYY-MM-DD), or from an instant kept as `since` (a start; "": the earliest)."""
         if len(args) != 1:
             self._stale(ctx)
             return
-        self.ask_day(ctx, start_from=parse_day_arg(args[0]))
+        day = parse_day_arg(args[0])
+        since = parse_slot_arg(args[0]) if args[0] and day is None else None
+        if args[0] and day is None and since is None:
+            self._stale(ctx)
+            return
+        if day is None:
+            state = self._state(ctx)
+            state.since = since
+            self.save(ctx, state)
+        self.ask_day(ctx, start_from=day)
 
     def _press_back(self, ctx: Context, args: tuple[str, ...]) -> None:
         self.ask_day(ctx)
@@ -420,7 +490,7 @@ class TimePicker:
                        else self.button(ctx, c.label, "day", c.day.isoformat() if c.day else "")
                        for c in found.choices]
             state.typed = None
-            state.save(ctx.data)
+            self.save(ctx, state)
             ctx.say(found.question, (tuple(buttons), (self.button(ctx, t("Other day"), "back"),)))
         else:
             self._echo(ctx, expert, found.at, found.notes, cal)
@@ -440,7 +510,7 @@ class TimePicker:
             return
         ctx.step("typed")
         state.typed = at
-        state.save(ctx.data)
+        self.save(ctx, state)
         ctx.say(echo, ((self.button(ctx, t("Yes"), "tyes", form=self._form(state)),
                         self.button(ctx, t("No"), "tno")),))
 
@@ -459,7 +529,7 @@ class TimePicker:
         buttons = [self.button(ctx, f"{t.day(s)} {t.time(s)}", "slot", slot_arg(s), form=form) for s in closest]
         ctx.step("day")
         state.typed = None
-        state.save(ctx.data)
+        self.save(ctx, state)
         ctx.say("\n".join(lines), (*rows(buttons, 3), (self.button(ctx, t("Other day"), "back"),)))
 
     # ---- taking a time
@@ -489,7 +559,7 @@ class TimePicker:
             return
         state.picked.append(at)
         state.day, state.typed = None, None
-        state.save(ctx.data)
+        self.save(ctx, state)
         n = len(state.picked)
         noted = t("Meeting {i}: {when}.", i=n, when=t.both(at, expert.timezone)) if state.count > 1 else \
             t("Time: {when}.", when=t.both(at, expert.timezone))
