@@ -366,7 +366,7 @@ class _Watch:
     async def settle(self, user: str) -> None:
         rows = await self.dispatched[user]
         key = next(self._keys)
-        self.delivered.queued[key] = rows
+        self.delivered.ran(key, rows)
         await self.delivered.settle(key)
         if user in self.opened:
             await self.opened[user]
