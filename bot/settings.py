@@ -96,20 +96,25 @@ class CalendarSettings:
     allow_private: bool = False  # calendars on loopback or private addresses (on-premises servers, tests)
 
 
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    """A numeric setting: `default` when unset; ValueError (one line, naming it) when not a number in range."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, not {raw}")
+    return value
+
+
 def calendar_settings(env: Mapping[str, str] = os.environ) -> CalendarSettings:
     """CALENDAR_REFRESH_MINUTES (10), CALENDAR_MAX_BYTES (5 MiB), CALENDAR_TIMEOUT_SECONDS (20),
     CALENDAR_FETCH_CONCURRENCY (8), CALENDAR_ALLOW_PRIVATE_ADDRESSES (unset); ValueError names a bad one."""
     def number(name: str, default: float, low: float, high: float) -> float:
-        raw = env.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be between {low:g} and {high:g}, not {raw}")
-        return value
+        return _number(env, name, default, low, high)
 
     default = CalendarSettings()
     return CalendarSettings(
@@ -220,16 +225,7 @@ def worker_settings(env: Mapping[str, str] = os.environ) -> WorkerSettings:
     events, and `headstrt worker` processes run them), HEADSTRT_WORKER_CONCURRENCY (32),
     HEADSTRT_WORKER_POLL_SECONDS (0.5), HEADSTRT_HEARTBEAT_SECONDS (2); ValueError names a bad value."""
     def number(name: str, default: float, low: float, high: float) -> float:
-        raw = env.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, not {raw!r}") from None
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be between {low:g} and {high:g}, not {raw}")
-        return value
+        return _number(env, name, default, low, high)
 
     raw = env.get("HEADSTRT_EMBEDDED_WORKER", "").strip().lower()
     if raw not in ("", "1", "true", "yes", "on", "0", "false", "no", "off"):
