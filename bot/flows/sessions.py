@@ -21,7 +21,7 @@ from core.errors import InvalidTransition, NotAllowed, NotFound, SlotUnavailable
 from core.experts import Expert
 from core.lifecycle import OPEN_BOOKING_STATUSES, BookingStatus, MeetingStatus
 from core.model import Booking, Meeting, Person, Review
-from core.policy import CancelReason, Consequence
+from core.policy import CancelReason, Consequence, Policy
 from core.schedule import SLOT_GRID
 from bot.flows import relay, reviews
 from bot.flows.actions import ID_MAX, Choice, Day, Id, Int, Opt, Slot, Stamp, ascii_int, ints
@@ -111,7 +111,6 @@ def star_buttons(booking_id: int) -> tuple[Button, ...]:
 
 SECTIONS = ("up", "past", "gone")
 PAGE = 5  # items per page: 5 x at most 4 action buttons + 4 navigation stays under 25 buttons
-POLICY = bs.DEFAULT_POLICY
 TOOK_PLACE = frozenset({MeetingStatus.COMPLETED, MeetingStatus.NO_SHOW_CLIENT, MeetingStatus.NO_SHOW_EXPERT})
 RELAY_MEETINGS = TOOK_PLACE | {MeetingStatus.CONFIRMED}
 REASON_MAX = 300
@@ -480,9 +479,9 @@ def show_list(ctx: Context, section: str | None = None, page: int = 0, *, replac
 # ---------------------------------------------------------------- policy in words
 
 
-def cancel_words(t: Translator, c: Consequence, price: int, is_client: bool) -> str:
+def cancel_words(t: Translator, c: Consequence, price: int, is_client: bool, policy: Policy) -> str:
     """What cancelling does to the credits, said before the person confirms."""
-    hours = _hours(POLICY.free_change_window)
+    hours = _hours(policy.free_change_window)
     if not c.allowed:
         return t("This meeting has already started, so it can no longer be cancelled.")
     if price == 0:
@@ -506,8 +505,8 @@ def cancel_words(t: Translator, c: Consequence, price: int, is_client: bool) -> 
                     t.credits_n(c.refund_milli), credits=t.credits(c.refund_milli))
 
 
-def move_words(t: Translator, c: Consequence, price: int, count: int) -> str:
-    hours = _hours(POLICY.free_change_window)
+def move_words(t: Translator, c: Consequence, price: int, count: int, policy: Policy) -> str:
+    hours = _hours(policy.free_change_window)
     if c.code == "already_started":
         return t("This meeting has already started, so it can no longer be moved.")
     if c.code == "limit_reached":
@@ -632,12 +631,12 @@ class SessionsFlow(Flow):
         head = t("Cancel “{title}” with {name} on {when}?", title=seen.title, name=seen.other_name,
                  when=t.both(seen.the_meeting.start, seen.other_tz))
         if not c.allowed:
-            ctx.say(head + "\n" + cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client))
+            ctx.say(head + "\n" + cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client, ctx.policy))
             return
         ctx.goto(NAME, "cx_reason", booking=booking_id, meeting=meeting_id, reason="", technical=False)
         ctx.say("\n".join([
             head,
-            cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client),
+            cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client, ctx.policy),
             t("Why are you cancelling? Type a short reason for {name} (optional), or pick:", name=seen.other_name),
         ]), ((ctx.step_button(t("No reason, continue"), NAME, Act.CANCEL_REASON, "none"),
               ctx.step_button(t("Technical problem"), NAME, Act.CANCEL_REASON, "tech")),
@@ -659,7 +658,7 @@ class SessionsFlow(Flow):
                                "for {name} and you can ask your programme staff.", name=seen.other_name))
         elif reason:
             lines.append(t("Reason: {reason}", reason=reason))
-        lines.append(cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client))
+        lines.append(cancel_words(t, c, seen.the_meeting.price_milli, seen.is_client, ctx.policy))
         ctx.say("\n".join(lines), ((ctx.step_button(t("Confirm cancellation"), NAME, Act.CONFIRM_CANCEL),
                                     ctx.step_button(t("Keep the meeting"), NAME, Act.KEEP)),))
 
@@ -766,7 +765,7 @@ class SessionsFlow(Flow):
         c = bs.reschedule_preview(ctx.uow, ctx.clock, policy=ctx.policy, booking_id=booking_id, meeting_id=meeting_id,
                                   actor_id=ctx.person.id or 0)
         t = ctx.t
-        words = move_words(t, c, meeting.price_milli, meeting.reschedule_count)
+        words = move_words(t, c, meeting.price_milli, meeting.reschedule_count, ctx.policy)
         if not c.allowed:
             buttons: tuple[tuple[Button, ...], ...] = ()
             if c.code == "limit_reached":
@@ -1043,7 +1042,7 @@ def _move_confirm(ctx: Context, at: datetime, *, notes: Sequence[str] = ()) -> N
     lines = list(notes)  # what the typed words left to us, said before the question
     lines.append(t("Move “{title}” from {old} to {new}?", title=seen.title,
                    old=t.both(meeting.start, seen.other_tz), new=t.both(at, seen.other_tz)))
-    lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count))
+    lines.append(move_words(t, c, meeting.price_milli, meeting.reschedule_count, ctx.policy))
     ctx.say("\n".join(lines), (
         (ctx.step_button(t("Confirm new time"), NAME, Act.CONFIRM_RESCHEDULE),
          ctx.step_button(t("Pick another time"), NAME, Act.RESCHEDULE_BACK)),
