@@ -47,6 +47,7 @@ from bot.intake import Processing, store_pool
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
+from storage.errors import one_line, unavailable
 from storage.intake_repo import NewEvent, StoredEvent
 from storage.uow import SqlUnitOfWork
 
@@ -190,7 +191,15 @@ class SlackRuntime:
             event = NewEvent(PLATFORM, incoming.event_id, f"{PLATFORM}:{incoming.sender.user_id}",
                              json.dumps({"kind": kind, "body": body}, separators=(",", ":")))
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._storing, self.store, [event])  # raises: not acked (Bolt answers 500)
+            try:
+                await loop.run_in_executor(self._storing, self.store, [event])
+            except Exception as error:  # noqa: BLE001 - not acknowledged: Slack retries an event, a person is told
+                if not unavailable(error):
+                    log.exception("slack %s %s not stored", kind, incoming.event_id)
+                else:
+                    log.error("slack %s %s not stored, the database failed: %s", kind, incoming.event_id,
+                              one_line(error))
+                return BoltResponse(status=500, body="")
             self.processing.wake()
             form = _form_of(body) if kind == "action" else ""
             if form and body.get("trigger_id") and incoming.press is not None:
