@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -224,15 +224,16 @@ class SqlOutbox:
 
     def mark_many_sent(self, sent: list[tuple[int, str | None]], token: str) -> None:
         """Record a burst of deliveries in one transaction."""
-        now = self.clock.now()
-        for message_id, sent_message_id in sent:
-            self.session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == message_id, OutboxRow.sent_at.is_(None), OutboxRow.claim_token == token)
-                .values(sent_at=now, attempts=OutboxRow.attempts + 1, claim_token=None, claimed_until=None,
-                        sent_message_id=sent_message_id)
-                .execution_options(synchronize_session=False)
-            )
+        if not sent:
+            return
+        outbox = OutboxRow.__table__
+        self.session.execute(  # one executemany: the driver sends the batch, not one statement each
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"), outbox.c.sent_at.is_(None), outbox.c.claim_token == token)
+            .values(sent_at=self.clock.now(), attempts=outbox.c.attempts + 1, claim_token=None, claimed_until=None,
+                    sent_message_id=bindparam("platform_id")),
+            [{"row_id": message_id, "platform_id": platform_id} for message_id, platform_id in sent],
+        )
 
     def pending(
         self, platform: str | None = None, person_id: int | None = None, limit: int = 100, *, chat_id: str | None = None

@@ -73,18 +73,13 @@ class SqlIntake:
         candidates = list(self.session.scalars(query))
         if not candidates:
             return []
-        until = now + lease
-        self.session.execute(
+        rows = self.session.execute(  # RETURNING: the claimed rows without a query of their own
             update(row).where(row.id.in_(candidates), *free)
-            .values(lease_owner=owner, lease_until=until)
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(row.id, row.platform, row.event_key, row.person_key, row.payload, row.attempts)
             .execution_options(synchronize_session=False)
         )
-        rows = self.session.execute(
-            select(row.id, row.platform, row.event_key, row.person_key, row.payload, row.attempts)
-            .where(row.id.in_(candidates), row.lease_owner == owner, row.lease_until == until)
-            .order_by(row.id)
-        )
-        return [StoredEvent(*r) for r in rows]
+        return sorted((StoredEvent(*r) for r in rows), key=lambda event: event.id)
 
     def complete(self, ids: list[int], owner: str | None = None) -> int:
         """Mark events done (only those `owner` still holds, when given); how many were."""

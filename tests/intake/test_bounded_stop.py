@@ -24,7 +24,9 @@ def lock_everything(db: Engine):  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("SELECT 1")  # every transaction here is BEGIN IMMEDIATE: the one writer
     else:
         conn.exec_driver_sql("BEGIN")
-        conn.exec_driver_sql("LOCK TABLE process_heartbeats, inbound_events, outbox IN ACCESS EXCLUSIVE MODE")
+        # In the order the workers' own transactions take them (events or outbox, then heartbeats), or the
+        # lock and a claim that already recorded finished events would deadlock, and PostgreSQL cancels one.
+        conn.exec_driver_sql("LOCK TABLE inbound_events, outbox, process_heartbeats IN ACCESS EXCLUSIVE MODE")
     return conn
 
 
