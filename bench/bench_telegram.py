@@ -1,7 +1,9 @@
 """The Telegram webhook under load: 50 people booking at once, against a bare python-telegram-bot echo bot.
 
 Targets (issue): p99 from an update's arrival to the bot's first Bot API call <= 50 ms, and throughput at
-least half of a bare PTB echo bot's, both measured against the same fake Bot API in the same run.
+least half of a bare PTB echo bot's (issue 4); issue 12 raised the throughput target to 60% of the echo
+bot's on PostgreSQL, now that every update is stored before it is answered. Both are measured against the
+same fake Bot API in the same run.
 
 One process, as in production plus the outside world:
 
@@ -92,6 +94,7 @@ SECRET = "bench-secret_token"
 FOUNDER_IDS = 710_000_000  # Telegram ids: founder n is FOUNDER_IDS + n, their expert EXPERT_IDS + n
 EXPERT_IDS = 720_000_000
 ECHO_IDS = 730_000_000  # the echo bot's people
+SHARE_TARGET = 0.6  # throughput as a share of the echo bot's (issue 12)
 SOLO = 3  # people who book one at a time before the crowd: latency without queueing
 WARMUP = USERS  # index of the extra founder/expert pair that warms caches and is not measured
 BOOKERS = USERS + 1 + SOLO  # founder/expert pairs: the crowd, the warm-up, the solos
@@ -600,9 +603,9 @@ def _rows(label: str, ours: _Measured, echo: _Measured | None, *, targets: bool,
                  f"{o.throttled}" + (f" ({echo_note} {e.throttled})" if e and echo_note == "echo baseline" else "")))
     if targets:
         p99_ok = o.first99 <= 50
-        share_text = "n/a" if share is None else ("✔" if share >= 0.5 else "✘")
+        share_text = "n/a" if share is None else ("✔" if share >= SHARE_TARGET else "✘")
         rows.append((f"telegram {label}: target",
-                     f"p99 ≤ 50 ms {'✔' if p99_ok else '✘'} / throughput ≥ 50% of echo {share_text}"))
+                     f"p99 ≤ 50 ms {'✔' if p99_ok else '✘'} / throughput ≥ {SHARE_TARGET:.0%} of echo {share_text}"))
     return rows
 
 
