@@ -60,8 +60,9 @@ from tests.fakes.slack_server import Call, FakeSlack, all_text, buttons
 ROOT = Path(__file__).resolve().parents[1]
 ACK_RATIO = 1.5  # issue 12: our ack p99 at most this times the bare Bolt app's
 SUBMIT_TARGET_MS = 1000.0  # issue 12: the modal submission's p99 under this
-WORKERS = (1, 2)
+WORKERS = tuple(int(n) for n in os.environ.get("BENCH_SPLIT_WORKERS", "1 2").split())  # configurations
 TICK = 0.005  # how often the fake's calls are looked at
+_CPU: dict[int, dict[str, float]] = {}  # per configuration: CPU seconds per process during the crowd
 KINDS = {"command": "/book", "tap": "button", "modal": "button opening the modal", "submit": "modal submission"}
 
 
@@ -119,6 +120,17 @@ class _Processes:
                 pass
             time.sleep(0.05)
         raise RuntimeError(f"nothing healthy on port {port}")
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds (user + system) each process has used so far, from /proc (Linux; {} elsewhere)."""
+        used: dict[str, float] = {}
+        for name, process, _ in self.started:
+            try:
+                fields = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            used[name] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return used
 
     def _alive(self) -> None:
         for name, process, _ in self.started:
@@ -294,7 +306,12 @@ async def _split(fake: FakeSlack, processes: _Processes, database_url: str, work
         warm = await _crowd(fake, actor, [(FOUNDER.format(WARMUP), WARMUP)])
         if warm.errors:
             raise RuntimeError(f"warm-up conversation failed: {warm.errors[0]}")
-        return await _crowd(fake, actor, [(FOUNDER.format(n), n) for n in range(USERS)])
+        before, mine = processes.cpu(), time.process_time()
+        crowd = await _crowd(fake, actor, [(FOUNDER.format(n), n) for n in range(USERS)])
+        after = processes.cpu()
+        _CPU[workers] = {**{name: after[name] - before.get(name, 0.0) for name in after},
+                         "bench (fake + people)": time.process_time() - mine, "wall": crowd.wall}
+        return crowd
     finally:
         watcher.cancel()
 
@@ -352,6 +369,10 @@ def _rows(workers: int, ours: Result, bare: Result, events: str) -> list[tuple[s
     ]
     if ours.errors:
         rows.append((f"{name}: first error", ours.first_error))
+    cpu = dict(_CPU.get(workers, {}))
+    wall = cpu.pop("wall", 0.0)
+    rows.append((f"{name}: CPU during the crowd", ", ".join(f"{who} {s:.1f} s" for who, s in cpu.items())
+                 + f" in {wall:.1f} s of wall time on {os.cpu_count()} cores (PostgreSQL not counted)"))
     ack_ok = ours.ack[1] <= ACK_RATIO * bare.ack[1]
     submit = ours.ack_by_kind.get("submit", (float("nan"), float("nan")))[1]
     rows.append((f"{name}: target",
