@@ -45,7 +45,8 @@ from bot.events import Incoming, Sender
 from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
-from bot.intake import Processing, store_pool
+from bot.intake import STORE_THREADS, Processing, store_pool
+from bot.intake_batch import StoreBatches
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
@@ -109,6 +110,7 @@ class SlackRuntime:
         self.dispatch = SerialDispatch(dispatcher)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
         self._storing = store_pool(PLATFORM)
+        self._batches = StoreBatches(lambda events: self.store(events), self._storing, STORE_THREADS)
         self._opening: dict[str, asyncio.Future[str | None]] = {}  # press event id -> its modal, opening
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
         self._pump_task: asyncio.Task[None] | None = None
@@ -193,7 +195,7 @@ class SlackRuntime:
                              json.dumps({"kind": kind, "body": body}, separators=(",", ":")))
             loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(self._storing, self.store, [event])
+                await self._batches.store(event)  # with whatever else arrived meanwhile: one commit
             except Exception as error:  # noqa: BLE001 - not acknowledged: Slack retries an event, a person is told
                 if not unavailable(error):
                     log.exception("slack %s %s not stored", kind, incoming.event_id)
