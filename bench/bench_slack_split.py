@@ -49,12 +49,12 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine, text
 
-from bench.bench_slack import (BARE, FOUNDER, REPLIES, STEPS, USERS, WARMUP, Result, _Actor, _crowd, _founder_body,
-                               _latency, _measure, _open_modal, _Run, _script, _seed, _trigger, _world, BOOKERS)
+from bench.bench_slack import (BARE, BOOKERS, FOUNDER, REPLIES, STEPS, USERS, WARMUP, Result, _Actor, _crowd,
+                               _founder_body, _latency, _measure, _open_modal, _Run, _script, _seed, _trigger, _world)
 from bench.bench_telegram import NOW, _free_socket
 from bench.harness import POSTGRES_URL, postgres_available, postgres_db
-from storage.uow import SqlUnitOfWork
 from core.clock import FixedClock
+from storage.uow import SqlUnitOfWork
 from tests.fakes.slack_server import Call, FakeSlack, all_text, buttons
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,12 +297,8 @@ async def _split(fake: FakeSlack, processes: _Processes, database_url: str, work
     fake.app_url = f"http://127.0.0.1:{port}/slack/events"
     follow = _Follow(fake)
     watcher = asyncio.get_running_loop().create_task(follow.run())
-
-    async def settle(user: str) -> None:
-        await follow.settle(user)
-
     try:
-        actor = _Actor(follow.body(_founder_body(fake)), follow.expect, settle, follow.forget)
+        actor = _Actor(follow.body(_founder_body(fake)), follow.expect, follow.settle, follow.forget)
         warm = await _crowd(fake, actor, [(FOUNDER.format(WARMUP), WARMUP)])
         if warm.errors:
             raise RuntimeError(f"warm-up conversation failed: {warm.errors[0]}")
