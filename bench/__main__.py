@@ -12,7 +12,7 @@ import sys
 import time
 
 SUITES = ("slots", "typed_time", "discovery", "booking", "dispatch", "telegram", "slack", "calendar", "scheduler",
-          "import", "intake")
+          "import", "intake", "slack_split")
 SLOW = ("scheduler", "import")  # minutes long (Telegram's 30 messages/s; 50,000 rows imported twice per database)
 
 

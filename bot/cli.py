@@ -480,10 +480,12 @@ def _chat_dispatcher(engine: Engine | None = None) -> tuple[Dispatcher, Callable
 
 
 def _processing(factory: Callable[[], SqlUnitOfWork], kind: str, no_worker: bool = False, *,
-                always: bool = False) -> Processing:
-    """This process's heartbeat and, unless it only receives, its intake worker (always: a worker's)."""
+                always: bool = False, engine: Engine | None = None) -> Processing:
+    """This process's heartbeat and, unless it only receives, its intake worker (always: a worker's),
+    woken on PostgreSQL by the events other processes store (engine given)."""
     from bot.intake import Processing
     from bot.settings import worker_settings
+    from storage.intake_notify import IntakeListener
 
     try:
         settings = worker_settings()
@@ -491,7 +493,8 @@ def _processing(factory: Callable[[], SqlUnitOfWork], kind: str, no_worker: bool
         raise SetupError(str(exc)) from exc
     return Processing(factory, kind=kind, embedded=always or (settings.embedded and not no_worker),
                       concurrency=settings.concurrency, poll_seconds=settings.poll_seconds,
-                      heartbeat_seconds=settings.heartbeat_seconds)
+                      heartbeat_seconds=settings.heartbeat_seconds,
+                      listener=IntakeListener.for_engine(engine) if engine is not None else None)
 
 
 @overload
@@ -593,7 +596,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging()
     parts = _parts()
     dispatcher, factory = parts.dispatcher, parts.uow
-    processing = _processing(factory, "worker", always=True)  # HEADSTRT_EMBEDDED_WORKER is for the others
+    processing = _processing(factory, "worker", always=True,  # HEADSTRT_EMBEDDED_WORKER is for the others
+                             engine=parts.engine)
     runtimes: list[TelegramRuntime | SlackRuntime] = []
     if telegram_settings is not None:
         runtimes.append(TelegramRuntime(telegram_settings, dispatcher, factory, processing=processing))
@@ -682,7 +686,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     configure_logging()
     parts = _parts()  # one engine, clock, policy and dispatcher for Telegram, Slack, the dashboard and feeds
     telegram = slack = None
-    processing = _processing(parts.uow, "web", args.no_worker)
+    processing = _processing(parts.uow, "web", args.no_worker, engine=parts.engine)
     if telegram_settings is not None:
         telegram = TelegramRuntime(telegram_settings, parts.dispatcher, parts.uow, processing=processing)
     if slack_settings is not None:

@@ -26,6 +26,7 @@ from bot.events import Sender
 from bot.i18n import Translator, normalise_locale
 from bot.replies import Reply
 from storage.errors import one_line, unavailable
+from storage.intake_notify import IntakeListener
 from storage.intake_repo import StoredEvent
 from storage.uow import SqlUnitOfWork
 
@@ -250,16 +251,29 @@ def _tell_failed(uow: SqlUnitOfWork, event: StoredEvent, sender: Sender) -> None
                    sender.chat_id, reply.to_json())
 
 
+def _waker(loop: asyncio.AbstractEventLoop, wake: Callable[[], None]) -> Callable[[], None]:
+    """wake() from the listener's thread, in the worker's loop (nothing once that loop has closed)."""
+    def heard() -> None:
+        try:
+            loop.call_soon_threadsafe(wake)
+        except RuntimeError:  # the loop closed: the process is stopping
+            pass
+
+    return heard
+
+
 class Processing:
     """A process's share of the pool: its heartbeat (always: its outbox senders hold leases too) and,
     unless this process only receives, an intake worker. Shared by the runtimes of one process (Telegram
     and Slack in `headstrt web`): started by the first, stopped by the last."""
 
     def __init__(self, uow_factory: Callable[[], SqlUnitOfWork], *, kind: str, embedded: bool = True,
-                 concurrency: int = 32, poll_seconds: float = 0.5, heartbeat_seconds: float = 2.0) -> None:
+                 concurrency: int = 32, poll_seconds: float = 0.5, heartbeat_seconds: float = 2.0,
+                 listener: IntakeListener | None = None) -> None:
         from bot.heartbeat import Heartbeat
 
         self.embedded = embedded
+        self.listener = listener  # PostgreSQL: events stored by other processes wake the worker
         self.worker = IntakeWorker(uow_factory, concurrency=concurrency, poll_seconds=poll_seconds)
         self.heartbeat = Heartbeat(uow_factory, kind, interval=heartbeat_seconds,
                                    dead_after=max(5 * heartbeat_seconds, 2.0))
@@ -278,7 +292,10 @@ class Processing:
             return
         await self.heartbeat.start()
         if self.embedded:
-            self._task = asyncio.get_running_loop().create_task(self.worker.run())
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self.worker.run())
+            if self.listener is not None:
+                self.listener.start(_waker(loop, self.worker.wake))
 
     async def stop(self, seconds: float = 5.0) -> None:
         """Stop taking events, finish those in hand (bounded), then say goodbye: anything still held
@@ -286,6 +303,8 @@ class Processing:
         self._users -= 1
         if self._users > 0:
             return
+        if self.listener is not None:
+            self.listener.stop()
         if self._task is not None:
             await self.worker.stop(seconds)
             self._task.cancel()

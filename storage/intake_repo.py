@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
 from storage.heartbeat_repo import held_by_dead
+from storage.intake_notify import notify_stored
 from storage.models import InboundEventRow
 from storage.sql import execute_dml, insert_ignore
 
@@ -49,11 +50,14 @@ class SqlIntake:
     def store(self, events: list[NewEvent]) -> list[int | None]:
         """Write events once each: the new row's id, or None for an event stored before (a redelivery)."""
         now = self.clock.now()
-        return [insert_ignore(self.session, InboundEventRow, dict(
+        ids: list[int | None] = [insert_ignore(self.session, InboundEventRow, dict(
             platform=e.platform, event_key=e.event_key[:128], person_key=e.person_key[:96], payload=e.payload,
             received_at=now, status=PENDING, attempts=0, available_at=now, lease_owner=None, lease_until=None,
             last_error="",
         ), returning="id", conflict=("platform", "event_key")) for e in events]
+        if any(i is not None for i in ids):
+            notify_stored(self.session)  # workers elsewhere look at once (PostgreSQL, on commit)
+        return ids
 
     def claim_next(self, owner: str, limit: int, lease: timedelta, *,
                    platforms: tuple[str, ...] | None = None) -> list[StoredEvent]:

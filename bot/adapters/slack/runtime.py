@@ -25,6 +25,8 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -43,7 +45,8 @@ from bot.events import Incoming, Sender
 from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
-from bot.intake import Processing, store_pool
+from bot.intake import STORE_THREADS, Processing, store_pool
+from bot.intake_batch import StoreBatches
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.settings import FileSettings, file_settings
@@ -107,6 +110,7 @@ class SlackRuntime:
         self.dispatch = SerialDispatch(dispatcher)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
         self._storing = store_pool(PLATFORM)
+        self._batches = StoreBatches(lambda events: self.store(events), self._storing, STORE_THREADS)
         self._opening: dict[str, asyncio.Future[str | None]] = {}  # press event id -> its modal, opening
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
         self._pump_task: asyncio.Task[None] | None = None
@@ -161,8 +165,7 @@ class SlackRuntime:
             if event_type is not None and event_type not in EVENT_TYPES:
                 log.info("slack: ignored a %s event (not subscribed to by this app)", event_type[:40])
                 return web.Response(status=200)
-            bolt_request = AsyncBoltRequest(body=text, query=request.query_string,
-                                            headers=request.headers)  # type: ignore[arg-type]  # bolt types a dict, reads only .items()
+            bolt_request = _bolt_request(text, data, request)
         except Refused as refused:
             log.warning("slack: refused a signed request (%d, %s)", refused.status, refused.reason)
             return web.Response(status=refused.status)
@@ -192,7 +195,7 @@ class SlackRuntime:
                              json.dumps({"kind": kind, "body": body}, separators=(",", ":")))
             loop = asyncio.get_running_loop()
             try:
-                await loop.run_in_executor(self._storing, self.store, [event])
+                await self._batches.store(event)  # with whatever else arrived meanwhile: one commit
             except Exception as error:  # noqa: BLE001 - not acknowledged: Slack retries an event, a person is told
                 if not unavailable(error):
                     log.exception("slack %s %s not stored", kind, incoming.event_id)
@@ -493,6 +496,17 @@ def _to_store(body: dict[str, Any]) -> tuple[str, Incoming | None] | None:
     if body.get("command") is not None and body.get("type") is None:
         return "command", from_command(body)
     return None
+
+
+def _bolt_request(text: str, data: dict[str, Any], request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request for a body read_body has read (deciding as Bolt's parse_body does): the text kept
+    for Bolt's own signature check, the body not parsed a second time (a press's payload is a URL-encoded
+    JSON of the whole message, and parsing it was a good part of the work before an ack)."""
+    bolt_request = AsyncBoltRequest(body="", query=request.query_string,
+                                    headers=request.headers)  # type: ignore[arg-type]  # bolt types a dict, reads only .items()
+    bolt_request.raw_body, bolt_request.body = text, data
+    bolt_request.context = build_async_context(AsyncBoltContext({}), data)
+    return bolt_request
 
 
 def _with_sender(incoming: Incoming, sender: Sender) -> Incoming:
