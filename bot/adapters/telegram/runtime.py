@@ -31,7 +31,8 @@ from bot.dispatcher import Dispatcher
 from bot.events import Sender
 from bot.files.intake import FileIntake
 from bot.files.outgoing import FileReader
-from bot.intake import Processing, store_pool
+from bot.intake import STORE_THREADS, Processing, store_pool
+from bot.intake_batch import StoreBatches
 from bot.process import within
 from bot.serial import SerialDispatch
 from bot.i18n import DEFAULT_LOCALE, Translator, available_locales
@@ -108,6 +109,7 @@ class TelegramRuntime:
         self._checkouts: set[asyncio.Task[None]] = set()  # pre-checkout queries being answered
         self._stopping = asyncio.Event()  # set by stop(): retries give up instead of holding the process
         self._storing = store_pool(PLATFORM)
+        self._batches = StoreBatches(self.store, self._storing, STORE_THREADS)  # the webhook's inserts
         self.polling = False
         self.offset: int | None = None  # the next getUpdates confirms every update below it
 
@@ -276,7 +278,7 @@ class TelegramRuntime:
             return 200
         event = NewEvent(PLATFORM, str(update.update_id), _person_key(update), body.decode())
         try:
-            await asyncio.get_running_loop().run_in_executor(self._storing, self.store, [event])
+            await self._batches.store(event)  # with whatever else arrived meanwhile: one commit
         except Exception as error:
             if not unavailable(error):  # answered with 500 so Telegram tries again
                 log.exception("telegram update %s not stored", update.update_id)
