@@ -16,7 +16,9 @@ One process, as in production plus the outside world:
   the 12-step conversation of tests/adapters/telegram/test_telegram_booking.py (/book, tap the expert,
   30 min, 1 meeting, Tue 5 Mar, 15:00, a title, an outcome, Skip, Skip, Done, Confirm). A step builds
   the update with fake.message()/fake.press() (callback data from the buttons the bot sent to that
-  chat), POSTs it to the webhook with the secret header as Telegram does, and waits for the answer to
+  chat), POSTs it to the webhook with the secret header as Telegram does (and, as Telegram does, has the
+  fake perform a Bot API method the 200 carries: our bot answers a private press's spinner there),
+  and waits for the answer to
   reach the fake: the webhook's 200 and every outbox row the update queued for Telegram marked sent
   (the pump's `_sent` hook, called after the Bot API accepted the message; an event, not a poll, so
   waiting costs the bot's loop nothing). Each person books their own expert, so no slot clashes.
@@ -313,9 +315,10 @@ class _Person:
                 async with self.session.post(self.url, data=json.dumps(update).encode(), headers={
                     "Content-Type": "application/json", SECRET_HEADER: SECRET,
                 }) as response:
-                    await response.read()
+                    answer = await response.read()
                     if response.status != 200:
                         raise RuntimeError(f"webhook answered {response.status}")
+                self.fake.perform_webhook_answer(answer)  # as Telegram does with a method in the 200
                 await asyncio.wait_for(self.settle(update["update_id"]), STEP_TIMEOUT)
             except (LookupError, ValueError, RuntimeError, TimeoutError, aiohttp.ClientError) as error:
                 run.errors.append(f"user {self.user_id} step {n + 1} ({what}): {error!r}")
@@ -436,8 +439,8 @@ async def _our_bot(engine: Engine, fake: FakeTelegram, limiter: FloodLimiter, *,
         adapter, pump = runtime.adapter, runtime.pump
         handle, sent, failed = adapter.handle, pump._sent, pump._failed  # noqa: SLF001 - observation hooks
 
-        async def handle_and_note(update: Update) -> Handled | None:
-            handled = await handle(update)
+        async def handle_and_note(update: Update, *, answered: bool = False) -> Handled | None:
+            handled = await handle(update, answered=answered)
             delivered.ran(update.update_id, [m.id for m in handled.messages if m.platform == "telegram"]
                           if handled is not None else [])
             return handled

@@ -65,6 +65,7 @@ class Call:
     status: int = 0
     at: float = 0.0  # time.monotonic() at receipt
     answered_at: float = 0.0
+    via_webhook: bool = False  # performed from a webhook's answer, not requested by the bot
 
 
 @dataclass
@@ -671,13 +672,40 @@ class FakeTelegram:
         try:
             async with self._session.post(hook["url"], json=update, headers=headers,
                                           timeout=aiohttp.ClientTimeout(total=30)) as response:
-                await response.read()
+                answer = await response.read()
+                if response.status == 200:
+                    self.perform_webhook_answer(answer)
                 return response.status
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             with self._lock:
                 if self.webhook is not None:
                     self.webhook.update(last_error_date=int(time.time()), last_error_message=repr(exc))
             return 0
+
+    def perform_webhook_answer(self, answer: bytes) -> Call | None:
+        """What Telegram does with a webhook's 200 that carries a Bot API method: performs it (recorded
+        as a call, via_webhook; its outcome is never told to the bot). None when the answer holds none."""
+        try:
+            body = json.loads(answer) if answer.strip() else None
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("method"), str):
+            return None
+        method = _API_METHODS.get(body["method"].lower())
+        call = Call(method or body["method"], {k: v for k, v in body.items() if k != "method"},
+                    at=time.monotonic(), via_webhook=True)
+        with self._lock:
+            self.calls.append(call)
+        status = 200
+        try:
+            if method is None or method == "getUpdates":
+                raise _ApiError(404, "Not Found")
+            self._perform(method, call)
+        except _ApiError as err:
+            status = err.status
+        with self._lock:
+            call.status, call.answered_at = status, time.monotonic()
+        return call
 
     def _wake_poll(self) -> None:
         if self._poll is not None:

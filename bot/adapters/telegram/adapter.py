@@ -33,10 +33,11 @@ class TelegramAdapter:
         self.bot = bot
         self.intake = intake  # files people send are fetched and stored before the dispatcher sees them
 
-    async def handle(self, update: Update) -> Handled | None:
+    async def handle(self, update: Update, *, answered: bool = False) -> Handled | None:
         """Act on one update. Raises only when the event could not be recorded (the database is down),
         so a webhook can answer 500 and Telegram delivers it again; MalformedUpdate when the update's
-        parts are not what Telegram sends (text that is not text, a button whose data is not a string)."""
+        parts are not what Telegram sends (text that is not text, a button whose data is not a string).
+        answered: the press was answered in the webhook's 200 already (its spinner stopped)."""
         if update.pre_checkout_query is not None:  # answered at once, outside the per-chat order: 10 s at most
             await answer_checkout(self.dispatch.dispatcher.uow_factory, update.pre_checkout_query)
             return None
@@ -46,7 +47,7 @@ class TelegramAdapter:
             raise MalformedUpdate(f"update {update.update_id!r}: {error}") from None
         query = update.callback_query
         if incoming is None:
-            if query is not None:
+            if query is not None and not answered:
                 await _answer(query)
             return None
         if query is not None and incoming.sender.is_group and not await asyncio.to_thread(self.dispatch.meant_for, incoming):
@@ -57,7 +58,7 @@ class TelegramAdapter:
             if found is not None:
                 incoming = await self.intake.take(incoming, found[1], _fetcher(self.bot, found[0]))
         answering = None
-        if query is not None:  # stop the button's spinner at once; the answer itself edits the message
+        if query is not None and not answered:  # stop the spinner at once; the answer itself edits the message
             answering = asyncio.get_running_loop().create_task(_answer(query))
         handled = await self.dispatch(incoming)
         if answering is not None:

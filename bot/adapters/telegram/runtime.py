@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -252,9 +253,17 @@ class TelegramRuntime:
         """The HTTP status to answer a webhook delivery with: 403 without the right secret; 200 and a log
         line for a body that is not a Telegram update (retrying it would never help); 200 once the update
         is stored; 500 (Telegram delivers it again) when it could not be stored."""
+        status, _reply = await self.webhook_answer(secret, body, reply=False)
+        return status
+
+    async def webhook_answer(self, secret: str, body: bytes, *, reply: bool = True) -> tuple[int, dict[str, Any] | None]:
+        """webhook() with what the HTTP answer may carry: a press in a private chat is answered in the 200
+        itself (a Bot API method in the webhook's answer, which Telegram performs), so its button stops
+        spinning at the ack, however far behind the workers are, and without a request of our own. The
+        stored update says so, and the worker does not answer it again."""
         expected = self.settings.webhook_secret
         if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
-            return 403
+            return 403, None
         try:
             data = json_object(body)
             if not isinstance(data.get("update_id"), int) or isinstance(data.get("update_id"), bool):
@@ -266,44 +275,47 @@ class TelegramRuntime:
                 raise MalformedBody(f"an update of unknown shape (fields: {', '.join(sorted(data))[:120]})")
         except Exception as error:  # noqa: BLE001 - whatever the shape broke in the parser, it is the body's fault
             log.warning("telegram webhook: ignored a malformed update (%s)", one_line(error))
-            return 200
+            return 200, None
         if update.pre_checkout_query is not None:  # answered here and now (10 s at most), not stored
             await self.adapter.handle(update)  # the adapter answers it (bounded: it never raises)
-            return 200
+            return 200, None
         try:  # parts that are not what Telegram sends (text that is not text): said now, never stored
             to_incoming(update, self.adapter.bot_username)
         except (AttributeError, TypeError, ValueError) as error:
             log.warning("telegram webhook: ignored a malformed update (update %s: %s)", update.update_id,
                         one_line(error))
-            return 200
-        event = NewEvent(PLATFORM, str(update.update_id), _person_key(update), body.decode())
+            return 200, None
+        answer = _spinner_answer(update) if reply else None
+        payload = body.decode() if answer is None else answered_payload(data)
+        event = NewEvent(PLATFORM, str(update.update_id), _person_key(update), payload)
         try:
             await self._batches.store(event)  # with whatever else arrived meanwhile: one commit
         except Exception as error:
             if not unavailable(error):  # answered with 500 so Telegram tries again
                 log.exception("telegram update %s not stored", update.update_id)
-                return 500
+                return 500, None
             log.error("telegram update %s not stored, the database failed: %s", update.update_id,
                       one_line(error))
-            return 500
+            return 500, None
         self.processing.wake()
-        return 200
+        return 200, answer
 
     # ---- working: a stored update through the adapter (IntakeHandler)
 
     async def process(self, event: StoredEvent) -> None:
         """Raises when the update should be tried again (the database or Telegram away)."""
-        update = Update.de_json(json.loads(event.payload), self.application.bot)
+        data, answered = stored_update(event.payload)
+        update = Update.de_json(data, self.application.bot)
         if update is None:
             return
         try:
-            await self.adapter.handle(update)
+            await self.adapter.handle(update, answered=answered)
         except MalformedUpdate as error:
             log.warning("telegram update ignored: %s", error)
 
     def sender_of(self, event: StoredEvent) -> Sender | None:
         try:
-            update = Update.de_json(json.loads(event.payload), self.application.bot)
+            update = Update.de_json(stored_update(event.payload)[0], self.application.bot)
         except Exception:  # noqa: BLE001 - a payload we cannot read has nobody to tell
             return None
         user, chat = (update.effective_user, update.effective_chat) if update else (None, None)
@@ -315,6 +327,30 @@ class TelegramRuntime:
 
 def _new_event(update: Update) -> NewEvent:
     return NewEvent(PLATFORM, str(update.update_id), _person_key(update), update.to_json())
+
+
+ANSWERED = "answered_in_webhook"  # a stored update whose press the webhook's 200 answered: {ANSWERED: true, "update": ...}
+
+
+def answered_payload(update: dict[str, Any]) -> str:
+    return json.dumps({ANSWERED: True, "update": update}, separators=(",", ":"))
+
+
+def stored_update(payload: str) -> tuple[dict[str, Any], bool]:
+    """The update a stored payload holds, and whether its press was answered already."""
+    data = json.loads(payload)
+    if isinstance(data, dict) and data.get(ANSWERED) is True and isinstance(data.get("update"), dict):
+        return data["update"], True
+    return data, False
+
+
+def _spinner_answer(update: Update) -> dict[str, Any] | None:
+    """answerCallbackQuery for a press in a private chat, to send back in the webhook's 200. A group's
+    press is not: whether it was meant for the presser needs the database, and its answer then says so."""
+    query = update.callback_query
+    if query is None or query.message is None or query.message.chat.type != "private":
+        return None
+    return {"method": "answerCallbackQuery", "callback_query_id": query.id}
 
 
 def _person_key(update: Update) -> str:

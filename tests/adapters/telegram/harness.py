@@ -51,8 +51,8 @@ class RunningBot:
         adapter = self.runtime.adapter
         handle = adapter.handle
 
-        async def counting(update: Any) -> Any:
-            handled = await handle(update)  # an update that failed is not done: it may be tried again
+        async def counting(update: Any, *, answered: bool = False) -> Any:
+            handled = await handle(update, answered=answered)  # an update that failed is not done: it may be tried again
             self.done.add(update.update_id)
             return handled
 

@@ -90,3 +90,44 @@ def test_the_web_process_registers_its_webhook_and_answers_what_telegram_posts(u
         assert fake.deliver(update) == 200  # a redelivery is acknowledged and does nothing
         fake.wait_for(lambda f: len(f.sent(CHEN)) == 1)
     assert [m.text.startswith("Your credits") for m in fake.sent(CHEN)] == [True]
+
+
+def test_a_press_is_answered_in_the_webhooks_200_and_not_again_by_the_worker(uow, clock, fake):
+    """The spinner stops at the ack (a method in the webhook's answer, performed by Telegram), whatever
+    the workers' backlog; the worker that runs the press then acts on it without a second answer."""
+    people(uow)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    settings = TelegramSettings(fake.token, fake.base_url, url, SECRET)
+    runtime = TelegramRuntime(settings, Dispatcher(uow, clock, all_flows(), Router(["telegram"])), uow,
+                              limiter=FloodLimiter(private_chat=(1000, 1.0)), poll_seconds=0.05)
+    with WebProcess(runtime, port):
+        assert fake.deliver(fake.message(CHEN, "/book fundraising")) == 200
+        fake.wait_for(lambda f: any(m.reply_markup for m in f.sent(CHEN)))
+        before = len(fake.sent(CHEN))
+        message_id = next(m.message_id for m in reversed(fake.sent(CHEN)) if m.reply_markup)
+        _label, data = fake.buttons(CHEN, message_id)[0]
+        press = fake.press(CHEN, message_id, data)
+        query_id = press["callback_query"]["id"]
+        assert fake.deliver(press) == 200
+
+        def answers(f: FakeTelegram) -> list:  # type: ignore[type-arg]
+            return [c for c in f.calls if c.method == "answerCallbackQuery"
+                    and c.params.get("callback_query_id") == query_id]
+
+        answered = answers(fake)  # performed as the 200 came back, before any worker ran the press
+        assert len(answered) == 1 and answered[0].via_webhook and answered[0].status == 200
+        assert query_id in fake.answered
+        # the worker runs the press: the card it answers is edited (or a new message sent) after that
+        fake.wait_for(lambda f: any(c.method in ("editMessageText", "sendMessage") and c.status == 200
+                                    and c.at > answered[0].at for c in f.calls))
+        assert len(answers(fake)) == 1  # and it did not answer the press a second time
+        assert len(fake.sent(CHEN)) >= before
+
+
+def test_a_stored_press_says_whether_the_webhook_answered_it() -> None:
+    from bot.adapters.telegram.runtime import answered_payload, stored_update
+
+    update = {"update_id": 5, "callback_query": {"id": "q"}}
+    assert stored_update(answered_payload(update)) == (update, True)
+    assert stored_update(json.dumps(update)) == (update, False)  # stored by the webhook of old, or by polling
