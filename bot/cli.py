@@ -547,9 +547,10 @@ def cmd_slack(args: argparse.Namespace) -> int:
     settings = _slack_settings(required=True, socket_mode=True)
     _ready()
     configure_logging()
-    dispatcher, factory = _chat_dispatcher()
+    parts = _parts()
+    dispatcher, factory = parts.dispatcher, parts.uow
     runtime = SlackRuntime(settings, dispatcher, factory, socket_mode=True,
-                           processing=_processing(factory, "slack", args.no_worker))
+                           processing=_processing(factory, "slack", args.no_worker, engine=parts.engine))
     handlers: list[AsyncSocketModeHandler] = []
 
     async def start() -> None:
@@ -574,9 +575,10 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     settings = _telegram_settings(required=True)
     _ready()
     configure_logging()
-    dispatcher, factory = _chat_dispatcher()
+    parts = _parts()
+    dispatcher, factory = parts.dispatcher, parts.uow
     runtime = TelegramRuntime(settings, dispatcher, factory,
-                              processing=_processing(factory, "telegram", args.no_worker))
+                              processing=_processing(factory, "telegram", args.no_worker, engine=parts.engine))
     return run_until_signalled(lambda: runtime.start(polling=True), runtime.stop)
 
 
