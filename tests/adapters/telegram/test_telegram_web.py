@@ -56,6 +56,16 @@ class WebProcess:
             end_loop(self.loop, self.thread)
 
 
+def web_runtime(uow, clock, fake: FakeTelegram) -> tuple[TelegramRuntime, int, str]:  # type: ignore[no-untyped-def]
+    """A Telegram runtime whose webhook is a free port's /telegram/webhook, registered with the fake."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    settings = TelegramSettings(fake.token, fake.base_url, url, SECRET)
+    runtime = TelegramRuntime(settings, Dispatcher(uow, clock, all_flows(), Router(["telegram"])), uow,
+                              limiter=FloodLimiter(private_chat=(1000, 1.0)), poll_seconds=0.05)
+    return runtime, port, url
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
     with FakeTelegram(private_limit=None) as server:
@@ -64,11 +74,7 @@ def fake() -> Iterator[FakeTelegram]:
 
 def test_the_web_process_registers_its_webhook_and_answers_what_telegram_posts(uow, clock, fake):
     people(uow)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/webhook"
-    settings = TelegramSettings(fake.token, fake.base_url, url, SECRET)
-    runtime = TelegramRuntime(settings, Dispatcher(uow, clock, all_flows(), Router(["telegram"])), uow,
-                              limiter=FloodLimiter(private_chat=(1000, 1.0)), poll_seconds=0.05)
+    runtime, port, url = web_runtime(uow, clock, fake)
     with WebProcess(runtime, port):
         assert fake.webhook is not None and fake.webhook["url"] == url
         assert fake.webhook.get("secret_token") == SECRET
@@ -96,11 +102,7 @@ def test_a_press_is_answered_in_the_webhooks_200_and_not_again_by_the_worker(uow
     """The spinner stops at the ack (a method in the webhook's answer, performed by Telegram), whatever
     the workers' backlog; the worker that runs the press then acts on it without a second answer."""
     people(uow)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram/webhook"
-    settings = TelegramSettings(fake.token, fake.base_url, url, SECRET)
-    runtime = TelegramRuntime(settings, Dispatcher(uow, clock, all_flows(), Router(["telegram"])), uow,
-                              limiter=FloodLimiter(private_chat=(1000, 1.0)), poll_seconds=0.05)
+    runtime, port, _url = web_runtime(uow, clock, fake)
     with WebProcess(runtime, port):
         assert fake.deliver(fake.message(CHEN, "/book fundraising")) == 200
         fake.wait_for(lambda f: any(m.reply_markup for m in f.sent(CHEN)))
