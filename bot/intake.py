@@ -79,6 +79,7 @@ class IntakeWorker:
         self._unsettled: list[tuple[str, Any]] = []  # settlements the database refused: tried again
         self._unavailable = False
         self._stopping = False
+        self._claiming = False  # the run loop is inside a claim (stop() lets it finish)
 
     def serve(self, handler: IntakeHandler) -> None:
         self.handlers[handler.platform] = handler
@@ -103,10 +104,14 @@ class IntakeWorker:
                     room = 0 if self._stopping else self.concurrency - len(self._in_hand)
                     if room <= 0 and not self._done:
                         break
-                    claimed = await asyncio.to_thread(self._claim, room, platforms)
-                    for event in claimed:
-                        task = asyncio.get_running_loop().create_task(self._work(event))
-                        self._in_hand[event.id] = task
+                    self._claiming = True
+                    try:
+                        claimed = await asyncio.to_thread(self._claim, room, platforms)
+                        for event in claimed:
+                            task = asyncio.get_running_loop().create_task(self._work(event))
+                            self._in_hand[event.id] = task
+                    finally:
+                        self._claiming = False
                     if len(claimed) < room or room <= 0:
                         break
             except asyncio.CancelledError:
@@ -130,9 +135,13 @@ class IntakeWorker:
     async def stop(self, seconds: float = 5.0) -> None:
         """Finish the events in hand (bounded); what is left is released for the next worker."""
         self._stopping = True
+        deadline = asyncio.get_running_loop().time() + seconds
+        while self._claiming and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)  # a claim under way: the events it takes are in hand, waited for too
         tasks = list(self._in_hand.values())
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=seconds)
+        if tasks:  # the claim's wait and the tasks' share the one bound
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            _done, pending = await asyncio.wait(tasks, timeout=left) if left > 0 else (set(), set(tasks))
             for task in pending:
                 task.cancel()
             if pending:  # each releases its event as it unwinds; a release the database holds up is left behind

@@ -36,8 +36,14 @@ class StoreBatches:
 
     def _next(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._waiting = self._waiting[:MOST], self._waiting[MOST:]
+        try:
+            work = loop.run_in_executor(self._pool, self._store_all, [event for event, _ in batch])
+        except RuntimeError as error:  # the pool was shut down (a stop): nothing stored, each request told
+            for _event, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+            return
         self._running += 1
-        work = loop.run_in_executor(self._pool, self._store_all, [event for event, _ in batch])
         work.add_done_callback(lambda finished: self._settled(loop, batch, finished))
 
     def _store_all(self, events: list[NewEvent]) -> list[BaseException | None]:

@@ -44,19 +44,21 @@ class IntakeListener:
         return cls(engine) if engine.dialect.name == "postgresql" else None
 
     def start(self, heard: Callable[[], None]) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(heard,), name="intake-listen", daemon=True)
+        """A thread with a stop of its own: one stopped just before cannot come back to life."""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(heard, self._stop), name="intake-listen",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Without waiting: the thread ends at its next tick (it is a daemon, holding nothing to keep)."""
         self._stop.set()
 
-    def _run(self, heard: Callable[[], None]) -> None:
+    def _run(self, heard: Callable[[], None], stop: threading.Event) -> None:
         failures = 0
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
-                self._listen(heard)
+                self._listen(heard, stop)
                 failures = 0
             except Exception as error:  # noqa: BLE001 - polling covers the gap; said once per outage
                 if failures == 0:
@@ -64,12 +66,12 @@ class IntakeListener:
                                 " ".join(str(error).split())[:200])
                 pause = RECONNECT_PAUSES[min(failures, len(RECONNECT_PAUSES) - 1)]
                 failures += 1
-                self._stop.wait(pause)
+                stop.wait(pause)
             finally:
                 self.listening.clear()
         # stopped
 
-    def _listen(self, heard: Callable[[], None]) -> None:
+    def _listen(self, heard: Callable[[], None], stop: threading.Event) -> None:
         """One connection's life: taken out of the engine's pool for good (a pooled connection would be
         handed to others), closed when done."""
         fairy = self.engine.raw_connection()
@@ -80,7 +82,7 @@ class IntakeListener:
             connection.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
             heard()  # events stored while nobody listened are looked for now
-            while not self._stop.is_set():
+            while not stop.is_set():
                 for _notification in connection.notifies(timeout=self.tick, stop_after=1):
                     heard()
         finally:

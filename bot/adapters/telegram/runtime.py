@@ -329,19 +329,21 @@ def _new_event(update: Update) -> NewEvent:
     return NewEvent(PLATFORM, str(update.update_id), _person_key(update), update.to_json())
 
 
-ANSWERED = "answered_in_webhook"  # a stored update whose press the webhook's 200 answered: {ANSWERED: true, "update": ...}
+# A stored update whose press the webhook's 200 answered carries this key beside Telegram's own fields: a
+# worker of an older release reads it as an update still (PTB keeps an unknown key aside) and only answers
+# the press a second time, which Telegram refuses harmlessly.
+ANSWERED = "_headstrt_answered"
 
 
 def answered_payload(update: dict[str, Any]) -> str:
-    return json.dumps({ANSWERED: True, "update": update}, separators=(",", ":"))
+    return json.dumps({**update, ANSWERED: True}, separators=(",", ":"))
 
 
 def stored_update(payload: str) -> tuple[dict[str, Any], bool]:
     """The update a stored payload holds, and whether its press was answered already."""
     data = json.loads(payload)
-    if isinstance(data, dict) and data.get(ANSWERED) is True and isinstance(data.get("update"), dict):
-        return data["update"], True
-    return data, False
+    answered = isinstance(data, dict) and data.pop(ANSWERED, None) is True
+    return data, answered
 
 
 def _spinner_answer(update: Update) -> dict[str, Any] | None:

@@ -132,4 +132,5 @@ def test_a_stored_press_says_whether_the_webhook_answered_it() -> None:
 
     update = {"update_id": 5, "callback_query": {"id": "q"}}
     assert stored_update(answered_payload(update)) == (update, True)
+    assert json.loads(answered_payload(update))["update_id"] == 5  # an older worker still reads an update
     assert stored_update(json.dumps(update)) == (update, False)  # stored by the webhook of old, or by polling
