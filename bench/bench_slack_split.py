@@ -61,11 +61,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ACK_RATIO = 1.5  # issue 12: our ack p99 at most this times the bare Bolt app's
 SUBMIT_TARGET_MS = 1000.0  # issue 12: the modal submission's p99 under this
 WORKERS = tuple(int(n) for n in os.environ.get("BENCH_SPLIT_WORKERS", "1 2").split())  # configurations
-# BENCH_SPLIT_PIN=1 (Linux, 2+ cores): the receiving process (headstrt web, or the bare Bolt app) gets core 0
-# to itself and everything else (workers, this process) runs on core 1, as when the web tier has machines
-# of its own; PostgreSQL is left to the scheduler. Off by default: every process shares every core.
-PIN = os.environ.get("BENCH_SPLIT_PIN", "") == "1" and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2
-RECEIVERS = ("web", "bare")
 TICK = 0.005  # how often the fake's calls are looked at
 _CPU: dict[int, dict[str, float]] = {}  # per configuration: CPU seconds per process during the crowd
 KINDS = {"command": "/book", "tap": "button", "modal": "button opening the modal", "submit": "modal submission"}
@@ -101,8 +96,6 @@ class _Processes:
         out = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
         process = subprocess.Popen([sys.executable, "-m", module, *args], env=env, cwd=ROOT,
                                    stdout=out, stderr=subprocess.STDOUT)
-        if PIN:
-            os.sched_setaffinity(process.pid, {0} if name in RECEIVERS else {1})
         self.started.append((name, process, out))
 
     def log(self, name: str) -> str:
@@ -389,9 +382,6 @@ def run() -> list[tuple[str, str]]:
     if not postgres_available():
         return [("slack split", f"skipped: no PostgreSQL at BENCH_POSTGRES_URL ({POSTGRES_URL})")]
     logging.disable(logging.WARNING)
-    cores = os.sched_getaffinity(0) if PIN else None
-    if PIN:
-        os.sched_setaffinity(0, {1})  # the fake and the people, off the receiver's core
     try:
         with FakeSlack() as fake, _processes() as processes:
             bare = _measure(fake, asyncio.run(_bare(fake, processes)), replies=False)
@@ -407,14 +397,9 @@ def run() -> list[tuple[str, str]]:
                                 replies=True)
                 events = _events(engine)
             rows += _rows(workers, ours, bare, events)
-        if PIN:
-            rows.append(("slack split: cores", "web / the bare app pinned to core 0; workers, the fake and the "
-                         "people to core 1; PostgreSQL unpinned (BENCH_SPLIT_PIN=1)"))
         return rows
     finally:
         logging.disable(logging.NOTSET)
-        if cores is not None:
-            os.sched_setaffinity(0, cores)
 
 
 if __name__ == "__main__":
