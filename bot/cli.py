@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # what the parts each command imports when it runs return
     from bot.bootstrap import Parts
     from bot.dispatcher import Dispatcher
     from bot.intake import Processing
-    from bot.settings import CalendarSettings
+    from bot.settings import CalendarSettings, WorkerSettings
 
 log = logging.getLogger("headstrt")
 
@@ -479,18 +479,23 @@ def _chat_dispatcher(engine: Engine | None = None) -> tuple[Dispatcher, Callable
     return parts.dispatcher, parts.uow
 
 
+def _worker_settings() -> WorkerSettings:
+    from bot.settings import worker_settings
+
+    try:
+        return worker_settings()
+    except ValueError as exc:
+        raise SetupError(str(exc)) from exc
+
+
 def _processing(factory: Callable[[], SqlUnitOfWork], kind: str, no_worker: bool = False, *,
                 always: bool = False, engine: Engine | None = None) -> Processing:
     """This process's heartbeat and, unless it only receives, its intake worker (always: a worker's),
     woken on PostgreSQL by the events other processes store (engine given)."""
     from bot.intake import Processing
-    from bot.settings import worker_settings
     from storage.intake_notify import IntakeListener
 
-    try:
-        settings = worker_settings()
-    except ValueError as exc:
-        raise SetupError(str(exc)) from exc
+    settings = _worker_settings()
     return Processing(factory, kind=kind, embedded=always or (settings.embedded and not no_worker),
                       concurrency=settings.concurrency, poll_seconds=settings.poll_seconds,
                       heartbeat_seconds=settings.heartbeat_seconds,
@@ -587,7 +592,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     as many as needed, on any machines sharing the database."""
     from bot.adapters.slack.runtime import SlackRuntime
     from bot.adapters.telegram.runtime import TelegramRuntime
-    from bot.process import run_until_signalled
+    from bot.process import lower_priority, run_until_signalled
     from bot.settings import configure_logging
 
     telegram_settings = _telegram_settings(required=False)
@@ -596,6 +601,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise SetupError("neither TELEGRAM_BOT_TOKEN nor SLACK_BOT_TOKEN is set: a worker has nothing to run")
     _ready()
     configure_logging()
+    lower_priority(_worker_settings().nice)
     parts = _parts()
     dispatcher, factory = parts.dispatcher, parts.uow
     processing = _processing(factory, "worker", always=True,  # HEADSTRT_EMBEDDED_WORKER is for the others

@@ -94,6 +94,18 @@ def run_until_signalled(
     return 0
 
 
+def lower_priority(niceness: int) -> None:
+    """Run this process `niceness` steps below the others (a worker: the receiving process's acks, which
+    Slack times at 3 s, must not wait for the CPU behind work that is queued anyway). Raising niceness
+    needs no privilege; where the system has no such thing it is said once and skipped."""
+    if niceness <= 0:
+        return
+    try:
+        os.nice(niceness)
+    except (AttributeError, OSError) as error:
+        log.warning("could not lower this process's priority (%s); running at the normal one", error)
+
+
 async def within(work: Awaitable[Any], seconds: float, *, grace: float = 0.5) -> bool:
     """Run one step of a stop for at most `seconds` (True when it finished). Past that it is cancelled and
     given `grace` to unwind, then left behind: a stop never waits on a database call that does not return

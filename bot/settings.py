@@ -218,12 +218,14 @@ class WorkerSettings:
     concurrency: int = 32  # events in hand at once per process (different people)
     poll_seconds: float = 0.5  # how often a worker looks for events stored by other processes
     heartbeat_seconds: float = 2.0  # a process that misses 5 beats is dead: others take over its leases
+    nice: int = 10  # a `headstrt worker`'s niceness: on a shared machine the acks of the receiving process go first
 
 
 def worker_settings(env: Mapping[str, str] = os.environ) -> WorkerSettings:
     """HEADSTRT_EMBEDDED_WORKER (on; off/0/false/no: `headstrt web`, `telegram` and `slack` only store
     events, and `headstrt worker` processes run them), HEADSTRT_WORKER_CONCURRENCY (32),
-    HEADSTRT_WORKER_POLL_SECONDS (0.5), HEADSTRT_HEARTBEAT_SECONDS (2); ValueError names a bad value."""
+    HEADSTRT_WORKER_POLL_SECONDS (0.5), HEADSTRT_HEARTBEAT_SECONDS (2), HEADSTRT_WORKER_NICE (10); ValueError
+    names a bad value."""
     def number(name: str, default: float, low: float, high: float) -> float:
         return _number(env, name, default, low, high)
 
@@ -235,4 +237,5 @@ def worker_settings(env: Mapping[str, str] = os.environ) -> WorkerSettings:
         concurrency=int(number("HEADSTRT_WORKER_CONCURRENCY", 32, 1, 1000)),
         poll_seconds=number("HEADSTRT_WORKER_POLL_SECONDS", 0.5, 0.01, 60),
         heartbeat_seconds=number("HEADSTRT_HEARTBEAT_SECONDS", 2.0, 0.1, 60),
+        nice=int(number("HEADSTRT_WORKER_NICE", 10, 0, 19)),
     )
