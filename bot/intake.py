@@ -17,7 +17,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -32,16 +31,9 @@ from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-STORE_THREADS = 4
 MAX_ATTEMPTS = 5
-LEASE = timedelta(minutes=5)
-DB_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # while the database is away, the last repeating  # a live process keeps its events this long; a dead one loses them at once
-
-
-def store_pool(platform: str) -> ThreadPoolExecutor:
-    """Threads of their own for the inserts before an ack: in the default pool they would queue behind
-    the flows' work, and the ack with them."""
-    return ThreadPoolExecutor(STORE_THREADS, thread_name_prefix=f"{platform}-intake")
+LEASE = timedelta(minutes=5)  # a live process keeps its events this long; a dead one loses them at once
+DB_PAUSES = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # while the database is away, the last repeating
 
 
 class IntakeHandler(Protocol):

@@ -12,12 +12,28 @@ from concurrent.futures import ThreadPoolExecutor
 
 from storage.errors import unavailable
 from storage.intake_repo import NewEvent
+from storage.uow import SqlUnitOfWork
 
 MOST = 100  # events per transaction
+STORE_THREADS = 4  # transactions at once: threads of their own, so an insert never queues behind the flows
 
 
 class StoreBatches:
-    """await batches.store(event): returns once `event` is committed, raises what its transaction raised."""
+    """await batches.store(event): returns once `event` is committed, raises what its transaction raised.
+    A receiving runtime's one way to store (for_platform): the webhook and Slack requests one by one, long
+    polling a page of updates at once (store_many)."""
+
+    @classmethod
+    def for_platform(cls, uow_factory: Callable[[], SqlUnitOfWork], platform: str) -> StoreBatches:
+        """Into the database, on threads of their own: in the default pool the inserts would queue behind
+        the flows' work, and the acks with them."""
+        def store(events: list[NewEvent]) -> None:
+            with uow_factory() as uow:
+                uow.intake.store(events)
+                uow.commit()
+
+        pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix=f"{platform}-intake")
+        return cls(store, pool, STORE_THREADS)
 
     def __init__(self, store: Callable[[list[NewEvent]], object], pool: ThreadPoolExecutor, parallel: int) -> None:
         self._store = store
@@ -25,6 +41,13 @@ class StoreBatches:
         self._parallel = parallel  # transactions at once: the pool's threads
         self._waiting: list[tuple[NewEvent, asyncio.Future[None]]] = []
         self._running = 0
+
+    async def store_many(self, events: list[NewEvent]) -> None:
+        """These events in one transaction of their own (a page of long polling), on the same threads."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._store, events)
+
+    def shutdown(self, *, wait: bool = False) -> None:
+        self._pool.shutdown(wait=wait)
 
     async def store(self, event: NewEvent) -> None:
         loop = asyncio.get_running_loop()

@@ -48,7 +48,7 @@ def test_a_stop_with_the_database_locked_ends_in_bounded_time(uow, clock, db):
                 held.close()
             # What the stop left behind (a store, a step waiting on the lock) finishes now, inside this test,
             # not in the database of the next one.
-            bot.runtime._storing.shutdown(wait=True)  # noqa: SLF001
+            bot.runtime._batches.shutdown(wait=True)  # noqa: SLF001
             bot.call(_threads_done(), timeout=60)
             bot.runtime.stop = _already_stopped  # type: ignore[method-assign]
         assert took < BOUND, f"the stop took {took:.1f} s with the database locked"

@@ -45,7 +45,7 @@ from bot.events import Incoming, Sender
 from bot.forms import Form, build
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
-from bot.intake import STORE_THREADS, Processing, store_pool
+from bot.intake import Processing
 from bot.intake_batch import StoreBatches
 from bot.process import within
 from bot.serial import SerialDispatch
@@ -109,8 +109,7 @@ class SlackRuntime:
         self.processing.worker.serve(self)
         self.dispatch = SerialDispatch(dispatcher)
         self._known: set[str] = set()  # Slack users already introduced (a person exists)
-        self._storing = store_pool(PLATFORM)
-        self._batches = StoreBatches(lambda events: self.store(events), self._storing, STORE_THREADS)
+        self._batches = StoreBatches.for_platform(uow_factory, PLATFORM)  # every insert before an ack
         self._opening: dict[str, asyncio.Future[str | None]] = {}  # press event id -> its modal, opening
         self.busy = 0  # requests acknowledged whose work is still running (stop() waits for them)
         self._pump_task: asyncio.Task[None] | None = None
@@ -146,7 +145,7 @@ class SlackRuntime:
         if self.client.session is not None:
             await within(self.client.session.close(), 1.0)
             self.client.session = None
-        self._storing.shutdown(wait=False)
+        self._batches.shutdown()
 
     async def http(self, request: web.Request) -> web.Response:
         """POST /slack/events. The signature is checked on the raw bytes before anything reads them (401),
@@ -220,11 +219,6 @@ class SlackRuntime:
         except Exception:  # noqa: BLE001 - the chat asks the questions instead
             log.exception("slack: the details modal was not opened")
             return None
-
-    def store(self, events: list[NewEvent]) -> None:
-        with self.uow_factory() as uow:
-            uow.intake.store(events)
-            uow.commit()
 
     # ---- working: a stored request through the flows (IntakeHandler)
 

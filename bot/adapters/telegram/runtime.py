@@ -32,7 +32,7 @@ from bot.dispatcher import Dispatcher
 from bot.events import Sender
 from bot.files.intake import FileIntake
 from bot.files.outgoing import FileReader
-from bot.intake import STORE_THREADS, Processing, store_pool
+from bot.intake import Processing
 from bot.intake_batch import StoreBatches
 from bot.process import within
 from bot.serial import SerialDispatch
@@ -109,8 +109,7 @@ class TelegramRuntime:
         self._poll_task: asyncio.Task[None] | None = None
         self._checkouts: set[asyncio.Task[None]] = set()  # pre-checkout queries being answered
         self._stopping = asyncio.Event()  # set by stop(): retries give up instead of holding the process
-        self._storing = store_pool(PLATFORM)
-        self._batches = StoreBatches(self.store, self._storing, STORE_THREADS)  # the webhook's inserts
+        self._batches = StoreBatches.for_platform(uow_factory, PLATFORM)  # every insert before an ack
         self.polling = False
         self.offset: int | None = None  # the next getUpdates confirms every update below it
 
@@ -176,7 +175,7 @@ class TelegramRuntime:
             log.warning("stopping without delivering the outbox: the database failed (%s)", one_line(error))
         await within(self.processing.goodbye(), 1.5)
         await within(app.shutdown(), 2.0)  # a no-op when a stop came before initialize() finished
-        self._storing.shutdown(wait=False)
+        self._batches.shutdown()
 
     async def set_commands(self) -> None:
         """The command menu in every language we have; Telegram shows the one matching the app's language."""
@@ -201,7 +200,7 @@ class TelegramRuntime:
                     self._answer_checkouts([u for u in updates if u.pre_checkout_query is not None])
                     events = [_new_event(u) for u in updates if u.pre_checkout_query is None]
                     if events:
-                        await asyncio.get_running_loop().run_in_executor(self._storing, self.store, events)
+                        await self._batches.store_many(events)
                     self.offset = updates[-1].update_id + 1
                     self.processing.wake()
                 failures = 0
@@ -243,11 +242,6 @@ class TelegramRuntime:
             await self.adapter.handle(update)  # answer_checkout: bounded by its own check, refuses on failure
         except Exception:  # noqa: BLE001 - a task nobody awaits must not end with an unseen error
             log.exception("telegram pre-checkout %s not answered", update.update_id)
-
-    def store(self, events: list[NewEvent]) -> None:
-        with self.uow_factory() as uow:
-            uow.intake.store(events)
-            uow.commit()
 
     async def webhook(self, secret: str, body: bytes) -> int:
         """The HTTP status to answer a webhook delivery with: 403 without the right secret; 200 and a log
