@@ -510,7 +510,7 @@ async def _seed(fake: FakeSlack, client: AsyncWebClient, user: str) -> str:
     trigger = parse_qs(fake.slash(user, "/book", "").decode())["trigger_id"][0]
     form = build(DETAILS_FORM, Translator())
     assert form is not None
-    await client.views_open(trigger_id=trigger, view=form_view(form, user))
+    await client.views_open(trigger_id=trigger, view=form_view(form, user, "en"))
     return str(posted["ts"])
 
 

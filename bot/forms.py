@@ -33,13 +33,25 @@ class Form:
 
 
 FormBuilder = Callable[[Translator], Form]
+FormCheck = Callable[[Translator, dict[str, str]], dict[str, str]]
 _DECLARED: dict[str, FormBuilder] = {}
+_CHECKS: dict[str, FormCheck] = {}
 
 
-def declare(name: str, builder: FormBuilder) -> str:
-    """Called by the flow that owns the form, at import; returns the name to put on buttons and replies."""
+def declare(name: str, builder: FormBuilder, check: FormCheck | None = None) -> str:
+    """Called by the flow that owns the form, at import; returns the name to put on buttons and replies.
+    check: the form's own rules on what was typed (field -> why), pure, so a chat can refuse a form before
+    it is stored, in the ack (Slack's 3 s); the flow applies the same rules again when it takes the form."""
     _DECLARED[name] = builder
+    if check is not None:
+        _CHECKS[name] = check
     return name
+
+
+def check(name: str, t: Translator, fields: dict[str, str]) -> dict[str, str]:
+    """A form's answers against its own rules, without any state: {} when they pass (or it declares none)."""
+    rules = _CHECKS.get(name)
+    return rules(t, fields) if rules is not None else {}
 
 
 def build(name: str, t: Translator) -> Form | None:

@@ -269,8 +269,9 @@ class TimePicker:
 
 
     def _form(self, state: PickerState) -> str:
-        """The form a picked time may lead to (Slack opens it at the press, while its trigger is fresh)."""
-        return state.form
+        """The form a picked time may lead to (Slack opens it at the press, while its trigger is fresh); none
+        when the caller's details are written already (its summary comes next)."""
+        return "" if state.drafted else state.form
 
     def _stale(self, ctx: Context) -> None:
         self.dialog.stale(ctx)

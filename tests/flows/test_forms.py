@@ -1,5 +1,6 @@
 """The booking details answered as one form (Slack's modal), through the real dispatcher: refused field by
-field with nothing changed, a time taken meanwhile refused, and a good form moving the booking on."""
+field with nothing changed (the same rules a chat checks before storing it), a time taken meanwhile, and a
+good form moving the booking on."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def test_a_good_form_moves_on_to_files_and_the_summary_has_it_all(uow, chat, dis
     assert "“Seed plan”" in out and "Intro: Hi Eve" in out
 
 
-def test_a_time_taken_while_the_form_was_open_is_said_on_the_form(uow, chat, dispatcher, clock):
+def test_a_time_taken_while_the_form_was_open_keeps_the_details_and_asks_for_another_time(uow, chat, dispatcher,
+                                                                                          clock):
     w = world(uow)
     to_title_step(chat)
     with uow() as u:  # Ben takes Tuesday 09:30 London first
@@ -64,8 +66,16 @@ def test_a_time_taken_while_the_form_was_open_is_said_on_the_form(uow, chat, dis
                                         policy=booking_service.DEFAULT_POLICY)
         u.commit()
     handled = submit(dispatcher, {"title": "Seed plan", "outcome": "A plan", "intro": "", "context": ""})
-    assert "was just taken" in dict(handled.form_errors)["title"]
-    assert convo(uow, "ana").step == "title"
+    assert handled.form_errors == ()  # the form is closed by now (Slack's ack): the chat says it
+    ana = chat("ana")
+    said = "\n".join(ana.chat.pending())
+    assert "was just taken" in said and "details are saved" in said
+    state = convo(uow, "ana")
+    [booking] = state.data["_up"]  # the time picker on top of the booking, which keeps the details
+    assert (state.step, booking["data"]["title"], booking["data"]["outcome"]) == ("day", "Seed plan", "A plan")
+    ana.say("Tue 5 Mar")
+    out = ana.say("15:30")
+    assert "“Seed plan”" in out and "short title" not in out  # straight to the summary, the details kept
 
 
 def test_a_form_for_a_conversation_that_moved_on_is_refused(uow, chat, dispatcher):
@@ -73,3 +83,22 @@ def test_a_form_for_a_conversation_that_moved_on_is_refused(uow, chat, dispatche
     chat("ana").say("/credits")
     handled = submit(dispatcher, {"title": "Seed plan", "outcome": "A plan", "intro": "", "context": ""})
     assert "out of date" in dict(handled.form_errors)["title"]
+
+
+def test_the_forms_own_rules_need_no_state_and_agree_with_the_flow(uow, chat, dispatcher):
+    """What Slack checks in the ack (bot.forms.check) is what the flow refuses, in the form's language."""
+    from bot import forms
+    from bot.flows.book import DETAILS_FORM
+    from bot.i18n import Translator
+
+    world(uow)
+    to_title_step(chat)
+    for fields in ({"title": "Seed plan", "outcome": "  ", "intro": "", "context": ""},
+                   {"title": "x" * 81, "outcome": "A plan", "intro": "", "context": ""},
+                   {"title": "Seed plan", "outcome": "A plan", "intro": "", "context": "y" * 5000}):
+        assert forms.check(DETAILS_FORM, Translator(), fields) == dict(submit(dispatcher, fields).form_errors) != {}
+    good = {"title": "Seed plan", "outcome": "A plan", "intro": "", "context": ""}
+    assert forms.check(DETAILS_FORM, Translator(), good) == {}
+    assert forms.check("no-such-form", Translator(), good) == {}
+    [spanish] = forms.check(DETAILS_FORM, Translator("es"), {**good, "outcome": ""}).values()
+    assert spanish != forms.check(DETAILS_FORM, Translator(), {**good, "outcome": ""})["outcome"]

@@ -5,9 +5,10 @@ Durable intake: a command, a button press or a message is written to the databas
 only then acknowledged, the insert being the only work before the ack, over HTTP and Socket Mode alike
 (a Bolt middleware, after Bolt has checked the signature). Workers (this process's embedded one, or
 `headstrt worker`) then run the stored body through the same code as before. A request that could not be
-stored is not acknowledged, so Slack says so or sends it again; nothing acknowledged is lost. Only the
-modal's submission runs before its ack, because its inline errors go in the ack: if the process dies
-first, Slack shows the person an error and nothing was saved. App Home is drawn at once (nothing to lose)."""
+stored is not acknowledged, so Slack says so or sends it again; nothing acknowledged is lost. A modal's
+submission is first checked against its form's own rules (no database), so a refusal goes in the ack with
+the modal still open and what was typed in it; then it is stored and acknowledged like the rest. App Home
+is drawn at once (nothing to lose)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from bot.dispatcher import Dispatcher, find_person
 from bot.files.intake import Fetch, FileIntake, TooBig
 from bot.files.outgoing import FileReader
 from bot.events import Incoming, Sender
-from bot.forms import Form, build
+from bot.forms import Form, build, check
 from bot.home import home_replies
 from bot.i18n import Translator, normalise_locale
 from bot.intake import Processing
@@ -59,7 +60,6 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 FORM_VIEW = re.compile(r"^form:\w+$")  # a declared form's modal: callback_id "form:<name>"
 MAX_HOME_BLOCKS = 100
-FORM_ANSWER_SECONDS = 2.5  # Slack shows an error if a modal's submission is not answered within 3 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +236,16 @@ class SlackRuntime:
                 await self._run(incoming)
         elif kind == "action":
             await self._on_action(body)
+        elif kind == "form":
+            await self._take_form(event, body)
 
     def sender_of(self, event: StoredEvent) -> Sender | None:
         try:
             stored = json.loads(event.payload)
+            if stored.get("kind") == "form":
+                user = str(stored["body"]["user"]["id"])
+                return Sender(PLATFORM, user, str(_metadata(stored["body"]["view"].get("private_metadata"))
+                                                  .get("chat") or user))
             found = _to_store(stored.get("body") or {})
         except Exception:  # noqa: BLE001 - a payload we cannot read has nobody to tell
             return None
@@ -273,36 +279,53 @@ class SlackRuntime:
             self.busy -= 1
 
     async def _on_form(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-        # each input's block_id and action_id are its field's name; only the declared fields are read
-        declared = build(str(view.get("callback_id", "")).partition(":")[2], Translator())
-        names = [f.name for f in declared.fields] if declared else []
-        fields = tuple((name, str((values.get(name, {}).get(name) or {}).get("value") or "").strip())
-                       for name in names)
+        """A modal's submission: checked against its form's own rules here (no database), a refusal in the
+        ack next to its field and the modal left open with what was typed; otherwise stored like any request
+        and acknowledged, which closes the modal. A worker takes it to the flow (_take_form)."""
+        name, fields = _form_fields(view)
         meta = _metadata(view.get("private_metadata"))
-        user = str(body.get("user", {}).get("id") or "")
-        sender = await self._introduce(Sender(PLATFORM, user, str(meta.get("chat") or user)))
-        work = asyncio.ensure_future(
-            self.dispatch(Incoming(sender, f"view:{view.get('id')}:{uuid.uuid4().hex}", form=fields)))
+        t = Translator(normalise_locale(str(meta.get("locale") or "")))
+        errors = check(name, t, dict(fields))
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        user = str((body.get("user") or {}).get("id") or "")
+        event = NewEvent(PLATFORM, _submission_id(view), f"{PLATFORM}:{user}",
+                         json.dumps({"kind": "form", "body": {"user": {"id": user}, "view": _form_part(view)}},
+                                    separators=(",", ":")))
         try:
-            handled = await asyncio.wait_for(asyncio.shield(work), FORM_ANSWER_SECONDS)
-        except TimeoutError:  # Slack gives up at 3 s: close the form now, and say the outcome in the chat
-            await ack()
-            handled = await work
+            await self._batches.store(event)
+        except Exception as error:  # noqa: BLE001 - the modal stays open with what was typed: submit again
+            log.error("slack form %s not stored: %s", event.event_key, one_line(error))
+            if fields:
+                await ack(response_action="errors", errors={fields[0][0]: t(
+                    "Sorry, I could not save that just now. Please submit it again in a moment.")})
+                return
+        else:
+            self.processing.wake()
+        await ack()
+
+    async def _take_form(self, event: StoredEvent, body: dict[str, Any]) -> None:
+        """A stored submission through the flow. What the flow refuses now (the conversation moved on while
+        the form was open) is said in the chat: the modal closed at the ack."""
+        view = body.get("view") or {}
+        _, fields = _form_fields(view)
+        user = str((body.get("user") or {}).get("id") or "")
+        chat = str(_metadata(view.get("private_metadata")).get("chat") or user)
+        self.busy += 1
+        try:
+            sender = await self._introduce(Sender(PLATFORM, user, chat))
+            handled = await self.dispatch(Incoming(sender, event.event_key, form=fields))
             if handled.form_errors:
                 await self._errors_in_chat(sender, dict(handled.form_errors))
-            return
-        if handled.form_errors:
-            await ack(response_action="errors", errors=dict(handled.form_errors))
-        else:
-            await ack()
+        finally:
+            self.busy -= 1
 
     async def _errors_in_chat(self, sender: Sender, errors: dict[str, str]) -> None:
-        """A form refused after it had to be closed: nothing was saved, so say why where the person is."""
+        """A form refused after it was closed: nothing was saved, so say why where the person is."""
         locale, tz = await asyncio.to_thread(self._person_locale, sender)
         t = Translator(locale, tz)
         lines = [t("I could not take those details:")] + [f"• {message}" for message in errors.values()]
-        lines.append(t("Please type them here, starting with the title."))
         await self.client.chat_postMessage(channel=sender.chat_id, text=escape("\n".join(lines)))
 
     # ---- the work after the ack
@@ -383,7 +406,7 @@ class SlackRuntime:
         if form is None:
             return None
         try:
-            opened = await self.client.views_open(trigger_id=trigger_id, view=form_view(form, sender.chat_id))
+            opened = await self.client.views_open(trigger_id=trigger_id, view=form_view(form, sender.chat_id, locale))
         except SlackApiError as error:
             log.info("details modal not opened (%s); the chat asks instead", error.response.get("error"))
             return None
@@ -434,10 +457,12 @@ class SlackRuntime:
                                             "text": {"type": "mrkdwn", "text": text}}]}
 
 
-def form_view(form: Form, chat_id: str) -> dict[str, Any]:
-    """A declared form (bot/forms.py) as a modal: each input's block_id and action_id are its field's name."""
+def form_view(form: Form, chat_id: str, locale: str) -> dict[str, Any]:
+    """A declared form (bot/forms.py) as a modal: each input's block_id and action_id are its field's name;
+    the chat it belongs to and the language it is in ride along (a refusal in the ack is in that language)."""
     return {
-        "type": "modal", "callback_id": f"form:{form.name}", "private_metadata": json.dumps({"chat": chat_id}),
+        "type": "modal", "callback_id": f"form:{form.name}",
+        "private_metadata": json.dumps({"chat": chat_id, "locale": locale}),
         "title": {"type": "plain_text", "text": form.title[:24]},
         "submit": {"type": "plain_text", "text": form.submit[:24]},
         "close": {"type": "plain_text", "text": form.cancel[:24]},
@@ -459,6 +484,27 @@ def _renamed(block: dict[str, Any], n: int) -> dict[str, Any]:
     if block.get("type") == "actions":
         block["elements"] = [{**e, "action_id": f"r{n}{e['action_id']}"} for e in block["elements"]]
     return block
+
+
+def _form_fields(view: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """(the form's name, its declared fields as typed): each input's block_id and action_id are its field's
+    name; nothing else in the view is read."""
+    name = str(view.get("callback_id", "")).partition(":")[2]
+    declared = build(name, Translator())
+    values = (view.get("state") or {}).get("values") or {}
+    return name, tuple((f.name, str(((values.get(f.name) or {}).get(f.name) or {}).get("value") or "").strip())
+                       for f in (declared.fields if declared else ()))
+
+
+def _form_part(view: dict[str, Any]) -> dict[str, Any]:
+    """What a stored submission keeps of its view: what _form_fields and _take_form read."""
+    return {key: view.get(key) for key in ("id", "callback_id", "private_metadata", "state")}
+
+
+def _submission_id(view: dict[str, Any]) -> str:
+    """The same submission delivered twice (an ack lost, the form sent again) is one event: a view's hash
+    changes whenever the view does."""
+    return f"view:{view.get('id')}:{view.get('hash') or uuid.uuid4().hex}"
 
 
 def _metadata(text: object) -> dict[str, Any]:

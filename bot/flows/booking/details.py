@@ -12,7 +12,9 @@ from bot.flows.base import Context
 from bot.flows.errors import explain
 from bot.flows.time_picker import calendar
 from bot.replies import Button
-from bot.flows.booking.draft import DETAIL_STEPS, DETAILS_FORM, FORM_FIELD_OF, FORM_STEPS, NAME, picked_times, too_long
+from bot.flows.booking.draft import (DETAIL_STEPS, DETAILS_FORM, FORM_STEPS, NAME, check_details, details_of,
+                                     picked_times, too_long)
+from bot.flows.booking.times import choose_times
 
 
 def ask_detail(ctx: Context, expert: Expert, step: str, lead: list[str] | None = None) -> None:
@@ -86,23 +88,18 @@ def take_detail(ctx: Context, expert: Expert, step: str, text: str) -> None:
 
 def take_form(ctx: Context, expert: Expert, fields: dict[str, str]) -> None:
     """Title, outcome, intro and context at once (Slack's modal): the same rules as typing them one by one,
-    refused field by field, and the chosen times checked again, since they may have gone meanwhile."""
+    refused field by field. The chosen times are checked again, since they may have gone while the form was
+    open: the details are kept and the person picks again in the chat (the form is closed by then)."""
     t = ctx.t
-    draft = SessionDetails(fields.get("title", ""), fields.get("outcome", ""),
-                           context=fields.get("context", ""), intro_note=fields.get("intro", ""))
-    try:
-        clean = validate_details(draft)
-    except InvalidSession as error:
-        field = FORM_FIELD_OF.get(error.reason.split("_", 1)[0], "title")
-        message = explain(t, error, ctx.person)
-        if error.reason in ("intro_note_too_long", "context_too_long"):
-            message = too_long(t, error.context.get("limit"), len(fields.get(field, "")))
-        ctx.form_errors[field] = message
+    errors = check_details(t, fields)
+    if errors:
+        ctx.form_errors.update(errors)
         return
+    clean = validate_details(details_of(fields))
+    ctx.data.update(title=clean.title, outcome=clean.outcome, intro=clean.intro_note, context=clean.context)
     gone = times_gone(ctx, expert)
     if gone:
-        ctx.form_errors["title"] = t("Sorry, {when} was just taken. Close this form to pick another time.",
-                                     when=t.both(gone, expert.timezone))
+        choose_times(ctx, expert, lead=[t("Sorry, {when} was just taken. Your details are saved: please pick "
+                                          "another time.", when=t.both(gone, expert.timezone))])
         return
-    ctx.data.update(title=clean.title, outcome=clean.outcome, intro=clean.intro_note, context=clean.context)
     ask_detail(ctx, expert, "files", lead=[t("Thanks, the details are in: “{title}”.", title=clean.title)])

@@ -10,8 +10,10 @@ from typing import Any
 from core.booking_service import programme_of, session_rules_for
 from core.experts import Expert
 from core.recurrence import Frequency
-from core.sessions import OUTCOME_MAX, TEXT_MAX, TITLE_MAX, SessionRules
+from core.errors import InvalidSession
+from core.sessions import OUTCOME_MAX, TEXT_MAX, TITLE_MAX, SessionDetails, SessionRules, validate_details
 from bot.flows.base import Context
+from bot.flows.errors import explain
 from bot.flows.dialog import active_name, caller_data, instants
 from bot.forms import Field, Form, declare
 from bot.i18n import Translator
@@ -181,4 +183,25 @@ def _details_form(t: Translator) -> Form:
     ))
 
 
-DETAILS_FORM = declare("details", _details_form)
+def details_of(fields: dict[str, str]) -> SessionDetails:
+    return SessionDetails(fields.get("title", ""), fields.get("outcome", ""), context=fields.get("context", ""),
+                          intro_note=fields.get("intro", ""))
+
+
+def check_details(t: Translator, fields: dict[str, str]) -> dict[str, str]:
+    """The core's rules on the typed details, refused field by field; needs no state, so Slack can answer a
+    refused form in its ack, before anything is stored."""
+    try:
+        validate_details(details_of(fields))
+    except InvalidSession as error:
+        field = FORM_FIELD_OF.get(error.reason.split("_", 1)[0], "title")
+        if error.reason in ("intro_note_too_long", "context_too_long"):
+            return {field: too_long(t, error.context.get("limit"), len(fields.get(field, "")))}
+        message = explain(t, error)
+        if error.reason.endswith("too_long"):
+            message += " " + t("Yours has {count}.", count=len(fields.get(field, "")))
+        return {field: message}
+    return {}
+
+
+DETAILS_FORM = declare("details", _details_form, check_details)

@@ -158,7 +158,7 @@ def test_a_stranger_pressing_the_experts_buttons_changes_nothing(uow, clock, fak
     assert booking.status is BookingStatus.REQUESTED
 
 
-def test_the_modal_shows_errors_next_to_the_field_and_keeps_what_was_typed(uow, clock, fake):
+def test_the_modal_shows_errors_next_to_the_field_and_a_time_taken_meanwhile_is_said_in_the_chat(uow, clock, fake):
     w = on_slack(uow)
     with RunningSlack(fake, uow, clock) as bot:
         ana = SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
@@ -183,10 +183,18 @@ def test_the_modal_shows_errors_next_to_the_field_and_keeps_what_was_typed(uow, 
             u.commit()
         status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
                                                      "context": ""})
-        assert answer is not None and "was just taken" in answer["errors"]["title"]
-        bot.settle()
+        assert (status, answer) == (200, None) and fake.modal(ANA) is None  # stored and closed at once
+        bot.settle()  # the flow finds the time gone: the chat says so, with the details kept
+        said = "\n".join(ana.screen()[-2:])
+        assert "was just taken" in said and "details are saved" in said
+        with uow() as u:
+            assert u.bookings.for_person(w.ana) == []
+        ana.tap("Tue 5 Mar")
+        assert "“Seed plan”" in ana.tap("15:30") and fake.modal(ANA) is None  # to the summary, no form again
+        assert "Request sent" in ana.tap("Confirm")
     with uow() as u:
-        assert u.bookings.for_person(w.ana) == []
+        [booking] = u.bookings.for_person(w.ana)
+    assert booking.details.title == "Seed plan" and booking.details.outcome == "A plan"
 
 
 def test_app_home_shows_sessions_credits_and_a_book_button(uow, clock, fake):
