@@ -19,7 +19,7 @@ from core.clock import Clock
 from storage.heartbeat_repo import held_by_dead
 from storage.intake_notify import notify_stored
 from storage.models import InboundEventRow
-from storage.sql import execute_dml, insert_ignore
+from storage.sql import execute_dml, insert_ignore_many
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -47,14 +47,24 @@ class SqlIntake:
         self.session = session
         self.clock = clock
 
+    def connect(self) -> None:
+        """Take this transaction's connection now: a receiving process opens its store connections at
+        start, not in its first burst of requests."""
+        self.session.connection()
+
     def store(self, events: list[NewEvent]) -> list[int | None]:
-        """Write events once each: the new row's id, or None for an event stored before (a redelivery)."""
+        """Write events once each: the new row's id, or None for an event stored before (a redelivery).
+        One statement for the lot (a burst is stored together, bot/intake_batch.py); the ids rise in the
+        order given, which is each person's order."""
+        if not events:
+            return []
         now = self.clock.now()
-        ids: list[int | None] = [insert_ignore(self.session, InboundEventRow, dict(
-            platform=e.platform, event_key=e.event_key[:128], person_key=e.person_key[:96], payload=e.payload,
-            received_at=now, status=PENDING, attempts=0, available_at=now, lease_owner=None, lease_until=None,
-            last_error="",
-        ), returning="id", conflict=("platform", "event_key")) for e in events]
+        rows = [dict(platform=e.platform, event_key=e.event_key[:128], person_key=e.person_key[:96],
+                     payload=e.payload, received_at=now, status=PENDING, attempts=0, available_at=now,
+                     lease_owner=None, lease_until=None, last_error="") for e in events]
+        new = {(platform, key): id_ for id_, platform, key in insert_ignore_many(
+            self.session, InboundEventRow, rows, returning="id, platform, event_key", conflict=("platform", "event_key"))}
+        ids = [new.pop((row["platform"], row["event_key"]), None) for row in rows]  # a key twice: the first
         if any(i is not None for i in ids):
             notify_stored(self.session)  # workers elsewhere look at once (PostgreSQL, on commit)
         return ids

@@ -43,6 +43,14 @@ def test_a_redelivered_event_is_stored_once(uow):
         assert u.intake.unfinished() == 3
 
 
+def test_a_burst_in_one_statement_keeps_the_order_given_and_stores_a_repeated_key_once(uow):
+    ids = store(uow, *[(f"k{n}", "abc"[n % 3]) for n in range(30)], ("k4", "b"), ("new", "a"))
+    stored = [i for i in ids if i is not None]
+    assert ids[30] is None and len(stored) == 31 and stored == sorted(stored)  # ids rise in the order given
+    with uow() as u:
+        assert u.intake.unfinished() == 31
+
+
 def test_each_person_gets_only_their_oldest_unfinished_event(uow):
     store(uow, ("a1", "a"), ("b1", "b"), ("a2", "a"), ("b2", "b"), ("c1", "c"))
     keys, ids = claim(uow, "w1")
