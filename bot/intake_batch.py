@@ -1,5 +1,6 @@
 """Group commit for the inserts before an ack: requests that arrive while the store threads are busy wait
-and are stored together, in one transaction, by the next thread free. A burst (50 people pressing at
+and are stored together, in one transaction, by the next thread free (which takes them itself, without
+waiting for the event loop). A burst (50 people pressing at
 once) then costs a few transactions instead of fifty, each with its round trips, its commit and its turns
 at the GIL in the receiving process; a request alone is stored at once, as before. Each request is
 still answered only after the transaction holding it committed: nothing acknowledged is unstored."""
@@ -7,6 +8,9 @@ still answered only after the transaction holding it committed: nothing acknowle
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,8 +18,11 @@ from storage.errors import unavailable
 from storage.intake_repo import NewEvent
 from storage.uow import SqlUnitOfWork
 
+log = logging.getLogger(__name__)
+
 MOST = 100  # events per transaction
 STORE_THREADS = 4  # transactions at once: threads of their own, so an insert never queues behind the flows
+WARM_SECONDS = 5.0  # warm(): how long a thread waits for the others before giving its connection back
 
 
 class StoreBatches:
@@ -32,15 +39,38 @@ class StoreBatches:
                 uow.intake.store(events)
                 uow.commit()
 
-        pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix=f"{platform}-intake")
-        return cls(store, pool, STORE_THREADS)
+        def connect(everyone: threading.Barrier) -> None:
+            with uow_factory() as uow:
+                uow.intake.connect()
+                everyone.wait(WARM_SECONDS)  # held until each thread has one: a connection apiece
 
-    def __init__(self, store: Callable[[list[NewEvent]], object], pool: ThreadPoolExecutor, parallel: int) -> None:
+        pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix=f"{platform}-intake")
+        return cls(store, pool, STORE_THREADS, connect)
+
+    def __init__(self, store: Callable[[list[NewEvent]], object], pool: ThreadPoolExecutor, parallel: int,
+                 connect: Callable[[threading.Barrier], object] | None = None) -> None:
         self._store = store
         self._pool = pool
         self._parallel = parallel  # transactions at once: the pool's threads
-        self._waiting: list[tuple[NewEvent, asyncio.Future[None]]] = []
-        self._running = 0
+        self._connect = connect
+        self._lock = threading.Lock()  # the waiting line is shared by the event loop and the store threads
+        self._waiting: deque[tuple[NewEvent, asyncio.Future[None]]] = deque()
+        self._running = 0  # store threads draining the line
+
+    async def warm(self) -> None:
+        """Start every store thread with a database connection of its own, at start: in the first burst
+        each new connection (about 10 ms on PostgreSQL) held up the requests queued behind it. Best effort:
+        a database away now is reported by the first request."""
+        if self._connect is None:
+            return
+        loop = asyncio.get_running_loop()
+        everyone = threading.Barrier(self._parallel)
+        outcomes = await asyncio.gather(*(loop.run_in_executor(self._pool, self._connect, everyone)
+                                          for _ in range(self._parallel)), return_exceptions=True)
+        failed = next((o for o in outcomes if isinstance(o, Exception)), None)
+        if failed is not None:
+            log.info("store connections not opened at start (%s); the first requests open them",
+                     type(failed).__name__)
 
     async def store_many(self, events: list[NewEvent]) -> None:
         """These events in one transaction of their own (a page of long polling), on the same threads."""
@@ -52,22 +82,38 @@ class StoreBatches:
     async def store(self, event: NewEvent) -> None:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((event, done))
-        if self._running < self._parallel:
-            self._next(loop)
+        with self._lock:
+            self._waiting.append((event, done))
+            start = self._running < self._parallel
+            if start:
+                self._running += 1
+        if start:
+            try:
+                self._pool.submit(self._drain, loop)
+            except RuntimeError as error:  # the pool was shut down (a stop): nothing stored, each request told
+                with self._lock:
+                    self._running -= 1
+                    left, self._waiting = list(self._waiting), deque()
+                for _event, waiting in left:
+                    if not waiting.done():
+                        waiting.set_exception(error)
         await done
 
-    def _next(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch, self._waiting = self._waiting[:MOST], self._waiting[MOST:]
-        try:
-            work = loop.run_in_executor(self._pool, self._store_all, [event for event, _ in batch])
-        except RuntimeError as error:  # the pool was shut down (a stop): nothing stored, each request told
-            for _event, done in batch:
-                if not done.done():
-                    done.set_exception(error)
-            return
-        self._running += 1
-        work.add_done_callback(lambda finished: self._settled(loop, batch, finished))
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On a store thread: what is waiting, batch after batch, until nothing is. The thread takes the next
+        batch itself as soon as it committed one, so a burst keeps the threads busy even while the event
+        loop is still reading the rest of it (it only hears back to answer the requests)."""
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._running -= 1
+                    return
+                batch = [self._waiting.popleft() for _ in range(min(MOST, len(self._waiting)))]
+            outcomes = self._store_all([event for event, _ in batch])
+            try:
+                loop.call_soon_threadsafe(_settle, batch, outcomes)
+            except RuntimeError:  # the loop is closed: nobody is waiting for these answers any more
+                pass
 
     def _store_all(self, events: list[NewEvent]) -> list[BaseException | None]:
         """Together; if that fails for a reason other than the database being away, each alone, so one
@@ -87,17 +133,12 @@ class StoreBatches:
                 outcomes.append(error)
         return outcomes
 
-    def _settled(self, loop: asyncio.AbstractEventLoop, batch: list[tuple[NewEvent, asyncio.Future[None]]],
-                 finished: asyncio.Future[list[BaseException | None]]) -> None:
-        self._running -= 1
-        failure = finished.exception() if not finished.cancelled() else asyncio.CancelledError()
-        outcomes: list[BaseException | None] = [failure] * len(batch) if failure else finished.result()
-        for (_event, done), outcome in zip(batch, outcomes, strict=True):
-            if done.done():  # the request went away (its connection closed)
-                continue
-            if outcome is None:
-                done.set_result(None)
-            else:
-                done.set_exception(outcome)
-        if self._waiting and self._running < self._parallel:
-            self._next(loop)
+
+def _settle(batch: list[tuple[NewEvent, asyncio.Future[None]]], outcomes: list[BaseException | None]) -> None:
+    for (_event, done), outcome in zip(batch, outcomes, strict=True):
+        if done.done():  # the request went away (its connection closed)
+            continue
+        if outcome is None:
+            done.set_result(None)
+        else:
+            done.set_exception(outcome)

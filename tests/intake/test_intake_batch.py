@@ -4,10 +4,12 @@ returns only once its own transaction committed, and one event the database refu
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from bot.intake_batch import StoreBatches
@@ -88,3 +90,29 @@ def test_a_request_alone_is_stored_at_once():
     t0 = time.monotonic()
     asyncio.run(burst(store, 1))
     assert store.transactions == [["e0"]] and time.monotonic() - t0 < 1.0
+
+
+def test_warm_gives_each_store_thread_a_connection_of_its_own_before_the_first_request(db, clock, caplog):
+    """for_platform's warm(): the pool holds a connection per store thread once it returns (the first burst
+    opens none); with the database away it only says so, in one line."""
+    from bot.intake_batch import STORE_THREADS
+    from storage.uow import SqlUnitOfWork
+
+    fresh = create_engine(db.url.render_as_string(hide_password=False))  # its own pool: nothing open yet
+    batches = StoreBatches.for_platform(lambda: SqlUnitOfWork(fresh, clock), "slack")
+    try:
+        assert fresh.pool.checkedin() == 0  # type: ignore[attr-defined]
+        asyncio.run(batches.warm())
+        assert fresh.pool.checkedin() == STORE_THREADS  # type: ignore[attr-defined]
+    finally:
+        batches.shutdown(wait=True)
+        fresh.dispose()
+    broken = create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none", pool_pre_ping=False)
+    away = StoreBatches.for_platform(lambda: SqlUnitOfWork(broken, clock), "slack")
+    try:
+        caplog.set_level(logging.INFO)
+        asyncio.run(away.warm())
+    finally:
+        away.shutdown(wait=True)
+        broken.dispose()
+    assert any("store connections not opened" in r.getMessage() for r in caplog.records)

@@ -121,6 +121,7 @@ class SlackRuntime:
         # One connection pool for every API call (slack_sdk otherwise opens a session, and a TLS
         # handshake, per call).
         self.client.session = ClientSession()
+        await self._batches.warm()
         await self.processing.start()
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 

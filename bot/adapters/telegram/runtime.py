@@ -128,6 +128,7 @@ class TelegramRuntime:
                                         intake=FileIntake(self.uow_factory, self.dispatcher.clock, self.files))
         if receive:
             await self.set_commands()
+            await self._batches.warm()
         await self.processing.start()
         if receive and polling:
             await app.bot.delete_webhook()  # getUpdates is refused while a webhook is set
