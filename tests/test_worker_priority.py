@@ -1,5 +1,6 @@
 """A `headstrt worker` runs below the receiving processes (HEADSTRT_WORKER_NICE, default 10): on a machine
-they share, a Slack ack (timed at 3 s) gets the CPU before work that is queued anyway."""
+they share, a Slack ack (timed at 3 s) gets the CPU before work that is queued anyway; and a receiving
+process gives its store threads the GIL back quickly."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def test_lower_priority_lowers_this_process_only_by_that_much(niceness: int) -> 
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          timeout=60)
     assert int(out.stdout.strip()) == niceness
+
+
+def test_a_receiving_process_hands_its_store_threads_the_gil_within_half_a_millisecond() -> None:
+    # in a child process, as `headstrt web`, `slack --socket` and `telegram` do at start (bot.cli)
+    code = ("import sys; from bot.process import quick_thread_switches; before = sys.getswitchinterval(); "
+            "quick_thread_switches(); print(before, sys.getswitchinterval())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         timeout=60)
+    before, after = (float(x) for x in out.stdout.split())
+    assert before == 0.005 and after == 0.0005
