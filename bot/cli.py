@@ -619,7 +619,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             if isinstance(runtime, TelegramRuntime):
                 await runtime.start(polling=False, receive=False)
             else:
-                await runtime.start()
+                await runtime.start(receive=False)
         log.info("worker running (%s)", ", ".join(r.platform for r in runtimes))
 
     async def stop() -> None:

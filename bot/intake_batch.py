@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 MOST = 100  # events per transaction
 STORE_THREADS = 4  # transactions at once: threads of their own, so an insert never queues behind the flows
-WARM_SECONDS = 5.0  # warm(): how long a thread waits for the others before giving its connection back
+WARM_SECONDS = 2.0  # warm(): how long a thread waits for the others before giving its connection back
 
 
 class StoreBatches:
@@ -40,8 +40,7 @@ class StoreBatches:
                 uow.commit()
 
         def connect(everyone: threading.Barrier) -> None:
-            with uow_factory() as uow:
-                uow.intake.connect()
+            with uow_factory() as uow, uow.intake.connection_held():
                 everyone.wait(WARM_SECONDS)  # held until each thread has one: a connection apiece
 
         pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix=f"{platform}-intake")

@@ -9,6 +9,8 @@ same conditions are checked again in the UPDATE, so a claim is never shared on e
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,10 +49,13 @@ class SqlIntake:
         self.session = session
         self.clock = clock
 
-    def connect(self) -> None:
-        """Take this transaction's connection now: a receiving process opens its store connections at
-        start, not in its first burst of requests."""
-        self.session.connection()
+    @contextmanager
+    def connection_held(self) -> Iterator[None]:
+        """A connection of the pool taken, and held while inside, with no transaction begun (SQLite's would
+        take the write lock): a receiving process opens its store connections at start, not in its first
+        burst of requests."""
+        with self.session.get_bind().engine.connect():
+            yield
 
     def store(self, events: list[NewEvent]) -> list[int | None]:
         """Write events once each: the new row's id, or None for an event stored before (a redelivery).

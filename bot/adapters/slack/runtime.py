@@ -117,11 +117,13 @@ class SlackRuntime:
 
     # ---- lifecycle
 
-    async def start(self) -> None:
+    async def start(self, *, receive: bool = True) -> None:
+        """receive=False: a `headstrt worker`, which only runs stored requests (no store connections)."""
         # One connection pool for every API call (slack_sdk otherwise opens a session, and a TLS
         # handshake, per call).
         self.client.session = ClientSession()
-        await self._batches.warm()
+        if receive:
+            await self._batches.warm()
         await self.processing.start()
         self._pump_task = asyncio.get_running_loop().create_task(self.pump.run())
 
