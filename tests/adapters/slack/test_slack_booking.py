@@ -197,6 +197,25 @@ def test_the_modal_shows_errors_next_to_the_field_and_a_time_taken_meanwhile_is_
     assert booking.details.title == "Seed plan" and booking.details.outcome == "A plan"
 
 
+def test_a_form_submitted_after_the_chat_moved_on_is_said_in_the_chat_and_changes_nothing(uow, clock, fake):
+    on_slack(uow)
+    with RunningSlack(fake, uow, clock) as bot:
+        ana = SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
+        ana.command("/book", "fundraising")
+        for label in ("Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar", "15:00"):
+            ana.tap(label)
+        modal = fake.modal(ANA)
+        assert modal is not None
+        ana.say("/cancel")  # the booking is dropped while the form is open
+        status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
+                                                     "context": ""})
+        assert (status, answer) == (200, None)  # its own rules pass: stored, closed
+        bot.settle()
+        said = ana.screen()[-1]
+        assert "I could not take those details" in said and "out of date" in said
+        assert "the details are in" not in "\n".join(ana.screen())
+
+
 def test_app_home_shows_sessions_credits_and_a_book_button(uow, clock, fake):
     on_slack(uow)
     with RunningSlack(fake, uow, clock) as bot:
