@@ -152,8 +152,10 @@ class SlackRuntime:
 
     async def http(self, request: web.Request) -> web.Response:
         """POST /slack/events. The signature is checked on the raw bytes before anything reads them (401),
-        then the body's shape (400, one log line); only a body Slack could have sent reaches Bolt, which
-        checks the signature again and acknowledges."""
+        then the body's shape (400, one log line). A command, a press or a message is then stored and
+        acknowledged here, as Bolt's middleware would (_store_then_ack, which Socket Mode goes through):
+        Bolt's dispatch before it was a fifth of the work in a burst. Anything else (a modal's submission,
+        App Home, Slack's checks) reaches Bolt, which checks the signature again and acknowledges."""
         body = await request.read()
         try:
             verify_signature(self.settings.signing_secret, request.headers, body, time.time())
@@ -167,13 +169,17 @@ class SlackRuntime:
             if event_type is not None and event_type not in EVENT_TYPES:
                 log.info("slack: ignored a %s event (not subscribed to by this app)", event_type[:40])
                 return web.Response(status=200)
-            bolt_request = _bolt_request(text, data, request)
+            stored = _to_store(data)
+            bolt_request = None if stored is not None else _bolt_request(text, data, request)
         except Refused as refused:
             log.warning("slack: refused a signed request (%d, %s)", refused.status, refused.reason)
             return web.Response(status=refused.status)
         except Exception as error:  # noqa: BLE001 - Bolt could not read what passed our checks: still the body's fault
             log.warning("slack: refused a signed request (400, %s: %s)", type(error).__name__, str(error)[:120])
             return web.Response(status=400)
+        if stored is not None:  # ours to store: Bolt's dispatch would only lead to the same middleware
+            return await to_aiohttp_response(await self._store_then_ack_stored(data, stored))
+        assert bolt_request is not None
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     # ---- listeners
@@ -191,6 +197,10 @@ class SlackRuntime:
         if stored is None:
             await next()
             return None
+        return await self._store_then_ack_stored(body, stored)
+
+    async def _store_then_ack_stored(self, body: dict[str, Any], stored: tuple[str, Incoming | None]) -> BoltResponse:
+        """(_to_store's answer for the body) The empty 200 once stored; a 500 if it could not be."""
         kind, incoming = stored
         if incoming is not None:
             event = NewEvent(PLATFORM, incoming.event_id, f"{PLATFORM}:{incoming.sender.user_id}",
