@@ -16,7 +16,8 @@ One process, as in production plus the outside world:
   30 min, 1 meeting, Tue 5 Mar, 15:00 (which opens the details modal), submit the modal, Done, Confirm.
   A step is done when the bot's answer for it reached the fake: the outbox rows it queued for the
   founder's DM are sent (the pump's `_sent` hook, an event, not a poll), the modal is open for the step
-  that opens it, and for the submission the HTTP answer (the bot validates the form before it acks).
+  that opens it; for the submission (checked against the form's rules and stored before its ack), the
+  chat's answer too.
 - The baseline: a bare slack_bolt AsyncApp (the fake's signing secret, a client pointed at the fake) whose
   listeners only `await ack()` for commands, actions and views, behind an equally bare aiohttp route.
   USERS people send it the same kinds of requests in the same order (the slash command, presses of a
@@ -30,7 +31,7 @@ Measured per request:
   the HTTP transport and the fake's thread, both sharing this process's GIL;
 - time to the bot's reply (our bot only): from just before the POST until the fake received the last
   chat.postMessage / chat.update to the founder's DM for that step; views.open for the step that opens
-  the modal; the acknowledgement itself for the modal submission (its answer closes the modal);
+  the modal; for the modal submission, its answer in the chat (the ack only closed the modal);
 - throughput: requests completed per second of wall time of the crowd (first sent to last done).
 
 A step that fails (an HTTP error, no modal, no answer within STEP_TIMEOUT) is an error, and that person
@@ -219,9 +220,7 @@ def _measure(fake: FakeSlack, run: _Run, *, replies: bool) -> Result:
         if not step.ok or not replies:
             continue
         replied = reply.setdefault(step.kind, [])
-        if step.kind == "submit":
-            replied.append(elapsed * 1000)
-        elif step.trigger is not None and step.trigger in opened:
+        if step.trigger is not None and step.trigger in opened:
             replied.append((opened[step.trigger] - step.sent) * 1000)
         else:
             shown = [at for at in to_chat.get(step.user, []) if step.sent <= at <= step.done]
