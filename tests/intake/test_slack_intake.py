@@ -10,8 +10,8 @@ from sqlalchemy import create_engine
 
 from bot.intake import Processing
 from storage.uow import SqlUnitOfWork
-from tests.adapters.slack.harness import RunningSlack, SlackUser
-from tests.adapters.slack.test_slack_booking import ANA, on_slack
+from tests.adapters.slack.harness import RunningSlack
+from tests.adapters.slack.test_slack_booking import ANA, on_slack, to_the_modal
 from tests.adapters.test_web_bodies import no_traceback
 from tests.fakes.slack_server import FakeSlack
 
@@ -47,18 +47,6 @@ def test_database_down_is_not_acknowledged_and_the_retry_acts_once(uow, clock, d
     no_traceback(caplog)
 
 
-def to_the_modal(bot: RunningSlack, uow) -> str:  # type: ignore[no-untyped-def]
-    """Ana at the details form (the book-test world on Slack): the open modal's id."""
-    ana = SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
-    ana.command("/book", "fundraising")
-    for label in ("Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar"):
-        ana.tap(label)
-    assert "short title" in ana.tap("15:00")
-    modal = bot.fake.modal(ANA)
-    assert modal is not None
-    return modal.id
-
-
 DETAILS = {"title": "Seed plan", "outcome": "A plan", "intro": "", "context": ""}
 
 
@@ -67,7 +55,7 @@ def test_a_modal_submission_is_stored_and_closed_before_any_work(uow, clock):
     stored, and nothing has happened yet; a worker then takes it, once."""
     on_slack(uow)
     with FakeSlack() as fake, RunningSlack(fake, uow, clock) as bot:
-        view_id = to_the_modal(bot, uow)
+        _, view_id = to_the_modal(bot)
         processing = bot.runtime.processing
         bot.call(processing.stop())  # as `headstrt web` with its worker elsewhere: only the insert
         before = len(fake.messages(fake.dm(ANA)))
@@ -100,7 +88,7 @@ def test_a_submission_that_cannot_be_stored_stays_open_with_what_was_typed(uow, 
         return SqlUnitOfWork(broken if down[0] else db, clock)
 
     with FakeSlack() as fake, RunningSlack(fake, factory, clock) as bot:
-        view_id = to_the_modal(bot, uow)
+        _, view_id = to_the_modal(bot)
         down[0] = True
         status, answer = fake.submit(ANA, view_id, DETAILS)
         down[0] = False

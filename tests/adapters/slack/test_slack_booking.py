@@ -42,6 +42,18 @@ def on_slack(uow, *, eve_telegram: bool = False):  # type: ignore[no-untyped-def
     return w
 
 
+def to_the_modal(bot: RunningSlack) -> tuple[SlackUser, str]:
+    """Ana at the details form, by the buttons: the open modal's id."""
+    ana = SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
+    ana.command("/book", "fundraising")
+    for label in ("Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar"):
+        ana.tap(label)
+    assert "short title" in ana.tap("15:00")
+    modal = bot.fake.modal(ANA)
+    assert modal is not None and modal.view["callback_id"] == "form:details"
+    return ana, modal.id
+
+
 def book_eve(bot: RunningSlack, ana: SlackUser, *, title: str = "Seed plan") -> None:
     out = ana.command("/book", "fundraising")
     assert "Eve — Seed investor" in out and "Book Eve" in ana.labels()
@@ -161,13 +173,8 @@ def test_a_stranger_pressing_the_experts_buttons_changes_nothing(uow, clock, fak
 def test_the_modal_shows_errors_next_to_the_field_and_a_time_taken_meanwhile_is_said_in_the_chat(uow, clock, fake):
     w = on_slack(uow)
     with RunningSlack(fake, uow, clock) as bot:
-        ana = SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
-        ana.command("/book", "fundraising")
-        for label in ("Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar", "15:00"):
-            ana.tap(label)
-        modal = fake.modal(ANA)
-        assert modal is not None
-        status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "   ", "intro": "",
+        ana, modal_id = to_the_modal(bot)
+        status, answer = fake.submit(ANA, modal_id, {"title": "Seed plan", "outcome": "   ", "intro": "",
                                                      "context": ""})
         assert status == 200 and answer is not None and answer["response_action"] == "errors"
         assert set(answer["errors"]) == {"outcome"} and fake.modal(ANA) is not None  # still open
@@ -181,7 +188,7 @@ def test_the_modal_shows_errors_next_to_the_field_and_a_time_taken_meanwhile_is_
                                             details=SessionDetails("Other", "Other outcome"),
                                             policy=booking_service.DEFAULT_POLICY)
             u.commit()
-        status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
+        status, answer = fake.submit(ANA, modal_id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
                                                      "context": ""})
         assert (status, answer) == (200, None) and fake.modal(ANA) is None  # stored and closed at once
         bot.settle()  # the flow finds the time gone: the chat says so, with the details kept
@@ -200,14 +207,9 @@ def test_the_modal_shows_errors_next_to_the_field_and_a_time_taken_meanwhile_is_
 def test_a_form_submitted_after_the_chat_moved_on_is_said_in_the_chat_and_changes_nothing(uow, clock, fake):
     on_slack(uow)
     with RunningSlack(fake, uow, clock) as bot:
-        ana = SlackUser(bot, ANA, "Ana", tz="Asia/Kolkata")
-        ana.command("/book", "fundraising")
-        for label in ("Book Eve", "30 min · 0.5 credits", "1", "Tue 5 Mar", "15:00"):
-            ana.tap(label)
-        modal = fake.modal(ANA)
-        assert modal is not None
+        ana, modal_id = to_the_modal(bot)
         ana.say("/cancel")  # the booking is dropped while the form is open
-        status, answer = fake.submit(ANA, modal.id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
+        status, answer = fake.submit(ANA, modal_id, {"title": "Seed plan", "outcome": "A plan", "intro": "",
                                                      "context": ""})
         assert (status, answer) == (200, None)  # its own rules pass: stored, closed
         bot.settle()
