@@ -552,7 +552,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
     settings = _slack_settings(required=True, socket_mode=True)
     _ready()
     configure_logging()
-    quick_thread_switches()  # the acks' store threads get the GIL back at once
+    quick_thread_switches()  # its acks and its database threads share the interpreter
     parts = _parts()
     dispatcher, factory = parts.dispatcher, parts.uow
     runtime = SlackRuntime(settings, dispatcher, factory, socket_mode=True,
@@ -581,7 +581,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     settings = _telegram_settings(required=True)
     _ready()
     configure_logging()
-    quick_thread_switches()  # the acks' store threads get the GIL back at once
+    quick_thread_switches()  # its acks and its database threads share the interpreter
     parts = _parts()
     dispatcher, factory = parts.dispatcher, parts.uow
     runtime = TelegramRuntime(settings, dispatcher, factory,
@@ -684,7 +684,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     from bot.adapters.slack.runtime import SlackRuntime
     from bot.adapters.telegram.runtime import TelegramRuntime
-    from bot.process import quick_thread_switches, run_until_signalled
+    from bot.process import run_until_signalled
     from bot.settings import configure_logging, port
     from bot.web import make_app
 
@@ -694,7 +694,6 @@ def cmd_web(args: argparse.Namespace) -> int:
     slack_settings = _slack_settings(required=False)
     _ready()
     configure_logging()
-    quick_thread_switches()  # the acks' store threads get the GIL back at once
     parts = _parts()  # one engine, clock, policy and dispatcher for Telegram, Slack, the dashboard and feeds
     telegram = slack = None
     processing = _processing(parts.uow, "web", args.no_worker, engine=parts.engine)

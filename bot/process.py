@@ -94,14 +94,14 @@ def run_until_signalled(
     return 0
 
 
-RECEIVING_SWITCH_SECONDS = 0.0005  # see quick_thread_switches
+RECEIVING_SWITCH_SECONDS = 0.001  # see quick_thread_switches
 
 
 def quick_thread_switches() -> None:
-    """For a process that receives (the insert before each ack runs on store threads): after each
-    database round trip a store thread needs the GIL back while the event loop is reading the rest of a
-    burst, and at Python's default 5 ms switch interval it could wait that long, per round trip. At 0.5 ms
-    the split bench's ack p99 (50 founders at once) fell from 46-57 ms to 38-42 ms."""
+    """For a process that receives: its event loop shares the interpreter with threads that write to the
+    database (the insert before each ack, the embedded worker's steps), and after each round trip a thread
+    needs the GIL back. At Python's default 5 ms switch interval an ack could wait that long, per round
+    trip, while a booking is written; 1 ms keeps acknowledgements prompt."""
     sys.setswitchinterval(RECEIVING_SWITCH_SECONDS)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -15,6 +14,7 @@ from sqlalchemy import Engine
 from bot.adapters.slack.runtime import SlackRuntime
 from bot.adapters.telegram.runtime import SECRET_HEADER, TelegramRuntime
 from bot.bootstrap import Parts
+from bot.process import quick_thread_switches
 from bot.dashboard import mount as mount_dashboard
 from bot.dashboard.config import DashboardConfig
 from bot.files.web import FilesConfig
@@ -29,7 +29,6 @@ TELEGRAM = web.AppKey("telegram", TelegramRuntime)
 SLACK = web.AppKey("slack", SlackRuntime)
 ENGINE = web.AppKey("engine", Engine)
 MAX_BODY = 1024 * 1024  # an update is a few kB; refuse anything huge before reading it
-SWITCH_INTERVAL = 0.001
 HEALTH_SECONDS = 5.0  # /health answers within this even when the database does not
 
 
@@ -38,9 +37,7 @@ def make_app(telegram: TelegramRuntime | None, slack: SlackRuntime | None = None
     """engine: the database /health looks at (default: the one the chats use). parts: the process's engine,
     clock and dispatcher (bot.bootstrap), shared by the dashboard and file downloads; without them each
     builds its own on its first request."""
-    # The event loop shares the interpreter with the dispatcher's worker threads: switching between
-    # threads more often (default 5 ms) keeps acknowledgements prompt while a booking is being written.
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    quick_thread_switches()  # the loop's acks and the database threads share the interpreter
     app = web.Application(client_max_size=MAX_BODY)
     runtime = telegram or slack
     engine = engine or (parts.engine if parts is not None else None) or (_engine_of(runtime.uow_factory) if runtime is not None else None)
