@@ -88,7 +88,7 @@ class StoreBatches:
                 self._running += 1
         if start:
             try:
-                self._pool.submit(self._drain, loop)
+                self._pool.submit(self._drain)
             except RuntimeError as error:  # the pool was shut down (a stop): nothing stored, each request told
                 with self._lock:
                     self._running -= 1
@@ -98,21 +98,32 @@ class StoreBatches:
                         waiting.set_exception(error)
         await done
 
-    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _drain(self) -> None:
         """On a store thread: what is waiting, batch after batch, until nothing is. The thread takes the next
         batch itself as soon as it committed one, so a burst keeps the threads busy even while the event
         loop is still reading the rest of it (it only hears back to answer the requests)."""
-        while True:
+        batch: list[tuple[NewEvent, asyncio.Future[None]]] = []
+        try:
+            while True:
+                with self._lock:  # seeing nothing left and leaving are one step: store() starts a new drain
+                    if not self._waiting:
+                        self._running -= 1
+                        return
+                    batch = [self._waiting.popleft() for _ in range(min(MOST, len(self._waiting)))]
+                outcomes = self._store_all([event for event, _ in batch])
+                _answer(batch, outcomes)
+                batch = []
+        except BaseException as error:  # a bug, not the database: the batch in hand is told, not left waiting
+            log.exception("a store thread failed; its %d requests are told so", len(batch))
+            _answer(batch, [error] * len(batch))
             with self._lock:
-                if not self._waiting:
-                    self._running -= 1
-                    return
-                batch = [self._waiting.popleft() for _ in range(min(MOST, len(self._waiting)))]
-            outcomes = self._store_all([event for event, _ in batch])
-            try:
-                loop.call_soon_threadsafe(_settle, batch, outcomes)
-            except RuntimeError:  # the loop is closed: nobody is waiting for these answers any more
-                pass
+                self._running -= 1
+                more = bool(self._waiting)
+                if more:
+                    self._running += 1
+            if more:  # the others still waiting get a thread of their own
+                self._pool.submit(self._drain)
+            raise
 
     def _store_all(self, events: list[NewEvent]) -> list[BaseException | None]:
         """Together; if that fails for a reason other than the database being away, each alone, so one
@@ -133,8 +144,20 @@ class StoreBatches:
         return outcomes
 
 
-def _settle(batch: list[tuple[NewEvent, asyncio.Future[None]]], outcomes: list[BaseException | None]) -> None:
+def _answer(batch: list[tuple[NewEvent, asyncio.Future[None]]], outcomes: list[BaseException | None]) -> None:
+    """From a store thread: each request told on its own event loop, one wake-up per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
     for (_event, done), outcome in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(done.get_loop(), []).append((done, outcome))
+    for loop, answers in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, answers)
+        except RuntimeError:  # that loop is closed: nobody is waiting for these answers any more
+            pass
+
+
+def _settle(answers: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:
+    for done, outcome in answers:
         if done.done():  # the request went away (its connection closed)
             continue
         if outcome is None:

@@ -116,3 +116,40 @@ def test_warm_gives_each_store_thread_a_connection_of_its_own_before_the_first_r
         away.shutdown(wait=True)
         broken.dispose()
     assert any("store connections not opened" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bug_in_a_store_thread_answers_its_batch_and_the_rest_still_get_stored():
+    """Not the database: something escapes the store itself. The requests of that batch get the error,
+    nothing waits for ever, and what arrives after is stored as usual."""
+    class Bug(BaseException):  # not an Exception: escapes the per-event retry
+        pass
+
+    calls = {"n": 0}
+
+    def store(events: list[NewEvent]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Bug
+        time.sleep(0.01)
+
+    async def run() -> list[BaseException | None]:
+        pool = ThreadPoolExecutor(1)
+        batches = StoreBatches(store, pool, parallel=1)
+
+        async def one(k: int) -> BaseException | None:
+            try:
+                await asyncio.wait_for(batches.store(event(k)), 5)
+                return None
+            except BaseException as error:  # noqa: BLE001 - the test looks at it
+                return error
+
+        try:
+            first = await one(0)
+            rest = await asyncio.gather(*(one(k) for k in range(1, 6)))
+            return [first, *rest]
+        finally:
+            pool.shutdown()
+
+    outcomes = asyncio.run(run())
+    assert isinstance(outcomes[0], Bug)
+    assert outcomes[1:] == [None] * 5
