@@ -100,3 +100,13 @@ def test_a_submission_that_cannot_be_stored_stays_open_with_what_was_typed(uow, 
     broken.dispose()
     assert any("slack form" in r.getMessage() and "not stored" in r.getMessage() for r in caplog.records)
     no_traceback(caplog)
+
+
+def test_a_submission_sent_again_is_one_event_and_an_edited_one_another():
+    """The key a submission is stored under (a lost ack makes Slack keep the modal open for another try)."""
+    from bot.adapters.slack.runtime import _submission_id
+
+    view = {"id": "V1", "hash": "1.abc", "state": {"values": {"title": {"title": {"value": "Seed plan"}}}}}
+    edited = {**view, "state": {"values": {"title": {"title": {"value": "Seed round plan"}}}}}
+    assert _submission_id(view) == _submission_id(dict(view)) != _submission_id(edited)
+    assert len(_submission_id(view)) <= 128  # the column's width

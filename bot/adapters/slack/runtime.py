@@ -3,7 +3,8 @@ Mode), our listeners over the shared dispatcher, declared forms as modals, App H
 
 Durable intake: a command, a button press or a message is written to the database (inbound_events) and
 only then acknowledged, the insert being the only work before the ack, over HTTP and Socket Mode alike
-(a Bolt middleware, after Bolt has checked the signature). Workers (this process's embedded one, or
+(over HTTP right after our own signature and body checks, without Bolt's dispatch; over Socket Mode in a
+Bolt middleware). Workers (this process's embedded one, or
 `headstrt worker`) then run the stored body through the same code as before. A request that could not be
 stored is not acknowledged, so Slack says so or sends it again; nothing acknowledged is lost. A modal's
 submission is first checked against its form's own rules (no database), so a refusal goes in the ack with
@@ -13,6 +14,7 @@ is drawn at once (nothing to lose)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -313,9 +315,8 @@ class SlackRuntime:
             if fields:
                 await ack(response_action="errors", errors={fields[0][0]: t(
                     "Sorry, I could not save that just now. Please submit it again in a moment.")})
-                return
-        else:
-            self.processing.wake()
+            return  # a form with no field of ours to put the error on: no ack, and Slack says it failed
+        self.processing.wake()
         await ack()
 
     async def _take_form(self, event: StoredEvent, body: dict[str, Any]) -> None:
@@ -515,9 +516,12 @@ def _form_part(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _submission_id(view: dict[str, Any]) -> str:
-    """The same submission delivered twice (an ack lost, the form sent again) is one event: a view's hash
-    changes whenever the view does."""
-    return f"view:{view.get('id')}:{view.get('hash') or uuid.uuid4().hex}"
+    """The same submission delivered twice (an ack lost, the same form sent again) is one event; one edited
+    before it was sent again is another (a view's hash changes when the app updates it, not when the
+    person types)."""
+    typed = json.dumps((view.get("state") or {}).get("values") or {}, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(typed.encode()).hexdigest()[:16]
+    return f"view:{view.get('id')}:{view.get('hash') or uuid.uuid4().hex}:{digest}"
 
 
 def _metadata(text: object) -> dict[str, Any]:
