@@ -35,6 +35,7 @@ from bot.flows.booking.draft import (
     DETAIL_STEPS,
     DETAILS_FORM,
     DIALOG,
+    FILES_NEXT,
     FORM_STEPS,
     MAX_FILES,
     NAME,
@@ -264,7 +265,9 @@ def _times_chosen(ctx: Context, result: Mapping[str, Any]) -> None:
         series_preview(ctx, expert)
     else:
         ctx.data["slots"] = [int(s) for s in result["slots"]]
-        if ctx.data.get("title") and ctx.data.get("outcome"):
+        if ctx.data.pop(FILES_NEXT, None):  # picked again after the details form: its files step comes next
+            ask_detail(ctx, expert, "files", lead=list(result["lead"]))
+        elif ctx.data.get("title") and ctx.data.get("outcome"):
             show_summary(ctx, expert, lead=list(result["lead"]))  # times changed from the summary: details kept
         else:
             ask_detail(ctx, expert, "title", lead=list(result["lead"]))

@@ -75,7 +75,9 @@ def test_a_time_taken_while_the_form_was_open_keeps_the_details_and_asks_for_ano
     assert (state.step, booking["data"]["title"], booking["data"]["outcome"]) == ("day", "Seed plan", "A plan")
     ana.say("Tue 5 Mar")
     out = ana.say("15:30")
-    assert "“Seed plan”" in out and "short title" not in out  # straight to the summary, the details kept
+    assert "attach files" in out and "short title" not in out  # the details kept: on to the files step
+    out = ana.say("Done")
+    assert "“Seed plan”" in out  # and the summary has them
 
 
 def test_a_form_for_a_conversation_that_moved_on_is_refused(uow, chat, dispatcher):

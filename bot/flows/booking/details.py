@@ -12,8 +12,8 @@ from bot.flows.base import Context
 from bot.flows.errors import explain
 from bot.flows.time_picker import calendar
 from bot.replies import Button
-from bot.flows.booking.draft import (DETAIL_STEPS, DETAILS_FORM, FORM_STEPS, NAME, check_details, details_of,
-                                     picked_times, too_long)
+from bot.flows.booking.draft import (DETAIL_STEPS, DETAILS_FORM, FILES_NEXT, FORM_STEPS, NAME, check_details,
+                                     details_of, picked_times, too_long)
 from bot.flows.booking.times import choose_times
 
 
@@ -99,6 +99,7 @@ def take_form(ctx: Context, expert: Expert, fields: dict[str, str]) -> None:
     ctx.data.update(title=clean.title, outcome=clean.outcome, intro=clean.intro_note, context=clean.context)
     gone = times_gone(ctx, expert)
     if gone:
+        ctx.data[FILES_NEXT] = True  # as after a form taken at once: the files step, then the summary
         choose_times(ctx, expert, lead=[t("Sorry, {when} was just taken. Your details are saved: please pick "
                                           "another time.", when=t.both(gone, expert.timezone))])
         return

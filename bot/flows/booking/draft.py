@@ -84,6 +84,7 @@ MAX_FILES = 10
 DETAIL_STEPS = ("title", "outcome", "intro", "context", "files")
 FORM_STEPS = ("title", "outcome", "intro", "context")  # the steps the details form answers at once
 FORM_FIELD_OF = {"title": "title", "outcome": "outcome", "intro": "intro", "context": "context"}
+FILES_NEXT = "fnext"  # the details came by the form but a time had gone: after the new pick, the files step
 PICKER = TimePicker(NAME)  # the booking's time picker: its buttons carry the book flow's wire codes
 
 

@@ -197,7 +197,8 @@ def test_the_modal_shows_errors_next_to_the_field_and_a_time_taken_meanwhile_is_
         with uow() as u:
             assert u.bookings.for_person(w.ana) == []
         ana.tap("Tue 5 Mar")
-        assert "“Seed plan”" in ana.tap("15:30") and fake.modal(ANA) is None  # to the summary, no form again
+        assert "attach files" in ana.tap("15:30") and fake.modal(ANA) is None  # the files step, no form again
+        assert "“Seed plan”" in ana.tap("Done")
         assert "Request sent" in ana.tap("Confirm")
     with uow() as u:
         [booking] = u.bookings.for_person(w.ana)
