@@ -46,17 +46,17 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine, text
 
 from bench.bench_slack import (BARE, BOOKERS, FOUNDER, REPLIES, STEPS, USERS, WARMUP, Result, _Actor, _crowd,
                                _founder_body, _latency, _measure, _open_modal, _Run, _script, _seed, _trigger, _world)
-from bench.bench_telegram import NOW, _free_socket
+from bench.bench_telegram import NOW
 from bench.harness import POSTGRES_URL, postgres_available, postgres_db
 from core.clock import FixedClock
 from storage.uow import SqlUnitOfWork
 from tests.fakes.slack_server import Call, FakeSlack, all_text, buttons
+from tests.local_http import free_port, healthy_within
 
 ROOT = Path(__file__).resolve().parents[1]
 ACK_RATIO = 1.5  # issue 12: our ack p99 at most this times the bare Bolt app's
@@ -68,11 +68,6 @@ KINDS = {"command": "/book", "tap": "button", "modal": "button opening the modal
 
 
 # ------------------------------------------------------------------------------------------ processes
-
-def _free_port() -> int:
-    with _free_socket() as sock:
-        return int(sock.getsockname()[1])
-
 
 def _env(fake: FakeSlack, port: int, database_url: str = "") -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": fake.bot_token,
@@ -111,16 +106,8 @@ class _Processes:
             time.sleep(0.05)
 
     def wait_healthy(self, port: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._alive()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"nothing healthy on port {port}")
+        if not healthy_within(port, timeout, still_running=self._alive, every=0.05):
+            raise RuntimeError(f"nothing healthy on port {port}")
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds (user + system) each process has used so far, from /proc (Linux; {} elsewhere)."""
@@ -287,7 +274,7 @@ class _Follow:
 # ------------------------------------------------------------------------------------------ the runs
 
 async def _split(fake: FakeSlack, processes: _Processes, database_url: str, workers: int) -> _Run:
-    port = _free_port()
+    port = free_port()
     env = _env(fake, port, database_url)
     processes.start("web", "bench.headstrt_at", ["web"], env)
     for n in range(workers):
@@ -315,7 +302,7 @@ async def _split(fake: FakeSlack, processes: _Processes, database_url: str, work
 
 
 async def _bare(fake: FakeSlack, processes: _Processes) -> _Run:
-    port = _free_port()
+    port = free_port()
     processes.start("bare", "bench.bare_bolt_app", [], _env(fake, port))
     seeded: dict[str, str] = {}
     people = [(BARE.format(n), n) for n in range(BOOKERS)]

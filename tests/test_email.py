@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from bot.router import Router
 from bot.settings import DEFAULT_SMTP_FROM, smtp_url
 from storage.chat_repo import OutboxMessage
 from tests import factories as f
+from tests.local_http import free_port  # noqa: F401 - imported from here by other tests too
 
 TUE_10 = datetime(2030, 3, 5, 10, 0, tzinfo=UTC)
 ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Headstrt//Booking assistant//EN\r\nMETHOD:REQUEST\r\n"
@@ -63,10 +63,6 @@ class Collector:
         return "250 Message accepted for delivery"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.fakes.slack_server import FakeSlack
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram_server import FakeTelegram
 from tests.storage.test_cli_setup import schema_url
+from tests.local_http import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = make_url(POSTGRES_URL)
@@ -112,7 +113,7 @@ def test_telegram_polling_stops_while_retrying_a_database_that_went_away(databas
 def test_web_stops_while_the_database_accepts_and_never_answers(database):
     proxy, env = database
     with FakeTelegram() as fake:
-        port = _free_port()
+        port = free_port()
         secret = "web-stop-secret"
         env = env | {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
                      "TELEGRAM_WEBHOOK_SECRET": secret}
@@ -138,7 +139,7 @@ def test_web_stops_while_the_database_accepts_and_never_answers(database):
 
 def test_web_health_says_when_the_database_is_down(database):
     proxy, env = database
-    port = _free_port()
+    port = free_port()
     process = Process(env, "web", "--host", "127.0.0.1", "--port", str(port))
     try:
         process.wait_for("web process serving")
@@ -203,14 +204,6 @@ def test_a_process_still_starting_stops(database):
         took = process.terminate()
     assert took < STOP_WITHIN, (took, process.output[-3000:])
     assert "Traceback" not in process.output, process.output[-3000:]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _quietly(call) -> None:  # type: ignore[no-untyped-def]

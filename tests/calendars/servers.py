@@ -12,15 +12,12 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from tests.local_http import free_port  # noqa: F401 - imported from here by other tests too
 
 USER, PASSWORD = "eve", "app-password-1"
 CLIENT_USER, CLIENT_PASSWORD = "ana", "app-password-2"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

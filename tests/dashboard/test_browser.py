@@ -14,11 +14,9 @@ import os
 import re
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from core import booking_service as bs
@@ -31,7 +29,7 @@ from core.signin import LINK_TTL, issue_signin_link
 from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 from tests import factories as f
-from tests.adapters.slack.harness import free_port
+from tests.local_http import free_port, healthy_within
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,15 +73,7 @@ def site(tmp_path):  # type: ignore[no-untyped-def]
     web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--host", "127.0.0.1", "--port", str(port)],
                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the web process did not start"
-            time.sleep(0.2)
+        assert healthy_within(port, 30, every=0.2), "the web process did not start"
         yield {"base": f"http://127.0.0.1:{port}", "headstrt": headstrt, "engine": engine}
     finally:
         web.terminate()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,15 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import httpx
 
 from tests.fakes.slack_server import FakeSlack
 from tests.intake.after_a_kill import wait_until_settled
+from tests.local_http import free_port, healthy_within
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = [f"U0KILL{n:04d}" for n in range(20)]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(env: dict[str, str]) -> subprocess.Popen[str]:
@@ -37,15 +32,7 @@ def start(env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def wait_healthy(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the web process did not come up")
+    assert healthy_within(port, timeout), "the web process did not come up"
 
 
 def posts(fake: FakeSlack) -> list:  # type: ignore[type-arg]

@@ -4,7 +4,6 @@ outbox pump) in a background loop against the fake Slack, and plays Slack users 
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -22,14 +21,11 @@ from storage.uow import SqlUnitOfWork
 from tests.factories import unsent
 from tests.fakes.slack_server import FakeSlack, all_text, buttons
 from tests.fakes.background_loop import end_loop
+from tests.local_http import free_port  # noqa: F401 - imported from here by other tests too
 
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RunningSlack:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -23,12 +22,9 @@ from tests.adapters.telegram.harness import SECRET
 from tests.adapters.telegram.test_telegram_booking import CHEN, people
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.background_loop import end_loop
+from tests.local_http import free_port  # noqa: F401 - imported from here by other tests too
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class WebProcess:
