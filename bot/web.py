@@ -96,7 +96,7 @@ async def _health(request: web.Request) -> web.Response:
 
 async def _telegram_webhook(request: web.Request) -> web.Response:
     runtime = request.app[TELEGRAM]
-    status, answer = await runtime.webhook_answer(request.headers.get(SECRET_HEADER, ""), await request.read())
+    status, answer = await runtime.webhook(request.headers.get(SECRET_HEADER, ""), await request.read())
     if answer is not None:  # a Bot API method Telegram performs on receiving this answer
         return web.json_response(answer, status=status)
     return web.Response(status=status)

@@ -244,18 +244,14 @@ class TelegramRuntime:
         except Exception:  # noqa: BLE001 - a task nobody awaits must not end with an unseen error
             log.exception("telegram pre-checkout %s not answered", update.update_id)
 
-    async def webhook(self, secret: str, body: bytes) -> int:
-        """The HTTP status to answer a webhook delivery with: 403 without the right secret; 200 and a log
-        line for a body that is not a Telegram update (retrying it would never help); 200 once the update
-        is stored; 500 (Telegram delivers it again) when it could not be stored."""
-        status, _reply = await self.webhook_answer(secret, body, reply=False)
-        return status
-
-    async def webhook_answer(self, secret: str, body: bytes, *, reply: bool = True) -> tuple[int, dict[str, Any] | None]:
-        """webhook() with what the HTTP answer may carry: a press in a private chat is answered in the 200
-        itself (a Bot API method in the webhook's answer, which Telegram performs), so its button stops
-        spinning at the ack, however far behind the workers are, and without a request of our own. The
-        stored update says so, and the worker does not answer it again."""
+    async def webhook(self, secret: str, body: bytes) -> tuple[int, dict[str, Any] | None]:
+        """The HTTP status to answer a webhook delivery with, and what the answer may carry: 403 without the
+        right secret; 200 and a log line for a body that is not a Telegram update (retrying it would never
+        help); 200 once the update is stored; 500 (Telegram delivers it again) when it could not be stored.
+        A press in a private chat is answered in the 200 itself (a Bot API method in the webhook's answer,
+        which Telegram performs), so its button stops spinning at the ack, however far behind the workers
+        are, and without a request of our own. The stored update says so, and the worker does not answer
+        it again."""
         expected = self.settings.webhook_secret
         if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
             return 403, None
@@ -280,7 +276,7 @@ class TelegramRuntime:
             log.warning("telegram webhook: ignored a malformed update (update %s: %s)", update.update_id,
                         one_line(error))
             return 200, None
-        answer = _spinner_answer(update) if reply else None
+        answer = _spinner_answer(update)
         payload = body.decode() if answer is None else answered_payload(data)
         event = NewEvent(PLATFORM, str(update.update_id), _person_key(update), payload)
         try:

@@ -75,9 +75,13 @@ class RunningBot:
         return self.call(self._post(update))
 
     async def _post(self, update: dict[str, Any]) -> int:
+        """As Telegram: the update POSTed, and a Bot API method in the answer performed."""
         import json
 
-        return await self.runtime.webhook(SECRET, json.dumps(update).encode())
+        status, answer = await self.runtime.webhook(SECRET, json.dumps(update).encode())
+        if answer is not None:
+            self.fake.perform_webhook_answer(json.dumps(answer).encode())
+        return status
 
     def settle(self, update_id: int | None = None, timeout: float = 10) -> None:
         """Wait until the update was handled and everything the outbox holds for Telegram went out."""
